@@ -1,0 +1,13 @@
+/* The topobench command: a table of subcommands, each a function taking argc/argv and
+ * returning a tb_status_t that main() turns into the exit status. */
+#ifndef TB_BENCH_CLI_H
+#define TB_BENCH_CLI_H
+
+#include "status.h"
+
+int tb_cli_main(int argc, char **argv);
+
+/* Subcommands living in bench/ (others come from topo/ and report/ public headers). */
+TB_NODISCARD tb_status_t tb_run_cmd(int argc, char **argv);
+
+#endif

@@ -1,0 +1,63 @@
+# Required (MPI, hwloc, jansson) and optional (CUDA runtime, NCCL, UCX, libibverbs)
+# dependencies. Each optional one is AUTO/ON/OFF: AUTO uses it when found, ON fails the
+# configure when it is missing, OFF leaves it out. The outcome is printed and baked into
+# the binary (tb_build_info.h) so results.json records what the build could do.
+find_package(PkgConfig REQUIRED)
+find_package(MPI REQUIRED COMPONENTS C)
+pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+
+set(TB_OPTIONAL_DEPS CUDA NCCL UCX VERBS)
+foreach(dep ${TB_OPTIONAL_DEPS})
+  set(TB_WITH_${dep} AUTO CACHE STRING "Use ${dep}: AUTO, ON or OFF")
+  set_property(CACHE TB_WITH_${dep} PROPERTY STRINGS AUTO ON OFF)
+  set(TB_HAVE_${dep} 0)
+endforeach()
+
+macro(tb_dep_result dep found detail)
+  if(${found})
+    set(TB_HAVE_${dep} 1)
+    message(STATUS "topobench optional ${dep}: yes (${detail})")
+  elseif(TB_WITH_${dep} STREQUAL "ON")
+    message(FATAL_ERROR "TB_WITH_${dep}=ON but ${dep} was not found: ${detail}")
+  else()
+    message(STATUS "topobench optional ${dep}: no (${detail})")
+  endif()
+endmacro()
+
+# CUDA runtime (toolkit in its standard location; compile and link only on CPU hosts).
+if(NOT TB_WITH_CUDA STREQUAL "OFF")
+  find_package(CUDAToolkit QUIET)
+  tb_dep_result(CUDA CUDAToolkit_FOUND "${CUDAToolkit_VERSION} ${CUDAToolkit_LIBRARY_DIR}")
+else()
+  tb_dep_result(CUDA FALSE "disabled by TB_WITH_CUDA=OFF")
+endif()
+
+# NCCL ships with the CUDA toolkit here; elsewhere it lives in the system paths.
+if(NOT TB_WITH_NCCL STREQUAL "OFF" AND TB_HAVE_CUDA)
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+  if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+    tb_dep_result(NCCL TRUE "${NCCL_LIBRARY}")
+  else()
+    tb_dep_result(NCCL FALSE "nccl.h or libnccl not found")
+  endif()
+elseif(NOT TB_WITH_NCCL STREQUAL "OFF")
+  tb_dep_result(NCCL FALSE "needs the CUDA runtime")
+else()
+  tb_dep_result(NCCL FALSE "disabled by TB_WITH_NCCL=OFF")
+endif()
+
+if(NOT TB_WITH_UCX STREQUAL "OFF")
+  pkg_check_modules(UCX QUIET IMPORTED_TARGET ucx)
+  tb_dep_result(UCX UCX_FOUND "ucx ${UCX_VERSION}")
+else()
+  tb_dep_result(UCX FALSE "disabled by TB_WITH_UCX=OFF")
+endif()
+
+if(NOT TB_WITH_VERBS STREQUAL "OFF")
+  pkg_check_modules(VERBS QUIET IMPORTED_TARGET libibverbs)
+  tb_dep_result(VERBS VERBS_FOUND "libibverbs ${VERBS_VERSION}")
+else()
+  tb_dep_result(VERBS FALSE "disabled by TB_WITH_VERBS=OFF")
+endif()

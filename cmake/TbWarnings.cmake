@@ -1,0 +1,21 @@
+# Warning and sanitizer flags, probed so any C11 compiler works.
+include(CheckCCompilerFlag)
+set(TB_WARNING_FLAGS)
+foreach(flag -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+        -Wno-unused-parameter)
+  string(MAKE_C_IDENTIFIER "HAVE${flag}" var)
+  check_c_compiler_flag(${flag} ${var})
+  if(${var})
+    list(APPEND TB_WARNING_FLAGS ${flag})
+  endif()
+endforeach()
+if(TB_WERROR)
+  list(APPEND TB_WARNING_FLAGS -Werror)
+endif()
+add_compile_options(${TB_WARNING_FLAGS})
+add_compile_definitions(_GNU_SOURCE)
+
+if(TB_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,27 @@
+/* Statistics over per-iteration times: min, median, p99, mean, coefficient of
+ * variation, and the robust pair median/MAD used to find outliers among peers. */
+#ifndef TB_CORE_STATS_H
+#define TB_CORE_STATS_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+typedef struct tb_stats {
+    size_t count;
+    double min, median, p99, mean, max;
+    double cv; /* standard deviation / mean; 0 for a single sample */
+} tb_stats_t;
+
+/* Sorts `samples` in place and fills *stats_p. count == 0 gives all zeros. */
+void tb_stats_compute(double *samples, size_t count, tb_stats_t *stats_p);
+
+/* Percentile with linear interpolation between closest ranks, on sorted data;
+ * p in [0, 100]. */
+double tb_stats_percentile_sorted(const double *sorted, size_t count, double p);
+
+/* Median and median absolute deviation; `scratch` holds count doubles. */
+void tb_stats_median_mad(const double *values, size_t count, double *scratch,
+                         double *median_p, double *mad_p);
+
+#endif

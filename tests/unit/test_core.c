@@ -1,0 +1,102 @@
+/* core: size/duration parsing, statistics, status mapping. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "stats.h"
+#include "status.h"
+#include "tb_test.h"
+#include "units.h"
+
+static void test_size_parse(void)
+{
+    static const struct {
+        const char *text;
+        size_t value;
+    } good[] = {{"0", 0},         {"8", 8},          {"1K", 1024},     {"64k", 65536},
+                {"4M", 4u << 20}, {"1G", 1u << 30},  {"2KiB", 2048},   {"3MB", 3u << 20},
+                {"1024", 1024}};
+    static const char *bad[] = {"", "-1", "abc", "4X", "1.5M", "K", "99999999999999999999",
+                                "18014398509481984T", " 4", "4 "};
+    size_t v;
+    char buf[32];
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        v = 12345;
+        TB_CHECK_INT(tb_size_parse(good[i].text, &v), TB_OK);
+        TB_CHECK_INT(v, good[i].value);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        TB_CHECK_INT(tb_size_parse(bad[i], &v), TB_ERR_USAGE);
+    TB_CHECK_STR(tb_size_format(4u << 20, buf, sizeof(buf)), "4M");
+    TB_CHECK_STR(tb_size_format(1000, buf, sizeof(buf)), "1000");
+    TB_CHECK_STR(tb_size_format(8, buf, sizeof(buf)), "8");
+    TB_CHECK_STR(tb_size_format(3072, buf, sizeof(buf)), "3K");
+}
+
+static void test_duration_parse(void)
+{
+    double s = -1;
+    TB_CHECK_INT(tb_duration_parse("30", &s), TB_OK);
+    TB_CHECK_NEAR(s, 30.0, 1e-12);
+    TB_CHECK_INT(tb_duration_parse("500ms", &s), TB_OK);
+    TB_CHECK_NEAR(s, 0.5, 1e-12);
+    TB_CHECK_INT(tb_duration_parse("2m", &s), TB_OK);
+    TB_CHECK_NEAR(s, 120.0, 1e-12);
+    TB_CHECK_INT(tb_duration_parse("1.5s", &s), TB_OK);
+    TB_CHECK_NEAR(s, 1.5, 1e-12);
+    TB_CHECK_INT(tb_duration_parse("-1", &s), TB_ERR_USAGE);
+    TB_CHECK_INT(tb_duration_parse("5 parsecs", &s), TB_ERR_USAGE);
+    TB_CHECK_INT(tb_duration_parse("", &s), TB_ERR_USAGE);
+}
+
+static void test_stats(void)
+{
+    double v[] = {5, 1, 4, 2, 3};
+    double many[100];
+    double scratch[100], med, mad;
+    tb_stats_t st;
+    tb_stats_compute(v, 5, &st);
+    TB_CHECK_INT(st.count, 5);
+    TB_CHECK_NEAR(st.min, 1, 0);
+    TB_CHECK_NEAR(st.max, 5, 0);
+    TB_CHECK_NEAR(st.median, 3, 0);
+    TB_CHECK_NEAR(st.mean, 3, 1e-12);
+    /* sample std dev of 1..5 = sqrt(2.5) */
+    TB_CHECK_NEAR(st.cv, sqrt(2.5) / 3.0, 1e-12);
+    /* p99 of 1..5: position 0.99*4 = 3.96 -> 4 + 0.96 */
+    TB_CHECK_NEAR(st.p99, 4.96, 1e-12);
+    for (int i = 0; i < 100; i++)
+        many[i] = 100 - i; /* 1..100 reversed */
+    tb_stats_compute(many, 100, &st);
+    TB_CHECK_NEAR(st.median, 50.5, 1e-12);
+    TB_CHECK_NEAR(st.p99, 99.01, 1e-9);
+    tb_stats_compute(many, 1, &st);
+    TB_CHECK_NEAR(st.cv, 0, 0);
+    tb_stats_compute(many, 0, &st);
+    TB_CHECK_INT(st.count, 0);
+    double outl[] = {10, 10, 11, 9, 10, 50};
+    tb_stats_median_mad(outl, 6, scratch, &med, &mad);
+    TB_CHECK_NEAR(med, 10, 1e-12);
+    TB_CHECK_NEAR(mad, 0.5, 1e-12);
+}
+
+static void test_status(void)
+{
+    TB_CHECK_INT(tb_status_exit_code(TB_OK), 0);
+    TB_CHECK_INT(tb_status_exit_code(TB_ERR_USAGE), TB_EXIT_USAGE);
+    TB_CHECK_INT(tb_status_exit_code(TB_ERR_CORRUPT), TB_EXIT_CORRUPT);
+    TB_CHECK_INT(tb_status_exit_code(TB_ERR_TIMEOUT), TB_EXIT_TIMEOUT);
+    TB_CHECK_INT(tb_status_exit_code((tb_status_t)99), TB_EXIT_INTERNAL);
+    /* Exit statuses are distinct. */
+    for (int a = 0; a < TB_STATUS_COUNT; a++)
+        for (int b = a + 1; b < TB_STATUS_COUNT; b++)
+            TB_CHECK(tb_status_exit_code((tb_status_t)a) != tb_status_exit_code((tb_status_t)b));
+}
+
+int main(void)
+{
+    test_size_parse();
+    test_duration_parse();
+    test_stats();
+    test_status();
+    return tb_test_done();
+}

@@ -1,0 +1,200 @@
+/* topo's public header: one node's topology as a graph of plain structs, shared by every
+ * source (live discovery, hwloc XML, NCCL topology XML, nvidia-smi topo -m text), and the
+ * model computed from it (path classes, expected bandwidth, locality, findings).
+ *
+ * Other modules include only this header; hwloc.h, libxml2 and verbs stay inside topo/.
+ *
+ * The graph is a tree plus extra links. Every object has a parent (-1 for the root
+ * machine object) that follows the hardware hierarchy: machine > package > NUMA node >
+ * host bridge > PCIe switches/bridges > devices. The edge to the parent is the PCIe (or
+ * inter-socket) link, described by the child's `link` fields. NVLinks, xGMI links and
+ * NVSwitch connections are extra entries in `links`, not part of the tree. */
+#ifndef TB_TOPO_H
+#define TB_TOPO_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+typedef enum tb_topo_kind {
+    TB_OBJ_MACHINE,
+    TB_OBJ_PACKAGE,    /* CPU socket */
+    TB_OBJ_NUMA,
+    TB_OBJ_HOSTBRIDGE, /* PCIe root complex */
+    TB_OBJ_BRIDGE,     /* PCIe switch port or bridge */
+    TB_OBJ_GPU,
+    TB_OBJ_NIC,        /* one NIC PCI function; ports below it in tb_topo_obj_t.ports */
+    TB_OBJ_NVSWITCH,
+    TB_OBJ_PCIDEV,     /* any other PCI device (NVMe, ...) */
+    TB_OBJ_KIND_COUNT
+} tb_topo_kind_t;
+
+typedef enum tb_link_kind {
+    TB_LINK_PCIE,
+    TB_LINK_NVLINK,
+    TB_LINK_XGMI,
+    TB_LINK_SOCKET, /* inter-socket (UPI, xGMI between CPUs, X-Bus) */
+    TB_LINK_NET,    /* network port */
+    TB_LINK_KIND_COUNT
+} tb_link_kind_t;
+
+/* Path classes in the vocabulary of nvidia-smi topo -m and NCCL, ordered nearest first. */
+typedef enum tb_path_class {
+    TB_PATH_SELF, /* X */
+    TB_PATH_NV,   /* NV# : NVLink (direct or through NVSwitch) */
+    TB_PATH_PIX,  /* at most one PCIe switch between them */
+    TB_PATH_PXB,  /* several PCIe switches, no host bridge */
+    TB_PATH_PHB,  /* through a PCIe host bridge */
+    TB_PATH_NODE, /* across host bridges within one NUMA node */
+    TB_PATH_SYS,  /* across NUMA nodes / the inter-socket link */
+    TB_PATH_NET,  /* across the network */
+    TB_PATH_UNKNOWN,
+    TB_PATH_COUNT
+} tb_path_class_t;
+
+#define TB_TOPO_NAME_LEN 96
+#define TB_TOPO_MAX_PORTS 4
+
+typedef struct tb_topo_port {
+    int num;                 /* port number, 1-based as in verbs */
+    char state[16];          /* ACTIVE, DOWN, INIT, ... ("" = unknown) */
+    char phys_state[16];     /* LinkUp, Polling, Disabled, ... */
+    char link_layer[16];     /* InfiniBand, Ethernet */
+    double rate_gbps;        /* active rate, Gb/s (bits); 0 = unknown */
+    double max_rate_gbps;    /* best rate the port supports, 0 = unknown */
+    char netdev[32];         /* interface behind the port (ib0, eth2) */
+    int has_rocev2_gid;      /* Ethernet ports: a RoCE v2 GID exists */
+    int rocev2_gid_index;    /* first RoCE v2 GID with an IPv4 address, -1 none */
+} tb_topo_port_t;
+
+typedef struct tb_topo_obj {
+    tb_topo_kind_t kind;
+    int parent;                  /* index in tb_topo_t.objs, -1 for the root */
+    char name[TB_TOPO_NAME_LEN]; /* "GPU0", "mlx5_0", "NUMA1", "Package0", switch id */
+    char model[TB_TOPO_NAME_LEN];/* "NVIDIA H100 80GB HBM3", "ConnectX-7", CPU model */
+    char busid[32];              /* PCI bus id "0000:1b:00.0", "" when not PCI */
+    char uuid[64];               /* GPU UUID when known */
+    int os_index;                /* package / NUMA / GPU index, -1 unknown */
+    int numa;                    /* NUMA node the object hangs below, -1 unknown */
+    char cpuset[128];            /* near cores as a list "0-23,48-71", "" unknown */
+    unsigned long long memory_bytes; /* NUMA node memory, 0 unknown */
+    /* Link to the parent (PCIe: generation and width; current and maximum). */
+    int link_gen, link_width, link_max_gen, link_max_width;
+    double link_gbs;             /* usable per-direction GB/s reported by the source, 0 unknown */
+    /* GPUs: NVLink count the model expects, from the GPU model name (0 unknown). */
+    int nvlink_expected;
+    /* NICs. */
+    int nports;
+    tb_topo_port_t ports[TB_TOPO_MAX_PORTS];
+    char firmware[48];
+    char driver[48];
+} tb_topo_obj_t;
+
+typedef struct tb_topo_link {
+    tb_link_kind_t kind;
+    int a, b;      /* object indices; for NVLink to the CPU b is the package */
+    int count;     /* parallel links (NVLinks, lanes are in link_width) */
+    int version;   /* NVLink version, 0 unknown */
+    double gbs;    /* per-direction GB/s summed over count, 0 = derive from the table */
+    int active;    /* 0 when the source says the link is down */
+} tb_topo_link_t;
+
+/* A finding that needs no benchmark: a degraded link, a down port, ... */
+typedef enum tb_finding_severity { TB_SEV_INFO, TB_SEV_WARN, TB_SEV_ERROR } tb_finding_severity_t;
+
+typedef struct tb_topo_finding {
+    tb_finding_severity_t severity;
+    char code[32];     /* stable identifier: "pcie_degraded", "nvlink_down", ... */
+    char object[TB_TOPO_NAME_LEN];
+    char message[256];
+} tb_topo_finding_t;
+
+/* One node's topology. Created by a source, then completed by tb_topo_model_build(). */
+typedef struct tb_topo {
+    char hostname[64];
+    char source[32];       /* "live", "hwloc-xml", "nccl-xml", "nvidia-smi" */
+    char source_file[256]; /* file it came from, "" for live */
+    char cpu_model[TB_TOPO_NAME_LEN];
+    char driver_version[32];
+    size_t nobjs, cap_objs;
+    tb_topo_obj_t *objs;
+    size_t nlinks, cap_links;
+    tb_topo_link_t *links;
+    size_t nfindings, cap_findings;
+    tb_topo_finding_t *findings;
+    /* What each discovery source did or why it was skipped ("hwloc: 2 packages",
+     * "nvml: libnvidia-ml.so.1 not found"). */
+    size_t nnotes;
+    char notes[16][160];
+} tb_topo_t;
+
+typedef enum tb_topo_format {
+    TB_TOPO_FMT_AUTO,
+    TB_TOPO_FMT_HWLOC_XML,
+    TB_TOPO_FMT_NCCL_XML,
+    TB_TOPO_FMT_NVSMI,
+} tb_topo_format_t;
+
+/* --- lifetime and building (topo.c) --- */
+TB_NODISCARD tb_status_t tb_topo_create(tb_topo_t **topo_p);
+void tb_topo_destroy(tb_topo_t *topo);
+/* Appends an object (copied); returns its index or -1 on allocation failure. */
+int tb_topo_add_obj(tb_topo_t *topo, const tb_topo_obj_t *obj);
+int tb_topo_add_link(tb_topo_t *topo, const tb_topo_link_t *link);
+void tb_topo_add_finding(tb_topo_t *topo, tb_finding_severity_t sev, const char *code,
+                         const char *object, const char *fmt, ...) TB_PRINTF(5, 6);
+void tb_topo_add_note(tb_topo_t *topo, const char *fmt, ...) TB_PRINTF(2, 3);
+/* Fills an object with defaults (parent -1, numa -1, os_index -1, kind). */
+void tb_topo_obj_init(tb_topo_obj_t *obj, tb_topo_kind_t kind);
+const char *tb_topo_kind_name(tb_topo_kind_t kind);
+const char *tb_path_class_name(tb_path_class_t cls);
+
+/* --- sources --- */
+/* Live discovery of this node: hwloc, NVML (dlopen), libibverbs, sysfs. Each missing
+ * source is recorded as a note, not an error. TOPOBENCH_SYSFS_ROOT redirects sysfs and
+ * TOPOBENCH_NVML_LIB the NVML library, for tests. */
+TB_NODISCARD tb_status_t tb_topo_discover(tb_topo_t **topo_p);
+/* Imports a recorded topology; format sniffed from content unless given. Errors name the
+ * file (and line where the format has lines) and return TB_ERR_INPUT. */
+TB_NODISCARD tb_status_t tb_topo_import_file(const char *path, tb_topo_format_t format,
+                                             tb_topo_t **topo_p);
+
+/* --- the model (model.c) --- */
+/* Computes derived facts (NUMA of each object, NVLink counts) and the findings that need
+ * no benchmark. Call once after a source has filled the graph. */
+TB_NODISCARD tb_status_t tb_topo_model_build(tb_topo_t *topo);
+
+typedef struct tb_topo_path {
+    tb_path_class_t cls;
+    int nvlinks;              /* for TB_PATH_NV: links between the two (NV#) */
+    double theoretical_gbs;   /* per direction */
+    double achievable_gbs;    /* typically achieved */
+    char bottleneck[64];      /* "PCIe Gen4 x16", "NVLink3 x12", "UPI" */
+} tb_topo_path_t;
+
+/* Path between two objects (GPU, NIC, package). */
+void tb_topo_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *path_p);
+
+/* Nearest NICs of a GPU (indices into objs), best path class first; returns count. */
+size_t tb_topo_nearest_nics(const tb_topo_t *topo, int gpu, int *nics, size_t max);
+
+/* Count objects of one kind, and the index of the i-th one (-1 when out of range). */
+size_t tb_topo_count(const tb_topo_t *topo, tb_topo_kind_t kind);
+int tb_topo_nth(const tb_topo_t *topo, tb_topo_kind_t kind, size_t i);
+
+/* --- output (print.c, json.c) --- */
+#include <stdio.h>
+void tb_topo_print(const tb_topo_t *topo, FILE *out); /* matrices, locality, findings */
+/* The model as a jansson object (json_t *), returned as void * so that users of this
+ * header need not include jansson.h. NULL on allocation failure. */
+void *tb_topo_to_json(const tb_topo_t *topo);
+
+/* Heterogeneity across nodes: compares each topology with the majority shape and appends
+ * findings ("fewer GPUs than the majority", "slower NIC", "different driver") to a jansson
+ * array (json_t *). */
+void tb_topo_compare_nodes(tb_topo_t *const *topos, size_t n, void *findings_json);
+
+/* `topobench topo [--from FILE] [--format F] [--json]`: returns a tb_status_t. */
+TB_NODISCARD tb_status_t tb_topo_cmd(int argc, char **argv);
+
+#endif
