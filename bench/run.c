@@ -1,9 +1,361 @@
-/* PLACEHOLDER: the run command is being written. */
+/* `topobench run`: set up MPI, the results document and the watchdog, run the selected
+ * tests in a fixed order, and finish with the agreed status. Rank 0 owns the document
+ * and rewrites it after every finished test. */
+#include <errno.h>
+#include <hwloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "cli.h"
-#include "log.h"
+#include "doc.h"
+#include "harness.h"
+#include "matrix.h"
+#include "report.h"
+#include "tb_build_info.h"
+#include "topo.h"
+#include "watchdog.h"
+
+/* mkdir -p */
+static tb_status_t make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof(buf))
+        return tb_error(TB_ERR_USAGE, "--outdir: bad path '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", buf,
+                            strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", buf,
+                        strerror(errno));
+    return TB_OK;
+}
+
+static void fault_from_env(tb_suite_t *s)
+{
+    const char *spec = getenv("TOPOBENCH_TEST_FAULT");
+    const char *confirm = getenv("TOPOBENCH_TEST_FAULT_CONFIRM");
+    char kind[16] = "", test[32] = "";
+    int rank = -1;
+    if (!spec || !*spec)
+        return;
+    if (!confirm || strcmp(confirm, TB_FAULT_CONFIRM_PHRASE) != 0) {
+        if (s->rt->rank == 0)
+            tb_warn("TOPOBENCH_TEST_FAULT is set but not confirmed; ignored (it is a test-only "
+                    "switch)");
+        return;
+    }
+    if (sscanf(spec, "%15[a-z]:%31[a-z_]:%d", kind, test, &rank) != 3 ||
+        (strcmp(kind, "corrupt") && strcmp(kind, "hang"))) {
+        if (s->rt->rank == 0)
+            tb_warn("TOPOBENCH_TEST_FAULT='%s' ignored: expected corrupt|hang:TEST:RANK", spec);
+        return;
+    }
+    s->fault.enabled = 1;
+    snprintf(s->fault.kind, sizeof(s->fault.kind), "%s", kind);
+    snprintf(s->fault.test, sizeof(s->fault.test), "%s", test);
+    s->fault.rank = rank;
+    if (s->rt->rank == 0)
+        tb_warn("TEST FAULT INJECTION ENABLED: %s in test '%s' on rank %d", kind, test, rank);
+}
+
+/* Per-rank facts gathered at rank 0 for the document. */
+typedef struct rank_info {
+    int local_rank, local_size, node_index, bound;
+    char cpuset[128];
+} rank_info_t;
+
+static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
+{
+    char now[32], mpi_lib[256], hwloc_v[32];
+    unsigned hv = hwloc_get_api_version();
+    int ver = 0, sub = 0;
+    json_t *cmd = json_array();
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    tb_doc_timestamp(now, sizeof(now));
+    tb_rt_library_version(mpi_lib, sizeof(mpi_lib));
+    MPI_Get_version(&ver, &sub);
+    snprintf(hwloc_v, sizeof(hwloc_v), "%u.%u.%u", hv >> 16, (hv >> 8) & 0xff, hv & 0xff);
+    return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b}, s:s, s:s, "
+                     "s:s, s:i, s:i, s:o, s:b}",
+                     "start_time", now, "end_time", now, "command_line", cmd,
+                     "topobench_version", TB_VERSION, "git_hash", TB_GIT_HASH, "build_type",
+                     TB_BUILD_TYPE, "build", "cuda", TB_HAVE_CUDA, "nccl", TB_HAVE_NCCL, "ucx",
+                     TB_HAVE_UCX, "verbs", TB_HAVE_VERBS, "sanitize",
+                     strcmp(TB_SANITIZE_BUILD, "ON") == 0, "mpi_library", mpi_lib,
+                     "mpi_version", ver == 3 ? (sub == 1 ? "3.1" : "3.0") : "other",
+                     "hwloc_version", hwloc_v, "nranks", s->rt->size, "nnodes", s->rt->nnodes,
+                     "options", (json_t *)tb_opts_to_json(s->opts), "fault_injection",
+                     s->fault.enabled);
+}
+
+/* Hosts and ranks arrays. Every rank calls it (gathers). */
+static void describe_job(tb_suite_t *s)
+{
+    const tb_rt_t *rt = s->rt;
+    rank_info_t mine, *all = NULL;
+    memset(&mine, 0, sizeof(mine));
+    mine.local_rank = rt->local_rank;
+    mine.local_size = rt->local_size;
+    mine.node_index = rt->node_index;
+    mine.bound = rt->bound;
+    snprintf(mine.cpuset, sizeof(mine.cpuset), "%s", rt->cpuset);
+    if (rt->rank == 0)
+        all = calloc((size_t)rt->size, sizeof(*all));
+    MPI_Gather(&mine, sizeof(mine), MPI_BYTE, all, sizeof(mine), MPI_BYTE, 0, rt->world);
+    if (rt->rank != 0 || !all)
+        return;
+    json_t *hosts = json_object_get(s->doc, "hosts"), *ranks = json_object_get(s->doc, "ranks");
+    for (int n = 0; n < rt->nnodes; n++) {
+        json_t *rl = json_array();
+        for (int r = 0; r < rt->size; r++)
+            if (rt->node_of[r] == n)
+                json_array_append_new(rl, json_integer(r));
+        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:n}", "name",
+                                               tb_rt_host_of(rt, rt->first_rank_of_node[n]),
+                                               "node_index", n, "ranks", rl, "topology"));
+    }
+    for (int r = 0; r < rt->size; r++)
+        json_array_append_new(ranks, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:b}", "rank", r,
+                                               "host", tb_rt_host_of(rt, r), "node_index",
+                                               all[r].node_index, "local_rank", all[r].local_rank,
+                                               "local_size", all[r].local_size, "cpuset",
+                                               all[r].cpuset, "bound", all[r].bound));
+    free(all);
+}
+
+/* Rank 0's watchdog hook: keep what finished, marked as a timeout. */
+static void on_timeout(void *arg, const char *message)
+{
+    tb_suite_t *s = arg;
+    json_t *tests, *t;
+    size_t i;
+    if (s->rt->rank != 0 || !s->doc)
+        return;
+    /* The measuring thread is stuck in MPI, not in the document; a bounded wait for the
+     * lock still guards against the unlikely case that it is. */
+    for (int tries = 0; pthread_mutex_trylock(&s->doc_lock) != 0; tries++) {
+        if (tries > 100)
+            return;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    tests = json_object_get(s->doc, "tests");
+    json_array_foreach(tests, i, t) {
+        if (!strcmp(json_string_value(json_object_get(t, "status")), "running")) {
+            json_object_set_new(t, "status", json_string("timeout"));
+            json_object_set_new(t, "timeout_message", json_string(message));
+        }
+    }
+    json_object_set_new(s->doc, "status", json_string(tb_status_string(TB_ERR_TIMEOUT)));
+    json_object_set_new(s->doc, "exit_code", json_integer(TB_EXIT_TIMEOUT));
+    json_object_set_new(s->doc, "complete", json_false());
+    if (tb_doc_write(s->doc, s->results_path) == TB_OK)
+        tb_log(TB_LOG_ERROR, "results so far kept in %s", s->results_path);
+    pthread_mutex_unlock(&s->doc_lock);
+}
+
+/* Makes a two-rank communicator for (a, b), with a as comm rank 0; NULL elsewhere. */
+static MPI_Comm pair_comm(const tb_rt_t *rt, int a, int b)
+{
+    MPI_Comm c;
+    int in = rt->rank == a || rt->rank == b;
+    MPI_Comm_split(rt->world, in ? 0 : MPI_UNDEFINED, rt->rank == a ? 0 : 1, &c);
+    return c;
+}
+
+static tb_status_t skip_test(tb_suite_t *s, const char *name, const char *kind,
+                             const char *variant, const char *why)
+{
+    json_t *e = tb_suite_begin_test(s, name, kind, variant, NULL);
+    if (e)
+        return tb_suite_end_test(s, e, "skipped", why);
+    return TB_OK;
+}
+
+/* latency, bw, bibw on the intra-node pair and, with two nodes or more, the inter-node
+ * pair. Both pairs include rank 0, which owns the document. */
+static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
+{
+    const tb_rt_t *rt = s->rt;
+    int intra = -1, inter = rt->nnodes > 1 ? rt->first_rank_of_node[1] : -1;
+    tb_status_t st = TB_OK;
+    for (int r = 1; r < rt->size && intra < 0; r++)
+        if (rt->node_of[r] == 0)
+            intra = r;
+    const struct {
+        const char *variant;
+        int peer;
+        const char *why;
+    } pairs[] = {{"intra-node", intra, "needs two ranks on the first node"},
+                 {"inter-node", inter, "needs two nodes"}};
+    for (size_t i = 0; i < 2; i++) {
+        tb_status_t one = TB_OK;
+        if (pairs[i].peer < 0) {
+            /* A one-node job has no inter-node pair: nothing to say about it. */
+            if (i == 0 || rt->nnodes > 1)
+                one = skip_test(s, ops->name, "p2p", pairs[i].variant, pairs[i].why);
+        } else {
+            MPI_Comm c = pair_comm(rt, 0, pairs[i].peer);
+            if (c != MPI_COMM_NULL) {
+                json_t *params = rt->rank == 0
+                                     ? json_pack("{s:[i,i], s:[s,s], s:i}", "pair", 0,
+                                                 pairs[i].peer, "hosts", tb_rt_host_of(rt, 0),
+                                                 tb_rt_host_of(rt, pairs[i].peer), "window",
+                                                 s->opts->window)
+                                     : NULL;
+                one = tb_harness_run(s, ops, &tb_dtype_byte, pairs[i].variant, c, params);
+                MPI_Comm_free(&c);
+            }
+        }
+        tb_suite_wait_all(s, ops->name);
+        one = tb_rt_agree(rt, one);
+        if (one > st)
+            st = one;
+    }
+    return st;
+}
+
+static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dtype_t *dt,
+                                  const char *variant)
+{
+    json_t *params = s->rt->rank == 0
+                         ? json_pack("{s:s, s:s, s:i, s:i}", "dtype", dt->name, "op", "sum",
+                                     "root", 0, "ranks", s->rt->size)
+                         : NULL;
+    return tb_harness_run(s, ops, dt, variant, s->rt->world, params);
+}
+
+static tb_status_t run_tests(tb_suite_t *s)
+{
+    static const tb_test_ops_t *const p2p[] = {&tb_test_latency, &tb_test_bw, &tb_test_bibw};
+    static const tb_test_ops_t *const colls[] = {&tb_test_all_gather, &tb_test_reduce_scatter,
+                                                 &tb_test_broadcast, &tb_test_alltoall};
+    const tb_opts_t *o = s->opts;
+    const tb_rt_t *rt = s->rt;
+    tb_status_t worst = TB_OK, st;
+
+/* Corruption is recorded and the run goes on; anything worse ends it. */
+#define TB_NEXT(expr)                                                                          \
+    do {                                                                                       \
+        st = tb_rt_agree(rt, (expr));                                                          \
+        if (st > worst)                                                                        \
+            worst = st;                                                                        \
+        if (st != TB_OK && st != TB_ERR_CORRUPT)                                               \
+            return worst;                                                                      \
+    } while (0)
+
+    for (size_t i = 0; i < sizeof(p2p) / sizeof(p2p[0]); i++)
+        if (tb_opts_has_test(o, p2p[i]->name))
+            TB_NEXT(run_p2p(s, p2p[i]));
+    if (tb_opts_has_test(o, "all_reduce")) {
+        TB_NEXT(run_collective(s, &tb_test_all_reduce, &tb_dtype_float, "float"));
+        TB_NEXT(run_collective(s, &tb_test_all_reduce, &tb_dtype_double, "double"));
+    }
+    for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
+        if (tb_opts_has_test(o, colls[i]->name))
+            TB_NEXT(run_collective(s, colls[i], &tb_dtype_float, "float"));
+    if (tb_opts_has_test(o, "matrix"))
+        TB_NEXT(tb_matrix_run(s, "matrix", "rank", rt->world));
+    if (tb_opts_has_test(o, "node_matrix")) {
+        tb_status_t one = TB_OK;
+        if (rt->leaders != MPI_COMM_NULL)
+            one = tb_matrix_run(s, "node_matrix", "node", rt->leaders);
+        tb_suite_wait_all(s, "node_matrix");
+        TB_NEXT(one);
+    }
+    if (tb_opts_has_test(o, "isolated"))
+        TB_NEXT(tb_isolated_run(s));
+#undef TB_NEXT
+    return worst;
+}
+
 tb_status_t tb_run_cmd(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return tb_error(TB_ERR_INTERNAL, "run: not built yet");
+    tb_rt_t rt;
+    tb_opts_t opts;
+    tb_suite_t suite;
+    tb_status_t st;
+    int help = 0;
+
+    if ((st = tb_rt_init(&argc, &argv, &rt)))
+        return st;
+    memset(&suite, 0, sizeof(suite));
+    suite.rt = &rt;
+    suite.opts = &opts;
+    pthread_mutex_init(&suite.doc_lock, NULL);
+
+    /* Every rank parses the same argv; only rank 0 says what is wrong. */
+    if (rt.rank != 0)
+        tb_log_set_level(TB_LOG_ERROR + 1);
+    if (rt.rank == 0) {
+        st = tb_opts_parse(argc, argv, &opts, &help);
+    } else {
+        fclose(stdout); /* --help once, not once per rank */
+        st = tb_opts_parse(argc, argv, &opts, &help);
+    }
+    tb_log_set_level(TB_LOG_INFO);
+    if (st || help)
+        goto out_finalize;
+
+    fault_from_env(&suite);
+    tb_progress_init(&suite.progress, stderr, opts.progress && rt.rank == 0);
+
+    if (rt.rank == 0) {
+        st = make_dirs(opts.outdir);
+        snprintf(suite.results_path, sizeof(suite.results_path), "%s/results.json", opts.outdir);
+        if (st == TB_OK) {
+            suite.doc = tb_doc_new();
+            json_object_set_new(suite.doc, "run", run_metadata(&suite, argc, argv));
+            st = tb_doc_write(suite.doc, suite.results_path);
+        }
+    }
+    if ((st = tb_rt_agree(&rt, st)))
+        goto out_finalize;
+    describe_job(&suite);
+    if (rt.rank == 0) {
+        tb_info("%d ranks on %d nodes; results go to %s", rt.size, rt.nnodes,
+                suite.results_path);
+        if ((st = tb_suite_save(&suite)))
+            (void)0;
+    }
+    if ((st = tb_rt_agree(&rt, st)))
+        goto out_finalize;
+
+    if ((st = tb_rt_agree(&rt, tb_wd_start(&rt, opts.timeout, on_timeout, &suite))))
+        goto out_finalize;
+    st = run_tests(&suite);
+    tb_wd_stop();
+
+    if (rt.rank == 0) {
+        tb_status_t wst;
+        json_object_set_new(suite.doc, "complete", json_boolean(st == TB_OK || st == TB_ERR_CORRUPT));
+        json_object_set_new(suite.doc, "status", json_string(tb_status_string(st)));
+        json_object_set_new(suite.doc, "exit_code", json_integer(tb_status_exit_code(st)));
+        wst = tb_suite_save(&suite);
+        if (wst == TB_OK)
+            wst = tb_report_csv_write(suite.doc, opts.outdir);
+        if (wst && st == TB_OK)
+            st = wst;
+        if (st == TB_ERR_CORRUPT)
+            tb_log(TB_LOG_ERROR, "data corruption detected; see the errors in %s",
+                   suite.results_path);
+        printf("topobench: %s; results in %s (and CSV files beside it)\n", tb_status_string(st),
+               suite.results_path);
+    }
+    st = tb_rt_agree(&rt, st);
+out_finalize:
+    json_decref(suite.doc);
+    tb_rt_finalize(&rt);
+    pthread_mutex_destroy(&suite.doc_lock);
+    return st;
 }

@@ -1,0 +1,53 @@
+/* all_reduce (sum). S = bytes of each rank's buffer; algbw = S / t;
+ * busbw = algbw x 2(n-1)/n (nccl-tests). */
+#include "harness.h"
+
+static void buffers(size_t count, int n, size_t *send_elems, size_t *recv_elems)
+{
+    (void)n;
+    *send_elems = *recv_elems = count;
+}
+
+static double alg_bytes(const tb_bench_ctx_t *ctx) { return (double)ctx->size; }
+static double bus_factor(int n) { return 2.0 * (n - 1) / n; }
+
+static tb_status_t run(tb_bench_ctx_t *ctx)
+{
+    const void *src = ctx->in_place ? MPI_IN_PLACE : ctx->sendbuf;
+    return TB_MPI_CHECK(MPI_Allreduce(src, ctx->recvbuf, (int)ctx->count, ctx->dtype->mpi,
+                                      MPI_SUM, ctx->comm));
+}
+
+static void fill(tb_bench_ctx_t *ctx, long iter)
+{
+    void *own = ctx->in_place ? ctx->recvbuf : ctx->sendbuf;
+    if (!ctx->in_place)
+        for (size_t i = 0; i < ctx->count; i++)
+            tb_buf_set(ctx->dtype, ctx->recvbuf, i, -1);
+    tb_pattern_fill(ctx->dtype, own, ctx->count, ctx->rank, 0, iter, ctx->size);
+}
+
+static void check(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
+{
+    for (size_t i = 0; i < ctx->count; i++) {
+        double want = 0;
+        for (int r = 0; r < ctx->nranks; r++)
+            want += tb_pattern(r, i, iter, ctx->size);
+        double got = tb_buf_get(ctx->dtype, ctx->recvbuf, i);
+        if (got != want)
+            tb_mismatch_note(mm, i, want, got);
+    }
+}
+
+const tb_test_ops_t tb_test_all_reduce = {
+    .name = "all_reduce",
+    .kind = TB_KIND_COLL,
+    .has_in_place = 1,
+    .time_scale = 1.0,
+    .buffers = buffers,
+    .alg_bytes = alg_bytes,
+    .bus_factor = bus_factor,
+    .run = run,
+    .fill = fill,
+    .check = check,
+};

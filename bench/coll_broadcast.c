@@ -1,0 +1,54 @@
+/* broadcast from root 0. S = bytes broadcast; algbw = S / t; busbw = algbw. One buffer
+ * (the receive buffer), so there is no separate in-place variant. */
+#include "harness.h"
+
+static void buffers(size_t count, int n, size_t *send_elems, size_t *recv_elems)
+{
+    (void)n;
+    *send_elems = 0;
+    *recv_elems = count;
+}
+
+static double alg_bytes(const tb_bench_ctx_t *ctx) { return (double)ctx->size; }
+static double bus_factor(int n)
+{
+    (void)n;
+    return 1.0;
+}
+
+static tb_status_t run(tb_bench_ctx_t *ctx)
+{
+    return TB_MPI_CHECK(MPI_Bcast(ctx->recvbuf, (int)ctx->count, ctx->dtype->mpi, 0, ctx->comm));
+}
+
+static void fill(tb_bench_ctx_t *ctx, long iter)
+{
+    if (ctx->rank == 0)
+        tb_pattern_fill(ctx->dtype, ctx->recvbuf, ctx->count, 0, 0, iter, ctx->size);
+    else
+        for (size_t i = 0; i < ctx->count; i++)
+            tb_buf_set(ctx->dtype, ctx->recvbuf, i, -1);
+}
+
+static void check(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
+{
+    for (size_t i = 0; i < ctx->count; i++) {
+        double want = tb_pattern(0, i, iter, ctx->size);
+        double got = tb_buf_get(ctx->dtype, ctx->recvbuf, i);
+        if (got != want)
+            tb_mismatch_note(mm, i, want, got);
+    }
+}
+
+const tb_test_ops_t tb_test_broadcast = {
+    .name = "broadcast",
+    .kind = TB_KIND_COLL,
+    .has_in_place = 0,
+    .time_scale = 1.0,
+    .buffers = buffers,
+    .alg_bytes = alg_bytes,
+    .bus_factor = bus_factor,
+    .run = run,
+    .fill = fill,
+    .check = check,
+};

@@ -1,0 +1,340 @@
+/* The shared sweep: for each size (and in-place variant), calibrate, warm up, time the
+ * iterations, reduce the per-iteration times across ranks, run the check iterations and
+ * record one result row. Tests only provide the operations in their table. */
+#include "harness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "stats.h"
+#include "units.h"
+#include "watchdog.h"
+
+const tb_dtype_t tb_dtype_float = {"float", MPI_FLOAT, sizeof(float)};
+const tb_dtype_t tb_dtype_double = {"double", MPI_DOUBLE, sizeof(double)};
+const tb_dtype_t tb_dtype_byte = {"byte", MPI_BYTE, 1};
+
+double tb_buf_get(const tb_dtype_t *dt, const void *buf, size_t i)
+{
+    if (dt->size == sizeof(float) && dt->mpi == MPI_FLOAT)
+        return ((const float *)buf)[i];
+    if (dt->mpi == MPI_DOUBLE)
+        return ((const double *)buf)[i];
+    return ((const unsigned char *)buf)[i];
+}
+
+void tb_buf_set(const tb_dtype_t *dt, void *buf, size_t i, double v)
+{
+    if (dt->mpi == MPI_FLOAT)
+        ((float *)buf)[i] = (float)v;
+    else if (dt->mpi == MPI_DOUBLE)
+        ((double *)buf)[i] = v;
+    else
+        ((unsigned char *)buf)[i] = (unsigned char)v;
+}
+
+void tb_pattern_fill(const tb_dtype_t *dt, void *buf, size_t n, int rank, size_t base,
+                     long iter, size_t size)
+{
+    if (dt->mpi == MPI_BYTE) {
+        unsigned char *b = buf;
+        for (size_t i = 0; i < n; i++)
+            b[i] = tb_pattern_byte(rank, base + i, iter, size);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            tb_buf_set(dt, buf, i, tb_pattern(rank, base + i, iter, size));
+    }
+}
+
+void tb_mismatch_note(tb_mismatch_t *mm, size_t offset, double expected, double got)
+{
+    if (mm->wrong++ == 0) {
+        mm->first_offset = offset;
+        mm->expected = expected;
+        mm->got = got;
+    }
+}
+
+typedef struct sweep {
+    tb_suite_t *s;
+    const tb_test_ops_t *ops;
+    tb_bench_ctx_t ctx;
+    json_t *entry;
+    const char *variant;
+    double *times, *reduced;
+    size_t times_cap;
+} sweep_t;
+
+/* Times `n` iterations into times[] (if non-NULL) with heartbeats. */
+static tb_status_t sweep_iterate(sweep_t *sw, long n, double *times, long first_iter)
+{
+    tb_bench_ctx_t *ctx = &sw->ctx;
+    for (long i = 0; i < n; i++) {
+        double t0 = MPI_Wtime(), t1;
+        tb_status_t st;
+        tb_wd_iteration(first_iter + i);
+        st = sw->ops->run(ctx);
+        t1 = MPI_Wtime();
+        if (st)
+            return st;
+        if (times)
+            times[i] = t1 - t0;
+        tb_wd_beat();
+    }
+    return TB_OK;
+}
+
+/* Check iterations; returns the mismatch record of this rank. */
+static tb_status_t sweep_check(sweep_t *sw, long iters, tb_mismatch_t *mm)
+{
+    tb_bench_ctx_t *ctx = &sw->ctx;
+    const tb_suite_t *s = sw->s;
+    memset(mm, 0, sizeof(*mm));
+    for (int j = 0; j < s->opts->check_iters; j++) {
+        long iter = iters + 1 + j; /* never the timed iterations' pattern */
+        tb_status_t st;
+        sw->ops->fill(ctx, iter);
+        tb_wd_iteration(iter);
+        st = sw->ops->run(ctx);
+        if (st)
+            return st;
+        if (tb_suite_fault(s, "corrupt", sw->ops->name) && ctx->buf_bytes > 0)
+            ((unsigned char *)ctx->recvbuf)[0] ^= 0x5a; /* a flipped byte on the way in */
+        sw->ops->check(ctx, iter, mm);
+        tb_wd_beat();
+    }
+    if (mm->wrong)
+        tb_log(TB_LOG_ERROR,
+               "data corruption: test '%s'%s%s%s size %zu%s: %zu wrong elements, first at "
+               "offset %zu: expected %g, got %g",
+               sw->ops->name, sw->variant[0] ? " (" : "", sw->variant,
+               sw->variant[0] ? ")" : "", ctx->size, ctx->in_place ? " in-place" : "",
+               mm->wrong, mm->first_offset, mm->expected, mm->got);
+    return TB_OK;
+}
+
+/* Gathers every rank's mismatch at comm rank 0 and records them. */
+static void sweep_collect_errors(sweep_t *sw, const tb_mismatch_t *mm, long iter)
+{
+    tb_bench_ctx_t *ctx = &sw->ctx;
+    double mine[5] = {(double)mm->wrong, (double)mm->first_offset, mm->expected, mm->got,
+                      (double)ctx->world_rank};
+    double *all = NULL;
+    if (ctx->rank == 0)
+        all = malloc(sizeof(mine) * (size_t)ctx->nranks);
+    MPI_Gather(mine, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, ctx->comm);
+    if (ctx->rank == 0 && all) {
+        for (int r = 0; r < ctx->nranks; r++) {
+            double *e = all + 5 * r;
+            if (e[0] > 0)
+                tb_suite_add_error(sw->s, sw->entry,
+                                   json_pack("{s:I, s:b, s:i, s:s, s:I, s:f, s:f, s:I, s:I}",
+                                             "size", (json_int_t)ctx->size, "in_place",
+                                             ctx->in_place, "rank", (int)e[4], "host",
+                                             tb_rt_host_of(sw->s->rt, (int)e[4]), "offset",
+                                             (json_int_t)e[1], "expected", e[2], "got", e[3],
+                                             "wrong", (json_int_t)e[0], "iteration",
+                                             (json_int_t)iter));
+        }
+    }
+    free(all);
+}
+
+static long clamp_long(double v, long lo, long hi)
+{
+    if (!(v >= (double)lo))
+        return lo;
+    if (v > (double)hi)
+        return hi;
+    return (long)v;
+}
+
+/* One size, one placement. */
+static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
+{
+    tb_bench_ctx_t *ctx = &sw->ctx;
+    const tb_opts_t *o = sw->s->opts;
+    double calib[2], est_local, est = 0;
+    long iters, warmup, wrong_total_l = 0;
+    tb_mismatch_t mm = {0};
+    tb_status_t st;
+    unsigned long long wrong_local, wrong_total = 0;
+
+    ctx->size = size;
+    ctx->count = size / ctx->dtype->size;
+    ctx->in_place = in_place;
+    tb_wd_context(sw->ops->name, sw->variant, size, 0, sw->ops->kind == TB_KIND_P2P ? ctx->peer_world : -1,
+                  "waiting in a collective");
+    /* Valid data for the timed iterations (floats stay finite and normal). */
+    sw->ops->fill(ctx, 0);
+    if (tb_suite_fault(sw->s, "hang", sw->ops->name))
+        tb_suite_hang(sw->ops->name);
+
+    /* Calibration: two iterations, the slowest rank's estimate decides for everyone so
+     * all ranks run the same count. */
+    if ((st = sweep_iterate(sw, 2, calib, -2)))
+        return st;
+    est_local = (calib[0] + calib[1]) / 2;
+    MPI_Allreduce(&est_local, &est, 1, MPI_DOUBLE, MPI_MAX, ctx->comm);
+    if (o->iters > 0)
+        iters = o->iters;
+    else
+        iters = clamp_long(o->time_budget / (est > 0 ? est : 1e-9), o->min_iters, o->max_iters);
+    warmup = o->warmup >= 0 ? o->warmup : clamp_long((double)iters / 10, 1, 100);
+    if ((size_t)iters > sw->times_cap) {
+        free(sw->times);
+        free(sw->reduced);
+        sw->times = malloc(sizeof(double) * (size_t)iters);
+        sw->reduced = malloc(sizeof(double) * (size_t)iters);
+        if (!sw->times || !sw->reduced)
+            return tb_error(TB_ERR_INTERNAL, "out of memory for %ld iteration times", iters);
+        sw->times_cap = (size_t)iters;
+    }
+    if ((st = sweep_iterate(sw, warmup, NULL, -1 - warmup)))
+        return st;
+    if ((st = sweep_iterate(sw, iters, sw->times, 0)))
+        return st;
+
+    /* A collective's iteration takes as long as its slowest rank; point-to-point tests
+     * are timed by the initiator (comm rank 0). */
+    if (sw->ops->kind == TB_KIND_COLL)
+        MPI_Reduce(sw->times, sw->reduced, (int)iters, MPI_DOUBLE, MPI_MAX, 0, ctx->comm);
+    else if (ctx->rank == 0)
+        memcpy(sw->reduced, sw->times, sizeof(double) * (size_t)iters);
+
+    if (o->check) {
+        if ((st = sweep_check(sw, iters, &mm)))
+            return st;
+        wrong_local = mm.wrong;
+        MPI_Allreduce(&wrong_local, &wrong_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, ctx->comm);
+        if (wrong_total)
+            sweep_collect_errors(sw, &mm, iters + 1);
+        wrong_total_l = (long)wrong_total;
+    }
+
+    if (ctx->rank == 0) {
+        tb_stats_t stats;
+        json_t *row;
+        double t;
+        for (long i = 0; i < iters; i++)
+            sw->reduced[i] *= sw->ops->time_scale;
+        tb_stats_compute(sw->reduced, (size_t)iters, &stats);
+        t = stats.median;
+        row = json_pack("{s:I, s:I, s:b, s:I, s:I, s:o}", "size", (json_int_t)size, "count",
+                        (json_int_t)ctx->count, "in_place", in_place, "iterations",
+                        (json_int_t)iters, "warmup", (json_int_t)warmup, "time_us",
+                        tb_doc_stats_us(&stats));
+        if (sw->ops->alg_bytes) {
+            double algbw = tb_gbps(sw->ops->alg_bytes(ctx), t);
+            if (sw->ops->bus_factor) {
+                json_object_set_new(row, "algbw_gbps", json_real(algbw));
+                json_object_set_new(row, "busbw_gbps",
+                                    json_real(algbw * sw->ops->bus_factor(ctx->nranks)));
+            } else {
+                json_object_set_new(row, "bw_gbps", json_real(algbw));
+            }
+        }
+        json_object_set_new(row, "wrong", json_integer(wrong_total_l));
+        json_object_set_new(row, "checked", json_boolean(o->check));
+        tb_suite_add_result(sw->s, sw->entry, row);
+    }
+    return wrong_total ? TB_ERR_CORRUPT : TB_OK;
+}
+
+tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dtype_t *dt,
+                           const char *variant, MPI_Comm comm, json_t *params)
+{
+    sweep_t sw;
+    size_t sizes[256], nsizes, send_elems = 0, recv_elems = 0, max_count = 0;
+    tb_status_t st = TB_OK, worst = TB_OK;
+    int skipped_big = 0;
+
+    memset(&sw, 0, sizeof(sw));
+    sw.s = s;
+    sw.ops = ops;
+    sw.variant = variant ? variant : "";
+    sw.ctx.suite = s;
+    sw.ctx.comm = comm;
+    sw.ctx.dtype = dt;
+    sw.ctx.window = s->opts->window;
+    sw.ctx.world_rank = s->rt->rank;
+    MPI_Comm_rank(comm, &sw.ctx.rank);
+    MPI_Comm_size(comm, &sw.ctx.nranks);
+    sw.ctx.peer = sw.ctx.nranks == 2 ? 1 - sw.ctx.rank : -1;
+    if (ops->kind == TB_KIND_P2P) {
+        int peer_world = -1, me = s->rt->rank;
+        MPI_Sendrecv(&me, 1, MPI_INT, sw.ctx.peer, 0, &peer_world, 1, MPI_INT, sw.ctx.peer, 0,
+                     comm, MPI_STATUS_IGNORE);
+        sw.ctx.peer_world = peer_world;
+    }
+    sw.entry = tb_suite_begin_test(s, ops->name, ops->kind == TB_KIND_P2P ? "p2p" : "collective",
+                                   variant, params);
+
+    nsizes = tb_opts_sizes(s->opts, sizes, sizeof(sizes) / sizeof(sizes[0]));
+    /* Buffers for the largest size that fits the per-rank limit. */
+    for (size_t i = 0; i < nsizes; i++) {
+        size_t count = sizes[i] / dt->size, se, re;
+        ops->buffers(count, sw.ctx.nranks, &se, &re);
+        if ((se > re ? se : re) * dt->size > TB_MAX_BUFFER_BYTES) {
+            skipped_big = 1;
+            nsizes = i;
+            break;
+        }
+        if (count > max_count) {
+            max_count = count;
+            send_elems = se;
+            recv_elems = re;
+        }
+    }
+    if (skipped_big && s->rt->rank == 0)
+        tb_warn("%s: sizes above %zu bytes skipped: their buffers would exceed %zu bytes per "
+                "rank",
+                ops->name, nsizes ? sizes[nsizes - 1] : 0, TB_MAX_BUFFER_BYTES);
+    sw.ctx.buf_bytes = (send_elems > recv_elems ? send_elems : recv_elems) * dt->size;
+    if (sw.ctx.buf_bytes) {
+        if (posix_memalign(&sw.ctx.sendbuf, 4096, sw.ctx.buf_bytes) ||
+            posix_memalign(&sw.ctx.recvbuf, 4096, sw.ctx.buf_bytes))
+            st = tb_error(TB_ERR_ENV, "%s: cannot allocate 2 x %zu bytes", ops->name,
+                          sw.ctx.buf_bytes);
+        else {
+            memset(sw.ctx.sendbuf, 0, sw.ctx.buf_bytes);
+            memset(sw.ctx.recvbuf, 0, sw.ctx.buf_bytes);
+        }
+    }
+    st = tb_rt_agree_comm(comm, st);
+
+    for (size_t i = 0; st == TB_OK && i < nsizes; i++) {
+        if (sizes[i] / dt->size == 0)
+            continue; /* smaller than one element */
+        for (int in_place = 0; in_place <= ops->has_in_place && st == TB_OK; in_place++) {
+            tb_status_t one;
+            if (s->rt->rank == 0) {
+                char sz[32];
+                tb_progress_update(&s->progress, "[%d] %s%s%s%s %s%s", s->test_seq, ops->name,
+                                   sw.variant[0] ? " (" : "", sw.variant,
+                                   sw.variant[0] ? ")" : "",
+                                   tb_size_format(sizes[i], sz, sizeof(sz)),
+                                   in_place ? " in-place" : "");
+            }
+            one = sweep_one(&sw, sizes[i], in_place);
+            if (one == TB_ERR_CORRUPT) {
+                worst = TB_ERR_CORRUPT; /* keep measuring: report every bad size */
+                one = TB_OK;
+            }
+            st = tb_rt_agree_comm(comm, one);
+        }
+    }
+    if (st == TB_OK)
+        st = worst;
+    if (s->rt->rank == 0)
+        tb_progress_clear(&s->progress);
+    free(sw.ctx.sendbuf);
+    free(sw.ctx.recvbuf);
+    free(sw.times);
+    free(sw.reduced);
+    if (sw.entry)
+        tb_suite_end_test(s, sw.entry, st == TB_OK ? "ok" : tb_status_string(st), NULL);
+    return st;
+}

@@ -1,0 +1,100 @@
+/* The one harness: size sweep, warm-up, adaptive iteration count, timing, statistics
+ * across ranks, data checking and output. A test is a table of function pointers
+ * (tb_test_ops_t); adding a collective is one file and one table row. */
+#ifndef TB_BENCH_HARNESS_H
+#define TB_BENCH_HARNESS_H
+
+#include <stddef.h>
+
+#include "suite.h"
+
+typedef enum { TB_KIND_P2P, TB_KIND_COLL } tb_test_kind_t;
+
+typedef struct tb_dtype {
+    const char *name; /* "float", "double", "byte" */
+    MPI_Datatype mpi;
+    size_t size;
+} tb_dtype_t;
+
+extern const tb_dtype_t tb_dtype_float, tb_dtype_double, tb_dtype_byte;
+
+typedef struct tb_bench_ctx {
+    const tb_suite_t *suite;
+    MPI_Comm comm;      /* participants; comm rank 0 is world rank 0 */
+    int rank, nranks;   /* in comm */
+    int world_rank;
+    const tb_dtype_t *dtype;
+    size_t size;        /* bytes as the test counts them (see each test) */
+    size_t count;       /* elements of dtype */
+    int in_place;
+    int window;         /* p2p bandwidth */
+    void *sendbuf, *recvbuf;
+    size_t buf_bytes;   /* capacity of each buffer */
+    int peer;           /* p2p: the other rank in comm */
+    int peer_world;     /* p2p: its world rank */
+} tb_bench_ctx_t;
+
+/* A mismatch found by a check. */
+typedef struct tb_mismatch {
+    size_t wrong;        /* wrong elements */
+    size_t first_offset; /* element index of the first wrong one */
+    double expected, got;
+} tb_mismatch_t;
+
+typedef struct tb_test_ops {
+    const char *name;
+    tb_test_kind_t kind;
+    int has_in_place;
+    double time_scale; /* reported time = measured x scale (0.5: half round trip) */
+    /* Elements each buffer needs for `count` elements per rank as the test counts them. */
+    void (*buffers)(size_t count, int nranks, size_t *send_elems, size_t *recv_elems);
+    /* Bytes moved per iteration for algbw / p2p bandwidth (S, S x n, S x window, ...);
+     * NULL: no bandwidth (latency). */
+    double (*alg_bytes)(const tb_bench_ctx_t *ctx);
+    /* busbw = algbw x bus_factor(n); NULL for point-to-point. */
+    double (*bus_factor)(int nranks);
+    /* One iteration. */
+    tb_status_t (*run)(tb_bench_ctx_t *ctx);
+    /* Check iterations: fill the buffers for iteration `iter`, then verify after run. */
+    void (*fill)(tb_bench_ctx_t *ctx, long iter);
+    void (*check)(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm);
+} tb_test_ops_t;
+
+/* The test tables, one per file. */
+extern const tb_test_ops_t tb_test_latency, tb_test_bw, tb_test_bibw;
+extern const tb_test_ops_t tb_test_all_reduce, tb_test_all_gather, tb_test_reduce_scatter,
+    tb_test_broadcast, tb_test_alltoall;
+
+/* Data pattern: depends on the producing rank, the element index, the iteration and the
+ * size, and stays a small integer so sums over thousands of ranks are exact in float. */
+static inline int tb_pattern(int rank, size_t index, long iter, size_t size)
+{
+    return (int)((((unsigned long)rank * 7u + (unsigned long)index * 3u +
+                   (unsigned long)iter * 5u + (unsigned long)size) % 17u));
+}
+static inline unsigned char tb_pattern_byte(int rank, size_t index, long iter, size_t size)
+{
+    return (unsigned char)((unsigned long)rank * 31u + (unsigned long)index * 7u +
+                           (unsigned long)iter * 13u + (unsigned long)size * 3u);
+}
+
+/* Pattern helpers shared by the tests: write / compare elements [0, n) of `buf` as dtype
+ * with values pattern(rank, base + i, iter, size). */
+void tb_pattern_fill(const tb_dtype_t *dt, void *buf, size_t n, int rank, size_t base,
+                     long iter, size_t size);
+double tb_buf_get(const tb_dtype_t *dt, const void *buf, size_t i);
+void tb_buf_set(const tb_dtype_t *dt, void *buf, size_t i, double v);
+/* Counts elements of buf[0..n) that differ from expect(i) into *mm. */
+void tb_mismatch_note(tb_mismatch_t *mm, size_t offset, double expected, double got);
+
+/* Runs one test variant over the size sweep on `comm` (every rank of comm calls it) and
+ * records it in the document as (name, variant). `params` (rank 0, stolen) goes into the
+ * entry. Returns the agreed status over comm. */
+TB_NODISCARD tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops,
+                                        const tb_dtype_t *dt, const char *variant,
+                                        MPI_Comm comm, json_t *params);
+
+/* Largest buffer one rank allocates for one test; larger sizes are skipped with a note. */
+#define TB_MAX_BUFFER_BYTES ((size_t)1 << 30)
+
+#endif

@@ -1,0 +1,400 @@
+/* The run options table, its parser (getopt_long built from the table), presets and
+ * help. Presets set every tunable; explicit options given on the command line win
+ * whatever their order, because presets are applied first. */
+#include "opts.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "units.h"
+
+void tb_cli_print_exit_statuses(FILE *out);
+
+static const char *const all_tests[] = {"latency",   "bw",        "bibw",
+                                        "all_reduce", "all_gather", "reduce_scatter",
+                                        "broadcast", "alltoall",  "matrix",
+                                        "node_matrix", "isolated"};
+#define N_ALL_TESTS (sizeof(all_tests) / sizeof(all_tests[0]))
+
+static const struct preset {
+    const char *name;
+    size_t min_bytes, max_bytes;
+    double step_factor, time_budget;
+    long min_iters, max_iters;
+    size_t matrix_bytes;
+    const char *what;
+} presets[] = {
+    {"quick", 8, 1 << 20, 4, 0.02, 5, 2000, 1 << 20, "8B-1M, x4 steps, 20 ms per size"},
+    {"standard", 8, 16 << 20, 2, 0.1, 10, 20000, 4 << 20, "8B-16M, x2 steps, 100 ms per size"},
+    {"full", 1, 256 << 20, 2, 0.5, 20, 100000, 16 << 20, "1B-256M, x2 steps, 500 ms per size"},
+};
+
+enum { ARG_NONE, ARG_SIZE, ARG_LONG, ARG_DOUBLE, ARG_DURATION, ARG_STRING, ARG_BOOL, ARG_LIST };
+
+/* One row per option: the only place an option is declared. */
+static const struct opt_def {
+    const char *name;
+    int short_name;
+    int arg;
+    const char *metavar;
+    const char *help;
+} opt_table[] = {
+    {"suite", 's', ARG_STRING, "NAME", "preset: quick, standard (default), full"},
+    {"minbytes", 'b', ARG_SIZE, "SIZE", "smallest message size (K/M/G = powers of two)"},
+    {"maxbytes", 'e', ARG_SIZE, "SIZE", "largest message size"},
+    {"stepfactor", 'f', ARG_DOUBLE, "F", "multiply the size by F between steps (> 1)"},
+    {"iters", 'n', ARG_LONG, "N", "fixed timed iterations per size (default: adapt to budget)"},
+    {"warmup", 'w', ARG_LONG, "N", "fixed warm-up iterations per size (default: adapt)"},
+    {"time-budget", 'T', ARG_DURATION, "DUR", "time per size in adaptive mode (e.g. 100ms)"},
+    {"min-iters", 0, ARG_LONG, "N", "adaptive mode: at least N timed iterations"},
+    {"max-iters", 0, ARG_LONG, "N", "adaptive mode: at most N timed iterations"},
+    {"tests", 't', ARG_LIST, "LIST", "comma-separated tests, or 'all' (see below)"},
+    {"outdir", 'o', ARG_STRING, "DIR", "where results.json and CSV files go"},
+    {"check", 'c', ARG_BOOL, "0|1", "check data on dedicated iterations (default 1)"},
+    {"timeout", 0, ARG_DURATION, "DUR", "abort when a blocking step makes no progress this long"},
+    {"matrix-size", 'm', ARG_SIZE, "SIZE", "message size of the all-pairs bandwidth matrices"},
+    {"window", 0, ARG_LONG, "N", "non-blocking sends per window in bandwidth tests (OSU: 64)"},
+    {"pairs", 'p', ARG_STRING, "A-B,...", "isolated mode: measure these rank pairs one at a time"},
+    {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0"},
+    {"quiet", 'q', ARG_NONE, NULL, "no result tables on the terminal"},
+    {"help", 'h', ARG_NONE, NULL, "this text"},
+};
+#define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+static void print_help(void)
+{
+    printf("usage: mpirun -np N topobench [run] [OPTIONS]\n"
+           "       srun --mpi=pmix topobench [run] [OPTIONS]\n\n"
+           "Measures point-to-point and collective performance over MPI with host memory,\n"
+           "the all-pairs bandwidth/latency matrices, and writes OUTDIR/results.json plus\n"
+           "one CSV per test. Units: sizes in bytes (input K/M/G = 2^10/2^20/2^30),\n"
+           "bandwidth GB/s = 1e9 bytes/s, time in microseconds.\n\nOptions:\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char left[64];
+        const struct opt_def *o = &opt_table[i];
+        if (o->short_name)
+            snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+                     o->metavar ? " " : "", o->metavar ? o->metavar : "");
+        else
+            snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        printf("  %-28s %s\n", left, o->help);
+    }
+    printf("\nSuites (explicit options override them):\n");
+    for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+        printf("  %-9s %s, matrices at %zu bytes\n", presets[i].name, presets[i].what,
+               presets[i].matrix_bytes);
+    printf("\nTests:\n"
+           "  latency        ping-pong, half round trip (intra-node pair; inter-node pair too)\n"
+           "  bw, bibw       OSU windowed bandwidth, one and both directions\n"
+           "  all_reduce     sum, float and double; in-place and out-of-place\n"
+           "  all_gather, reduce_scatter, alltoall   in-place and out-of-place\n"
+           "  broadcast      root 0\n"
+           "  matrix         all-pairs bandwidth and latency, every rank (shift pattern)\n"
+           "  node_matrix    the same with one rank per node (fabric check)\n"
+           "  isolated       the pairs given with --pairs, one at a time\n"
+           "Default: all but isolated (selected by --pairs).\n\n"
+           "Defaults: timeout 60s, window 64, check on.\n\n");
+    tb_cli_print_exit_statuses(stdout);
+}
+
+static void apply_preset(tb_opts_t *o, const struct preset *p)
+{
+    o->suite = p->name;
+    o->min_bytes = p->min_bytes;
+    o->max_bytes = p->max_bytes;
+    o->step_factor = p->step_factor;
+    o->time_budget = p->time_budget;
+    o->min_iters = p->min_iters;
+    o->max_iters = p->max_iters;
+    o->matrix_bytes = p->matrix_bytes;
+}
+
+static tb_status_t parse_tests(tb_opts_t *o, const char *list)
+{
+    char buf[512], *save = NULL, *tok;
+    o->ntests = 0;
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        size_t i;
+        if (!strcmp(tok, "all")) {
+            for (i = 0; i + 1 < N_ALL_TESTS && o->ntests < TB_MAX_TESTS; i++)
+                snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "%s", all_tests[i]);
+            continue;
+        }
+        for (i = 0; i < N_ALL_TESTS; i++)
+            if (!strcmp(tok, all_tests[i]))
+                break;
+        if (i == N_ALL_TESTS)
+            return tb_error(TB_ERR_USAGE, "--tests: unknown test '%s' (see --help)", tok);
+        if (o->ntests >= TB_MAX_TESTS)
+            return tb_error(TB_ERR_USAGE, "--tests: too many tests");
+        snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "%s", tok);
+    }
+    if (o->ntests == 0)
+        return tb_error(TB_ERR_USAGE, "--tests: empty list");
+    return TB_OK;
+}
+
+static tb_status_t parse_pairs(tb_opts_t *o, const char *list)
+{
+    const char *p = list;
+    o->npairs = 0;
+    while (*p) {
+        char *end;
+        long a, b;
+        a = strtol(p, &end, 10);
+        if (end == p || *end != '-')
+            goto bad;
+        p = end + 1;
+        b = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',') || a < 0 || b < 0 || a == b)
+            goto bad;
+        if (o->npairs >= TB_MAX_PAIRS)
+            return tb_error(TB_ERR_USAGE, "--pairs: at most %d pairs", TB_MAX_PAIRS);
+        o->pairs[o->npairs][0] = (int)a;
+        o->pairs[o->npairs][1] = (int)b;
+        o->npairs++;
+        p = *end ? end + 1 : end;
+    }
+    if (o->npairs == 0)
+        goto bad;
+    return TB_OK;
+bad:
+    return tb_error(TB_ERR_USAGE,
+                    "--pairs '%s': expected a comma-separated list of distinct rank pairs "
+                    "such as 0-4,1-5",
+                    list);
+}
+
+tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
+{
+    struct option longopts[N_OPTS + 1];
+    char shortopts[3 * N_OPTS + 2], *sp = shortopts;
+    const char *suite = "standard";
+    const struct preset *preset = NULL;
+    int c, idx;
+
+    *help_p = 0;
+    memset(o, 0, sizeof(*o));
+    /* The suite decides the defaults of the others, so find it before anything else. */
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "--suite") || !strcmp(argv[i], "-s")) && i + 1 < argc)
+            suite = argv[i + 1];
+        else if (!strncmp(argv[i], "--suite=", 8))
+            suite = argv[i] + 8;
+    }
+    for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
+        if (!strcmp(suite, presets[i].name))
+            preset = &presets[i];
+    if (!preset)
+        return tb_error(TB_ERR_USAGE, "--suite '%s': expected quick, standard or full", suite);
+    apply_preset(o, preset);
+    o->iters = 0;
+    o->warmup = -1;
+    o->check = 1;
+    o->check_iters = 1;
+    o->timeout = 60.0;
+    o->outdir = "topobench-results";
+    o->window = 64;
+    o->progress = 1;
+
+    *sp++ = ':';
+    for (size_t i = 0; i < N_OPTS; i++) {
+        longopts[i].name = opt_table[i].name;
+        longopts[i].has_arg = opt_table[i].arg == ARG_NONE ? no_argument : required_argument;
+        longopts[i].flag = NULL;
+        longopts[i].val = 256 + (int)i;
+        if (opt_table[i].short_name) {
+            *sp++ = (char)opt_table[i].short_name;
+            if (opt_table[i].arg != ARG_NONE)
+                *sp++ = ':';
+        }
+    }
+    *sp = '\0';
+    memset(&longopts[N_OPTS], 0, sizeof(longopts[0]));
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+        const struct opt_def *d = NULL;
+        const char *arg = optarg, *name;
+        size_t size = 0;
+        double dval = 0;
+        long lval = 0;
+        char *end;
+
+        if (c == '?')
+            return tb_error(TB_ERR_USAGE, "unknown option '%s' (see topobench run --help)",
+                            argv[optind - 1]);
+        if (c == ':')
+            return tb_error(TB_ERR_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        if (c >= 256) {
+            d = &opt_table[c - 256];
+        } else {
+            for (size_t i = 0; i < N_OPTS; i++)
+                if (opt_table[i].short_name == c)
+                    d = &opt_table[i];
+        }
+        if (!d)
+            return tb_error(TB_ERR_INTERNAL, "option table mismatch for '%c'", c);
+        name = d->name;
+        switch (d->arg) {
+        case ARG_SIZE:
+            if (tb_size_parse(arg, &size))
+                return tb_error(TB_ERR_USAGE, "--%s '%s': expected a size such as 8, 64K, 4M, 1G",
+                                name, arg);
+            break;
+        case ARG_LONG:
+            lval = strtol(arg, &end, 10);
+            if (end == arg || *end || lval < 0)
+                return tb_error(TB_ERR_USAGE, "--%s '%s': expected a non-negative integer", name,
+                                arg);
+            break;
+        case ARG_DOUBLE:
+            dval = strtod(arg, &end);
+            if (end == arg || *end || !isfinite(dval))
+                return tb_error(TB_ERR_USAGE, "--%s '%s': expected a number", name, arg);
+            break;
+        case ARG_DURATION:
+            if (tb_duration_parse(arg, &dval))
+                return tb_error(TB_ERR_USAGE,
+                                "--%s '%s': expected a duration such as 30, 500ms, 2m", name, arg);
+            break;
+        case ARG_BOOL:
+            if (strcmp(arg, "0") && strcmp(arg, "1"))
+                return tb_error(TB_ERR_USAGE, "--%s '%s': expected 0 or 1", name, arg);
+            lval = arg[0] == '1';
+            break;
+        default:
+            break;
+        }
+        if (!strcmp(name, "suite"))
+            ; /* handled above */
+        else if (!strcmp(name, "minbytes"))
+            o->min_bytes = size;
+        else if (!strcmp(name, "maxbytes"))
+            o->max_bytes = size;
+        else if (!strcmp(name, "stepfactor"))
+            o->step_factor = dval;
+        else if (!strcmp(name, "iters"))
+            o->iters = lval;
+        else if (!strcmp(name, "warmup"))
+            o->warmup = lval;
+        else if (!strcmp(name, "time-budget"))
+            o->time_budget = dval;
+        else if (!strcmp(name, "min-iters"))
+            o->min_iters = lval;
+        else if (!strcmp(name, "max-iters"))
+            o->max_iters = lval;
+        else if (!strcmp(name, "tests")) {
+            tb_status_t st = parse_tests(o, arg);
+            if (st)
+                return st;
+        } else if (!strcmp(name, "outdir"))
+            o->outdir = arg;
+        else if (!strcmp(name, "check"))
+            o->check = (int)lval;
+        else if (!strcmp(name, "timeout"))
+            o->timeout = dval;
+        else if (!strcmp(name, "matrix-size"))
+            o->matrix_bytes = size;
+        else if (!strcmp(name, "window"))
+            o->window = (int)lval;
+        else if (!strcmp(name, "pairs")) {
+            tb_status_t st = parse_pairs(o, arg);
+            if (st)
+                return st;
+        } else if (!strcmp(name, "no-progress"))
+            o->progress = 0;
+        else if (!strcmp(name, "quiet"))
+            o->quiet = 1;
+        else if (!strcmp(name, "help")) {
+            print_help();
+            *help_p = 1;
+            return TB_OK;
+        }
+    }
+    if (optind < argc)
+        return tb_error(TB_ERR_USAGE, "unexpected argument '%s' (see topobench run --help)",
+                        argv[optind]);
+    if (o->min_bytes > o->max_bytes)
+        return tb_error(TB_ERR_USAGE, "--minbytes (%zu) is larger than --maxbytes (%zu)",
+                        o->min_bytes, o->max_bytes);
+    if (o->max_bytes > ((size_t)1 << 34))
+        return tb_error(TB_ERR_USAGE, "--maxbytes %zu: at most 16G", o->max_bytes);
+    if (!(o->step_factor > 1.0))
+        return tb_error(TB_ERR_USAGE, "--stepfactor %g: must be greater than 1", o->step_factor);
+    if (o->window < 1 || o->window > 4096)
+        return tb_error(TB_ERR_USAGE, "--window %d: expected 1..4096", o->window);
+    if (o->timeout <= 0)
+        return tb_error(TB_ERR_USAGE, "--timeout: must be greater than 0");
+    if (o->iters == 0 && o->time_budget <= 0)
+        return tb_error(TB_ERR_USAGE, "--time-budget: must be greater than 0");
+    if (o->min_iters < 1)
+        o->min_iters = 1;
+    if (o->max_iters < o->min_iters)
+        return tb_error(TB_ERR_USAGE, "--max-iters (%ld) is below --min-iters (%ld)",
+                        o->max_iters, o->min_iters);
+    if (o->matrix_bytes == 0)
+        return tb_error(TB_ERR_USAGE, "--matrix-size: must be at least 1 byte");
+    if (o->ntests == 0) {
+        for (size_t i = 0; i + 1 < N_ALL_TESTS; i++)
+            snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "%s", all_tests[i]);
+    }
+    if (o->npairs && !tb_opts_has_test(o, "isolated") && o->ntests < TB_MAX_TESTS)
+        snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "isolated");
+    if (tb_opts_has_test(o, "isolated") && !o->npairs)
+        return tb_error(TB_ERR_USAGE, "test 'isolated' needs --pairs A-B,...");
+    return TB_OK;
+}
+
+int tb_opts_has_test(const tb_opts_t *o, const char *name)
+{
+    for (int i = 0; i < o->ntests; i++)
+        if (!strcmp(o->tests[i], name))
+            return 1;
+    return 0;
+}
+
+size_t tb_opts_sizes(const tb_opts_t *o, size_t *sizes, size_t cap)
+{
+    size_t n = 0;
+    double s = (double)o->min_bytes;
+    size_t prev = (size_t)-1;
+    while (n < cap) {
+        size_t cur = (size_t)llround(s);
+        if (cur > o->max_bytes)
+            break;
+        if (cur != prev)
+            sizes[n++] = prev = cur;
+        s = s > 0 ? s * o->step_factor : 1;
+    }
+    if (n < cap && (n == 0 || sizes[n - 1] != o->max_bytes))
+        sizes[n++] = o->max_bytes;
+    return n;
+}
+
+void *tb_opts_to_json(const tb_opts_t *o)
+{
+    json_t *tests = json_array(), *pairs = json_array();
+    for (int i = 0; i < o->ntests; i++)
+        json_array_append_new(tests, json_string(o->tests[i]));
+    for (int i = 0; i < o->npairs; i++)
+        json_array_append_new(pairs, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
+    return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:f, s:I, "
+                     "s:i, s:o, s:o}",
+                     "suite", o->suite, "min_bytes", (json_int_t)o->min_bytes, "max_bytes",
+                     (json_int_t)o->max_bytes, "step_factor", o->step_factor, "iters",
+                     (json_int_t)o->iters, "warmup", (json_int_t)o->warmup, "min_iters",
+                     (json_int_t)o->min_iters, "max_iters", (json_int_t)o->max_iters,
+                     "time_budget_s", o->time_budget, "check", o->check, "check_iters",
+                     (json_int_t)o->check_iters, "timeout_s", o->timeout, "matrix_bytes",
+                     (json_int_t)o->matrix_bytes, "window", o->window, "tests", tests, "pairs",
+                     pairs);
+}

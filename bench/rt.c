@@ -1,0 +1,181 @@
+/* MPI runtime set-up: node identity and binding. */
+#include "rt.h"
+
+#include <hwloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int line)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (rc == MPI_SUCCESS)
+        return TB_OK;
+    MPI_Error_string(rc, msg, &len);
+    return tb_error(TB_ERR_INTERNAL, "%s failed at %s:%d: %s", what, file, line, msg);
+}
+
+/* Records this rank's CPU binding and warns when it is unbound. */
+static void rt_binding(tb_rt_t *rt)
+{
+    hwloc_topology_t topo;
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    rt->bound = 0;
+    snprintf(rt->cpuset, sizeof(rt->cpuset), "unknown");
+    if (!set)
+        return;
+    if (hwloc_topology_init(&topo) == 0) {
+        if (hwloc_topology_load(topo) == 0 &&
+            hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) == 0) {
+            hwloc_const_bitmap_t all = hwloc_topology_get_complete_cpuset(topo);
+            hwloc_bitmap_list_snprintf(rt->cpuset, sizeof(rt->cpuset), set);
+            rt->bound = !hwloc_bitmap_isincluded(all, set);
+        }
+        hwloc_topology_destroy(topo);
+    }
+    hwloc_bitmap_free(set);
+}
+
+/* Warns once per node when ranks are unbound or share cores. */
+static void rt_binding_check(tb_rt_t *rt)
+{
+    char *all = calloc((size_t)rt->local_size, sizeof(rt->cpuset));
+    int *bound = calloc((size_t)rt->local_size, sizeof(int));
+    if (!all || !bound)
+        goto out;
+    MPI_Allgather(rt->cpuset, sizeof(rt->cpuset), MPI_CHAR, all, sizeof(rt->cpuset), MPI_CHAR,
+                  rt->node);
+    MPI_Allgather(&rt->bound, 1, MPI_INT, bound, 1, MPI_INT, rt->node);
+    if (rt->local_rank == 0) {
+        int unbound = 0, shared = 0;
+        hwloc_bitmap_t a = hwloc_bitmap_alloc(), b = hwloc_bitmap_alloc();
+        for (int i = 0; i < rt->local_size; i++)
+            unbound += !bound[i];
+        for (int i = 0; a && b && i < rt->local_size; i++) {
+            hwloc_bitmap_list_sscanf(a, all + (size_t)i * sizeof(rt->cpuset));
+            for (int j = i + 1; j < rt->local_size; j++) {
+                hwloc_bitmap_list_sscanf(b, all + (size_t)j * sizeof(rt->cpuset));
+                if (bound[i] && bound[j] && hwloc_bitmap_intersects(a, b))
+                    shared++;
+            }
+        }
+        if (unbound)
+            tb_warn("%d of %d ranks on this node are not bound to cores; timings will be "
+                    "noisier (mpirun --bind-to core, srun --cpu-bind=cores)",
+                    unbound, rt->local_size);
+        if (shared)
+            tb_warn("%d rank pairs on this node share cores (oversubscribed binding)", shared);
+        hwloc_bitmap_free(a);
+        hwloc_bitmap_free(b);
+    }
+out:
+    free(all);
+    free(bound);
+}
+
+tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt)
+{
+    int provided = 0, name_len = 0, shared_size = 0;
+    char name[MPI_MAX_PROCESSOR_NAME] = "";
+    MPI_Comm shared;
+    tb_status_t st;
+
+    memset(rt, 0, sizeof(*rt));
+    rt->leaders = MPI_COMM_NULL;
+    if ((st = TB_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided))))
+        return st;
+    MPI_Comm_dup(MPI_COMM_WORLD, &rt->world);
+    /* Errors come back as codes so that we report them with context. */
+    MPI_Comm_set_errhandler(rt->world, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(rt->world, &rt->rank);
+    MPI_Comm_size(rt->world, &rt->size);
+    MPI_Get_processor_name(name, &name_len);
+    snprintf(rt->host, sizeof(rt->host), "%s", name);
+    tb_log_set_identity(rt->host, rt->rank);
+
+    rt->hosts = calloc((size_t)rt->size, TB_HOST_LEN);
+    rt->node_of = calloc((size_t)rt->size, sizeof(int));
+    if (!rt->hosts || !rt->node_of)
+        return tb_error(TB_ERR_INTERNAL, "out of memory for %d ranks", rt->size);
+    if ((st = TB_MPI_CHECK(MPI_Allgather(rt->host, TB_HOST_LEN, MPI_CHAR, rt->hosts,
+                                         TB_HOST_LEN, MPI_CHAR, rt->world))))
+        return st;
+
+    /* Node index: order of the lowest rank with that processor name. O(N * nodes) on
+     * names, done once. */
+    rt->nnodes = 0;
+    for (int r = 0; r < rt->size; r++) {
+        int found = -1;
+        for (int q = 0; q < r && found < 0; q++)
+            if (!strncmp(rt->hosts + (size_t)q * TB_HOST_LEN, rt->hosts + (size_t)r * TB_HOST_LEN,
+                         TB_HOST_LEN))
+                found = rt->node_of[q];
+        rt->node_of[r] = found >= 0 ? found : rt->nnodes++;
+    }
+    rt->first_rank_of_node = calloc((size_t)rt->nnodes, sizeof(int));
+    if (!rt->first_rank_of_node)
+        return tb_error(TB_ERR_INTERNAL, "out of memory for %d nodes", rt->nnodes);
+    for (int r = rt->size - 1; r >= 0; r--)
+        rt->first_rank_of_node[rt->node_of[r]] = r;
+    rt->node_index = rt->node_of[rt->rank];
+    MPI_Comm_split(rt->world, rt->node_index, rt->rank, &rt->node);
+    MPI_Comm_rank(rt->node, &rt->local_rank);
+    MPI_Comm_size(rt->node, &rt->local_size);
+    MPI_Comm_split(rt->world, rt->local_rank == 0 ? 0 : MPI_UNDEFINED, rt->rank, &rt->leaders);
+
+    /* Containers can share a host name across machines, or hide one machine's ranks from
+     * each other: the shared-memory split must agree with the names. */
+    MPI_Comm_split_type(rt->world, MPI_COMM_TYPE_SHARED, rt->rank, MPI_INFO_NULL, &shared);
+    MPI_Comm_size(shared, &shared_size);
+    MPI_Comm_free(&shared);
+    if (shared_size != rt->local_size)
+        tb_warn("host name '%s' groups %d ranks but shared memory groups %d; node identity "
+                "follows the host name",
+                rt->host, rt->local_size, shared_size);
+
+    rt_binding(rt);
+    rt_binding_check(rt);
+    return TB_OK;
+}
+
+void tb_rt_finalize(tb_rt_t *rt)
+{
+    if (rt->leaders != MPI_COMM_NULL)
+        MPI_Comm_free(&rt->leaders);
+    MPI_Comm_free(&rt->node);
+    MPI_Comm_free(&rt->world);
+    free(rt->hosts);
+    free(rt->node_of);
+    free(rt->first_rank_of_node);
+    MPI_Finalize();
+}
+
+tb_status_t tb_rt_agree_comm(MPI_Comm comm, tb_status_t local)
+{
+    int in = (int)local, out = (int)TB_ERR_INTERNAL;
+    if (MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
+        return TB_ERR_INTERNAL;
+    return (tb_status_t)out;
+}
+
+tb_status_t tb_rt_agree(const tb_rt_t *rt, tb_status_t local)
+{
+    return tb_rt_agree_comm(rt->world, local);
+}
+
+const char *tb_rt_host_of(const tb_rt_t *rt, int rank)
+{
+    if (rank < 0 || rank >= rt->size)
+        return "?";
+    return rt->hosts + (size_t)rank * TB_HOST_LEN;
+}
+
+void tb_rt_library_version(char *buf, size_t len)
+{
+    char v[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int n = 0;
+    MPI_Get_library_version(v, &n);
+    /* Keep the first line: Open MPI appends build details. */
+    v[strcspn(v, "\n")] = '\0';
+    snprintf(buf, len, "%s", v);
+}

@@ -1,0 +1,48 @@
+/* The MPI runtime: who we are (rank, node, local rank), the communicators the tests run
+ * on, and collective agreement on failure so that no rank waits forever in a barrier. */
+#ifndef TB_BENCH_RT_H
+#define TB_BENCH_RT_H
+
+#include <mpi.h>
+
+#include "log.h"
+#include "status.h"
+
+#define TB_HOST_LEN 64
+
+typedef struct tb_rt {
+    int rank, size;
+    int local_rank, local_size;
+    int node_index, nnodes;
+    char host[TB_HOST_LEN];
+    MPI_Comm world;   /* duplicate of MPI_COMM_WORLD */
+    MPI_Comm node;    /* ranks of this node */
+    MPI_Comm leaders; /* local rank 0 of every node; MPI_COMM_NULL elsewhere */
+    char *hosts;      /* size x TB_HOST_LEN: host of every rank (O(N) per rank) */
+    int *node_of;     /* node index of every rank */
+    int *first_rank_of_node; /* nnodes entries */
+    char cpuset[128]; /* this rank's binding, hwloc list syntax */
+    int bound;        /* 0 when bound to the whole machine */
+} tb_rt_t;
+
+/* Backend errors are converted at the boundary by this one macro: it logs MPI's own
+ * message with file:line and yields TB_ERR_INTERNAL. */
+#define TB_MPI_CHECK(call) tb_rt_mpi_status((call), #call, __FILE__, __LINE__)
+tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int line);
+
+/* MPI_Init_thread (funneled: the watchdog thread only calls MPI_Abort), node grouping
+ * (processor name, cross-checked with the shared-memory split), local ranks, binding. */
+TB_NODISCARD tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt);
+void tb_rt_finalize(tb_rt_t *rt);
+
+/* Every rank contributes its status; all get the worst one (statuses are ordered by
+ * severity). Call after any step that can fail on some ranks only. */
+tb_status_t tb_rt_agree(const tb_rt_t *rt, tb_status_t local);
+tb_status_t tb_rt_agree_comm(MPI_Comm comm, tb_status_t local);
+
+const char *tb_rt_host_of(const tb_rt_t *rt, int rank);
+
+/* MPI library version string. */
+void tb_rt_library_version(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,103 @@
+/* Document bookkeeping of a run (rank 0), the idle wait, and the test-only fault switch. */
+#include "suite.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "log.h"
+#include "report.h"
+#include "watchdog.h"
+
+json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
+                            const char *variant, json_t *params)
+{
+    json_t *entry;
+    s->test_seq++;
+    if (s->rt->rank != 0) {
+        json_decref(params);
+        return NULL;
+    }
+    entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[], s:[]}", "name", name,
+                      "kind", kind, "variant", variant ? variant : "", "status", "running",
+                      "params", params ? params : json_object(), "units", "size", "bytes",
+                      "time", "us", "bandwidth", "GB/s", "results", "errors");
+    pthread_mutex_lock(&s->doc_lock);
+    json_array_append_new(json_object_get(s->doc, "tests"), entry);
+    pthread_mutex_unlock(&s->doc_lock);
+    return entry;
+}
+
+void tb_suite_add_result(tb_suite_t *s, json_t *entry, json_t *result)
+{
+    pthread_mutex_lock(&s->doc_lock);
+    json_array_append_new(json_object_get(entry, "results"), result);
+    pthread_mutex_unlock(&s->doc_lock);
+}
+
+void tb_suite_add_error(tb_suite_t *s, json_t *entry, json_t *error)
+{
+    pthread_mutex_lock(&s->doc_lock);
+    json_array_append_new(json_object_get(entry, "errors"), error);
+    pthread_mutex_unlock(&s->doc_lock);
+}
+
+tb_status_t tb_suite_save(tb_suite_t *s)
+{
+    char now[32];
+    tb_status_t st;
+    tb_doc_timestamp(now, sizeof(now));
+    pthread_mutex_lock(&s->doc_lock);
+    json_object_set_new(json_object_get(s->doc, "run"), "end_time", json_string(now));
+    st = tb_doc_write(s->doc, s->results_path);
+    pthread_mutex_unlock(&s->doc_lock);
+    return st;
+}
+
+tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
+                              const char *skip_reason)
+{
+    tb_status_t st;
+    pthread_mutex_lock(&s->doc_lock);
+    json_object_set_new(entry, "status", json_string(status));
+    if (skip_reason)
+        json_object_set_new(entry, "skip_reason", json_string(skip_reason));
+    pthread_mutex_unlock(&s->doc_lock);
+    st = tb_suite_save(s);
+    tb_progress_clear(&s->progress);
+    if (!s->opts->quiet) {
+        tb_report_table_print(entry, stdout);
+        fflush(stdout);
+    }
+    return st;
+}
+
+void tb_suite_wait_all(tb_suite_t *s, const char *test)
+{
+    MPI_Request req;
+    int done = 0;
+    const struct timespec pause = {0, 200 * 1000};
+    tb_wd_context(test, "", 0, 0, -1, "waiting for the other ranks to finish the test");
+    MPI_Ibarrier(s->rt->world, &req);
+    while (!done) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (!done)
+            nanosleep(&pause, NULL);
+        tb_wd_beat();
+    }
+}
+
+int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test)
+{
+    return s->fault.enabled && s->fault.rank == s->rt->rank && !strcmp(s->fault.kind, kind) &&
+           !strcmp(s->fault.test, test);
+}
+
+void tb_suite_hang(const char *test)
+{
+    tb_log(TB_LOG_WARN, "test fault: hanging in test '%s' on purpose", test);
+    tb_wd_context(test, "", 0, 0, -1, "injected hang (test fault switch), not waiting on a peer");
+    for (;;)
+        sleep(1);
+}
