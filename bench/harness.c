@@ -170,7 +170,7 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     /* Valid data for the timed iterations (floats stay finite and normal). */
     sw->ops->fill(ctx, 0);
     if (tb_suite_fault(sw->s, "hang", sw->ops->name))
-        tb_suite_hang(sw->ops->name);
+        tb_suite_hang(sw->ops->name, sw->variant, size);
 
     /* Calibration: two iterations, the slowest rank's estimate decides for everyone so
      * all ranks run the same count. */

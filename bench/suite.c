@@ -94,10 +94,11 @@ int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test)
            !strcmp(s->fault.test, test);
 }
 
-void tb_suite_hang(const char *test)
+void tb_suite_hang(const char *test, const char *variant, size_t size)
 {
     tb_log(TB_LOG_WARN, "test fault: hanging in test '%s' on purpose", test);
-    tb_wd_context(test, "", 0, 0, -1, "injected hang (test fault switch), not waiting on a peer");
+    tb_wd_context(test, variant, size, 0, -1,
+                  "injected hang (test fault switch), not waiting on a peer");
     for (;;)
         sleep(1);
 }

@@ -54,6 +54,6 @@ void tb_suite_wait_all(tb_suite_t *s, const char *test);
 /* Whether the fault switch targets (kind, test) on this rank. */
 int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test);
 /* Injected hang: never returns (the watchdog ends the job). */
-void tb_suite_hang(const char *test);
+void tb_suite_hang(const char *test, const char *variant, size_t size);
 
 #endif

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Every test kind at 2 and 4 ranks: exit status, a valid document, sane numbers, and the
+# shapes that the schema promises (docs/results-schema.md).
+. "$(dirname "$0")/common.sh"
+
+for np in 2 4; do
+  out="$WORK/np$np"
+  expect_status 0 "quick suite, all tests, $np ranks" \
+    tb_mpirun "$np" "$TB" run --suite quick -e 64K -m 64K -T 5ms -o "$out" --no-progress
+  expect_output "results in $out/results.json" "$np ranks: says where the results went"
+  py_check "$np ranks: document content" "$out/results.json" "$np" <<'PY'
+import json, sys, math
+doc = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+assert doc["schema"] == "topobench-results" and doc["schema_version"] == 1
+assert doc["complete"] is True and doc["status"] == "success" and doc["exit_code"] == 0
+run = doc["run"]
+assert run["nranks"] == n and run["nnodes"] == 1, run
+for k in ("start_time", "end_time", "command_line", "topobench_version", "git_hash",
+          "mpi_library", "hwloc_version", "build", "options"):
+    assert k in run, k
+assert len(doc["hosts"]) == 1 and doc["hosts"][0]["ranks"] == list(range(n))
+assert "topology" in doc["hosts"][0]
+assert [r["rank"] for r in doc["ranks"]] == list(range(n))
+tests = {(t["name"], t["variant"]): t for t in doc["tests"]}
+want = [("latency", "intra-node"), ("bw", "intra-node"), ("bibw", "intra-node"),
+        ("all_reduce", "float"), ("all_reduce", "double"), ("all_gather", "float"),
+        ("reduce_scatter", "float"), ("broadcast", "float"), ("alltoall", "float"),
+        ("matrix", "rank"), ("node_matrix", "node")]
+for key in want:
+    assert key in tests, key
+assert tests[("node_matrix", "node")]["status"] == "skipped"
+sizes = [8, 32, 128, 512, 2048, 8192, 32768, 65536]
+for key, t in tests.items():
+    if t["kind"] == "matrix":
+        continue
+    assert t["status"] == "ok", (key, t["status"])
+    rows = t["results"]
+    inplace = {False, True} if key[0] in ("all_reduce", "all_gather", "reduce_scatter", "alltoall") else {False}
+    assert sorted({r["size"] for r in rows}) == sizes, (key, [r["size"] for r in rows])
+    assert {r["in_place"] for r in rows} == inplace, key
+    for r in rows:
+        tu = r["time_us"]
+        assert 0 < tu["min"] <= tu["median"] <= tu["p99"] <= tu["max"], (key, tu)
+        assert r["iterations"] >= 5 and r["wrong"] == 0 and r["checked"] is True
+        if t["kind"] == "collective":
+            factor = {"all_reduce": 2 * (n - 1) / n, "broadcast": 1}.get(key[0], (n - 1) / n)
+            assert math.isclose(r["busbw_gbps"], r["algbw_gbps"] * factor, rel_tol=1e-9), key
+            mult = n if key[0] in ("all_gather", "reduce_scatter", "alltoall") else 1
+            want_alg = r["size"] * mult / (tu["median"] * 1e-6) / 1e9
+            assert math.isclose(r["algbw_gbps"], want_alg, rel_tol=1e-6), (key, r)
+        elif key[0] != "latency":
+            w = 2 if key[0] == "bibw" else 1
+            want_bw = w * r["size"] * 64 / (tu["median"] * 1e-6) / 1e9
+            assert math.isclose(r["bw_gbps"], want_bw, rel_tol=1e-6), (key, r)
+m = tests[("matrix", "rank")]["matrix"]
+assert m["ranks"] == list(range(n)) and len(m["labels"]) == n
+for name in ("bandwidth_gbps", "latency_us"):
+    mat = m[name]
+    assert len(mat) == n and all(len(row) == n for row in mat)
+    for i in range(n):
+        for j in range(n):
+            v = mat[i][j]
+            assert (v is None) == (i == j), (name, i, j, v)
+            assert v is None or v > 0
+PY
+  if ls "$out"/*.csv >/dev/null 2>&1; then pass "$np ranks: CSV files written"; else
+    fail "$np ranks: no CSV files in $out"; fi
+done
+
+# Two nodes are needed for inter-node pairs; on one node they are not listed at all.
+finish
