@@ -103,6 +103,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     tb_mismatch_t mm = {0};
     unsigned long long wrong = 0, wrong_total = 0;
     int max_reps = 200, mm_src = -1;
+    double t_start = 0, elapsed;
 
     MPI_Comm_size(comm, &n);
     MPI_Comm_rank(comm, &me);
@@ -132,6 +133,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     memset(sbuf, 0, o->matrix_bytes);
     memset(rbuf, 0, o->matrix_bytes);
     bw_from[me] = lat_to[me] = NAN;
+    t_start = MPI_Wtime();
 
     for (int d = 1; d < n; d++) {
         int dst = (me + d) % n, src = (me - d + n) % n, reps;
@@ -185,6 +187,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         lat_to[dst] = median_of(times, reps) * 1e6;
     }
 
+    elapsed = MPI_Wtime() - t_start;
     /* Rows to comm rank 0: O(N^2) there, O(N) everywhere else. */
     if (me == 0) {
         all_bw = malloc(sizeof(double) * (size_t)n * (size_t)n);
@@ -209,9 +212,10 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         }
         pthread_mutex_lock(&s->doc_lock);
         json_object_set_new(entry, "matrix",
-                            json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "level", level, "size",
-                                      (json_int_t)o->matrix_bytes, "labels", labels, "ranks",
-                                      ranks, "bandwidth_gbps", matrix_json(bw ? bw : all_bw, n),
+                            json_pack("{s:s, s:I, s:i, s:f, s:o, s:o, s:o, s:o}", "level",
+                                      level, "size", (json_int_t)o->matrix_bytes, "rounds", n - 1,
+                                      "elapsed_s", elapsed, "labels", labels, "ranks", ranks,
+                                      "bandwidth_gbps", matrix_json(bw ? bw : all_bw, n),
                                       "latency_us", matrix_json(all_lat, n)));
         pthread_mutex_unlock(&s->doc_lock);
         free(bw);

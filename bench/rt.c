@@ -90,7 +90,7 @@ tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt)
     MPI_Comm_rank(rt->world, &rt->rank);
     MPI_Comm_size(rt->world, &rt->size);
     MPI_Get_processor_name(name, &name_len);
-    snprintf(rt->host, sizeof(rt->host), "%s", name);
+    snprintf(rt->host, sizeof(rt->host), "%.*s", TB_HOST_LEN - 1, name);
     tb_log_set_identity(rt->host, rt->rank);
 
     rt->hosts = calloc((size_t)rt->size, TB_HOST_LEN);
