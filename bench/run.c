@@ -124,6 +124,16 @@ static void describe_job(tb_suite_t *s)
                                                tb_rt_host_of(rt, rt->first_rank_of_node[n]),
                                                "node_index", n, "ranks", rl, "topology"));
     }
+    int unbound = 0;
+    for (int r = 0; r < rt->size; r++)
+        unbound += !all[r].bound;
+    if (unbound)
+        json_array_append_new(
+            json_object_get(s->doc, "findings"),
+            json_pack("{s:s, s:s, s:s, s:s}", "severity", "warning", "code", "ranks_unbound",
+                      "host", "", "message",
+                      "ranks are not bound to cores: timings are noisier "
+                      "(mpirun --bind-to core, srun --cpu-bind=cores)"));
     for (int r = 0; r < rt->size; r++)
         json_array_append_new(ranks, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:b}", "rank", r,
                                                "host", tb_rt_host_of(rt, r), "node_index",
