@@ -1,0 +1,570 @@
+/* CSV files rendered from the results document: one file per test entry (one row per
+ * measurement), long-form bandwidth and latency matrices, the isolated pairs, and
+ * summary.csv with one row per entry. Columns and units are documented in docs/report.md.
+ *
+ * Fields are quoted as RFC 4180 says (only when they hold a comma, quote or line break);
+ * numbers are printed with "%.9g" (measurements keep every meaningful digit, and no
+ * binary noise) in the C locale whatever the caller's locale is. */
+#include <errno.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "report.h"
+
+/* A results[] key (or time_us sub-key) and the CSV column it becomes. Order here is the
+ * column order; keys this table does not know are appended after it, named as in the
+ * document, in the order they first appear. */
+typedef struct {
+    const char *key;
+    const char *sub; /* member of the object at `key`, or NULL */
+    const char *column;
+} csv_col_t;
+
+static const csv_col_t known_cols[] = {
+    {"size", NULL, "size_bytes"},
+    {"count", NULL, "count"},
+    {"in_place", NULL, "in_place"},
+    {"iterations", NULL, "iterations"},
+    {"samples", NULL, "samples"},
+    {"batch", NULL, "batch"},
+    {"warmup", NULL, "warmup"},
+    {"time_us", "min", "time_min_us"},
+    {"time_us", "median", "time_median_us"},
+    {"time_us", "p99", "time_p99_us"},
+    {"time_us", "mean", "time_mean_us"},
+    {"time_us", "max", "time_max_us"},
+    {"time_us", "cv", "time_cv"},
+    {"algbw_gbps", NULL, "algbw_GBps"},
+    {"busbw_gbps", NULL, "busbw_GBps"},
+    {"bw_gbps", NULL, "bw_GBps"},
+    {"wrong", NULL, "wrong"},
+    {"checked", NULL, "checked"},
+};
+#define N_KNOWN (sizeof(known_cols) / sizeof(known_cols[0]))
+
+/* One open output file; `first` says whether the next field starts a line. */
+typedef struct {
+    FILE *f;
+    char path[4096];
+    int first;
+} csv_file_t;
+
+static tb_status_t csv_open(csv_file_t *c, const char *dir, const char *base, const char *suffix)
+{
+    if (snprintf(c->path, sizeof(c->path), "%s/%s%s", dir, base, suffix) >=
+        (int)sizeof(c->path))
+        return tb_error(TB_ERR_ENV, "output path too long: %s/%s%s", dir, base, suffix);
+    c->f = fopen(c->path, "w");
+    if (!c->f)
+        return tb_error(TB_ERR_ENV, "cannot write %s: %s", c->path, strerror(errno));
+    c->first = 1;
+    return TB_OK;
+}
+
+static tb_status_t csv_close(csv_file_t *c)
+{
+    int bad = ferror(c->f);
+    int err = errno;
+    if (fclose(c->f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    c->f = NULL;
+    if (bad)
+        return tb_error(TB_ERR_ENV, "cannot write %s: %s", c->path,
+                        err ? strerror(err) : "write failed");
+    return TB_OK;
+}
+
+static void csv_sep(csv_file_t *c)
+{
+    if (!c->first)
+        fputc(',', c->f);
+    c->first = 0;
+}
+
+static void csv_end_row(csv_file_t *c)
+{
+    fputc('\n', c->f); /* LF line ends: every CSV reader takes them */
+    c->first = 1;
+}
+
+static void csv_str(csv_file_t *c, const char *s)
+{
+    csv_sep(c);
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, c->f);
+        return;
+    }
+    fputc('"', c->f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', c->f);
+        fputc(*s, c->f);
+    }
+    fputc('"', c->f);
+}
+
+static void csv_num(csv_file_t *c, double v)
+{
+    csv_sep(c);
+    fprintf(c->f, "%.9g", v);
+}
+
+static void csv_int(csv_file_t *c, long long v)
+{
+    csv_sep(c);
+    fprintf(c->f, "%lld", v);
+}
+
+/* A document value as a field: empty when absent, null or not a scalar. */
+static void csv_json(csv_file_t *c, const json_t *v)
+{
+    if (json_is_integer(v))
+        csv_int(c, (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        csv_num(c, json_real_value(v));
+    else if (json_is_boolean(v))
+        csv_str(c, json_is_true(v) ? "true" : "false");
+    else if (json_is_string(v))
+        csv_str(c, json_string_value(v));
+    else
+        csv_sep(c);
+}
+
+static const char *str_or(const json_t *obj, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : dflt;
+}
+
+/* "<name>[-<variant>]" with anything outside [A-Za-z0-9_.-] turned into '_', so a name
+ * never leaves the output directory. */
+static void file_base(const json_t *test, char *buf, size_t len)
+{
+    const char *name = str_or(test, "name", "");
+    const char *variant = str_or(test, "variant", "");
+    snprintf(buf, len, "%s%s%s", name[0] ? name : "unnamed", variant[0] ? "-" : "", variant);
+    for (char *p = buf; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.' || *p == '-'))
+            *p = '_';
+}
+
+/* The columns of one test's results: the known ones any row has, then unknown scalar
+ * keys. Unknown keys live in `extra` (a JSON object used as an ordered set). */
+static size_t results_columns(const json_t *results, const csv_col_t **cols, json_t *extra)
+{
+    size_t n = 0, i;
+    const json_t *row;
+    for (size_t k = 0; k < N_KNOWN; k++) {
+        json_array_foreach(results, i, row) {
+            const json_t *v = json_object_get(row, known_cols[k].key);
+            if (known_cols[k].sub)
+                v = json_object_get(v, known_cols[k].sub);
+            if (v) {
+                cols[n++] = &known_cols[k];
+                break;
+            }
+        }
+    }
+    json_array_foreach(results, i, row) {
+        const char *key;
+        const json_t *v;
+        json_object_foreach((json_t *)row, key, v) {
+            size_t k;
+            if (json_is_object(v) || json_is_array(v))
+                continue;
+            for (k = 0; k < N_KNOWN && strcmp(known_cols[k].key, key) != 0; k++)
+                ;
+            if (k == N_KNOWN)
+                json_object_set_new(extra, key, json_true());
+        }
+    }
+    return n;
+}
+
+static tb_status_t write_results(const json_t *test, const char *dir, const char *base)
+{
+    const json_t *results = json_object_get(test, "results"), *row;
+    const csv_col_t *cols[N_KNOWN];
+    json_t *extra = json_object();
+    const char *key;
+    json_t *v;
+    csv_file_t c;
+    size_t ncols, i;
+    tb_status_t st;
+
+    if (!extra)
+        return tb_error(TB_ERR_INTERNAL, "out of memory");
+    ncols = results_columns(results, cols, extra);
+    if ((st = csv_open(&c, dir, base, ".csv")))
+        goto out;
+    csv_str(&c, "test");
+    csv_str(&c, "variant");
+    for (size_t k = 0; k < ncols; k++)
+        csv_str(&c, cols[k]->column);
+    json_object_foreach(extra, key, v)
+        csv_str(&c, key);
+    csv_end_row(&c);
+    json_array_foreach(results, i, row) {
+        csv_str(&c, str_or(test, "name", ""));
+        csv_str(&c, str_or(test, "variant", ""));
+        for (size_t k = 0; k < ncols; k++) {
+            const json_t *x = json_object_get(row, cols[k]->key);
+            csv_json(&c, cols[k]->sub ? json_object_get(x, cols[k]->sub) : x);
+        }
+        json_object_foreach(extra, key, v)
+            csv_json(&c, json_object_get(row, key));
+        csv_end_row(&c);
+    }
+    st = csv_close(&c);
+out:
+    json_decref(extra);
+    return st;
+}
+
+/* Host part of a "host:rank" label. */
+static void label_host(const char *label, char *buf, size_t len)
+{
+    const char *colon = strrchr(label, ':');
+    size_t n = colon ? (size_t)(colon - label) : strlen(label);
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, label, n);
+    buf[n] = '\0';
+}
+
+/* One row per ordered pair (i != j) of an N x N matrix, empty where the cell is null. */
+static tb_status_t write_matrix(const json_t *m, const char *key, const char *column,
+                                const char *dir, const char *base, const char *suffix)
+{
+    const json_t *labels = json_object_get(m, "labels"), *ranks = json_object_get(m, "ranks");
+    const json_t *rows = json_object_get(m, key);
+    size_t n = json_array_size(rows);
+    csv_file_t c;
+    tb_status_t st;
+
+    if ((st = csv_open(&c, dir, base, suffix)))
+        return st;
+    fprintf(c.f, "src_rank,src_host,dst_rank,dst_host,%s\n", column);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *row = json_array_get(rows, i);
+        for (size_t j = 0; j < n; j++) {
+            size_t ends[2] = {i, j};
+            if (i == j)
+                continue;
+            for (int e = 0; e < 2; e++) {
+                const json_t *r = json_array_get(ranks, ends[e]);
+                const char *label = json_string_value(json_array_get(labels, ends[e]));
+                char host[256];
+                label_host(label ? label : "", host, sizeof(host));
+                if (json_is_integer(r))
+                    csv_json(&c, r);
+                else
+                    csv_int(&c, (long long)ends[e]);
+                csv_str(&c, host);
+            }
+            csv_json(&c, json_array_get(row, j));
+            csv_end_row(&c);
+        }
+    }
+    return csv_close(&c);
+}
+
+/* Host of a world rank, from the document's ranks[]. */
+static const char *rank_host(const json_t *doc, json_int_t rank)
+{
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(doc, "ranks"), i, r) {
+        if (json_integer_value(json_object_get(r, "rank")) == rank)
+            return str_or(r, "host", "");
+    }
+    return "";
+}
+
+static tb_status_t write_pairs(const json_t *doc, const json_t *pairs, const char *dir,
+                               const char *base)
+{
+    csv_file_t c;
+    size_t i;
+    const json_t *p;
+    tb_status_t st;
+
+    if ((st = csv_open(&c, dir, base, "-pairs.csv")))
+        return st;
+    fputs("a_rank,a_host,b_rank,b_host,bw_GBps,latency_us\n", c.f);
+    json_array_foreach(pairs, i, p) {
+        const json_t *a = json_object_get(p, "a"), *b = json_object_get(p, "b");
+        csv_json(&c, a);
+        csv_str(&c, json_is_integer(a) ? rank_host(doc, json_integer_value(a)) : "");
+        csv_json(&c, b);
+        csv_str(&c, json_is_integer(b) ? rank_host(doc, json_integer_value(b)) : "");
+        csv_json(&c, json_object_get(p, "bw_gbps"));
+        csv_json(&c, json_object_get(p, "latency_us"));
+        csv_end_row(&c);
+    }
+    return csv_close(&c);
+}
+
+/* ---- summary.csv ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Max and median of the numbers collected in `v` (sorted in place); 0 when none. */
+static size_t max_median(double *v, size_t n, double *max_p, double *median_p)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof(double), cmp_double);
+    *max_p = v[n - 1];
+    *median_p = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return n;
+}
+
+typedef struct {
+    size_t sizes;
+    long long min_size, max_size;
+    const char *metric; /* "busbw", "bw" or NULL */
+    int have_peak, have_large, have_small;
+    double peak, large, small;
+} summary_t;
+
+/* The row of `results` at `size` to quote: out-of-place when there is one. */
+static const json_t *row_at(const json_t *results, long long size)
+{
+    const json_t *row, *found = NULL;
+    size_t i;
+    json_array_foreach(results, i, row) {
+        if (json_integer_value(json_object_get(row, "size")) != size)
+            continue;
+        if (!json_is_true(json_object_get(row, "in_place")))
+            return row;
+        if (!found)
+            found = row;
+    }
+    return found;
+}
+
+static void summarize_results(const json_t *results, summary_t *s)
+{
+    const char *key = NULL;
+    const json_t *row, *v;
+    size_t i;
+
+    json_array_foreach(results, i, row) {
+        long long size = json_integer_value(json_object_get(row, "size"));
+        if (row_at(results, size) == row) {
+            s->sizes++;
+            if (s->sizes == 1 || size < s->min_size)
+                s->min_size = size;
+            if (s->sizes == 1 || size > s->max_size)
+                s->max_size = size;
+        }
+        if (!key && json_is_number(json_object_get(row, "busbw_gbps")))
+            key = "busbw_gbps", s->metric = "busbw";
+    }
+    if (!key) {
+        json_array_foreach(results, i, row) {
+            if (json_is_number(json_object_get(row, "bw_gbps"))) {
+                key = "bw_gbps", s->metric = "bw";
+                break;
+            }
+        }
+    }
+    if (!s->sizes)
+        return;
+    json_array_foreach(results, i, row) {
+        v = key ? json_object_get(row, key) : NULL;
+        if (json_is_number(v) && (!s->have_peak || json_number_value(v) > s->peak)) {
+            s->peak = json_number_value(v);
+            s->have_peak = 1;
+        }
+    }
+    v = key ? json_object_get(row_at(results, s->max_size), key) : NULL;
+    if (json_is_number(v)) {
+        s->large = json_number_value(v);
+        s->have_large = 1;
+    }
+    v = json_object_get(json_object_get(row_at(results, s->min_size), "time_us"), "median");
+    if (json_is_number(v)) {
+        s->small = json_number_value(v);
+        s->have_small = 1;
+    }
+}
+
+/* Matrix entries: peak = best cell, large = median cell of the bandwidth matrix, small =
+ * median latency cell; isolated pairs the same over the pairs. */
+static tb_status_t summarize_matrix(const json_t *m, summary_t *s)
+{
+    const json_t *bw = json_object_get(m, "bandwidth_gbps"), *lat = json_object_get(m, "latency_us");
+    const json_t *pairs = json_object_get(m, "pairs");
+    size_t n = json_array_size(bw), nl = json_array_size(lat), np = json_array_size(pairs);
+    size_t cap = n * n + nl * nl + 2 * np, nb = 0, nt = 0;
+    double *vb, *vt, max;
+
+    if (json_is_integer(json_object_get(m, "size"))) {
+        s->sizes = 1;
+        s->min_size = s->max_size = json_integer_value(json_object_get(m, "size"));
+    }
+    vb = malloc(sizeof(double) * (cap ? cap : 1));
+    vt = malloc(sizeof(double) * (cap ? cap : 1));
+    if (!vb || !vt) {
+        free(vb);
+        free(vt);
+        return tb_error(TB_ERR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (i != j && json_is_number(json_array_get(json_array_get(bw, i), j)))
+                vb[nb++] = json_number_value(json_array_get(json_array_get(bw, i), j));
+    for (size_t i = 0; i < nl; i++)
+        for (size_t j = 0; j < nl; j++)
+            if (i != j && json_is_number(json_array_get(json_array_get(lat, i), j)))
+                vt[nt++] = json_number_value(json_array_get(json_array_get(lat, i), j));
+    for (size_t i = 0; i < np; i++) {
+        const json_t *p = json_array_get(pairs, i);
+        if (json_is_number(json_object_get(p, "bw_gbps")))
+            vb[nb++] = json_number_value(json_object_get(p, "bw_gbps"));
+        if (json_is_number(json_object_get(p, "latency_us")))
+            vt[nt++] = json_number_value(json_object_get(p, "latency_us"));
+    }
+    if (max_median(vb, nb, &s->peak, &s->large)) {
+        s->metric = "bw";
+        s->have_peak = s->have_large = 1;
+    }
+    if (max_median(vt, nt, &max, &s->small))
+        s->have_small = 1;
+    free(vb);
+    free(vt);
+    return TB_OK;
+}
+
+static tb_status_t write_summary(const json_t *doc, const char *dir)
+{
+    const json_t *test;
+    csv_file_t c;
+    size_t i;
+    tb_status_t st;
+
+    if ((st = csv_open(&c, dir, "summary", ".csv")))
+        return st;
+    fputs("test,variant,kind,status,sizes,min_size_bytes,max_size_bytes,peak_metric,peak_GBps,"
+          "large_msg_GBps,small_msg_time_us,errors,skip_reason\n",
+          c.f);
+    json_array_foreach(json_object_get(doc, "tests"), i, test) {
+        summary_t s = {0};
+        const json_t *m = json_object_get(test, "matrix");
+        if (json_is_object(m)) {
+            if ((st = summarize_matrix(m, &s))) {
+                fclose(c.f);
+                return st;
+            }
+        } else {
+            summarize_results(json_object_get(test, "results"), &s);
+        }
+        csv_str(&c, str_or(test, "name", ""));
+        csv_str(&c, str_or(test, "variant", ""));
+        csv_str(&c, str_or(test, "kind", ""));
+        csv_str(&c, str_or(test, "status", ""));
+        csv_int(&c, (long long)s.sizes);
+        if (s.sizes) {
+            csv_int(&c, s.min_size);
+            csv_int(&c, s.max_size);
+        } else {
+            csv_sep(&c);
+            csv_sep(&c);
+        }
+        csv_str(&c, s.metric);
+        if (s.have_peak)
+            csv_num(&c, s.peak);
+        else
+            csv_sep(&c);
+        if (s.have_large)
+            csv_num(&c, s.large);
+        else
+            csv_sep(&c);
+        if (s.have_small)
+            csv_num(&c, s.small);
+        else
+            csv_sep(&c);
+        csv_int(&c, (long long)json_array_size(json_object_get(test, "errors")));
+        csv_str(&c, json_string_value(json_object_get(test, "skip_reason")));
+        csv_end_row(&c);
+    }
+    return csv_close(&c);
+}
+
+static tb_status_t write_all(const json_t *doc, const char *dir, size_t *nfiles_p)
+{
+    const json_t *test;
+    size_t i;
+    tb_status_t st;
+
+    json_array_foreach(json_object_get(doc, "tests"), i, test) {
+        const json_t *m = json_object_get(test, "matrix");
+        char base[512];
+        file_base(test, base, sizeof(base));
+        /* An entry without measurements (skipped, or a matrix) has no rows to write;
+         * summary.csv still lists it. */
+        if (json_array_size(json_object_get(test, "results"))) {
+            if ((st = write_results(test, dir, base)))
+                return st;
+            ++*nfiles_p;
+        }
+        if (json_is_array(json_object_get(m, "bandwidth_gbps"))) {
+            if ((st = write_matrix(m, "bandwidth_gbps", "bandwidth_GBps", dir, base,
+                                   "-matrix-bw.csv")))
+                return st;
+            ++*nfiles_p;
+        }
+        if (json_is_array(json_object_get(m, "latency_us"))) {
+            if ((st = write_matrix(m, "latency_us", "latency_us", dir, base, "-matrix-lat.csv")))
+                return st;
+            ++*nfiles_p;
+        }
+        if (json_is_array(json_object_get(m, "pairs"))) {
+            if ((st = write_pairs(doc, json_object_get(m, "pairs"), dir, base)))
+                return st;
+            ++*nfiles_p;
+        }
+    }
+    if ((st = write_summary(doc, dir)))
+        return st;
+    ++*nfiles_p;
+    return TB_OK;
+}
+
+/* tb_report_csv_write, also saying how many files it wrote (for `topobench report`).
+ * Declared here and in cmd.c rather than in report.h, which this module does not own. */
+tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t *nfiles_p);
+tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t *nfiles_p)
+{
+    /* Numbers in the C locale: a program that called setlocale() must not get "1,5". */
+    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+    size_t n = 0;
+    tb_status_t st = write_all(doc, dir, &n);
+
+    if (c_locale) {
+        uselocale(old);
+        freelocale(c_locale);
+    }
+    if (st == TB_OK && nfiles_p)
+        *nfiles_p = n;
+    return st;
+}
+
+tb_status_t tb_report_csv_write(const json_t *doc, const char *dir)
+{
+    return tb_report_csv_write_count(doc, dir, NULL);
+}
