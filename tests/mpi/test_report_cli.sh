@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `topobench report`: renders a results document offline (no MPI), and bad input gets a
+# clear message and the documented exit status (2 usage, 3 malformed input, 4 environment).
+. "$(dirname "$0")/common.sh"
+
+DATA=${TB_TEST_DATA_DIR:-}
+SAMPLE=$DATA/report/results-sample.json
+if [ ! -f "$SAMPLE" ]; then
+  echo "skip: TB_TEST_DATA_DIR does not hold report/results-sample.json"
+  exit 77
+fi
+
+# Default output directory: beside the document.
+mkdir -p "$WORK/doc"
+cp "$SAMPLE" "$WORK/doc/results.json"
+expect_status 0 "report on the sample" "$TB" report "$WORK/doc/results.json"
+expect_output "^report: wrote 7 files to $WORK/doc\$" "last line counts the files"
+expect_output "out-of-place +in-place" "collective table printed"
+expect_output "^nodeA:1 +37.96 +- +22.91 +11.40\$" "matrix table printed"
+for f in summary.csv all_reduce-float.csv latency-intra-node.csv bw-inter-node.csv \
+  matrix-rank-matrix-bw.csv matrix-rank-matrix-lat.csv isolated-isolated-pairs.csv; do
+  if [ -s "$WORK/doc/$f" ]; then pass "$f written"; else fail "$f missing"; fi
+done
+
+# -o creates the directory; the files are the golden ones; --quiet prints no table.
+expect_status 0 "report -o into a new directory" "$TB" report "$SAMPLE" -o "$WORK/new/out" --quiet
+if diff -r "$DATA/report/golden" "$WORK/new/out" >"$WORK/diff"; then pass "files match the goldens"; else
+  fail "files differ from the goldens"; head -20 "$WORK/diff"; fi
+if grep -q '^#' "$WORK/out"; then fail "--quiet printed a table"; else pass "--quiet prints no table"; fi
+
+# Malformed documents: exit 3 with the file and where.
+head -c $(($(wc -c <"$SAMPLE") / 2)) "$SAMPLE" >"$WORK/truncated.json"
+expect_status 3 "truncated document" "$TB" report "$WORK/truncated.json" -o "$WORK/t"
+expect_output "truncated\.json:[0-9]+:[0-9]+: malformed JSON" "truncation names file:line:column"
+echo '{"name": "not a results document", "tests": []}' >"$WORK/other.json"
+expect_status 3 "JSON that is not a results document" "$TB" report "$WORK/other.json"
+expect_output 'field "schema"' "the missing field is named"
+sed 's/"schema_version": 1,/"schema_version": 99,/' "$SAMPLE" >"$WORK/future.json"
+expect_status 3 "schema_version 99" "$TB" report "$WORK/future.json" -o "$WORK/f"
+expect_output "schema_version 99" "the version is named"
+
+# Environment and usage errors.
+expect_status 4 "unwritable output directory" "$TB" report "$SAMPLE" -o /proc/topobench-x
+expect_output "cannot create output directory /proc/topobench-x" "the directory is named"
+expect_status 2 "unknown option" "$TB" report "$SAMPLE" --frobnicate
+expect_output "unknown option '--frobnicate'" "the option is named"
+expect_status 2 "missing file" "$TB" report "$WORK/no-such.json"
+expect_output "no-such\.json" "the missing file is named"
+expect_status 2 "no file given" "$TB" report
+expect_status 0 "help" "$TB" report --help
+expect_output "usage: topobench report" "help shows the usage"
+finish

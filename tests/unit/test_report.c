@@ -1,0 +1,322 @@
+/* report/: CSV files and terminal tables against golden files rendered from a hand-made
+ * results document (tests/data/report), quoting and file names, write failures, and the
+ * `report` subcommand's option handling and exit statuses.
+ *
+ * The goldens were written once by this code and checked by hand against the document;
+ * this test only compares, it never rewrites them. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "log.h"
+#include "report.h"
+#include "tb_test.h"
+
+#define DATA TB_TEST_DATA_DIR "/report"
+
+static char *read_file(const char *path, size_t *len_p)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long len;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)len + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[len] = '\0';
+            *len_p = (size_t)len;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Byte-for-byte comparison; on a difference prints the first differing line of each. */
+static void check_same_file(const char *got_path, const char *want_path)
+{
+    size_t glen = 0, wlen = 0, i = 0, line = 1, start = 0;
+    char *got = read_file(got_path, &glen), *want = read_file(want_path, &wlen);
+
+    tb_test_checks++;
+    if (!got || !want) {
+        fprintf(stderr, "cannot read %s or %s\n", got_path, want_path);
+        tb_test_failures++;
+    } else if (glen != wlen || memcmp(got, want, glen) != 0) {
+        for (; i < glen && i < wlen && got[i] == want[i]; i++)
+            if (got[i] == '\n')
+                line++, start = i + 1;
+        fprintf(stderr, "%s differs from %s at line %zu:\n  got:  %.*s\n  want: %.*s\n",
+                got_path, want_path, line, (int)strcspn(got + start, "\n"), got + start,
+                (int)strcspn(want + start, "\n"), want + start);
+        tb_test_failures++;
+    }
+    free(got);
+    free(want);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* rm -r of a temporary directory. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4096];
+    while (d && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0)
+            remove_dir(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static char *make_tmpdir(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/tb-test-report.XXXXXX");
+    return mkdtemp(buf);
+}
+
+/* Every golden CSV is produced identically, and nothing else is produced. */
+static void test_csv_golden(const json_t *doc)
+{
+    char tmp[64], got[4096], want[4096];
+    DIR *d;
+    struct dirent *e;
+    int ngolden = 0, nout = 0;
+
+    if (!make_tmpdir(tmp, sizeof(tmp))) {
+        TB_CHECK(!"mkdtemp");
+        return;
+    }
+    TB_CHECK_INT(tb_report_csv_write(doc, tmp), TB_OK);
+    d = opendir(DATA "/golden");
+    TB_CHECK(d != NULL);
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        ngolden++;
+        snprintf(got, sizeof(got), "%s/%s", tmp, e->d_name);
+        snprintf(want, sizeof(want), "%s/%s", DATA "/golden", e->d_name);
+        check_same_file(got, want);
+    }
+    if (d)
+        closedir(d);
+    d = opendir(tmp);
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        nout++;
+        snprintf(want, sizeof(want), "%s/%s", DATA "/golden", e->d_name);
+        if (!file_exists(want))
+            fprintf(stderr, "unexpected output file %s\n", e->d_name);
+    }
+    if (d)
+        closedir(d);
+    TB_CHECK_INT(nout, ngolden);
+    TB_CHECK_INT(ngolden, 7);
+    remove_dir(tmp);
+}
+
+/* The table of each entry against tables/<name>-<variant>.txt. */
+static void test_table_golden(const json_t *doc)
+{
+    const json_t *test;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "tests"), i, test) {
+        char want[4096], got[] = "/tmp/tb-test-table.XXXXXX";
+        int fd = mkstemp(got);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        snprintf(want, sizeof(want), "%s/tables/%s-%s.txt", DATA,
+                 json_string_value(json_object_get(test, "name")),
+                 json_string_value(json_object_get(test, "variant")));
+        TB_CHECK(f != NULL);
+        if (!f)
+            continue;
+        tb_report_table_print(test, f);
+        fclose(f);
+        check_same_file(got, want);
+        unlink(got);
+    }
+}
+
+static char *table_of(const char *json_text)
+{
+    json_error_t err;
+    json_t *test = json_loads(json_text, 0, &err);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!test)
+        fprintf(stderr, "bad test JSON: %s\n", err.text);
+    if (test && f)
+        tb_report_table_print(test, f);
+    if (f)
+        fclose(f);
+    json_decref(test);
+    return buf;
+}
+
+#define TB_CHECK_HAS(text, needle)                                                         \
+    do {                                                                                   \
+        tb_test_checks++;                                                                  \
+        if (!(text) || !strstr((text), (needle))) {                                        \
+            fprintf(stderr, "%s:%d: output lacks \"%s\":\n%s\n", __FILE__, __LINE__,     \
+                    (needle), (text) ? (text) : "(null)");                                 \
+            tb_test_failures++;                                                            \
+        }                                                                                  \
+    } while (0)
+
+/* Errors and failure statuses are printed; missing placements and unchecked rows show. */
+static void test_table_details(void)
+{
+    char *t = table_of(
+        "{\"name\": \"broadcast\", \"kind\": \"collective\", \"variant\": \"float\","
+        " \"status\": \"data corruption\", \"params\": {\"dtype\": \"float\", \"op\": \"sum\","
+        " \"root\": 0, \"ranks\": 4},"
+        " \"results\": [{\"size\": 1024, \"count\": 256, \"in_place\": false,"
+        "   \"time_us\": {\"median\": 10.5}, \"algbw_gbps\": 0.1, \"busbw_gbps\": 0.1,"
+        "   \"wrong\": 3, \"checked\": true},"
+        "  {\"size\": 2048, \"count\": 512, \"in_place\": true, \"time_us\": {\"median\": 11},"
+        "   \"checked\": false}],"
+        " \"errors\": [{\"size\": 1024, \"in_place\": false, \"rank\": 3, \"host\": \"nodeB\","
+        "   \"offset\": 100, \"expected\": 1.5, \"got\": 2, \"wrong\": 3, \"iteration\": 21}]}");
+    TB_CHECK_HAS(t, "# broadcast (float): 4 ranks;");
+    TB_CHECK_HAS(t, "     10.50    0.10    0.10       3         -       -       -       -\n");
+    TB_CHECK_HAS(t, "         -       -       -       -     11.00       -       -     N/A\n");
+    TB_CHECK_HAS(t, "# 1 data error:\n#   size 1024 rank 3 (nodeB) offset 100: 3 wrong, "
+                    "expected 1.5, got 2 (iteration 21)\n");
+    TB_CHECK_HAS(t, "# status: data corruption\n");
+    free(t);
+
+    t = table_of("{\"name\": \"bw\", \"kind\": \"p2p\", \"variant\": \"inter-node\","
+                 " \"status\": \"timeout\", \"timeout_message\": \"rank 2 stuck in bw at 4M\","
+                 " \"results\": []}");
+    TB_CHECK_HAS(t, "# status: timeout: rank 2 stuck in bw at 4M\n");
+    free(t);
+
+    t = table_of("{\"name\": \"matrix\", \"kind\": \"matrix\", \"variant\": \"rank\","
+                 " \"status\": \"ok\", \"results\": [], \"matrix\": {\"size\": 8,"
+                 " \"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [null, null]]}}");
+    TB_CHECK_HAS(t, "#          a:0     b:1\na:0          -    1.00\nb:1          -       -\n");
+    free(t);
+}
+
+/* RFC 4180 quoting, file-name sanitizing, columns from keys the table does not know. */
+static void test_csv_quoting(void)
+{
+    const char *text =
+        "{\"schema\": \"topobench-results\", \"schema_version\": 1, \"run\": {}, \"hosts\": [],"
+        " \"ranks\": [], \"tests\": [{\"name\": \"all_reduce\", \"kind\": \"collective\","
+        " \"variant\": \"x/y \\\"q\\\",z\", \"status\": \"ok\", \"results\": [{\"size\": 8,"
+        " \"time_us\": {\"median\": 1.25}, \"note\": \"a,b\", \"extra\": 0.1},"
+        " {\"size\": 16, \"time_us\": {}, \"extra\": 2}]}]}";
+    const char *want =
+        "test,variant,size_bytes,time_median_us,note,extra\n"
+        "all_reduce,\"x/y \"\"q\"\",z\",8,1.25,\"a,b\",0.1\n"
+        "all_reduce,\"x/y \"\"q\"\",z\",16,,,2\n";
+    json_error_t err;
+    json_t *doc = json_loads(text, 0, &err);
+    char tmp[64], path[4096];
+    size_t len = 0;
+    char *got;
+
+    TB_CHECK(doc != NULL);
+    if (!doc || !make_tmpdir(tmp, sizeof(tmp)))
+        return;
+    TB_CHECK_INT(tb_doc_validate(doc, "quoting test"), TB_OK);
+    TB_CHECK_INT(tb_report_csv_write(doc, tmp), TB_OK);
+    snprintf(path, sizeof(path), "%s/all_reduce-x_y__q__z.csv", tmp);
+    got = read_file(path, &len);
+    TB_CHECK_STR(got, want);
+    free(got);
+    snprintf(path, sizeof(path), "%s/summary.csv", tmp);
+    got = read_file(path, &len);
+    TB_CHECK_HAS(got, "\nall_reduce,\"x/y \"\"q\"\",z\",collective,ok,2,8,16,,,,1.25,0,\n");
+    free(got);
+    remove_dir(tmp);
+
+    /* A directory that cannot be written is an environment error. */
+    TB_CHECK_INT(tb_report_csv_write(doc, "/proc/tb-test-report-no/such"), TB_ERR_ENV);
+    json_decref(doc);
+}
+
+static tb_status_t cmd(const char *a1, const char *a2, const char *a3, const char *a4,
+                       const char *a5)
+{
+    char *argv[] = {"report", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL};
+    int argc = 1;
+    while (argv[argc])
+        argc++;
+    return tb_report_cmd(argc, argv);
+}
+
+static void test_cmd(void)
+{
+    char tmp[64], dir[128], path[4096];
+    size_t len = 0;
+    char *sample;
+    FILE *f;
+
+    if (!make_tmpdir(tmp, sizeof(tmp))) {
+        TB_CHECK(!"mkdtemp");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s/a/b", tmp);
+    TB_CHECK_INT(cmd(DATA "/results-sample.json", "-o", dir, "--quiet", NULL), TB_OK);
+    snprintf(path, sizeof(path), "%s/summary.csv", dir);
+    TB_CHECK(file_exists(path));
+    TB_CHECK_INT(cmd(DATA "/results-sample.json", "--frobnicate", NULL, NULL, NULL),
+                 TB_ERR_USAGE);
+    TB_CHECK_INT(cmd(NULL, NULL, NULL, NULL, NULL), TB_ERR_USAGE);
+    TB_CHECK_INT(cmd(DATA "/results-sample.json", "-o", NULL, NULL, NULL), TB_ERR_USAGE);
+    TB_CHECK_INT(cmd("/nonexistent/results.json", NULL, NULL, NULL, NULL), TB_ERR_USAGE);
+    TB_CHECK_INT(cmd(DATA "/results-sample.json", "-q", "-o", "/proc/tb-test-report/x", NULL),
+                 TB_ERR_ENV);
+    TB_CHECK_INT(cmd(DATA "/results-sample.json", "-q", "-o", path, NULL), TB_ERR_ENV);
+
+    /* The first half of the document: malformed input, not a crash. */
+    sample = read_file(DATA "/results-sample.json", &len);
+    snprintf(path, sizeof(path), "%s/truncated.json", tmp);
+    f = fopen(path, "w");
+    TB_CHECK(sample && f);
+    if (sample && f)
+        fwrite(sample, 1, len / 2, f);
+    if (f)
+        fclose(f);
+    free(sample);
+    TB_CHECK_INT(cmd(path, "-q", NULL, NULL, NULL), TB_ERR_INPUT);
+    remove_dir(tmp);
+}
+
+int main(void)
+{
+    json_t *doc = NULL;
+
+    tb_log_set_identity("test", -1);
+    TB_CHECK_INT(tb_doc_load(DATA "/results-sample.json", &doc), TB_OK);
+    if (doc) {
+        test_csv_golden(doc);
+        test_table_golden(doc);
+        json_decref(doc);
+    }
+    test_table_details();
+    test_csv_quoting();
+    test_cmd();
+    return tb_test_done();
+}
