@@ -35,6 +35,10 @@ typedef enum tb_link_kind {
     TB_LINK_XGMI,
     TB_LINK_SOCKET, /* inter-socket (UPI, xGMI between CPUs, X-Bus) */
     TB_LINK_NET,    /* network port */
+    /* Not a physical link: a path class the source states for a pair of endpoints
+     * (nvidia-smi topo -m has classes but no PCIe tree). `cls` holds the class, `count`
+     * the NV# count, `p2p` the topo -p2p status. tb_topo_path() consults these first. */
+    TB_LINK_GIVEN,
     TB_LINK_KIND_COUNT
 } tb_link_kind_t;
 
@@ -97,6 +101,9 @@ typedef struct tb_topo_link {
     int version;   /* NVLink version, 0 unknown */
     double gbs;    /* per-direction GB/s summed over count, 0 = derive from the table */
     int active;    /* 0 when the source says the link is down */
+    /* TB_LINK_GIVEN only. */
+    int cls;       /* tb_path_class_t, TB_PATH_UNKNOWN when only p2p is given */
+    int p2p;       /* -1 not stated, 0 no P2P (GNS, CNS, ...), 1 OK */
 } tb_topo_link_t;
 
 /* A finding that needs no benchmark: a degraded link, a down port, ... */
@@ -167,10 +174,33 @@ TB_NODISCARD tb_status_t tb_topo_model_build(tb_topo_t *topo);
 typedef struct tb_topo_path {
     tb_path_class_t cls;
     int nvlinks;              /* for TB_PATH_NV: links between the two (NV#) */
+    int xgmi;                 /* TB_PATH_NV made of AMD xGMI links (printed XGMI#) */
+    int given;                /* class stated by the source, not derived from a tree */
     double theoretical_gbs;   /* per direction */
     double achievable_gbs;    /* typically achieved */
     char bottleneck[64];      /* "PCIe Gen4 x16", "NVLink3 x12", "UPI" */
 } tb_topo_path_t;
+
+/* The link bandwidth table (model.c, REFERENCE.md section 3): per-direction GB/s,
+ * theoretical and typically achieved, and a name for the link ("PCIe Gen4 x16").
+ * Each returns 0 when the link is in the table, -1 (figures 0) when it is not. */
+typedef struct tb_topo_bw {
+    double theoretical_gbs;
+    double achievable_gbs;
+    char name[48];
+} tb_topo_bw_t;
+int tb_topo_bw_pcie(int gen, int width, tb_topo_bw_t *bw_p);
+int tb_topo_bw_nvlink(int version, int count, tb_topo_bw_t *bw_p); /* version 0: 25/link */
+int tb_topo_bw_net(double rate_gbps, const char *link_layer, tb_topo_bw_t *bw_p);
+/* Inter-socket link as NCCL models it, from the CPU model text ("Sapphire Rapids",
+ * "AuthenticAMD", "POWER9"). */
+int tb_topo_bw_socket(const char *cpu_model, tb_topo_bw_t *bw_p);
+/* PCIe generation of a transfer rate text: "16.0 GT/s PCIe", "8 GT/s" -> 4, 3; 0 unknown. */
+int tb_topo_pcie_gen_of_rate(const char *text);
+/* NVLinks a GPU model has (A100 SXM 12, H100 SXM 18, A800 8, ...), 0 unknown / none;
+ * and its NVLink version (0 unknown). */
+int tb_topo_nvlink_expected(const char *gpu_model);
+int tb_topo_nvlink_version(const char *gpu_model);
 
 /* Path between two objects (GPU, NIC, package). */
 void tb_topo_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *path_p);
@@ -188,6 +218,9 @@ void tb_topo_print(const tb_topo_t *topo, FILE *out); /* matrices, locality, fin
 /* The model as a jansson object (json_t *), returned as void * so that users of this
  * header need not include jansson.h. NULL on allocation failure. */
 void *tb_topo_to_json(const tb_topo_t *topo);
+
+/* "info", "warning", "error": the severity words of findings in JSON (json.c). */
+const char *tb_topo_severity_name(tb_finding_severity_t sev);
 
 /* Heterogeneity across nodes: compares each topology with the majority shape and appends
  * findings ("fewer GPUs than the majority", "slower NIC", "different driver") to a jansson

@@ -1,0 +1,575 @@
+/* NCCL topology XML importer (NCCL_TOPO_FILE / NCCL_TOPO_DUMP_FILE, and RCCL's dialect
+ * with <xgmi> links), parsed with libxml2. Real dumps and hand-written cloud files differ:
+ * fake switches (ffff:ff:..), missing attributes, placeholder vendors, NVLinks to NVSwitches
+ * that are not in the file, a GPU's nvlink pointing at itself. Each quirk becomes a note or
+ * a finding, never a crash; only XML that does not parse is an error.
+ *
+ * Mapping: machine > one NUMA object per <cpu> > one host bridge per <cpu> (NCCL omits
+ * root ports and treats the CPU as the host bridge) > <pci> bridges > GPUs / NICs. Each
+ * <net> is one NIC object (like an IB device in verbs or a NIC column of nvidia-smi),
+ * sharing the PCI function's link. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "log.h"
+#include "topo_internal.h"
+
+typedef struct pending_link {
+    int from;
+    char target[32];
+    char tclass[16];
+    int count;
+    tb_link_kind_t kind;
+    int line;
+} pending_link_t;
+
+typedef struct nccl_ctx {
+    tb_topo_t *topo;
+    const char *path;
+    int root, ngpus, nanon_nics, nvirtual, nswitch_fake;
+    pending_link_t *pend;
+    size_t npend, cap_pend;
+} nccl_ctx_t;
+
+static const char *attr(xmlNodePtr n, const char *name)
+{
+    /* libxml2 returns attribute values through the node's properties without copying. */
+    for (xmlAttrPtr a = n->properties; a; a = a->next)
+        if (a->name && strcmp((const char *)a->name, name) == 0 && a->children &&
+            a->children->content)
+            return (const char *)a->children->content;
+    return NULL;
+}
+
+static int is(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
+}
+
+static long attr_long(xmlNodePtr n, const char *name, long dflt)
+{
+    const char *v = attr(n, name);
+    char *end;
+    long r;
+    if (!v || !*v)
+        return dflt;
+    r = strtol(v, &end, 0);
+    return end == v ? dflt : r;
+}
+
+static void copy_lower(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+    for (; src && src[i] && i + 1 < len; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = 0;
+}
+
+/* "000000ff,ffff0000,00ffffff" (32-bit words, most significant first) -> "0-23,48-71". */
+static void mask_to_list(const char *mask, char *out, size_t len)
+{
+    unsigned char bits[1024] = {0};
+    int nbits = 0, start = -1;
+    size_t n = strlen(mask), used = 0;
+    out[0] = 0;
+    /* Walk hex digits from the least significant end, skipping commas. */
+    for (size_t k = n; k-- > 0 && nbits + 4 <= (int)sizeof(bits);) {
+        int c = tolower((unsigned char)mask[k]), v;
+        if (c == ',')
+            continue;
+        if (!isxdigit(c))
+            return;
+        v = isdigit(c) ? c - '0' : c - 'a' + 10;
+        for (int b = 0; b < 4; b++)
+            bits[nbits++] = (unsigned char)((v >> b) & 1);
+    }
+    for (int i = 0; i <= nbits; i++) {
+        int set = i < nbits && bits[i];
+        if (set && start < 0)
+            start = i;
+        if (!set && start >= 0) {
+            int w;
+            if (start == i - 1)
+                w = snprintf(out + used, len - used, "%s%d", used ? "," : "", start);
+            else
+                w = snprintf(out + used, len - used, "%s%d-%d", used ? "," : "", start, i - 1);
+            if (w < 0 || (size_t)w >= len - used) {
+                out[used] = 0;
+                return;
+            }
+            used += (size_t)w;
+            start = -1;
+        }
+    }
+}
+
+/* Names the CPU the way the inter-socket table matches it. */
+static void cpu_model_name(xmlNodePtr cpu, char *out, size_t len)
+{
+    const char *vendor = attr(cpu, "vendor"), *arch = attr(cpu, "arch");
+    long family = attr_long(cpu, "familyid", -1), model = attr_long(cpu, "modelid", -1);
+    const char *gen = "";
+    if (vendor && strcmp(vendor, "GenuineIntel") == 0 && family == 6) {
+        if (model == 85)
+            gen = " (Skylake/Cascade Lake)";
+        else if (model == 143)
+            gen = " (Sapphire Rapids)";
+        else if (model == 207)
+            gen = " (Emerald Rapids)";
+    }
+    if (arch && strcmp(arch, "arm64") == 0 && vendor && strcmp(vendor, "GenuineIntel") != 0)
+        vendor = "arm64"; /* Grace dumps say vendor="AMD" for lack of an arm64 vendor id */
+    snprintf(out, len, "%s family %ld model %ld%s", vendor ? vendor : "unknown", family, model,
+             gen);
+}
+
+static const struct {
+    unsigned vendor, device;
+    const char *name;
+} pci_models[] = {
+    {0x10de, 0x20b0, "NVIDIA A100-SXM4-40GB"},
+    {0x10de, 0x20b2, "NVIDIA A100-SXM4-80GB"},
+    {0x10de, 0x20b5, "NVIDIA A100 80GB PCIe"},
+    {0x10de, 0x20f1, "NVIDIA A100-PCIE-40GB"},
+    {0x10de, 0x2330, "NVIDIA H100 80GB HBM3"},
+    {0x10de, 0x2331, "NVIDIA H100 PCIe"},
+    {0x10de, 0x2230, "NVIDIA RTX A6000"},
+    {0x10de, 0x2684, "NVIDIA GeForce RTX 4090"},
+    {0x10de, 0x2237, "NVIDIA A10G"},
+    {0x10de, 0x1db1, "Tesla V100-SXM2-16GB"},
+    {0x10de, 0x1db5, "Tesla V100-SXM2-32GB"},
+    {0x1002, 0x74a1, "AMD Instinct MI300X"},
+    {0x1002, 0x740c, "AMD Instinct MI250X/MI250"},
+    {0x15b3, 0x1013, "ConnectX-4"},
+    {0x15b3, 0x1017, "ConnectX-5"},
+    {0x15b3, 0x1019, "ConnectX-5 Ex"},
+    {0x15b3, 0x101b, "ConnectX-6"},
+    {0x15b3, 0x101d, "ConnectX-6 Dx"},
+    {0x15b3, 0x1021, "ConnectX-7"},
+    {0x1d0f, 0xefa0, "AWS EFA"},
+};
+
+static void model_name(xmlNodePtr pci, const char *fallback, char *out, size_t len)
+{
+    long v = attr_long(pci, "vendor", -1), d = attr_long(pci, "device", -1);
+    for (size_t i = 0; i < sizeof(pci_models) / sizeof(pci_models[0]); i++)
+        if ((long)pci_models[i].vendor == v && (long)pci_models[i].device == d) {
+            snprintf(out, len, "%s", pci_models[i].name);
+            return;
+        }
+    if (v > 0 && v != 0xffff && d >= 0)
+        snprintf(out, len, "%s 0x%04lx:0x%04lx", fallback, (unsigned long)v, (unsigned long)d);
+    else
+        snprintf(out, len, "%s", fallback);
+}
+
+static void set_link(xmlNodePtr pci, tb_topo_obj_t *o)
+{
+    o->link_gen = tb_topo_pcie_gen_of_rate(attr(pci, "link_speed"));
+    o->link_width = (int)attr_long(pci, "link_width", 0);
+    if (o->link_width < 0 || o->link_width > 32)
+        o->link_width = 0;
+}
+
+static int add(nccl_ctx_t *c, const tb_topo_obj_t *o)
+{
+    int idx = tb_topo_add_obj(c->topo, o);
+    if (idx < 0)
+        tb_error(TB_ERR_INTERNAL, "%s: out of memory", c->path);
+    return idx;
+}
+
+/* Docker bridges, veths, Calico and tunnel interfaces: NCCL lists them, they carry no
+ * inter-node traffic worth modelling. */
+static int virtual_netdev(const char *name)
+{
+    static const char *prefixes[] = {"veth", "br-",   "docker", "cali", "tunl", "flannel",
+                                     "cni",  "vxlan", "virbr",  "lo",   "kube", "weave"};
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static tb_status_t add_nets(nccl_ctx_t *c, xmlNodePtr nic, xmlNodePtr pci, int parent)
+{
+    long cls = pci ? attr_long(pci, "class", -1) : -1;
+    long vendor = pci ? attr_long(pci, "vendor", -1) : -1;
+    for (xmlNodePtr n = nic->children; n; n = n->next) {
+        tb_topo_obj_t o;
+        const char *name;
+        long speed;
+        if (!is(n, "net"))
+            continue;
+        name = attr(n, "name");
+        if (name && virtual_netdev(name)) {
+            c->nvirtual++;
+            continue;
+        }
+        tb_topo_obj_init(&o, TB_OBJ_NIC);
+        o.parent = parent;
+        if (name && *name)
+            snprintf(o.name, sizeof(o.name), "%s", name);
+        else
+            snprintf(o.name, sizeof(o.name), "net%ld", attr_long(n, "dev", 0));
+        if (pci) {
+            copy_lower(o.busid, sizeof(o.busid), attr(pci, "busid"));
+            set_link(pci, &o);
+            model_name(pci, "NIC", o.model, sizeof(o.model));
+        } else {
+            snprintf(o.model, sizeof(o.model), "network interface");
+        }
+        o.os_index = (int)attr_long(n, "dev", -1);
+        o.nports = 1;
+        o.ports[0].num = (int)attr_long(n, "port", 1);
+        o.ports[0].rocev2_gid_index = -1;
+        speed = attr_long(n, "speed", 0); /* Mb/s */
+        if (speed > 0)
+            o.ports[0].rate_gbps = speed / 1000.0;
+        if ((cls >> 8) == 0x0207)
+            snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "InfiniBand");
+        else if ((cls >> 8) == 0x0200 && vendor == 0x15b3)
+            snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "Ethernet");
+        if (add(c, &o) < 0)
+            return TB_ERR_INTERNAL;
+    }
+    return TB_OK;
+}
+
+static tb_status_t pend_link(nccl_ctx_t *c, int from, xmlNodePtr l, tb_link_kind_t kind)
+{
+    pending_link_t *p;
+    if (c->npend == c->cap_pend) {
+        size_t ncap = c->cap_pend ? c->cap_pend * 2 : 32;
+        void *np = realloc(c->pend, ncap * sizeof(*c->pend));
+        if (!np)
+            return tb_error(TB_ERR_INTERNAL, "%s: out of memory", c->path);
+        c->pend = np;
+        c->cap_pend = ncap;
+    }
+    p = &c->pend[c->npend++];
+    memset(p, 0, sizeof(*p));
+    p->from = from;
+    p->kind = kind;
+    copy_lower(p->target, sizeof(p->target), attr(l, "target"));
+    copy_lower(p->tclass, sizeof(p->tclass), attr(l, "tclass"));
+    p->count = (int)attr_long(l, "count", 1);
+    if (p->count < 1 || p->count > 64)
+        p->count = 1;
+    p->line = (int)xmlGetLineNo(l);
+    return TB_OK;
+}
+
+static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent);
+
+static tb_status_t walk_children(nccl_ctx_t *c, xmlNodePtr node, int parent)
+{
+    tb_status_t st;
+    for (xmlNodePtr n = node->children; n; n = n->next) {
+        if (is(n, "pci")) {
+            if ((st = walk_pci(c, n, parent)) != TB_OK)
+                return st;
+        } else if (is(n, "nic")) {
+            if ((st = add_nets(c, n, NULL, parent)) != TB_OK)
+                return st;
+        }
+    }
+    return TB_OK;
+}
+
+static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
+{
+    xmlNodePtr gpu = NULL, nic = NULL;
+    long cls = attr_long(pci, "class", -1);
+    const char *busid = attr(pci, "busid");
+    tb_topo_obj_t o;
+    int idx;
+    tb_status_t st;
+
+    for (xmlNodePtr n = pci->children; n; n = n->next) {
+        if (is(n, "gpu"))
+            gpu = n;
+        else if (is(n, "nic"))
+            nic = n;
+    }
+    if (nic && !gpu)
+        /* Each <net> becomes a NIC with this PCI function's link. */
+        return add_nets(c, nic, pci, parent);
+
+    if (gpu)
+        tb_topo_obj_init(&o, TB_OBJ_GPU);
+    else if ((cls >> 8) == 0x0604)
+        tb_topo_obj_init(&o, TB_OBJ_BRIDGE);
+    else if ((cls >> 16) == 0x03)
+        tb_topo_obj_init(&o, TB_OBJ_GPU);
+    else if ((cls >> 8) == 0x0680 && attr_long(pci, "vendor", -1) == 0x10de)
+        tb_topo_obj_init(&o, TB_OBJ_NVSWITCH);
+    else if ((cls >> 16) == 0x02)
+        tb_topo_obj_init(&o, TB_OBJ_NIC);
+    else
+        tb_topo_obj_init(&o, TB_OBJ_PCIDEV);
+    o.parent = parent;
+    copy_lower(o.busid, sizeof(o.busid), busid);
+    set_link(pci, &o);
+
+    switch (o.kind) {
+    case TB_OBJ_GPU:
+        o.os_index = gpu ? (int)attr_long(gpu, "dev", c->ngpus) : c->ngpus;
+        snprintf(o.name, sizeof(o.name), "GPU%d", o.os_index);
+        model_name(pci, "GPU", o.model, sizeof(o.model));
+        if (gpu && attr(gpu, "gcn"))
+            snprintf(o.model + strlen(o.model), sizeof(o.model) - strlen(o.model), " (%s)",
+                     attr(gpu, "gcn"));
+        c->ngpus++;
+        break;
+    case TB_OBJ_BRIDGE:
+        /* Hand-written cloud files invent switches in bus ffff:ff. */
+        if (strncmp(o.busid, "ffff:ff:", 8) == 0) {
+            snprintf(o.name, sizeof(o.name), "switch %s (synthetic)", o.busid);
+            c->nswitch_fake++;
+        } else {
+            snprintf(o.name, sizeof(o.name), "switch %s", o.busid[0] ? o.busid : "?");
+        }
+        model_name(pci, "PCIe bridge", o.model, sizeof(o.model));
+        break;
+    case TB_OBJ_NIC:
+        /* A NIC without <net> (hand-written files): no device name to show. */
+        snprintf(o.name, sizeof(o.name), "NIC%d", c->nanon_nics++);
+        model_name(pci, "NIC", o.model, sizeof(o.model));
+        o.nports = 1;
+        o.ports[0].num = 1;
+        o.ports[0].rocev2_gid_index = -1;
+        if ((cls >> 8) == 0x0207)
+            snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "InfiniBand");
+        break;
+    default:
+        snprintf(o.name, sizeof(o.name), "pci %s", o.busid[0] ? o.busid : "?");
+        model_name(pci, "PCI device", o.model, sizeof(o.model));
+        break;
+    }
+    if ((idx = add(c, &o)) < 0)
+        return TB_ERR_INTERNAL;
+    if (gpu)
+        for (xmlNodePtr l = gpu->children; l; l = l->next) {
+            if (is(l, "nvlink"))
+                st = pend_link(c, idx, l, TB_LINK_NVLINK);
+            else if (is(l, "xgmi"))
+                st = pend_link(c, idx, l, TB_LINK_XGMI);
+            else
+                continue;
+            if (st != TB_OK)
+                return st;
+        }
+    return walk_children(c, pci, idx);
+}
+
+static int find_busid(const tb_topo_t *topo, const char *busid)
+{
+    for (size_t i = 0; i < topo->nobjs; i++)
+        if (topo->objs[i].busid[0] && strcmp(topo->objs[i].busid, busid) == 0 &&
+            topo->objs[i].kind != TB_OBJ_NIC)
+            return (int)i;
+    return -1;
+}
+
+static int find_link(const tb_topo_t *topo, tb_link_kind_t kind, int a, int b)
+{
+    for (size_t i = 0; i < topo->nlinks; i++) {
+        const tb_topo_link_t *l = &topo->links[i];
+        if (l->kind == kind && ((l->a == a && l->b == b) || (l->a == b && l->b == a)))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* Resolves <nvlink>/<xgmi> targets once every object exists (targets may come later in
+ * the file). GPU-GPU links are listed from both ends: keep one link per pair. */
+static tb_status_t resolve_links(nccl_ctx_t *c)
+{
+    tb_topo_t *topo = c->topo;
+    int invisible = 0;
+    for (size_t i = 0; i < c->npend; i++) {
+        pending_link_t *p = &c->pend[i];
+        const tb_topo_obj_t *from = &topo->objs[p->from];
+        tb_topo_link_t l;
+        int to, existing;
+        if (!p->target[0]) {
+            tb_topo_add_note(topo, "%s:%d: %s link of %s without a target, ignored", c->path,
+                             p->line, p->kind == TB_LINK_XGMI ? "xgmi" : "nvlink", from->name);
+            continue;
+        }
+        if (strcmp(p->target, from->busid) == 0) {
+            tb_topo_add_finding(topo, TB_SEV_WARN, "nvlink_self_target", from->name,
+                                "%s:%d: %s lists an NVLink (count %d) to its own bus id %s; "
+                                "ignored (a known quirk of some VM dumps, e.g. Azure NC A100 "
+                                "v4: the GPU has no usable NVLink peer)",
+                                c->path, p->line, from->name, p->count, p->target);
+            continue;
+        }
+        to = find_busid(topo, p->target);
+        if (to < 0 && strcmp(p->tclass, "0x068000") == 0) {
+            /* NVSwitches are usually not in the file (NCCL lists their links, not them). */
+            tb_topo_obj_t sw;
+            tb_topo_obj_init(&sw, TB_OBJ_NVSWITCH);
+            sw.parent = c->root;
+            snprintf(sw.busid, sizeof(sw.busid), "%s", p->target);
+            snprintf(sw.name, sizeof(sw.name), "NVSwitch %s", p->target);
+            snprintf(sw.model, sizeof(sw.model), "NVSwitch (from nvlink targets)");
+            if ((to = add(c, &sw)) < 0)
+                return TB_ERR_INTERNAL;
+            invisible++;
+        }
+        if (to < 0) {
+            tb_topo_add_note(topo, "%s:%d: %s of %s targets %s (class %s), not in the file; "
+                             "ignored", c->path, p->line,
+                             p->kind == TB_LINK_XGMI ? "xgmi" : "nvlink", from->name,
+                             p->target, p->tclass[0] ? p->tclass : "?");
+            continue;
+        }
+        if (topo->objs[to].kind == TB_OBJ_GPU &&
+            (existing = find_link(topo, p->kind, p->from, to)) >= 0) {
+            if (topo->links[existing].count != p->count)
+                tb_topo_add_note(topo, "%s:%d: %s-%s link count %d here, %d from the other "
+                                 "end; keeping the smaller", c->path, p->line, from->name,
+                                 topo->objs[to].name, p->count, topo->links[existing].count);
+            if (p->count < topo->links[existing].count)
+                topo->links[existing].count = p->count;
+            continue;
+        }
+        memset(&l, 0, sizeof(l));
+        l.kind = p->kind;
+        l.a = p->from;
+        l.b = to;
+        l.count = p->count;
+        l.active = 1;
+        l.p2p = -1;
+        l.cls = TB_PATH_UNKNOWN;
+        if (p->kind == TB_LINK_NVLINK)
+            l.version = tb_topo_nvlink_version(from->model);
+        if (tb_topo_add_link(topo, &l) < 0)
+            return tb_error(TB_ERR_INTERNAL, "%s: out of memory", c->path);
+    }
+    if (invisible)
+        tb_topo_add_note(topo, "nccl-xml: %d NVSwitch%s known only from nvlink targets",
+                         invisible, invisible == 1 ? "" : "es");
+    return TB_OK;
+}
+
+static tb_status_t build(nccl_ctx_t *c, xmlNodePtr sys)
+{
+    tb_topo_t *topo = c->topo;
+    tb_topo_obj_t o;
+    int ncpu = 0;
+    tb_status_t st;
+
+    tb_topo_obj_init(&o, TB_OBJ_MACHINE);
+    snprintf(o.name, sizeof(o.name), "Machine");
+    if ((c->root = add(c, &o)) < 0)
+        return TB_ERR_INTERNAL;
+    for (xmlNodePtr cpu = sys->children; cpu; cpu = cpu->next) {
+        int numa, hb;
+        const char *aff;
+        if (!is(cpu, "cpu"))
+            continue;
+        tb_topo_obj_init(&o, TB_OBJ_NUMA);
+        o.parent = c->root;
+        o.os_index = (int)attr_long(cpu, "numaid", -1);
+        if (o.os_index >= 0)
+            snprintf(o.name, sizeof(o.name), "NUMA%d", o.os_index);
+        else
+            snprintf(o.name, sizeof(o.name), "CPU%d", ncpu);
+        if ((aff = attr(cpu, "affinity")) != NULL)
+            mask_to_list(aff, o.cpuset, sizeof(o.cpuset));
+        cpu_model_name(cpu, o.model, sizeof(o.model));
+        if (!topo->cpu_model[0])
+            snprintf(topo->cpu_model, sizeof(topo->cpu_model), "%s", o.model);
+        if ((numa = add(c, &o)) < 0)
+            return TB_ERR_INTERNAL;
+        tb_topo_obj_init(&o, TB_OBJ_HOSTBRIDGE);
+        o.parent = numa;
+        snprintf(o.name, sizeof(o.name), "HostBridge%d", ncpu);
+        if ((hb = add(c, &o)) < 0)
+            return TB_ERR_INTERNAL;
+        if ((st = walk_children(c, cpu, hb)) != TB_OK)
+            return st;
+        ncpu++;
+    }
+    if (ncpu == 0)
+        tb_topo_add_note(topo, "%s: no <cpu> element; nothing to import", c->path);
+    if (c->nvirtual)
+        tb_topo_add_note(topo, "nccl-xml: %d virtual interface%s (docker, veth, calico, "
+                         "tunnels) left out of the NICs", c->nvirtual,
+                         c->nvirtual == 1 ? "" : "s");
+    if (c->nswitch_fake)
+        tb_topo_add_note(topo, "nccl-xml: %d synthetic PCIe switch%s (bus ffff:ff) from a "
+                         "hand-written file: PIX/PXB classes follow the file, not the hardware",
+                         c->nswitch_fake, c->nswitch_fake == 1 ? "" : "es");
+    if ((st = resolve_links(c)) != TB_OK)
+        return st;
+    tb_topo_add_note(topo, "nccl-xml: %d cpu, %zu GPU, %zu NIC, %zu NVSwitch", ncpu,
+                     tb_topo_count(topo, TB_OBJ_GPU), tb_topo_count(topo, TB_OBJ_NIC),
+                     tb_topo_count(topo, TB_OBJ_NVSWITCH));
+    return TB_OK;
+}
+
+tb_status_t tb_topo_from_nccl_xml(tb_topo_t *topo, const char *path)
+{
+    xmlParserCtxtPtr ctxt = NULL;
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root;
+    nccl_ctx_t c;
+    tb_status_t st = TB_OK;
+
+    memset(&c, 0, sizeof(c));
+    c.topo = topo;
+    c.path = path;
+    ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return tb_error(TB_ERR_INTERNAL, "%s: cannot create an XML parser", path);
+    doc = xmlCtxtReadFile(ctxt, path, NULL,
+                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        char msg[200] = "not well-formed";
+        if (e && e->message) {
+            snprintf(msg, sizeof(msg), "%s", e->message);
+            msg[strcspn(msg, "\n")] = 0;
+        }
+        st = tb_error(TB_ERR_INPUT, "%s:%d: malformed NCCL topology XML: %s", path,
+                      e ? e->line : 0, msg);
+        goto out;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (!root) {
+        st = tb_error(TB_ERR_INPUT, "%s: empty XML document", path);
+        goto out;
+    }
+    if (is(root, "graphs")) {
+        st = tb_error(TB_ERR_INPUT,
+                      "%s:%d: this is an NCCL graph file (<graphs>, NCCL_GRAPH_FILE: rings and "
+                      "trees), not a topology (<system>, NCCL_TOPO_FILE)",
+                      path, (int)xmlGetLineNo(root));
+        goto out;
+    }
+    if (!is(root, "system")) {
+        st = tb_error(TB_ERR_INPUT, "%s:%d: root element <%s> is not an NCCL topology "
+                      "<system>", path, (int)xmlGetLineNo(root), (const char *)root->name);
+        goto out;
+    }
+    snprintf(topo->source, sizeof(topo->source), "nccl-xml");
+    if (attr_long(root, "version", 1) >= 2)
+        tb_topo_add_note(topo, "nccl-xml: <system version=\"%s\"> (RCCL dialect)",
+                         attr(root, "version"));
+    st = build(&c, root);
+out:
+    free(c.pend);
+    if (doc)
+        xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    return st;
+}
