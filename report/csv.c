@@ -371,16 +371,14 @@ static void summarize_results(const json_t *results, summary_t *s)
                 s->max_size = size;
         }
         if (!key && json_is_number(json_object_get(row, "busbw_gbps")))
-            key = "busbw_gbps", s->metric = "busbw";
+            key = "busbw_gbps";
     }
-    if (!key) {
-        json_array_foreach(results, i, row) {
-            if (json_is_number(json_object_get(row, "bw_gbps"))) {
-                key = "bw_gbps", s->metric = "bw";
-                break;
-            }
-        }
+    /* Collectives are summarized by bus bandwidth, p2p bandwidth tests by bandwidth. */
+    json_array_foreach(results, i, row) {
+        if (!key && json_is_number(json_object_get(row, "bw_gbps")))
+            key = "bw_gbps";
     }
+    s->metric = !key ? NULL : strcmp(key, "bw_gbps") ? "busbw" : "bw";
     if (!s->sizes)
         return;
     json_array_foreach(results, i, row) {
@@ -406,8 +404,8 @@ static void summarize_results(const json_t *results, summary_t *s)
  * median latency cell; isolated pairs the same over the pairs. */
 static tb_status_t summarize_matrix(const json_t *m, summary_t *s)
 {
-    const json_t *bw = json_object_get(m, "bandwidth_gbps"), *lat = json_object_get(m, "latency_us");
-    const json_t *pairs = json_object_get(m, "pairs");
+    const json_t *bw = json_object_get(m, "bandwidth_gbps");
+    const json_t *lat = json_object_get(m, "latency_us"), *pairs = json_object_get(m, "pairs");
     size_t n = json_array_size(bw), nl = json_array_size(lat), np = json_array_size(pairs);
     size_t cap = n * n + nl * nl + 2 * np, nb = 0, nt = 0;
     double *vb, *vt, max;

@@ -91,7 +91,8 @@ static void print_collective(const json_t *test, FILE *out)
 
     print_title(test, out);
     if (json_is_integer(json_object_get(params, "ranks")))
-        fprintf(out, ": %lld ranks", (long long)json_integer_value(json_object_get(params, "ranks")));
+        fprintf(out, ": %lld ranks",
+                (long long)json_integer_value(json_object_get(params, "ranks")));
     fprintf(out, "; size in bytes, time in us (median), bandwidth in GB/s\n");
     fprintf(out, "#%51s%34s%34s\n", "", "out-of-place", "in-place");
     fprintf(out, "#%11s  %12s  %8s  %6s  %6s", "size", "count", "type", "redop", "root");

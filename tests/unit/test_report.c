@@ -210,9 +210,10 @@ static void test_table_details(void)
     TB_CHECK_HAS(t, "# status: timeout: rank 2 stuck in bw at 4M\n");
     free(t);
 
-    t = table_of("{\"name\": \"matrix\", \"kind\": \"matrix\", \"variant\": \"rank\","
-                 " \"status\": \"ok\", \"results\": [], \"matrix\": {\"size\": 8,"
-                 " \"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [null, null]]}}");
+    t = table_of(
+        "{\"name\": \"matrix\", \"kind\": \"matrix\", \"variant\": \"rank\","
+        " \"status\": \"ok\", \"results\": [], \"matrix\": {\"size\": 8,"
+        " \"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [null, null]]}}");
     TB_CHECK_HAS(t, "#          a:0     b:1\na:0          -    1.00\nb:1          -       -\n");
     free(t);
 }
