@@ -69,6 +69,11 @@ typedef struct tb_topo_port {
     char netdev[32];         /* interface behind the port (ib0, eth2) */
     int has_rocev2_gid;      /* Ethernet ports: a RoCE v2 GID exists */
     int rocev2_gid_index;    /* first RoCE v2 GID with an IPv4 address, -1 none */
+    /* Added for live discovery (hwloc osdev infos, verbs, sysfs). */
+    int lid;                 /* InfiniBand LID, 0 unknown/none */
+    int ngids;               /* non-zero GIDs in the table */
+    int nrocev1_gids;        /* GIDs of type RoCE v1 (Ethernet ports) */
+    int nrocev2_gids;        /* GIDs of type RoCE v2 */
 } tb_topo_port_t;
 
 typedef struct tb_topo_obj {
@@ -106,6 +111,37 @@ typedef struct tb_topo_link {
     int p2p;       /* -1 not stated, 0 no P2P (GNS, CNS, ...), 1 OK */
 } tb_topo_link_t;
 
+/* A network interface of the host (sysfs /sys/class/net), physical or not: NCCL_SOCKET_IFNAME
+ * advice needs to know which interfaces are docker bridges, veths or loopback. */
+typedef enum tb_netif_kind {
+    TB_NETIF_PHYSICAL, /* backed by a device (PCI NIC, virtio) */
+    TB_NETIF_VIRTUAL,  /* veth, tunnels, bonds: no device behind it */
+    TB_NETIF_BRIDGE,   /* Linux bridge (docker0, br-*, virbr0) */
+    TB_NETIF_LOOPBACK,
+    TB_NETIF_KIND_COUNT
+} tb_netif_kind_t;
+
+#define TB_TOPO_MAX_NETIFS 64
+
+typedef struct tb_topo_netif {
+    char name[32];
+    char operstate[16];  /* up, down, unknown, ... as sysfs says */
+    int speed_mbps;      /* -1 unknown (down links and virtual interfaces) */
+    int mtu;             /* 0 unknown */
+    tb_netif_kind_t kind;
+    char busid[32];      /* PCI bus id of the device behind it, "" none */
+    char address[32];    /* MAC (or IPoIB hardware address, truncated) */
+    char ipv4[16];       /* first IPv4 address (live discovery only), "" none */
+} tb_topo_netif_t;
+
+/* A GPU pair without peer-to-peer access (NVML P2P read status), for the no_p2p finding. */
+typedef struct tb_topo_p2p {
+    int a, b;           /* GPU object indices, a < b */
+    char reason[32];    /* "gpu_not_supported", "chipset_not_supported", ... */
+} tb_topo_p2p_t;
+
+#define TB_TOPO_MAX_P2P 128
+
 /* A finding that needs no benchmark: a degraded link, a down port, ... */
 typedef enum tb_finding_severity { TB_SEV_INFO, TB_SEV_WARN, TB_SEV_ERROR } tb_finding_severity_t;
 
@@ -133,6 +169,12 @@ typedef struct tb_topo {
      * "nvml: libnvidia-ml.so.1 not found"). */
     size_t nnotes;
     char notes[16][160];
+    /* Added for live discovery. Fixed arrays so the lifetime code needs no change. */
+    size_t nnetifs;                /* sysfs network interfaces */
+    tb_topo_netif_t netifs[TB_TOPO_MAX_NETIFS];
+    int p2p_checked;               /* NVML answered P2P queries for every GPU pair */
+    size_t nno_p2p;                /* pairs without P2P (only meaningful when checked) */
+    tb_topo_p2p_t no_p2p[TB_TOPO_MAX_P2P];
 } tb_topo_t;
 
 typedef enum tb_topo_format {
@@ -155,6 +197,7 @@ void tb_topo_add_note(tb_topo_t *topo, const char *fmt, ...) TB_PRINTF(2, 3);
 void tb_topo_obj_init(tb_topo_obj_t *obj, tb_topo_kind_t kind);
 const char *tb_topo_kind_name(tb_topo_kind_t kind);
 const char *tb_path_class_name(tb_path_class_t cls);
+const char *tb_netif_kind_name(tb_netif_kind_t kind); /* "physical", ... (sysfs.c) */
 
 /* --- sources --- */
 /* Live discovery of this node: hwloc, NVML (dlopen), libibverbs, sysfs. Each missing
