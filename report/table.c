@@ -3,6 +3,7 @@
  * side by side), OSU's for point-to-point tests, N x N matrices with host:rank labels.
  * Formats are documented in docs/report.md; numbers in the C locale. */
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -28,6 +29,18 @@ static const char *fmt2(const json_t *v, char buf[CELL])
     if (!json_is_number(v))
         return "-";
     snprintf(buf, CELL, "%.2f", json_number_value(v));
+    return buf;
+}
+
+/* The shortest "%g" form that reads back as the same double: an expected and a received
+ * value that differ in the 17th digit must not print alike. */
+static const char *fmt_exact(double v, char buf[CELL])
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, CELL, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
     return buf;
 }
 
@@ -243,9 +256,10 @@ static void print_errors(const json_t *errors, FILE *out)
         if (json_is_integer(json_object_get(e, "wrong")))
             fprintf(out, ": %s wrong", fmt_int(json_object_get(e, "wrong"), b));
         if (json_is_number(json_object_get(e, "expected")))
-            fprintf(out, ", expected %g", json_number_value(json_object_get(e, "expected")));
+            fprintf(out, ", expected %s",
+                    fmt_exact(json_number_value(json_object_get(e, "expected")), b));
         if (json_is_number(json_object_get(e, "got")))
-            fprintf(out, ", got %g", json_number_value(json_object_get(e, "got")));
+            fprintf(out, ", got %s", fmt_exact(json_number_value(json_object_get(e, "got")), b));
         if (json_is_integer(json_object_get(e, "iteration")))
             fprintf(out, " (iteration %s)", fmt_int(json_object_get(e, "iteration"), b));
         fputc('\n', out);

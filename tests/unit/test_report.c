@@ -195,12 +195,15 @@ static void test_table_details(void)
         "  {\"size\": 2048, \"count\": 512, \"in_place\": true, \"time_us\": {\"median\": 11},"
         "   \"checked\": false}],"
         " \"errors\": [{\"size\": 1024, \"in_place\": false, \"rank\": 3, \"host\": \"nodeB\","
-        "   \"offset\": 100, \"expected\": 1.5, \"got\": 2, \"wrong\": 3, \"iteration\": 21}]}");
+        "   \"offset\": 100, \"expected\": 1.5, \"got\": 2, \"wrong\": 3, \"iteration\": 21},"
+        "  {\"size\": 2048, \"in_place\": true, \"rank\": 1, \"offset\": 8,"
+        "   \"expected\": 19, \"got\": 19.000000000000004}]}");
     TB_CHECK_HAS(t, "# broadcast (float): 4 ranks;");
     TB_CHECK_HAS(t, "     10.50    0.10    0.10       3         -       -       -       -\n");
     TB_CHECK_HAS(t, "         -       -       -       -     11.00       -       -     N/A\n");
-    TB_CHECK_HAS(t, "# 1 data error:\n#   size 1024 rank 3 (nodeB) offset 100: 3 wrong, "
+    TB_CHECK_HAS(t, "# 2 data errors:\n#   size 1024 rank 3 (nodeB) offset 100: 3 wrong, "
                     "expected 1.5, got 2 (iteration 21)\n");
+    TB_CHECK_HAS(t, "#   size 2048 in-place rank 1 offset 8, expected 19, got 19.000000000000004\n");
     TB_CHECK_HAS(t, "# status: data corruption\n");
     free(t);
 
