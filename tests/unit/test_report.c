@@ -5,6 +5,7 @@
  * The goldens were written once by this code and checked by hand against the document;
  * this test only compares, it never rewrites them. */
 #include <dirent.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -308,6 +309,41 @@ static void test_cmd(void)
     remove_dir(tmp);
 }
 
+/* A program that set a locale with a decimal comma still gets "0.25", not "0,25". */
+static void test_locale(const json_t *doc)
+{
+    static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"};
+    const json_t *latency = json_array_get(json_object_get(doc, "tests"), 0);
+    char tmp[64], path[4096], *got, *table = NULL;
+    size_t len = 0, i;
+    FILE *f;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (setlocale(LC_NUMERIC, names[i]))
+            break;
+    if (i == sizeof(names) / sizeof(names[0])) {
+        printf("no decimal-comma locale installed: locale check skipped\n");
+        return;
+    }
+    if (!make_tmpdir(tmp, sizeof(tmp)))
+        goto out;
+    TB_CHECK_INT(tb_report_csv_write(doc, tmp), TB_OK);
+    snprintf(path, sizeof(path), "%s/latency-intra-node.csv", tmp);
+    got = read_file(path, &len);
+    TB_CHECK_HAS(got, ",0.231,0.2395,0.3125,");
+    free(got);
+    remove_dir(tmp);
+    f = open_memstream(&table, &len);
+    if (f) {
+        tb_report_table_print(latency, f);
+        fclose(f);
+    }
+    TB_CHECK_HAS(table, "0.25        0.23        0.24        0.31\n");
+    free(table);
+out:
+    setlocale(LC_NUMERIC, "C");
+}
+
 int main(void)
 {
     json_t *doc = NULL;
@@ -317,6 +353,7 @@ int main(void)
     if (doc) {
         test_csv_golden(doc);
         test_table_golden(doc);
+        test_locale(doc);
         json_decref(doc);
     }
     test_table_details();
