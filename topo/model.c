@@ -763,6 +763,17 @@ static void find_gpu_nic(tb_topo_t *topo)
 
 static void find_p2p(tb_topo_t *topo)
 {
+    /* Live discovery (NVML) records pairs without P2P in no_p2p. */
+    for (size_t i = 0; i < topo->nno_p2p && i < TB_TOPO_MAX_P2P; i++) {
+        const tb_topo_p2p_t *q = &topo->no_p2p[i];
+        if (q->a < 0 || q->b < 0 || (size_t)q->a >= topo->nobjs || (size_t)q->b >= topo->nobjs)
+            continue;
+        tb_topo_add_finding(topo, TB_SEV_WARN, "no_p2p", topo->objs[q->a].name,
+                            "%s and %s have no peer-to-peer access (%s): transfers between "
+                            "them are staged through host memory",
+                            topo->objs[q->a].name, topo->objs[q->b].name,
+                            q->reason[0] ? q->reason : "not supported");
+    }
     for (size_t i = 0; i < topo->nlinks; i++) {
         const tb_topo_link_t *l = &topo->links[i];
         if (l->kind == TB_LINK_GIVEN && l->p2p == 0)
