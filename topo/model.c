@@ -234,7 +234,7 @@ static int given_link(const tb_topo_t *topo, int a, int b)
 static int has_given_links(const tb_topo_t *topo)
 {
     for (size_t i = 0; i < topo->nlinks; i++)
-        if (topo->links[i].kind == TB_LINK_GIVEN && topo->links[i].cls != TB_PATH_UNKNOWN)
+        if (topo->links[i].kind == TB_LINK_GIVEN)
             return 1;
     return 0;
 }
