@@ -1,43 +1,20 @@
 /* `topobench run`: set up MPI, the results document and the watchdog, run the selected
  * tests in a fixed order, and finish with the agreed status. Rank 0 owns the document
  * and rewrites it after every finished test. */
-#include <errno.h>
 #include <hwloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "doc.h"
+#include "fs.h"
 #include "harness.h"
 #include "matrix.h"
 #include "report.h"
 #include "tb_build_info.h"
 #include "topo.h"
+#include "topo_pack.h"
 #include "watchdog.h"
-
-/* mkdir -p */
-static tb_status_t make_dirs(const char *path)
-{
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof(buf))
-        return tb_error(TB_ERR_USAGE, "--outdir: bad path '%s'", path);
-    memcpy(buf, path, len + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", buf,
-                            strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", buf,
-                        strerror(errno));
-    return TB_OK;
-}
 
 static void fault_from_env(tb_suite_t *s)
 {
@@ -143,6 +120,71 @@ static void describe_job(tb_suite_t *s)
     free(all);
 }
 
+/* Every node's topology: local rank 0 discovers its node, rank 0 gathers the models over
+ * the node leaders, puts each into hosts[].topology and reports the nodes that differ from
+ * the majority. A node whose discovery fails gets a null topology and a finding. */
+static void gather_topologies(tb_suite_t *s)
+{
+    const tb_rt_t *rt = s->rt;
+    tb_topo_t *mine = NULL, **topos = NULL;
+    void *img = NULL;
+    char *all = NULL;
+    size_t len = 0;
+    int ilen, *lens = NULL, *displs = NULL, total = 0;
+
+    if (rt->leaders == MPI_COMM_NULL)
+        return;
+    tb_wd_context("topology", "", 0, 0, -1, "discovering this node's topology");
+    if (tb_topo_discover(&mine) == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)
+        len = 0;
+    tb_topo_destroy(mine);
+    tb_wd_context("topology", "", 0, 0, 0, NULL);
+    ilen = len <= (size_t)1 << 30 ? (int)len : 0;
+    if (rt->rank == 0) {
+        lens = calloc((size_t)rt->nnodes, sizeof(int));
+        displs = calloc((size_t)rt->nnodes, sizeof(int));
+    }
+    MPI_Gather(&ilen, 1, MPI_INT, lens, 1, MPI_INT, 0, rt->leaders);
+    if (rt->rank == 0 && lens && displs) {
+        for (int i = 0; i < rt->nnodes; i++) {
+            displs[i] = total;
+            total += lens[i];
+        }
+        all = malloc(total ? (size_t)total : 1);
+    }
+    MPI_Gatherv(img, ilen, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, rt->leaders);
+    free(img);
+    if (rt->rank != 0 || !all)
+        goto out;
+    topos = calloc((size_t)rt->nnodes, sizeof(*topos));
+    json_t *hosts = json_object_get(s->doc, "hosts"), *findings = json_object_get(s->doc, "findings");
+    size_t ngood = 0;
+    for (int i = 0; topos && i < rt->nnodes; i++) {
+        json_t *host = json_array_get(hosts, (size_t)i), *tj;
+        tb_topo_t *t = NULL;
+        if (lens[i] == 0 || tb_topo_unpack(all + displs[i], (size_t)lens[i], &t) != TB_OK) {
+            json_array_append_new(findings, json_pack("{s:s, s:s, s:s, s:s}", "severity", "warning",
+                                                      "code", "topology_unknown", "host",
+                                                      json_string_value(json_object_get(host, "name")),
+                                                      "message", "topology discovery failed on this node"));
+            continue;
+        }
+        tj = tb_topo_to_json(t);
+        if (tj)
+            json_object_set_new(host, "topology", tj);
+        topos[ngood++] = t;
+    }
+    if (ngood > 1)
+        tb_topo_compare_nodes(topos, ngood, findings);
+    for (size_t i = 0; topos && i < ngood; i++)
+        tb_topo_destroy(topos[i]);
+out:
+    free(topos);
+    free(all);
+    free(lens);
+    free(displs);
+}
+
 /* Rank 0's watchdog hook: keep what finished, marked as a timeout. */
 static void on_timeout(void *arg, const char *message)
 {
@@ -239,9 +281,13 @@ static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const
                                   const char *variant)
 {
     json_t *params = s->rt->rank == 0
-                         ? json_pack("{s:s, s:s, s:i, s:i}", "dtype", dt->name, "op", "sum",
-                                     "root", 0, "ranks", s->rt->size)
+                         ? json_pack("{s:s, s:i}", "dtype", dt->name, "ranks", s->rt->size)
                          : NULL;
+    /* Only the reductions have an operation, only broadcast a root. */
+    if (params && (ops == &tb_test_all_reduce || ops == &tb_test_reduce_scatter))
+        json_object_set_new(params, "op", json_string("sum"));
+    if (params && ops == &tb_test_broadcast)
+        json_object_set_new(params, "root", json_integer(0));
     return tb_harness_run(s, ops, dt, variant, s->rt->world, params);
 }
 
@@ -321,7 +367,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     tb_progress_init(&suite.progress, stderr, opts.progress && rt.rank == 0);
 
     if (rt.rank == 0) {
-        st = make_dirs(opts.outdir);
+        st = tb_mkdir_p(opts.outdir);
         snprintf(suite.results_path, sizeof(suite.results_path), "%s/results.json", opts.outdir);
         if (st == TB_OK) {
             suite.doc = tb_doc_new();
@@ -343,6 +389,9 @@ tb_status_t tb_run_cmd(int argc, char **argv)
 
     if ((st = tb_rt_agree(&rt, tb_wd_start(&rt, opts.timeout, on_timeout, &suite))))
         goto out_finalize;
+    gather_topologies(&suite);
+    if (rt.rank == 0)
+        (void)tb_suite_save(&suite);
     st = run_tests(&suite);
     tb_wd_stop();
 

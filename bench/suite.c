@@ -68,6 +68,7 @@ tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
     tb_progress_clear(&s->progress);
     if (!s->opts->quiet) {
         tb_report_table_print(entry, stdout);
+        fputc('\n', stdout);
         fflush(stdout);
     }
     return st;

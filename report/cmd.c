@@ -3,14 +3,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "doc.h"
+#include "fs.h"
 #include "log.h"
 #include "report.h"
 
-/* Defined in csv.c; see the comment there. */
-tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t *nfiles_p);
 
 static void usage(FILE *out)
 {
@@ -26,34 +24,6 @@ static void usage(FILE *out)
                  "\n"
                  "Exit statuses: 0 success, 2 usage error or missing file, 3 malformed\n"
                  "document, 4 output directory or file not writable.\n");
-}
-
-/* mkdir -p: every missing component of `dir`, then check it is a directory. */
-static tb_status_t make_dirs(const char *dir)
-{
-    char path[4096];
-    size_t len = strlen(dir);
-    struct stat sb;
-
-    if (len >= sizeof(path))
-        return tb_error(TB_ERR_ENV, "output directory name too long: %s", dir);
-    memcpy(path, dir, len + 1);
-    for (char *p = path + 1; p <= path + len; p++) {
-        char c = *p;
-        if (c != '/' && c != '\0')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", dir,
-                            strerror(errno));
-        *p = c;
-    }
-    if (stat(dir, &sb) != 0)
-        return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", dir,
-                        strerror(errno));
-    if (!S_ISDIR(sb.st_mode))
-        return tb_error(TB_ERR_ENV, "output directory %s exists and is not a directory", dir);
-    return TB_OK;
 }
 
 /* The directory part of `path`, "." when there is none. */
@@ -112,7 +82,7 @@ tb_status_t tb_report_cmd(int argc, char **argv)
 
     if ((st = tb_doc_load(input, &doc)))
         return st;
-    if ((st = make_dirs(outdir)) || (st = tb_report_csv_write_count(doc, outdir, &nfiles)))
+    if ((st = tb_mkdir_p(outdir)) || (st = tb_report_csv_write_count(doc, outdir, &nfiles)))
         goto out;
     if (!quiet) {
         json_array_foreach(json_object_get(doc, "tests"), i, test) {

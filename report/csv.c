@@ -542,9 +542,6 @@ static tb_status_t write_all(const json_t *doc, const char *dir, size_t *nfiles_
     return TB_OK;
 }
 
-/* tb_report_csv_write, also saying how many files it wrote (for `topobench report`).
- * Declared here and in cmd.c rather than in report.h, which this module does not own. */
-tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t *nfiles_p);
 tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t *nfiles_p)
 {
     /* Numbers in the C locale: a program that called setlocale() must not get "1,5". */

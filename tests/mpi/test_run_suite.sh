@@ -19,7 +19,9 @@ for k in ("start_time", "end_time", "command_line", "topobench_version", "git_ha
           "mpi_library", "hwloc_version", "build", "options"):
     assert k in run, k
 assert len(doc["hosts"]) == 1 and doc["hosts"][0]["ranks"] == list(range(n))
-assert "topology" in doc["hosts"][0]
+topo = doc["hosts"][0]["topology"]
+assert topo and topo["source"] == "live" and topo["hostname"], topo
+assert any("nvml" in note for note in topo["notes"]), topo["notes"]
 assert [r["rank"] for r in doc["ranks"]] == list(range(n))
 tests = {(t["name"], t["variant"]): t for t in doc["tests"]}
 want = [("latency", "intra-node"), ("bw", "intra-node"), ("bibw", "intra-node"),
