@@ -555,6 +555,54 @@ static tb_status_t map_distances(hw_ctx_t *ctx, const char *name, tb_link_kind_t
     return st;
 }
 
+/* hwloc 2.9 dereferences a missing complete_cpuset (complete_nodeset) of an object that
+ * has a cpuset (nodeset): found by fuzzing; every hwloc export writes both, so such files
+ * are refused before hwloc sees them. */
+static tb_status_t check_object_sets(const char *path)
+{
+    char line[8192];
+    long lineno = 0;
+    int in_tag = 0, cpuset = 0, ccpuset = 0, nodeset = 0, cnodeset = 0;
+    tb_status_t st = TB_OK;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return tb_error(TB_ERR_INPUT, "%s: cannot open hwloc XML: %s", path, strerror(errno));
+    /* Tags may span lines; track the current <object ...> until its '>'. */
+    while (st == TB_OK && fgets(line, sizeof(line), f)) {
+        const char *p = line;
+        lineno++;
+        while (*p) {
+            if (!in_tag) {
+                const char *t = strstr(p, "<object");
+                if (!t)
+                    break;
+                in_tag = 1;
+                cpuset = ccpuset = nodeset = cnodeset = 0;
+                p = t + 7;
+                continue;
+            }
+            if (*p == '>') {
+                if ((cpuset && !ccpuset) || (nodeset && !cnodeset)) {
+                    st = tb_error(TB_ERR_INPUT, "%s:%ld: object with a %s but no complete_%s: "
+                                  "not a valid hwloc export", path, lineno,
+                                  cpuset && !ccpuset ? "cpuset" : "nodeset",
+                                  cpuset && !ccpuset ? "cpuset" : "nodeset");
+                    break;
+                }
+                in_tag = 0;
+            } else if (*p == ' ') {
+                cpuset |= strncmp(p + 1, "cpuset=", 7) == 0;
+                nodeset |= strncmp(p + 1, "nodeset=", 8) == 0;
+                ccpuset |= strncmp(p + 1, "complete_cpuset=", 16) == 0;
+                cnodeset |= strncmp(p + 1, "complete_nodeset=", 17) == 0;
+            }
+            p++;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
 /* hwloc 2.x refuses XML version 3.0 with a terse message on stderr; find the version
  * first so the user learns which file and which hwloc are at odds. */
 static tb_status_t check_xml_version(const char *path)
@@ -585,7 +633,7 @@ static tb_status_t check_xml_version(const char *path)
                             path, (int)strcspn(ver + 9, "\""), ver + 9, major, HWLOC_VERSION,
                             api >> 16, (api >> 8) & 0xff, api >> 16, major);
     }
-    return TB_OK;
+    return check_object_sets(path);
 }
 
 /* hwloc loads its plugins when the first topology is created and unloads them when the

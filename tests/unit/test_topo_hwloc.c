@@ -378,6 +378,22 @@ static void check_bad_files(void)
         TB_CHECK(strstr(err, path) != NULL);
         unlink(path);
     }
+    /* A cpuset without complete_cpuset crashes hwloc 2.9's importer (found by fuzzing). */
+    memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+    fd = mkstemp(path);
+    if (fd >= 0) {
+        static const char bad[] =
+            "<?xml version=\"1.0\"?>\n<topology version=\"2.0\">\n"
+            "<object type=\"Machine\" os_index=\"0\" cpuset=\"0x3\" complete_cpuset=\"0x3\"\n"
+            " nodeset=\"0x1\" complete_nodeset=\"0x1\" gp_index=\"1\">\n"
+            "<object type=\"Core\" os_index=\"0\" cpuset=\"0x3\" nodeset=\"0x1\"\n"
+            " complete_nodeset=\"0x1\" gp_index=\"2\"/>\n</object>\n</topology>\n";
+        TB_CHECK(write(fd, bad, sizeof(bad) - 1) == (ssize_t)(sizeof(bad) - 1));
+        close(fd);
+        TB_CHECK_INT(import_capture(path, topo, err, sizeof(err)), TB_ERR_INPUT);
+        TB_CHECK(strstr(err, ":6: object with a cpuset but no complete_cpuset") != NULL);
+        unlink(path);
+    }
     tb_topo_destroy(topo);
 }
 
