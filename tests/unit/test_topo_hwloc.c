@@ -121,6 +121,10 @@ static void check_fixture(const fixture_facts_t *f)
         TB_CHECK(strstr(err, "newer hwloc (3.x)") != NULL);
         TB_CHECK(strstr(err, "version 3.0") != NULL);
         tb_topo_destroy(topo);
+        topo = NULL;
+        fflush(stderr);
+        TB_CHECK_INT(tb_topo_import_file(path, TB_TOPO_FMT_AUTO, &topo), TB_ERR_INPUT);
+        tb_topo_destroy(topo);
         return;
     }
     TB_CHECK_INT(st, TB_OK);
@@ -155,6 +159,17 @@ static void check_fixture(const fixture_facts_t *f)
     TB_CHECK_INT(nvcount, f->nvlink_count);
     if (f->gpu0_model)
         TB_CHECK_STR(topo->objs[tb_topo_nth(topo, TB_OBJ_GPU, 0)].model, f->gpu0_model);
+    /* The same file through the public importer (format sniffing, then the model). */
+    {
+        tb_topo_t *imported = NULL;
+        TB_CHECK_INT(tb_topo_import_file(path, TB_TOPO_FMT_AUTO, &imported), TB_OK);
+        if (imported) {
+            TB_CHECK_INT(tb_topo_count(imported, TB_OBJ_GPU), f->gpus);
+            TB_CHECK_INT(tb_topo_count(imported, TB_OBJ_NIC),
+                         tb_topo_count(topo, TB_OBJ_NIC));
+            tb_topo_destroy(imported);
+        }
+    }
     /* Every object's parent comes before it and is a valid index; only the root has -1. */
     for (size_t i = 0; i < topo->nobjs; i++) {
         int p = topo->objs[i].parent;
