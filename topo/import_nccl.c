@@ -395,20 +395,20 @@ static tb_status_t resolve_links(nccl_ctx_t *c)
     int invisible = 0;
     for (size_t i = 0; i < c->npend; i++) {
         pending_link_t *p = &c->pend[i];
-        const tb_topo_obj_t *from = &topo->objs[p->from];
+        /* No pointer into topo->objs is kept: adding an NVSwitch may move the array. */
         tb_topo_link_t l;
         int to, existing;
         if (!p->target[0]) {
             tb_topo_add_note(topo, "%s:%d: %s link of %s without a target, ignored", c->path,
-                             p->line, p->kind == TB_LINK_XGMI ? "xgmi" : "nvlink", from->name);
+                             p->line, p->kind == TB_LINK_XGMI ? "xgmi" : "nvlink", topo->objs[p->from].name);
             continue;
         }
-        if (strcmp(p->target, from->busid) == 0) {
-            tb_topo_add_finding(topo, TB_SEV_WARN, "nvlink_self_target", from->name,
+        if (strcmp(p->target, topo->objs[p->from].busid) == 0) {
+            tb_topo_add_finding(topo, TB_SEV_WARN, "nvlink_self_target", topo->objs[p->from].name,
                                 "%s:%d: %s lists an NVLink (count %d) to its own bus id %s; "
                                 "ignored (a known quirk of some VM dumps, e.g. Azure NC A100 "
                                 "v4: the GPU has no usable NVLink peer)",
-                                c->path, p->line, from->name, p->count, p->target);
+                                c->path, p->line, topo->objs[p->from].name, p->count, p->target);
             continue;
         }
         to = find_busid(topo, p->target);
@@ -427,7 +427,7 @@ static tb_status_t resolve_links(nccl_ctx_t *c)
         if (to < 0) {
             tb_topo_add_note(topo, "%s:%d: %s of %s targets %s (class %s), not in the file; "
                              "ignored", c->path, p->line,
-                             p->kind == TB_LINK_XGMI ? "xgmi" : "nvlink", from->name,
+                             p->kind == TB_LINK_XGMI ? "xgmi" : "nvlink", topo->objs[p->from].name,
                              p->target, p->tclass[0] ? p->tclass : "?");
             continue;
         }
@@ -435,7 +435,7 @@ static tb_status_t resolve_links(nccl_ctx_t *c)
             (existing = find_link(topo, p->kind, p->from, to)) >= 0) {
             if (topo->links[existing].count != p->count)
                 tb_topo_add_note(topo, "%s:%d: %s-%s link count %d here, %d from the other "
-                                 "end; keeping the smaller", c->path, p->line, from->name,
+                                 "end; keeping the smaller", c->path, p->line, topo->objs[p->from].name,
                                  topo->objs[to].name, p->count, topo->links[existing].count);
             if (p->count < topo->links[existing].count)
                 topo->links[existing].count = p->count;
@@ -450,7 +450,7 @@ static tb_status_t resolve_links(nccl_ctx_t *c)
         l.p2p = -1;
         l.cls = TB_PATH_UNKNOWN;
         if (p->kind == TB_LINK_NVLINK)
-            l.version = tb_topo_nvlink_version(from->model);
+            l.version = tb_topo_nvlink_version(topo->objs[p->from].model);
         if (tb_topo_add_link(topo, &l) < 0)
             return tb_error(TB_ERR_INTERNAL, "%s: out of memory", c->path);
     }

@@ -403,11 +403,17 @@ tb_status_t tb_topo_from_nvsmi(tb_topo_t *topo, const char *path)
 
     if (!(f = fopen(path, "rb")))
         return tb_error(TB_ERR_USAGE, "%s: cannot open", path);
-    if (!(text = malloc(MAX_FILE + 1)) || !(c = calloc(1, sizeof(*c)))) {
+    {
+        /* Size the buffer to the file; the limit guards against a wrong file. */
+        long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+        rewind(f);
+        len = size >= 0 && size < (long)MAX_FILE ? (size_t)size + 1 : MAX_FILE;
+    }
+    if (!(text = malloc(len + 1)) || !(c = calloc(1, sizeof(*c)))) {
         st = tb_error(TB_ERR_INTERNAL, "%s: out of memory", path);
         goto out;
     }
-    len = fread(text, 1, MAX_FILE, f);
+    len = fread(text, 1, len, f);
     if (len == MAX_FILE && fgetc(f) != EOF) {
         st = tb_error(TB_ERR_INPUT, "%s: larger than %u bytes; not an nvidia-smi matrix", path,
                       MAX_FILE);
