@@ -225,6 +225,10 @@ static void parse_legend(nvsmi_ctx_t *c, char *line)
         return;
     if ((i = label_index(c, label)) < 0 || strncmp(label, "NIC", 3) != 0)
         return;
+    /* Device names are printable ASCII; anything else is noise (and not valid JSON text). */
+    for (const char *q = name; *q; q++)
+        if (*q < 0x21 || *q > 0x7e)
+            return;
     snprintf(c->topo->objs[c->obj[i]].name, sizeof(c->topo->objs[0].name), "%s", name);
 }
 
