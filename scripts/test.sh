@@ -20,4 +20,8 @@ cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -L mpi -j"$jobs" && \
   ctest --output-on-failure -L unit -j"$jobs")
 
+# Fuzz targets of every importer: clang + libFuzzer, a fixed seed and a bounded number of
+# inputs per target so the run is repeatable (longer runs: tests/fuzz/run.sh SECONDS).
+TB_FUZZ_RUNS=${TB_FUZZ_RUNS:-20000} bash tests/fuzz/run.sh
+
 (cd build && ctest --output-on-failure -L vcluster)
