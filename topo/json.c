@@ -140,6 +140,25 @@ static json_t *locality_json(const tb_topo_t *topo, size_t i)
     return j;
 }
 
+/* Host network interfaces (sysfs): which are physical matters for NCCL_SOCKET_IFNAME. */
+static json_t *netifs_json(const tb_topo_t *topo)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < topo->nnetifs; i++) {
+        const tb_topo_netif_t *n = &topo->netifs[i];
+        json_t *nj = json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", n->name, "kind",
+                               tb_netif_kind_name(n->kind), "operstate", n->operstate,
+                               "speed_mbps", n->speed_mbps, "mtu", n->mtu);
+        if (!nj)
+            continue;
+        set_str(nj, "busid", n->busid);
+        set_str(nj, "address", n->address);
+        set_str(nj, "ipv4", n->ipv4);
+        json_array_append_new(arr, nj);
+    }
+    return arr;
+}
+
 void *tb_topo_to_json(const tb_topo_t *topo)
 {
     json_t *root = json_object(), *objs = json_array(), *links = json_array(),
@@ -210,6 +229,7 @@ void *tb_topo_to_json(const tb_topo_t *topo)
     }
     for (size_t i = 0; i < topo->nnotes; i++)
         json_array_append_new(notes, json_string(topo->notes[i]));
+    json_object_set_new(root, "netifs", netifs_json(topo));
     json_object_set_new(root, "objects", objs);
     json_object_set_new(root, "links", links);
     json_object_set_new(root, "gpu_pairs", gpu_pairs);

@@ -232,6 +232,20 @@ void tb_topo_print(const tb_topo_t *topo, FILE *out)
         free(idx);
     }
     print_locality(topo, out);
+    if (topo->nnetifs) {
+        fprintf(out, "Network interfaces\n%-16s %-9s %-8s %11s %6s  %s\n", "name", "kind",
+                "state", "speed(Mb/s)", "mtu", "PCI");
+        for (size_t i = 0; i < topo->nnetifs; i++) {
+            const tb_topo_netif_t *nif = &topo->netifs[i];
+            char speed[16] = "-";
+            if (nif->speed_mbps >= 0)
+                snprintf(speed, sizeof(speed), "%d", nif->speed_mbps);
+            fprintf(out, "%-16s %-9s %-8s %11s %6d  %s\n", nif->name,
+                    tb_netif_kind_name(nif->kind), nif->operstate, speed, nif->mtu,
+                    nif->busid[0] ? nif->busid : "-");
+        }
+        fprintf(out, "\n");
+    }
     fprintf(out, "Findings (%zu)\n", topo->nfindings);
     for (size_t i = 0; i < topo->nfindings; i++) {
         const tb_topo_finding_t *f = &topo->findings[i];
