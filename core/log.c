@@ -19,6 +19,7 @@ void tb_log_set_identity(const char *host, int rank)
 
 void tb_log_set_level(tb_log_level_t level) { log_level = level; }
 
+static void log_v(tb_log_level_t level, const char *fmt, va_list ap) TB_PRINTF(2, 0);
 static void log_v(tb_log_level_t level, const char *fmt, va_list ap)
 {
     static const char *names[] = {"debug", "info", "warning", "error"};
