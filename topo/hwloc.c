@@ -16,34 +16,11 @@
 #include "log.h"
 #include "topo_internal.h"
 
-/* Shared helpers of the discovery sources, defined in sysfs.c (port parsing, bus ids).
- * Declared here because topo_internal.h belongs to the entry points only. */
-void tb_topo_port_init(tb_topo_port_t *port, int num);
-tb_topo_port_t *tb_topo_nic_port(tb_topo_obj_t *nic, int num);
-void tb_topo_port_set_state(tb_topo_port_t *port, int state, int phys_state);
-void tb_topo_port_add_gid(tb_topo_port_t *port, int index, const unsigned char raw[16],
-                          const char *type);
-double tb_topo_pcie_gbs(int gen, int width);
-void tb_topo_pcie_from_gbs(double gbs, int *gen_p, int *width_p);
-
-/* Usable GB/s of one lane per generation: GT/s x encoding / 8 (8b/10b for Gen1/2,
- * 128b/130b after; hwloc uses the same figures for pci_link_speed). */
-static double lane_gbs(int gen)
-{
-    switch (gen) {
-    case 1: return 2.5 * 0.8 / 8;
-    case 2: return 5.0 * 0.8 / 8;
-    case 3: return 8.0 * 128 / 130 / 8;
-    case 4: return 16.0 * 128 / 130 / 8;
-    case 5: return 32.0 * 128 / 130 / 8;
-    case 6: return 64.0 * 128 / 130 / 8;
-    default: return 0;
-    }
-}
-
+/* Theoretical per-direction GB/s from the one PCIe table (model.c). */
 double tb_topo_pcie_gbs(int gen, int width)
 {
-    return width > 0 ? lane_gbs(gen) * width : 0;
+    tb_topo_bw_t bw;
+    return tb_topo_bw_pcie(gen, width, &bw) == 0 ? bw.theoretical_gbs : 0;
 }
 
 /* hwloc records only the product GT/s x encoding x width, so one figure fits several

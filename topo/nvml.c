@@ -13,11 +13,6 @@
 #include "log.h"
 #include "topo_internal.h"
 
-/* Shared helpers, defined in sysfs.c and hwloc.c. */
-void tb_topo_busid_normalize(const char *in, char *out, size_t len);
-int tb_topo_find_busid(const tb_topo_t *topo, const char *busid);
-double tb_topo_pcie_gbs(int gen, int width);
-
 /* --- the NVML ABI subset --- */
 typedef int nvml_ret_t; /* nvmlReturn_t: 0 success */
 typedef struct nvml_device *nvml_dev_t;

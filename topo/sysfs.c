@@ -22,21 +22,6 @@
 #include "log.h"
 #include "topo_internal.h"
 
-/* Shared with hwloc.c, verbs.c and nvml.c (declared in each user until topo_internal.h
- * names them). */
-void tb_topo_port_init(tb_topo_port_t *port, int num);
-tb_topo_port_t *tb_topo_nic_port(tb_topo_obj_t *nic, int num);
-void tb_topo_port_set_state(tb_topo_port_t *port, int state, int phys_state);
-void tb_topo_port_add_gid(tb_topo_port_t *port, int index, const unsigned char raw[16],
-                          const char *type);
-void tb_topo_busid_normalize(const char *in, char *out, size_t len);
-int tb_topo_find_busid(const tb_topo_t *topo, const char *busid);
-const char *tb_topo_sysfs_root(void);
-int tb_topo_sysfs_gid_type(const char *dev, int port, int index, char *buf, size_t len);
-void tb_topo_sysfs_port_netdev(const char *dev, int port, char *buf, size_t len);
-int tb_topo_sysfs_ib_nic(tb_topo_t *topo, const char *dev);
-double tb_topo_pcie_gbs(int gen, int width);
-
 /* Truncating copy: sysfs values longer than the model's fields are cut, not errors. */
 static void copy_str(char *dst, size_t len, const char *src)
 {

@@ -24,4 +24,23 @@ void tb_topo_add_nvml(tb_topo_t *topo);
 void tb_topo_add_verbs(tb_topo_t *topo);
 void tb_topo_add_sysfs(tb_topo_t *topo);
 
+/* Helpers shared by the discovery sources. sysfs.c: port parsing and bus ids (one code
+ * path fills tb_topo_port_t whether verbs, hwloc's OS-device infos or sysfs read it). */
+void tb_topo_port_init(tb_topo_port_t *port, int num);
+tb_topo_port_t *tb_topo_nic_port(tb_topo_obj_t *nic, int num);
+void tb_topo_port_set_state(tb_topo_port_t *port, int state, int phys_state);
+void tb_topo_port_add_gid(tb_topo_port_t *port, int index, const unsigned char raw[16],
+                          const char *type);
+void tb_topo_busid_normalize(const char *in, char *out, size_t len);
+int tb_topo_find_busid(const tb_topo_t *topo, const char *busid);
+const char *tb_topo_sysfs_root(void);
+int tb_topo_sysfs_gid_type(const char *dev, int port, int index, char *buf, size_t len);
+void tb_topo_sysfs_port_netdev(const char *dev, int port, char *buf, size_t len);
+int tb_topo_sysfs_ib_nic(tb_topo_t *topo, const char *dev);
+
+/* hwloc.c: PCIe per-direction GB/s of gen x width (from model.c's table), and the
+ * (gen, width) that hwloc's GB/s figure stands for. */
+double tb_topo_pcie_gbs(int gen, int width);
+void tb_topo_pcie_from_gbs(double gbs, int *gen_p, int *width_p);
+
 #endif

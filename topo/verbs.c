@@ -14,16 +14,6 @@
 #ifdef TB_HAVE_VERBS
 #include <infiniband/verbs.h>
 
-/* Shared helpers, defined in sysfs.c. */
-tb_topo_port_t *tb_topo_nic_port(tb_topo_obj_t *nic, int num);
-void tb_topo_port_init(tb_topo_port_t *port, int num);
-void tb_topo_port_set_state(tb_topo_port_t *port, int state, int phys_state);
-void tb_topo_port_add_gid(tb_topo_port_t *port, int index, const unsigned char raw[16],
-                          const char *type);
-int tb_topo_sysfs_gid_type(const char *dev, int port, int index, char *buf, size_t len);
-void tb_topo_sysfs_port_netdev(const char *dev, int port, char *buf, size_t len);
-int tb_topo_sysfs_ib_nic(tb_topo_t *topo, const char *dev);
-
 /* Nominal data rate per lane in Gb/s, as the kernel's rate file and ibstat report it
  * (4X HDR = 200): the line rates (HDR 53.125 per lane) include FEC and encoding. The
  * installed rdma-core has no active_speed_ex, so XDR (a 16-bit speed code) cannot be
