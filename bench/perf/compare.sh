@@ -6,7 +6,8 @@
 #     on 2 and 4 ranks vs topobench run --tests all_reduce
 # Every repetition runs each tool once per measurement, alternating which goes first;
 # the table gives the medians over repetitions, topobench/peer, the target and
-# PASS/MISS. Method and reading: docs/perf.md.
+# PASS/MISS. ref_pingpong.c (naive, two buffer modes) explains NetPIPE differences.
+# Method and reading: docs/perf.md.
 # Usage: bash bench/perf/compare.sh [-r REPS] [-k] [path/to/topobench]
 #   -r REPS  repetitions (default 5)     -k  keep the work directory (raw results)
 #   MPIRUN_ARGS="--mca btl tcp,self"     extra mpirun options for every run, both tools
@@ -19,7 +20,7 @@ while getopts "r:kh" opt; do
     case $opt in
         r) reps=$OPTARG ;;
         k) keep=1 ;;
-        h) sed -n '2,14p' "$0"; exit 0 ;;
+        h) sed -n '2,15p' "$0"; exit 0 ;;
         *) exit 2 ;;
     esac
 done
@@ -47,8 +48,9 @@ raw="$work/raw.tsv" # metric <tab> tool <tab> repetition <tab> value
 cores=$(nproc)
 read -ra extra <<<"${MPIRUN_ARGS:-}"
 
-if ! mpicc -O2 -o "$work/ref_allreduce" "$here/ref_allreduce.c" 2>"$work/mpicc.log"; then
-    echo "compare.sh: cannot build ref_allreduce.c:" >&2
+if ! mpicc -O2 -o "$work/ref_allreduce" "$here/ref_allreduce.c" 2>"$work/mpicc.log" ||
+    ! mpicc -O2 -o "$work/ref_pingpong" "$here/ref_pingpong.c" 2>>"$work/mpicc.log"; then
+    echo "compare.sh: cannot build the reference programs:" >&2
     cat "$work/mpicc.log" >&2
     exit 4
 fi
@@ -96,26 +98,49 @@ PY
 
 # NetPIPE at exactly one size: -l/-u bounds, -p 0 no perturbation sizes around it. Its
 # output file has "bytes Mbps seconds" (Mbps in 2^20 bits/s; seconds: the best of its
-# trials of the mean one-way time); -s streams one way instead of ping-pong.
+# trials of the mean one-way time); -s streams one way instead of ping-pong. NetPIPE
+# receives into and sends from one buffer; ref_pingpong.c below measures what that costs.
 np_one() { # np_one REP SIZE TAG [-s]
     local rep=$1 size=$2 tag=$3 mode=${4:-}
     local out="$work/np-$tag-$rep${mode:+-s}"
     # shellcheck disable=SC2086
     run_np 2 "$out.log" NPopenmpi $mode -l "$size" -u "$size" -p 0 -o "$out.dat" ||
         { note_fail "NPopenmpi $mode $size" "$out.log"; return; }
+    # The time column has 10 ns resolution (4% of an 8-byte latency): take the time from
+    # the throughput column instead, t = bytes x 8 / (Mbps x 2^20).
     awk -v rep="$rep" -v tag="$tag" -v mode="$mode" -v size="$size" '
-        $1 == size && $3 > 0 {
-            if (tag == "8") printf "lat_8\tnetpipe\t%s\t%.6f\n", rep, $3 * 1e6
+        $1 == size && $2 > 0 {
+            t = $1 * 8 / ($2 * 1048576)
+            if (tag == "8") printf "lat_8\tnetpipe\t%s\t%.6f\n", rep, t * 1e6
             else printf "%s_%s\tnetpipe\t%s\t%.6f\n", (mode == "-s" ? "stream" : "pingpong"),
-                tag, rep, $1 / $3 / 1e9
+                tag, rep, $1 / t / 1e9
         }' "$out.dat" >>"$raw"
 }
 np_p2p() {
+    ref_pp "$1"
     np_one "$1" 8 8
     np_one "$1" 1048576 1M
     np_one "$1" 4194304 4M
     np_one "$1" 1048576 1M -s
     np_one "$1" 4194304 4M -s
+}
+
+# The naive ping-pong, with a send buffer of its own (OSU's and topobench's way, "~ref2")
+# and echoing its one buffer (NetPIPE's way, "~ref1").
+ref_pp() {
+    local rep=$1 size tag iters nbuf out
+    for spec in 8:8:100000 1048576:1M:1000 4194304:4M:300; do
+        IFS=: read -r size tag iters <<<"$spec"
+        for nbuf in 2 1; do
+            out="$work/ref-pp-$tag-$nbuf-$rep"
+            run_np 2 "$out.log" "$work/ref_pingpong" "$size" "$iters" $((iters / 10)) "$nbuf" ||
+                { note_fail "ref_pingpong $size $nbuf" "$out.log"; continue; }
+            awk -v rep="$rep" -v tag="$tag" -v nbuf="$nbuf" -v size="$size" '$1 == size {
+                if (tag == "8") printf "lat_8~ref%s\tpeer\t%s\t%s\n", nbuf, rep, $2
+                else printf "pingpong_%s~ref%s\tpeer\t%s\t%.6f\n", tag, nbuf, rep, size / $2 / 1e3
+            }' "$out.log" >>"$raw"
+        done
+    done
 }
 
 # topobench all_reduce, out-of-place float, median time; -f 16 measures 1 MiB and 16 MiB only.
@@ -164,7 +189,7 @@ busy=$(busy_pct)
 echo "  CPU busy before start: $busy% of the machine"
 [ "$busy" -ge 10 ] && echo "  WARNING: other processes use the CPU; expect preemption to inflate the means (see docs/perf.md)"
 echo "  topobench: $tb"
-echo "  peers: $(command -v NPopenmpi) (NetPIPE), ref_allreduce.c (built with $(command -v mpicc))"
+echo "  peers: $(command -v NPopenmpi) (NetPIPE); ref_pingpong.c, ref_allreduce.c (built with $(command -v mpicc))"
 [ ${#extra[@]} -gt 0 ] && echo "  extra mpirun options: ${extra[*]}"
 start=$(date +%s)
 for rep in $(seq 1 "$reps"); do
@@ -180,33 +205,39 @@ for rep in $(seq 1 "$reps"); do
 done
 echo "  wall time $(($(date +%s) - start)) s, load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$raw" <<'PY'
+python3 - "$raw" "$cores" <<'PY'
 import sys, statistics
 from collections import defaultdict
 vals = defaultdict(list)
 for line in open(sys.argv[1]):
     metric, tool, rep, v = line.split("\t")
     vals[(metric, "topobench" if tool == "topobench" else "peer")].append(float(v))
-# The peers average their iterations; topobench's mean, compared with the same peer
-# figure, shows how much of a gap is preemption (means) rather than method.
-for (metric, tool) in list(vals):
-    if metric.endswith("~mean"):
-        vals[(metric, "peer")] = vals.get((metric[:-5], "peer"), [])
 
-# metric, what, unit, target (None: different methods, shown for information)
+def pair(metric):
+    """A row "X~k" takes topobench's values of X~k or else X, the peer's of X~k or else X."""
+    base = metric.split("~")[0]
+    tb = vals.get((metric, "topobench")) or vals.get((base, "topobench"), [])
+    peer = vals.get((metric, "peer")) or vals.get((base, "peer"), [])
+    return tb, peer
+
+OVER = f" ({sys.argv[2]} cores)" if int(sys.argv[2]) < 4 else ""
+MEAN = ("~mean", "  (topobench mean vs the same peer)")
+REFS = [("~ref2", "  (vs ref_pingpong.c, own send buffer)"),
+        ("~ref1", "  (vs ref_pingpong.c, echoing one buffer)")]
+# metric, what, target (None: shown for information), extra rows
 sections = [
     ("point-to-point latency (us, half round trip), 2 ranks, peer NetPIPE", [
-        ("lat_8", "8 B ping-pong", 0.10)]),
+        ("lat_8", "8 B ping-pong", 0.10, [MEAN] + REFS)]),
     ("point-to-point bandwidth (GB/s = 1e9 B/s), 2 ranks, peer NetPIPE", [
-        ("pingpong_1M", "1 MiB ping-pong", 0.05),
-        ("pingpong_4M", "4 MiB ping-pong", 0.05),
-        ("stream_1M", "1 MiB stream (tb: OSU window 64; NP: -s)", None),
-        ("stream_4M", "4 MiB stream (tb: OSU window 64; NP: -s)", None)]),
+        ("pingpong_1M", "1 MiB ping-pong", 0.05, [MEAN] + REFS),
+        ("pingpong_4M", "4 MiB ping-pong", 0.05, [MEAN] + REFS),
+        ("stream_1M", "1 MiB stream (tb: OSU window; NP: -s)", None, []),
+        ("stream_4M", "4 MiB stream (tb: OSU window; NP: -s)", None, [])]),
     ("all_reduce time (us, out-of-place float sum), peer ref_allreduce.c", [
-        ("allreduce_1M_np2", "1 MiB, 2 ranks", 0.10),
-        ("allreduce_16M_np2", "16 MiB, 2 ranks", 0.10),
-        ("allreduce_1M_np4", "1 MiB, 4 ranks", 0.10),
-        ("allreduce_16M_np4", "16 MiB, 4 ranks", 0.10)]),
+        ("allreduce_1M_np2", "1 MiB, 2 ranks", 0.10, [MEAN]),
+        ("allreduce_16M_np2", "16 MiB, 2 ranks", 0.10, [MEAN]),
+        ("allreduce_1M_np4", "1 MiB, 4 ranks" + OVER, 0.10, [MEAN]),
+        ("allreduce_16M_np4", "16 MiB, 4 ranks" + OVER, 0.10, [MEAN])]),
 ]
 def fmt(v):
     return f"{v:.4g}" if v is not None else "-"
@@ -215,26 +246,25 @@ def rng(v):
 misses = 0
 for title, rows in sections:
     print(f"\n{title}")
-    print(f"  {'measurement':<42}{'topobench':>11}{'peer':>11}{'ratio':>8}{'target':>9}  "
-          f"{'verdict':<8}{'n':>4}  spread topobench / peer")
-    rows = [r for row in rows for r in (row, (row[0] + "~mean", "  (topobench mean)", None))
-            if not r[0].startswith("stream") or not r[0].endswith("~mean")]
-    for metric, what, target in rows:
-        a, b = vals.get((metric, "topobench"), []), vals.get((metric, "peer"), [])
-        ma = statistics.median(a) if a else None
-        mb = statistics.median(b) if b else None
-        ratio = ma / mb if ma and mb else None
-        if target is None:
-            tgt, verdict = "info", "-"
-        elif ratio is None:
-            tgt, verdict = f"±{target:.0%}", "NO DATA"
-            misses += 1
-        else:
-            tgt = f"±{target:.0%}"
-            verdict = "PASS" if abs(ratio - 1) <= target else "MISS"
-            misses += verdict == "MISS"
-        print(f"  {what:<42}{fmt(ma):>11}{fmt(mb):>11}{fmt(ratio):>8}{tgt:>9}  {verdict:<8}"
-              f"{min(len(a), len(b)):>4}  {rng(a)} / {rng(b)}")
+    print(f"  {'measurement':<42}{'topobench':>10}{'peer':>10}{'ratio':>7}{'target':>8}  "
+          f"{'verdict':<8}{'n':>2}  spread topobench / peer")
+    for metric, what, target, extra in rows:
+        for m, w, t in [(metric, what, target)] + [(metric + k, w, None) for k, w in extra]:
+            a, b = pair(m)
+            ma = statistics.median(a) if a else None
+            mb = statistics.median(b) if b else None
+            ratio = ma / mb if ma and mb else None
+            if t is None:
+                tgt, verdict = "info", "-"
+            elif ratio is None:
+                tgt, verdict = f"±{t:.0%}", "NO DATA"
+                misses += 1
+            else:
+                tgt = f"±{t:.0%}"
+                verdict = "PASS" if abs(ratio - 1) <= t else "MISS"
+                misses += verdict == "MISS"
+            print(f"  {w:<42}{fmt(ma):>10}{fmt(mb):>10}{fmt(ratio):>7}{tgt:>8}  {verdict:<8}"
+                  f"{min(len(a), len(b)):>2}  {rng(a)} / {rng(b)}")
 print(f"\nratio = topobench / peer (medians over repetitions); "
       f"{misses} targeted measurement(s) outside the target")
 PY
