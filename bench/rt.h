@@ -30,7 +30,7 @@ typedef struct tb_rt {
 #define TB_MPI_CHECK(call) tb_rt_mpi_status((call), #call, __FILE__, __LINE__)
 tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int line);
 
-/* MPI_Init_thread (funneled: the watchdog thread only calls MPI_Abort), node grouping
+/* MPI_Init (the watchdog thread's one MPI call is MPI_Abort, see rt.c), node grouping
  * (processor name, cross-checked with the shared-memory split), local ranks, binding. */
 TB_NODISCARD tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt);
 void tb_rt_finalize(tb_rt_t *rt);
