@@ -80,6 +80,12 @@ static tb_status_t sweep_iterate(sweep_t *sw, long n, long batch, double *times,
     for (long i = 0; i < n; i++) {
         double t0, t1;
         tb_wd_iteration(first_iter + i * batch);
+        /* Collectives start each sample together (OSU's barrier between iterations, kept
+         * out of the timing): back to back, a rank that came early to one iteration
+         * and late to the next would count the skew into both, and the per-sample
+         * maximum across ranks would report it as collective time. */
+        if (sw->ops->kind == TB_KIND_COLL)
+            MPI_Barrier(ctx->comm);
         t0 = MPI_Wtime();
         for (long b = 0; b < batch; b++) {
             tb_status_t st = sw->ops->run(ctx);
