@@ -4,6 +4,7 @@
 #include <hwloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "doc.h"
@@ -120,6 +121,33 @@ static void describe_job(tb_suite_t *s)
     free(all);
 }
 
+/* TOPOBENCH_TOPO_FILE for this host, with %h replaced by the host name so one setting
+ * serves a directory of per-node files. 0 (discover live) when unset, or when the file
+ * for this host does not exist (said once, on this node). */
+static int topo_file_for(const char *host, char *path, size_t len)
+{
+    const char *spec = getenv("TOPOBENCH_TOPO_FILE");
+    size_t n = 0;
+    if (!spec || !*spec)
+        return 0;
+    for (const char *p = spec; *p && n + 1 < len; p++) {
+        if (p[0] == '%' && p[1] == 'h') {
+            n += (size_t)snprintf(path + n, len - n, "%s", host);
+            p++;
+        } else {
+            path[n++] = *p;
+        }
+        if (n >= len)
+            n = len - 1;
+    }
+    path[n] = '\0';
+    if (access(path, F_OK) != 0) {
+        tb_warn("TOPOBENCH_TOPO_FILE: %s does not exist; discovering this node live", path);
+        return 0;
+    }
+    return 1;
+}
+
 /* Every node's topology: local rank 0 discovers its node, rank 0 gathers the models over
  * the node leaders, puts each into hosts[].topology and reports the nodes that differ from
  * the majority. A node whose discovery fails gets a null topology and a finding. */
@@ -128,8 +156,7 @@ static void gather_topologies(tb_suite_t *s)
     const tb_rt_t *rt = s->rt;
     tb_topo_t *mine = NULL, **topos = NULL;
     void *img = NULL;
-    char *all = NULL;
-    const char *file;
+    char *all = NULL, file[4096];
     tb_status_t st;
     size_t len = 0;
     int ilen, *lens = NULL, *displs = NULL, total = 0;
@@ -139,9 +166,10 @@ static void gather_topologies(tb_suite_t *s)
     tb_wd_context("topology", "", 0, 0, -1, "discovering this node's topology");
     /* A recorded file stands in for discovery where the live view is wrong (VMs whose
      * virtual PCIe tree hides the real locality, as NCCL_TOPO_FILE does for NCCL). */
-    file = getenv("TOPOBENCH_TOPO_FILE");
-    st = file && *file ? tb_topo_import_file(file, TB_TOPO_FMT_AUTO, &mine)
-                       : tb_topo_discover(&mine);
+    if (topo_file_for(rt->host, file, sizeof(file)))
+        st = tb_topo_import_file(file, TB_TOPO_FMT_AUTO, &mine);
+    else
+        st = tb_topo_discover(&mine);
     if (st == TB_OK && !mine->hostname[0])
         snprintf(mine->hostname, sizeof(mine->hostname), "%s", rt->host);
     if (st == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)

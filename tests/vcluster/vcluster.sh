@@ -162,14 +162,14 @@ vc_mpirun_opts() {
 }
 
 # vc_mpirun [MPIRUN-ARGS...]: mpirun started on node 0, one rank per node by default
-# (-np N --map-by node unless the arguments say otherwise).
+# (VC_NP ranks, default N, placed with --map-by VC_MAP, default node).
 vc_mpirun() {
     local opts
     mapfile -t opts < <(vc_mpirun_opts)
     TOPOBENCH_VCLUSTER_HOSTS="$VC_DIR/hosts" TMPDIR="$VC_DIR/tmp" \
         OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
         OMPI_MCA_pml=ob1 OMPI_MCA_mpi_yield_when_idle=1 \
-        vc_exec 0 mpirun "${opts[@]}" -np "$VC_N" --map-by node "$@" &
+        vc_exec 0 mpirun "${opts[@]}" -np "${VC_NP:-$VC_N}" --map-by "${VC_MAP:-node}" "$@" &
     # Waiting on a background job instead of running it in the foreground lets the
     # INT/TERM trap run at once (bash defers traps until a foreground command ends).
     wait $!
