@@ -248,8 +248,10 @@ static void on_timeout(void *arg, const char *message)
     json_object_set_new(s->doc, "status", json_string(tb_status_string(TB_ERR_TIMEOUT)));
     json_object_set_new(s->doc, "exit_code", json_integer(TB_EXIT_TIMEOUT));
     json_object_set_new(s->doc, "complete", json_false());
-    if (tb_doc_write(s->doc, s->results_path) == TB_OK)
-        tb_log(TB_LOG_ERROR, "results so far kept in %s", s->results_path);
+    if (tb_doc_write(s->doc, s->results_path) == TB_OK &&
+        tb_report_csv_write(s->doc, s->opts->outdir) == TB_OK)
+        tb_log(TB_LOG_ERROR, "results so far kept in %s (and CSV files beside it)",
+               s->results_path);
     pthread_mutex_unlock(&s->doc_lock);
 }
 
