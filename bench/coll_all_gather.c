@@ -35,21 +35,8 @@ static void check(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
         for (size_t i = 0; i < ctx->count; i++) {
             size_t at = (size_t)r * ctx->count + i;
             double want = tb_pattern(r, i, iter, ctx->size);
-            double got = tb_buf_get(ctx->dtype, ctx->recvbuf, at);
-            if (got != want)
-                tb_mismatch_note(mm, at, want, got);
+            tb_check_elem(ctx, mm, at, want);
         }
 }
 
-const tb_test_ops_t tb_test_all_gather = {
-    .name = "all_gather",
-    .kind = TB_KIND_COLL,
-    .has_in_place = 1,
-    .time_scale = 1.0,
-    .buffers = buffers,
-    .alg_bytes = alg_bytes,
-    .bus_factor = bus_factor,
-    .run = run,
-    .fill = fill,
-    .check = check,
-};
+TB_COLLECTIVE_OPS(tb_test_all_gather, "all_gather", 1);

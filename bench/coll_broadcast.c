@@ -34,21 +34,8 @@ static void check(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
 {
     for (size_t i = 0; i < ctx->count; i++) {
         double want = tb_pattern(0, i, iter, ctx->size);
-        double got = tb_buf_get(ctx->dtype, ctx->recvbuf, i);
-        if (got != want)
-            tb_mismatch_note(mm, i, want, got);
+        tb_check_elem(ctx, mm, i, want);
     }
 }
 
-const tb_test_ops_t tb_test_broadcast = {
-    .name = "broadcast",
-    .kind = TB_KIND_COLL,
-    .has_in_place = 0,
-    .time_scale = 1.0,
-    .buffers = buffers,
-    .alg_bytes = alg_bytes,
-    .bus_factor = bus_factor,
-    .run = run,
-    .fill = fill,
-    .check = check,
-};
+TB_COLLECTIVE_OPS(tb_test_broadcast, "broadcast", 0);

@@ -36,21 +36,8 @@ static void check(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
         double want = 0;
         for (int r = 0; r < ctx->nranks; r++)
             want += tb_pattern(r, base + i, iter, ctx->size);
-        double got = tb_buf_get(ctx->dtype, ctx->recvbuf, i);
-        if (got != want)
-            tb_mismatch_note(mm, i, want, got);
+        tb_check_elem(ctx, mm, i, want);
     }
 }
 
-const tb_test_ops_t tb_test_reduce_scatter = {
-    .name = "reduce_scatter",
-    .kind = TB_KIND_COLL,
-    .has_in_place = 1,
-    .time_scale = 1.0,
-    .buffers = buffers,
-    .alg_bytes = alg_bytes,
-    .bus_factor = bus_factor,
-    .run = run,
-    .fill = fill,
-    .check = check,
-};
+TB_COLLECTIVE_OPS(tb_test_reduce_scatter, "reduce_scatter", 1);

@@ -84,8 +84,31 @@ void tb_pattern_fill(const tb_dtype_t *dt, void *buf, size_t n, int rank, size_t
                      long iter, size_t size);
 double tb_buf_get(const tb_dtype_t *dt, const void *buf, size_t i);
 void tb_buf_set(const tb_dtype_t *dt, void *buf, size_t i, double v);
-/* Counts elements of buf[0..n) that differ from expect(i) into *mm. */
+/* Records a wrong element in *mm (the first one with its values). */
 void tb_mismatch_note(tb_mismatch_t *mm, size_t offset, double expected, double got);
+
+/* Compares element `at` of the receive buffer with `want`. */
+static inline void tb_check_elem(const tb_bench_ctx_t *ctx, tb_mismatch_t *mm, size_t at,
+                                 double want)
+{
+    double got = tb_buf_get(ctx->dtype, ctx->recvbuf, at);
+    if (got != want)
+        tb_mismatch_note(mm, at, want, got);
+}
+
+/* The table of a collective whose file defines buffers, alg_bytes, bus_factor, run, fill
+ * and check as static functions. */
+#define TB_COLLECTIVE_OPS(var, name_, in_place_)                                           \
+    const tb_test_ops_t var = {.name = name_,                                              \
+                               .kind = TB_KIND_COLL,                                       \
+                               .has_in_place = in_place_,                                  \
+                               .time_scale = 1.0,                                          \
+                               .buffers = buffers,                                         \
+                               .alg_bytes = alg_bytes,                                     \
+                               .bus_factor = bus_factor,                                   \
+                               .run = run,                                                 \
+                               .fill = fill,                                               \
+                               .check = check}
 
 /* Runs one test variant over the size sweep on `comm` (every rank of comm calls it) and
  * records it in the document as (name, variant). `params` (rank 0, stolen) goes into the
