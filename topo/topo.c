@@ -124,3 +124,19 @@ int tb_topo_nth(const tb_topo_t *topo, tb_topo_kind_t kind, size_t nth)
             return (int)i;
     return -1;
 }
+
+int tb_topo_find(const tb_topo_t *topo, const char *name)
+{
+    for (size_t i = 0; i < topo->nobjs; i++)
+        if (strcmp(topo->objs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+size_t tb_topo_count_findings(const tb_topo_t *topo, const char *code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < topo->nfindings; i++)
+        n += strcmp(topo->findings[i].code, code) == 0;
+    return n;
+}

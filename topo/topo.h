@@ -251,6 +251,10 @@ void tb_topo_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *path_p);
 /* Nearest NICs of a GPU (indices into objs), best path class first; returns count. */
 size_t tb_topo_nearest_nics(const tb_topo_t *topo, int gpu, int *nics, size_t max);
 
+/* Index of the object with this name (-1 when none), and how many findings carry `code`. */
+int tb_topo_find(const tb_topo_t *topo, const char *name);
+size_t tb_topo_count_findings(const tb_topo_t *topo, const char *code);
+
 /* Count objects of one kind, and the index of the i-th one (-1 when out of range). */
 size_t tb_topo_count(const tb_topo_t *topo, tb_topo_kind_t kind);
 int tb_topo_nth(const tb_topo_t *topo, tb_topo_kind_t kind, size_t i);

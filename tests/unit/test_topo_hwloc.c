@@ -61,14 +61,6 @@ static const fixture_facts_t facts[] = {
     {"mpibind_epyc-corona.xml", 0, 2, 8, 4, 0, "enp3s0f0,enp3s0f1,mlx5_0", 0, 0, 0, "Vega 20"},
 };
 
-static int find_name(const tb_topo_t *topo, const char *name)
-{
-    for (size_t i = 0; i < topo->nobjs; i++)
-        if (strcmp(topo->objs[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static int find_bus(const tb_topo_t *topo, const char *busid)
 {
     for (size_t i = 0; i < topo->nobjs; i++)
@@ -249,8 +241,8 @@ static void check_details(void)
     /* Lassen: dual-port ConnectX-5 as two functions under one bridge, one per socket;
      * GPUs behind PLX ports whose own uplinks are x4/x2 Gen3. */
     if ((t = load("mpibind_coral-lassen.xml"))) {
-        i = find_name(t, "mlx5_0");
-        j = find_name(t, "mlx5_1");
+        i = tb_topo_find(t, "mlx5_0");
+        j = tb_topo_find(t, "mlx5_1");
         TB_CHECK(i >= 0 && j >= 0);
         if (i >= 0 && j >= 0) {
             TB_CHECK_STR(t->objs[i].busid, "0003:01:00.0");
@@ -264,7 +256,7 @@ static void check_details(void)
             TB_CHECK_STR(t->objs[i].ports[0].netdev, "hsi0");
             TB_CHECK_INT(t->objs[i].ports[0].ngids, 1);
         }
-        i = find_name(t, "mlx5_2");
+        i = tb_topo_find(t, "mlx5_2");
         TB_CHECK(i >= 0 && t->objs[i].numa == 8);
         i = find_bus(t, "0004:04:00.0");
         TB_CHECK(i >= 0 && t->objs[i].kind == TB_OBJ_GPU);
@@ -279,7 +271,7 @@ static void check_details(void)
     /* Pascal: both GPUs and the HCA below one PLX 8796 switch. */
     if ((t = load("mpibind_cts1-pascal.xml"))) {
         int g0 = tb_topo_nth(t, TB_OBJ_GPU, 0), g1 = tb_topo_nth(t, TB_OBJ_GPU, 1);
-        int nic = find_name(t, "mlx5_0");
+        int nic = tb_topo_find(t, "mlx5_0");
         TB_CHECK(g0 >= 0 && g1 >= 0 && nic >= 0);
         if (g0 >= 0 && g1 >= 0 && nic >= 0) {
             int s0 = t->objs[t->objs[g0].parent].parent;
@@ -293,7 +285,7 @@ static void check_details(void)
 
     /* Corona (MI50): ConnectX-6 on the Gen4 root; rsmi's cut "deon Instinct" repaired. */
     if ((t = load("mpibind_epyc-corona-p2.xml"))) {
-        i = find_name(t, "mlx5_0");
+        i = tb_topo_find(t, "mlx5_0");
         TB_CHECK(i >= 0);
         if (i >= 0) {
             TB_CHECK_INT(t->objs[i].link_gen, 4);
@@ -317,7 +309,7 @@ static void check_details(void)
                 TB_CHECK(j >= 0 && t->objs[j].os_index == gpu_numa[g]);
             }
         }
-        i = find_name(t, "mlx5_0");
+        i = tb_topo_find(t, "mlx5_0");
         TB_CHECK(i >= 0 && t->objs[i].numa == 3);
         i = tb_topo_nth(t, TB_OBJ_NUMA, 0);
         TB_CHECK(i >= 0 && t->objs[i].memory_bytes > 0 && t->objs[i].cpuset[0]);
@@ -326,7 +318,7 @@ static void check_details(void)
 
     /* pci_link_speed 0 means unknown: no generation is invented. */
     if ((t = load("hwloc-v2x_32em64t-2n8c2t-pci-normalio.xml"))) {
-        i = find_name(t, "mlx5_0");
+        i = tb_topo_find(t, "mlx5_0");
         TB_CHECK(i >= 0 && t->objs[i].link_gbs == 0 && t->objs[i].link_gen == 0);
         i = find_bus(t, "0000:84:00.0"); /* K40m with its CUDA osdev */
         TB_CHECK(i >= 0 && strcmp(t->objs[i].model, "Tesla K40m") == 0);
@@ -335,7 +327,7 @@ static void check_details(void)
 
     /* Old mlx4 HCA of class 0c06 at 2.0 GB/s; the ATI ES1000 management VGA is no GPU. */
     if ((t = load("hwloc-v2x_24em64t-2n6c2t-pci.xml"))) {
-        i = find_name(t, "mlx4_0");
+        i = tb_topo_find(t, "mlx4_0");
         TB_CHECK(i >= 0 && t->objs[i].link_gbs == 2.0);
         i = find_bus(t, "0000:01:03.0");
         TB_CHECK(i >= 0 && t->objs[i].kind == TB_OBJ_PCIDEV);
@@ -344,7 +336,7 @@ static void check_details(void)
 
     /* hwloc 1.x export: an Ethernet (RoCE) port of a dual-port HCA is down. */
     if ((t = load("mpibind_arm64-ulna-hwloc1.xml"))) {
-        i = find_name(t, "mlx5_2");
+        i = tb_topo_find(t, "mlx5_2");
         TB_CHECK(i >= 0 && t->objs[i].nports == 1 && strcmp(t->objs[i].ports[0].state, "DOWN") == 0);
         tb_topo_destroy(t);
     }

@@ -31,14 +31,6 @@ static const char *note_with(const tb_topo_t *topo, const char *prefix)
     return NULL;
 }
 
-static int find_name(const tb_topo_t *topo, const char *name)
-{
-    for (size_t i = 0; i < topo->nobjs; i++)
-        if (strcmp(topo->objs[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static const tb_topo_netif_t *netif(const tb_topo_t *topo, const char *name)
 {
     for (size_t i = 0; i < topo->nnetifs; i++)
@@ -123,9 +115,9 @@ static void check_recorded_sysfs(void)
         printf("  note: %s\n", topo->notes[k]);
 
     TB_CHECK_INT(tb_topo_count(topo, TB_OBJ_NIC), 3);
-    TB_CHECK_INT(find_name(topo, "ens1f0"), -1); /* renamed to its RDMA device */
+    TB_CHECK_INT(tb_topo_find(topo, "ens1f0"), -1); /* renamed to its RDMA device */
 
-    i = find_name(topo, "mlx5_0");
+    i = tb_topo_find(topo, "mlx5_0");
     TB_CHECK(i >= 0);
     if (i >= 0) {
         const tb_topo_obj_t *o = &topo->objs[i];
@@ -149,7 +141,7 @@ static void check_recorded_sysfs(void)
         TB_CHECK_INT(p->has_rocev2_gid, 0);
     }
 
-    i = find_name(topo, "mlx5_1");
+    i = tb_topo_find(topo, "mlx5_1");
     TB_CHECK(i >= 0);
     if (i >= 0) {
         const tb_topo_obj_t *o = &topo->objs[i];
@@ -169,7 +161,7 @@ static void check_recorded_sysfs(void)
         TB_CHECK_INT(p->rocev2_gid_index, -1);
     }
 
-    i = find_name(topo, "mlx5_2");
+    i = tb_topo_find(topo, "mlx5_2");
     TB_CHECK(i >= 0);
     if (i >= 0) {
         p = &topo->objs[i].ports[0];
@@ -280,7 +272,7 @@ static void check_fake_nvml(void)
         TB_CHECK_INT(nvl_active, 143);
         TB_CHECK_INT(nvl_down, 1);
         TB_CHECK_INT(g3_down, 1);
-        gpu5 = find_name(topo, "GPU5");
+        gpu5 = tb_topo_find(topo, "GPU5");
         TB_CHECK(gpu5 >= 0);
         if (gpu5 >= 0) {
             const tb_topo_obj_t *o = &topo->objs[gpu5];

@@ -111,25 +111,9 @@ static const file_fact_t facts[] = {
      "gpu_nic_far", 2, 2},
 };
 
-static int find(const tb_topo_t *t, const char *name)
-{
-    for (size_t i = 0; i < t->nobjs; i++)
-        if (strcmp(t->objs[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int count_findings(const tb_topo_t *t, const char *code)
-{
-    int n = 0;
-    for (size_t i = 0; i < t->nfindings; i++)
-        n += strcmp(t->findings[i].code, code) == 0;
-    return n;
-}
-
 static void check_pair(const tb_topo_t *t, const char *file, const pair_fact_t *p)
 {
-    int a = find(t, p->a), b = find(t, p->b);
+    int a = tb_topo_find(t, p->a), b = tb_topo_find(t, p->b);
     tb_topo_path_t path;
     if (a < 0 || b < 0) {
         fprintf(stderr, "%s: no object %s or %s\n", file, p->a, p->b);
@@ -179,7 +163,7 @@ static void test_fixtures(void)
         for (size_t k = 0; k < 4 && f->pairs[k].a; k++)
             check_pair(t, f->file, &f->pairs[k]);
         if (f->finding)
-            TB_CHECK_INT(count_findings(t, f->finding), f->nfinding);
+            TB_CHECK_INT((int)tb_topo_count_findings(t, f->finding), f->nfinding);
         if (f->nfindings_total >= 0) {
             if (t->nfindings != (size_t)f->nfindings_total)
                 for (size_t k = 0; k < t->nfindings; k++)

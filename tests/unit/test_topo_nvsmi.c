@@ -62,22 +62,6 @@ static const file_fact_t facts[] = {
      NULL, 0, 0, "0-23", 0},
 };
 
-static int find(const tb_topo_t *t, const char *name)
-{
-    for (size_t i = 0; i < t->nobjs; i++)
-        if (strcmp(t->objs[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int count_findings(const tb_topo_t *t, const char *code)
-{
-    int n = 0;
-    for (size_t i = 0; i < t->nfindings; i++)
-        n += strcmp(t->findings[i].code, code) == 0;
-    return n;
-}
-
 static void test_fixtures(void)
 {
     for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
@@ -95,7 +79,7 @@ static void test_fixtures(void)
         TB_CHECK_INT(tb_topo_count(t, TB_OBJ_GPU), f->gpus);
         TB_CHECK_INT(tb_topo_count(t, TB_OBJ_NIC), f->nics);
         for (size_t k = 0; k < 4 && f->pairs[k].a; k++) {
-            int a = find(t, f->pairs[k].a), b = find(t, f->pairs[k].b);
+            int a = tb_topo_find(t, f->pairs[k].a), b = tb_topo_find(t, f->pairs[k].b);
             tb_topo_path_t p;
             TB_CHECK(a >= 0 && b >= 0);
             if (a < 0 || b < 0)
@@ -108,12 +92,12 @@ static void test_fixtures(void)
                 TB_CHECK_INT(p.nvlinks, f->pairs[k].nvlinks);
         }
         if (f->finding)
-            TB_CHECK_INT(count_findings(t, f->finding), f->nfinding);
+            TB_CHECK_INT((int)tb_topo_count_findings(t, f->finding), f->nfinding);
         if (t->nfindings != (size_t)f->nfindings_total)
             for (size_t k = 0; k < t->nfindings; k++)
                 fprintf(stderr, "%s: finding %s\n", f->file, t->findings[k].code);
         TB_CHECK_INT(t->nfindings, f->nfindings_total);
-        g0 = find(t, "GPU0");
+        g0 = tb_topo_find(t, "GPU0");
         if (g0 >= 0) {
             TB_CHECK_STR(t->objs[g0].cpuset, f->gpu0_cpus);
             TB_CHECK_INT(t->objs[g0].numa, f->gpu0_numa);
@@ -156,17 +140,17 @@ static void test_ansi_and_legend(void)
         return;
     TB_CHECK_INT(tb_topo_count(t, TB_OBJ_GPU), 2);
     TB_CHECK_INT(tb_topo_count(t, TB_OBJ_NIC), 1);
-    TB_CHECK(find(t, "mlx5_3") >= 0);
+    TB_CHECK(tb_topo_find(t, "mlx5_3") >= 0);
     {
         tb_topo_path_t p;
         int nics[2];
-        tb_topo_path(t, find(t, "GPU0"), find(t, "GPU1"), &p);
+        tb_topo_path(t, tb_topo_find(t, "GPU0"), tb_topo_find(t, "GPU1"), &p);
         TB_CHECK_INT(p.cls, TB_PATH_NV);
         TB_CHECK_INT(p.nvlinks, 4);
         TB_CHECK_NEAR(p.theoretical_gbs, 100.0, 1e-9);
-        TB_CHECK_INT(tb_topo_nearest_nics(t, find(t, "GPU0"), nics, 2), 1);
-        TB_CHECK_INT(nics[0], find(t, "mlx5_3"));
-        TB_CHECK_INT(t->objs[find(t, "mlx5_3")].numa, 0);
+        TB_CHECK_INT(tb_topo_nearest_nics(t, tb_topo_find(t, "GPU0"), nics, 2), 1);
+        TB_CHECK_INT(nics[0], tb_topo_find(t, "mlx5_3"));
+        TB_CHECK_INT(t->objs[tb_topo_find(t, "mlx5_3")].numa, 0);
         /* GPU1's only NIC is across the sockets. */
         TB_CHECK_INT(t->nfindings, 1);
         if (t->nfindings)
@@ -187,8 +171,8 @@ static void test_nvlink_down_pair(void)
     TB_CHECK(t != NULL);
     if (!t)
         return;
-    TB_CHECK_INT(count_findings(t, "nvlink_down"), 1);
-    TB_CHECK_INT(count_findings(t, "nvlink_count"), 0);
+    TB_CHECK_INT((int)tb_topo_count_findings(t, "nvlink_down"), 1);
+    TB_CHECK_INT((int)tb_topo_count_findings(t, "nvlink_count"), 0);
     tb_topo_destroy(t);
 }
 
