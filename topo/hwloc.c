@@ -327,12 +327,36 @@ static void io_cpuset(hw_ctx_t *ctx, hwloc_obj_t o, tb_topo_obj_t *obj)
         hwloc_bitmap_list_snprintf(obj->cpuset, sizeof(obj->cpuset), anc->cpuset);
 }
 
+/* hwloc shows every port of the PCIe fabric as a bridge: below the host bridge (depth
+ * 0) the root port (depth 1), then per switch its upstream port (even depth) and one
+ * downstream port per slot (odd depth). The model has one BRIDGE per switch, as NCCL's
+ * topology and nvidia-smi's PIX/PXB count them: root ports and downstream ports fold into
+ * their parent. Their links are not lost: a root port's link is its switch's uplink, a
+ * downstream port's is the device's own, and both are read from the objects that stay. A
+ * downstream port is recognised by its odd depth and its parent being the same chip
+ * (vendor and device), so cascaded switches of one model stay two switches. */
+static int folds_into_parent(hwloc_obj_t o)
+{
+    hwloc_obj_t up = o->parent;
+    const struct hwloc_bridge_attr_s *b = &o->attr->bridge, *ub;
+    if (b->upstream_type != HWLOC_OBJ_BRIDGE_PCI || !up || up->type != HWLOC_OBJ_BRIDGE)
+        return 0;
+    ub = &up->attr->bridge;
+    if (ub->upstream_type == HWLOC_OBJ_BRIDGE_HOST)
+        return 1; /* root port */
+    return b->depth % 2 == 1 && ub->upstream_type == HWLOC_OBJ_BRIDGE_PCI &&
+           ub->upstream.pci.vendor_id == b->upstream.pci.vendor_id &&
+           ub->upstream.pci.device_id == b->upstream.pci.device_id;
+}
+
 static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa)
 {
     tb_topo_obj_t obj;
     const char *pcidev_name;
     int idx;
 
+    if (o->type == HWLOC_OBJ_BRIDGE && folds_into_parent(o))
+        return map_io_children(ctx, o, parent, numa);
     if (o->type == HWLOC_OBJ_BRIDGE) {
         const struct hwloc_bridge_attr_s *b = &o->attr->bridge;
         if (b->upstream_type == HWLOC_OBJ_BRIDGE_HOST) {

@@ -357,6 +357,13 @@ static int numa_ancestor(const tb_topo_t *topo, const int *anc, int n)
     return -1;
 }
 
+/* Whether two PCI bus ids ("0000:0c:00.0", "0000:0c:00.1") name functions of one device. */
+static int same_device(const char *x, const char *y)
+{
+    const char *dx = strrchr(x, '.'), *dy = strrchr(y, '.');
+    return dx && dy && dx - x == dy - y && dx != x && strncmp(x, y, (size_t)(dx - x)) == 0;
+}
+
 static void tree_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *p)
 {
     int aa[MAX_DEPTH], ab[MAX_DEPTH];
@@ -386,7 +393,11 @@ static void tree_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *p)
         bridges += topo->objs[ab[j]].kind == TB_OBJ_BRIDGE;
         hostbridges += topo->objs[ab[j]].kind == TB_OBJ_HOSTBRIDGE;
     }
-    switch (topo->objs[lca].kind) {
+    if (same_device(topo->objs[a].busid, topo->objs[b].busid)) {
+        /* Two functions of one device (the ports of a dual-port NIC): no bridge between
+         * them, whatever sits above. */
+        p->cls = TB_PATH_PIX;
+    } else switch (topo->objs[lca].kind) {
     case TB_OBJ_BRIDGE:
     case TB_OBJ_GPU:
     case TB_OBJ_NIC:

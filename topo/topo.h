@@ -21,7 +21,7 @@ typedef enum tb_topo_kind {
     TB_OBJ_PACKAGE,    /* CPU socket */
     TB_OBJ_NUMA,
     TB_OBJ_HOSTBRIDGE, /* PCIe root complex */
-    TB_OBJ_BRIDGE,     /* PCIe switch port or bridge */
+    TB_OBJ_BRIDGE,     /* one PCIe switch (or PCI-PCI bridge); root and downstream ports fold */
     TB_OBJ_GPU,
     TB_OBJ_NIC,        /* one NIC PCI function; ports below it in tb_topo_obj_t.ports */
     TB_OBJ_NVSWITCH,

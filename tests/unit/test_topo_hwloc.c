@@ -214,9 +214,11 @@ static void check_details(void)
             TB_CHECK_INT(t->objs[i].link_width, 16);
             TB_CHECK_NEAR(t->objs[i].link_gbs, 15.753846, 1e-5);
             TB_CHECK_INT(t->objs[i].numa, 0);
-            /* 6 bridge levels (depth 0-5): the host bridge and 5 PLX switch ports */
+            /* 6 bridge levels in the file (depth 0-5): the host bridge, the root port and
+             * two PLX 9781 switches of an upstream and a downstream port each. The model
+             * keeps one bridge per switch. */
             j = t->objs[i].parent;
-            for (int depth = 0; depth < 5 && j >= 0; depth++) {
+            for (int depth = 0; depth < 2 && j >= 0; depth++) {
                 TB_CHECK_INT(t->objs[j].kind, TB_OBJ_BRIDGE);
                 j = t->objs[j].parent;
             }
@@ -274,9 +276,15 @@ static void check_details(void)
         int nic = tb_topo_find(t, "mlx5_0");
         TB_CHECK(g0 >= 0 && g1 >= 0 && nic >= 0);
         if (g0 >= 0 && g1 >= 0 && nic >= 0) {
-            int s0 = t->objs[t->objs[g0].parent].parent;
-            TB_CHECK_INT(t->objs[t->objs[g1].parent].parent, s0);
-            TB_CHECK_INT(t->objs[t->objs[nic].parent].parent, s0);
+            int s0 = t->objs[g0].parent;
+            tb_topo_path_t path;
+            TB_CHECK_INT(t->objs[g1].parent, s0);
+            TB_CHECK_INT(t->objs[nic].parent, s0);
+            TB_CHECK_INT(t->objs[s0].kind, TB_OBJ_BRIDGE);
+            tb_topo_path(t, g0, nic, &path);
+            TB_CHECK_STR(tb_path_class_name(path.cls), "PIX");
+            tb_topo_path(t, g0, g1, &path);
+            TB_CHECK_STR(tb_path_class_name(path.cls), "PIX");
             TB_CHECK(strstr(t->objs[s0].model, "8796") != NULL ||
                      strstr(t->objs[s0].model, "PEX") != NULL);
         }
