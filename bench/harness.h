@@ -5,6 +5,7 @@
 #define TB_BENCH_HARNESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "suite.h"
 
@@ -65,23 +66,55 @@ extern const tb_test_ops_t tb_test_latency, tb_test_bw, tb_test_bibw;
 extern const tb_test_ops_t tb_test_all_reduce, tb_test_all_gather, tb_test_reduce_scatter,
     tb_test_broadcast, tb_test_alltoall;
 
-/* Data pattern: depends on the producing rank, the element index, the iteration and the
- * size, and stays a small integer so sums over thousands of ranks are exact in float. */
+/* Data patterns. Every value depends on the producing rank, the element, the iteration
+ * and the size, so a block from the wrong sender, a stale, duplicated or reordered chunk
+ * and a transfer that did not happen all read wrong.
+ *
+ * Copies (point-to-point, all_gather, alltoall, broadcast) use a hash (splitmix64's
+ * finaliser) of a per-(rank, iteration, size) seed and the element: bytes for the
+ * point-to-point tests, 24-bit integers (exact in float) for the collectives.
+ * Reductions need exact sums over thousands of ranks, so they use small integers
+ * (0..16); a sum cannot say which rank was wrong anyway. */
+static inline uint64_t tb_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+static inline uint64_t tb_pattern_seed(int rank, long iter, size_t size)
+{
+    return tb_mix64(tb_mix64((uint64_t)(unsigned)rank) ^ tb_mix64((uint64_t)iter << 1 | 1) ^
+                    (uint64_t)size);
+}
+static inline unsigned char tb_pattern_byte(uint64_t seed, size_t index)
+{
+    return (unsigned char)(tb_mix64(seed ^ (index >> 3)) >> (8 * (index & 7)));
+}
+static inline double tb_pattern_copy(uint64_t seed, size_t index)
+{
+    return (double)(tb_mix64(seed ^ index) & 0xFFFFFF);
+}
 static inline int tb_pattern(int rank, size_t index, long iter, size_t size)
 {
     return (int)((((unsigned long)rank * 7u + (unsigned long)index * 3u +
                    (unsigned long)iter * 5u + (unsigned long)size) % 17u));
 }
-static inline unsigned char tb_pattern_byte(int rank, size_t index, long iter, size_t size)
+/* Sum over ranks 0..n-1 of tb_pattern(r, index, iter, size), in O(1) per element from a
+ * table of 17 sums filled once per check (tb_pattern_sums). */
+void tb_pattern_sums(int nranks, double sums[17]);
+static inline double tb_pattern_sum(const double sums[17], size_t index, long iter,
+                                    size_t size)
 {
-    return (unsigned char)((unsigned long)rank * 31u + (unsigned long)index * 7u +
-                           (unsigned long)iter * 13u + (unsigned long)size * 3u);
+    return sums[((unsigned long)index * 3u + (unsigned long)iter * 5u + (unsigned long)size) %
+                17u];
 }
 
-/* Pattern helpers shared by the tests: write / compare elements [0, n) of `buf` as dtype
- * with values pattern(rank, base + i, iter, size). */
+/* Fill elements [0, n) of `buf` as dtype with the pattern of (rank, base + i, iter,
+ * size): bytes for MPI_BYTE; the copy pattern, or the small reduction pattern when
+ * `reduce` is set, for the others. */
 void tb_pattern_fill(const tb_dtype_t *dt, void *buf, size_t n, int rank, size_t base,
-                     long iter, size_t size);
+                     long iter, size_t size, int reduce);
 double tb_buf_get(const tb_dtype_t *dt, const void *buf, size_t i);
 void tb_buf_set(const tb_dtype_t *dt, void *buf, size_t i, double v);
 /* Records a wrong element in *mm (the first one with its values). */

@@ -154,14 +154,15 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         if (o->check) {
             long iter = d;
             tb_mismatch_t one = {0};
+            uint64_t src_seed = tb_pattern_seed(world_of[src], iter, o->matrix_bytes);
             tb_pattern_fill(&tb_dtype_byte, sbuf, o->matrix_bytes, my_world, 0, iter,
-                            o->matrix_bytes);
+                            o->matrix_bytes, 0);
             memset(rbuf, 0, o->matrix_bytes);
             bw_rep(comm, sbuf, rbuf, bytes, src, dst);
             if (tb_suite_fault(s, "corrupt", name))
                 ((unsigned char *)rbuf)[0] ^= 0x5a;
             for (size_t i = 0; i < o->matrix_bytes; i++) {
-                unsigned char want = tb_pattern_byte(world_of[src], i, iter, o->matrix_bytes);
+                unsigned char want = tb_pattern_byte(src_seed, i);
                 if (((unsigned char *)rbuf)[i] != want)
                     tb_mismatch_note(&one, i, want, ((unsigned char *)rbuf)[i]);
             }

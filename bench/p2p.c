@@ -75,17 +75,19 @@ static tb_status_t bibw_run(tb_bench_ctx_t *ctx)
 static void p2p_fill(tb_bench_ctx_t *ctx, long iter)
 {
     unsigned char *r = ctx->recvbuf;
+    uint64_t peer_seed = tb_pattern_seed(ctx->peer_world, iter, ctx->size);
     tb_pattern_fill(&tb_dtype_byte, ctx->sendbuf, ctx->size, ctx->world_rank, 0, iter,
-                    ctx->size);
+                    ctx->size, 0);
     for (size_t i = 0; i < ctx->size; i++)
-        r[i] = (unsigned char)~tb_pattern_byte(ctx->peer_world, i, iter, ctx->size);
+        r[i] = (unsigned char)~tb_pattern_byte(peer_seed, i);
 }
 
 static void p2p_check_recv(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
 {
     const unsigned char *r = ctx->recvbuf;
+    uint64_t seed = tb_pattern_seed(ctx->peer_world, iter, ctx->size);
     for (size_t i = 0; i < ctx->size; i++) {
-        unsigned char want = tb_pattern_byte(ctx->peer_world, i, iter, ctx->size);
+        unsigned char want = tb_pattern_byte(seed, i);
         if (r[i] != want)
             tb_mismatch_note(mm, i, want, r[i]);
     }

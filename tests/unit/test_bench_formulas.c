@@ -109,22 +109,47 @@ static void test_opts(void)
 
 static void test_pattern(void)
 {
-    /* Sums of the pattern stay exact in float for thousands of ranks. */
-    int max = 0;
-    for (int r = 0; r < 100; r++)
-        for (size_t i = 0; i < 100; i++) {
-            int v = tb_pattern(r, i, 3, 1024);
-            TB_CHECK(v >= 0 && v < 17);
-            if (v > max)
-                max = v;
+    /* Reductions: small integers, so sums over thousands of ranks are exact in float;
+     * the O(1) table of sums agrees with the sum it replaces. */
+    static const int ns[] = {1, 2, 5, 16, 17, 18, 40, 1000};
+    double sums[17];
+    for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+        tb_pattern_sums(ns[k], sums);
+        for (size_t i = 0; i < 40; i++) {
+            double want = 0;
+            for (int r = 0; r < ns[k]; r++)
+                want += tb_pattern(r, i, 7, 4096);
+            TB_CHECK_NEAR(tb_pattern_sum(sums, i, 7, 4096), want, 0);
         }
-    TB_CHECK(max == 16);
-    /* The pattern depends on rank, index, iteration and size. */
-    TB_CHECK(tb_pattern(1, 5, 2, 64) != tb_pattern(2, 5, 2, 64));
-    TB_CHECK(tb_pattern(1, 5, 2, 64) != tb_pattern(1, 6, 2, 64));
-    TB_CHECK(tb_pattern(1, 5, 2, 64) != tb_pattern(1, 5, 3, 64));
-    TB_CHECK(tb_pattern(1, 5, 2, 64) != tb_pattern(1, 5, 2, 65));
-    TB_CHECK(tb_pattern_byte(1, 5, 2, 64) != tb_pattern_byte(1, 5, 3, 64));
+    }
+    for (int r = 0; r < 40; r++)
+        TB_CHECK(tb_pattern(r, 3, 2, 64) >= 0 && tb_pattern(r, 3, 2, 64) < 17);
+
+    /* Copies: every value depends on rank, element, iteration and size, with no short
+     * period: rank r and r+17 (or r+256) differ, and so do 256-byte chunks of one
+     * message (a duplicated or reordered chunk must not pass). */
+    uint64_t s1 = tb_pattern_seed(1, 2, 64);
+    TB_CHECK(s1 != tb_pattern_seed(18, 2, 64));
+    TB_CHECK(s1 != tb_pattern_seed(257, 2, 64));
+    TB_CHECK(s1 != tb_pattern_seed(1, 3, 64));
+    TB_CHECK(s1 != tb_pattern_seed(1, 2, 65));
+    int same_blocks = 0, same_chunks = 0;
+    uint64_t s18 = tb_pattern_seed(18, 2, 64);
+    for (size_t i = 0; i < 64; i++)
+        same_blocks += tb_pattern_copy(s1, i) == tb_pattern_copy(s18, i);
+    TB_CHECK(same_blocks < 4);
+    for (size_t c = 1; c < 16; c++) {
+        int same = 1;
+        for (size_t i = 0; i < 256 && same; i++)
+            same = tb_pattern_byte(s1, i) == tb_pattern_byte(s1, c * 256 + i);
+        same_chunks += same;
+    }
+    TB_CHECK_INT(same_chunks, 0);
+    /* 24-bit values: exact in float. */
+    for (size_t i = 0; i < 1000; i++) {
+        double v = tb_pattern_copy(s1, i);
+        TB_CHECK(v >= 0 && v < 16777216.0 && (double)(float)v == v);
+    }
 }
 
 int main(void)
