@@ -151,6 +151,6 @@ TB_NODISCARD tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops,
                                         MPI_Comm comm, json_t *params);
 
 /* Largest buffer one rank allocates for one test; larger sizes are skipped with a note. */
-#define TB_MAX_BUFFER_BYTES ((size_t)1 << 30)
+#define TB_MAX_BUFFER_BYTES TB_MAX_MESSAGE_BYTES
 
 #endif

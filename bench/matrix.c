@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "stats.h"
@@ -42,18 +43,26 @@ static int reps_for(const tb_opts_t *o, double est, int lo, int hi)
     return r > hi ? hi : (int)r;
 }
 
+/* A failed MPI call inside a round leaves the other ranks blocked in theirs: end the job. */
+#define MUST(call)                                                                         \
+    do {                                                                                   \
+        tb_status_t must_st_ = TB_MPI_CHECK(call);                                         \
+        if (must_st_ != TB_OK)                                                             \
+            tb_rt_abort(must_st_, "matrix round");                                         \
+    } while (0)
+
 /* One bandwidth repetition of round d; returns the receive time. */
 static double bw_rep(MPI_Comm comm, void *sbuf, void *rbuf, int bytes, int src, int dst)
 {
     MPI_Request rq[2];
     double t0, t;
-    MPI_Barrier(comm);
+    MUST(MPI_Barrier(comm));
     t0 = MPI_Wtime();
-    MPI_Irecv(rbuf, bytes, MPI_BYTE, src, TAG_BW, comm, &rq[0]);
-    MPI_Isend(sbuf, bytes, MPI_BYTE, dst, TAG_BW, comm, &rq[1]);
-    MPI_Wait(&rq[0], MPI_STATUS_IGNORE);
+    MUST(MPI_Irecv(rbuf, bytes, MPI_BYTE, src, TAG_BW, comm, &rq[0]));
+    MUST(MPI_Isend(sbuf, bytes, MPI_BYTE, dst, TAG_BW, comm, &rq[1]));
+    MUST(MPI_Wait(&rq[0], MPI_STATUS_IGNORE));
     t = MPI_Wtime() - t0;
-    MPI_Wait(&rq[1], MPI_STATUS_IGNORE);
+    MUST(MPI_Wait(&rq[1], MPI_STATUS_IGNORE));
     tb_wd_beat();
     return t;
 }
@@ -64,14 +73,14 @@ static double lat_rep(MPI_Comm comm, char *buf, int src, int dst)
     MPI_Request rq[4];
     double t0, t;
     t0 = MPI_Wtime();
-    MPI_Irecv(buf, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, comm, &rq[0]);
-    MPI_Irecv(buf + LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, comm, &rq[1]);
-    MPI_Isend(buf + 2 * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, comm, &rq[2]);
-    MPI_Wait(&rq[1], MPI_STATUS_IGNORE);
-    MPI_Isend(buf + 3 * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, comm, &rq[3]);
-    MPI_Wait(&rq[0], MPI_STATUS_IGNORE);
+    MUST(MPI_Irecv(buf, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, comm, &rq[0]));
+    MUST(MPI_Irecv(buf + LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, comm, &rq[1]));
+    MUST(MPI_Isend(buf + 2 * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, comm, &rq[2]));
+    MUST(MPI_Wait(&rq[1], MPI_STATUS_IGNORE));
+    MUST(MPI_Isend(buf + 3 * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, comm, &rq[3]));
+    MUST(MPI_Wait(&rq[0], MPI_STATUS_IGNORE));
     t = MPI_Wtime() - t0;
-    MPI_Waitall(2, rq + 2, MPI_STATUSES_IGNORE);
+    MUST(MPI_Waitall(2, rq + 2, MPI_STATUSES_IGNORE));
     tb_wd_beat();
     return t / 2;
 }
@@ -122,8 +131,10 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     lat_to = calloc((size_t)n, sizeof(double));
     times = calloc((size_t)max_reps * 4 + 8, sizeof(double));
     world_of = calloc((size_t)n, sizeof(int));
-    if (posix_memalign(&sbuf, 4096, o->matrix_bytes) || posix_memalign(&rbuf, 4096, o->matrix_bytes))
-        sbuf = rbuf = NULL;
+    if (posix_memalign(&sbuf, 4096, o->matrix_bytes) != 0)
+        sbuf = NULL;
+    if (posix_memalign(&rbuf, 4096, o->matrix_bytes) != 0)
+        rbuf = NULL;
     if (!bw_from || !lat_to || !times || !world_of || !sbuf || !rbuf)
         st = tb_error(TB_ERR_ENV, "%s: cannot allocate buffers for %zu-byte messages", name,
                       o->matrix_bytes);
@@ -191,8 +202,8 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     elapsed = MPI_Wtime() - t_start;
     /* Rows to comm rank 0: O(N^2) there, O(N) everywhere else. */
     if (me == 0) {
-        all_bw = malloc(sizeof(double) * (size_t)n * (size_t)n);
-        all_lat = malloc(sizeof(double) * (size_t)n * (size_t)n);
+        all_bw = tb_rt_gather_buffer(sizeof(double) * (size_t)n * (size_t)n);
+        all_lat = tb_rt_gather_buffer(sizeof(double) * (size_t)n * (size_t)n);
     }
     MPI_Gather(bw_from, n, MPI_DOUBLE, all_bw, n, MPI_DOUBLE, 0, comm);
     MPI_Gather(lat_to, n, MPI_DOUBLE, all_lat, n, MPI_DOUBLE, 0, comm);
@@ -225,7 +236,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         /* Each receiver's first wrong byte, with who sent it. */
         double mine[4] = {(double)mm.wrong, (double)mm.first_offset, (double)mm_src,
                           (double)my_world};
-        double *errs = me == 0 ? malloc(sizeof(mine) * (size_t)n) : NULL;
+        double *errs = me == 0 ? tb_rt_gather_buffer(sizeof(mine) * (size_t)n) : NULL;
         MPI_Gather(mine, 4, MPI_DOUBLE, errs, 4, MPI_DOUBLE, 0, comm);
         for (int r = 0; errs && r < n; r++) {
             double *e = errs + 4 * r;
@@ -345,8 +356,20 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
             MPI_Comm_free(&pc);
         }
         if (rt->rank == 0 && a != 0) {
+            /* Polled, so the heartbeat goes on while the pair measures; the pair's own
+             * watchdogs catch a hang between them. */
             double res[2];
-            MPI_Recv(res, 2, MPI_DOUBLE, a, 31, rt->world, MPI_STATUS_IGNORE);
+            MPI_Request rq;
+            int done = 0;
+            const struct timespec pause = {0, 200 * 1000};
+            tb_wd_context("isolated", "", o->matrix_bytes, i + 1, a, NULL);
+            MUST(MPI_Irecv(res, 2, MPI_DOUBLE, a, 31, rt->world, &rq));
+            while (!done) {
+                MUST(MPI_Test(&rq, &done, MPI_STATUS_IGNORE));
+                if (!done)
+                    nanosleep(&pause, NULL);
+                tb_wd_beat();
+            }
             json_array_append_new(pairs, json_pack("{s:i, s:i, s:f, s:f}", "a", a, "b", b,
                                                    "bw_gbps", res[0], "latency_us", res[1]));
         }

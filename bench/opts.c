@@ -188,6 +188,8 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             suite = argv[i + 1];
         else if (!strncmp(argv[i], "--suite=", 8))
             suite = argv[i] + 8;
+        else if (!strncmp(argv[i], "-s", 2) && argv[i][2])
+            suite = argv[i] + 2;
     }
     for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
         if (!strcmp(suite, presets[i].name))
@@ -304,8 +306,11 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             o->timeout = dval;
         else if (!strcmp(name, "matrix-size"))
             o->matrix_bytes = size;
-        else if (!strcmp(name, "window"))
+        else if (!strcmp(name, "window")) {
+            if (lval < 1 || lval > 4096)
+                return tb_error(TB_ERR_USAGE, "--window %s: expected 1..4096", arg);
             o->window = (int)lval;
+        }
         else if (!strcmp(name, "pairs")) {
             tb_status_t st = parse_pairs(o, arg);
             if (st)
@@ -341,8 +346,17 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     if (o->max_iters < o->min_iters)
         return tb_error(TB_ERR_USAGE, "--max-iters (%ld) is below --min-iters (%ld)",
                         o->max_iters, o->min_iters);
-    if (o->matrix_bytes == 0)
-        return tb_error(TB_ERR_USAGE, "--matrix-size: must be at least 1 byte");
+    if (o->matrix_bytes == 0 || o->matrix_bytes > TB_MAX_MESSAGE_BYTES)
+        return tb_error(TB_ERR_USAGE, "--matrix-size %zu: expected 1 byte to %zu bytes (1G)",
+                        o->matrix_bytes, (size_t)TB_MAX_MESSAGE_BYTES);
+    {
+        size_t sizes[TB_MAX_SIZES + 1];
+        if (tb_opts_sizes(o, sizes, TB_MAX_SIZES + 1) > TB_MAX_SIZES)
+            return tb_error(TB_ERR_USAGE,
+                            "--minbytes %zu to --maxbytes %zu in steps of x%g: more than %d "
+                            "sizes; use a larger --stepfactor",
+                            o->min_bytes, o->max_bytes, o->step_factor, TB_MAX_SIZES);
+    }
     if (o->ntests == 0) {
         for (size_t i = 0; i + 1 < N_ALL_TESTS; i++)
             snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "%s", all_tests[i]);
@@ -367,12 +381,15 @@ size_t tb_opts_sizes(const tb_opts_t *o, size_t *sizes, size_t cap)
     size_t n = 0;
     double s = (double)o->min_bytes;
     size_t prev = (size_t)-1;
-    while (n < cap) {
+    while (n < cap && s <= (double)o->max_bytes) {
         size_t cur = (size_t)llround(s);
         if (cur > o->max_bytes)
             break;
-        if (cur != prev)
-            sizes[n++] = prev = cur;
+        if (cur == prev) {
+            s = (double)prev + 1; /* a factor too small to move: the next byte count */
+            continue;
+        }
+        sizes[n++] = prev = cur;
         s = s > 0 ? s * o->step_factor : 1;
     }
     if (n < cap && (n == 0 || sizes[n - 1] != o->max_bytes))

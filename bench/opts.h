@@ -9,6 +9,9 @@
 
 #define TB_MAX_TESTS 32
 #define TB_MAX_PAIRS 256
+#define TB_MAX_SIZES 256
+/* Largest message of a point-to-point or matrix test (counts are ints in MPI). */
+#define TB_MAX_MESSAGE_BYTES ((size_t)1 << 30)
 
 typedef struct tb_opts {
     const char *suite;      /* quick, standard, full */

@@ -22,7 +22,10 @@ static void p2p_buffers(size_t count, int nranks, size_t *send_elems, size_t *re
     *send_elems = *recv_elems = count;
 }
 
-static double bytes_window(const tb_bench_ctx_t *ctx) { return (double)ctx->size * ctx->window; }
+static double bytes_window(const tb_bench_ctx_t *ctx)
+{
+    return (double)ctx->size * ctx->window;
+}
 static double bytes_window2(const tb_bench_ctx_t *ctx)
 {
     return 2.0 * (double)ctx->size * ctx->window;
@@ -32,11 +35,13 @@ static tb_status_t latency_run(tb_bench_ctx_t *ctx)
 {
     int n = (int)ctx->size;
     if (ctx->rank == 0) {
-        MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm);
-        MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE);
+        TB_MPI_TRY(MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm));
+        TB_MPI_TRY(
+            MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE));
     } else {
-        MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE);
-        MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm);
+        TB_MPI_TRY(
+            MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE));
+        TB_MPI_TRY(MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm));
     }
     return TB_OK;
 }
@@ -47,14 +52,16 @@ static tb_status_t bw_run(tb_bench_ctx_t *ctx)
     char ack[4] = {0};
     if (ctx->rank == 0) {
         for (int i = 0; i < w; i++)
-            MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]);
-        MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE);
-        MPI_Recv(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm, MPI_STATUS_IGNORE);
+            TB_MPI_TRY(
+                MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
+        TB_MPI_TRY(MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE));
+        TB_MPI_TRY(MPI_Recv(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm, MPI_STATUS_IGNORE));
     } else {
         for (int i = 0; i < w; i++)
-            MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]);
-        MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE);
-        MPI_Send(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm);
+            TB_MPI_TRY(
+                MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
+        TB_MPI_TRY(MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE));
+        TB_MPI_TRY(MPI_Send(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm));
     }
     return TB_OK;
 }
@@ -63,10 +70,11 @@ static tb_status_t bibw_run(tb_bench_ctx_t *ctx)
 {
     int n = (int)ctx->size, w = ctx->window;
     for (int i = 0; i < w; i++)
-        MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]);
+        TB_MPI_TRY(MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
     for (int i = 0; i < w; i++)
-        MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[w + i]);
-    MPI_Waitall(2 * w, reqs, MPI_STATUSES_IGNORE);
+        TB_MPI_TRY(
+            MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[w + i]));
+    TB_MPI_TRY(MPI_Waitall(2 * w, reqs, MPI_STATUSES_IGNORE));
     return TB_OK;
 }
 
@@ -76,8 +84,8 @@ static void p2p_fill(tb_bench_ctx_t *ctx, long iter)
 {
     unsigned char *r = ctx->recvbuf;
     uint64_t peer_seed = tb_pattern_seed(ctx->peer_world, iter, ctx->size);
-    tb_pattern_fill(&tb_dtype_byte, ctx->sendbuf, ctx->size, ctx->world_rank, 0, iter,
-                    ctx->size, 0);
+    tb_pattern_fill(&tb_dtype_byte, ctx->sendbuf, ctx->size, ctx->world_rank, 0, iter, ctx->size,
+                    0);
     for (size_t i = 0; i < ctx->size; i++)
         r[i] = (unsigned char)~tb_pattern_byte(peer_seed, i);
 }

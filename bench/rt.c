@@ -183,3 +183,19 @@ void tb_rt_library_version(char *buf, size_t len)
     v[strcspn(v, "\n")] = '\0';
     snprintf(buf, len, "%s", v);
 }
+
+void tb_rt_abort(tb_status_t status, const char *where)
+{
+    tb_log(TB_LOG_ERROR, "%s failed (%s); ending the job", where, tb_status_string(status));
+    MPI_Abort(MPI_COMM_WORLD, tb_status_exit_code(status));
+}
+
+void *tb_rt_gather_buffer(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) {
+        tb_log(TB_LOG_ERROR, "out of memory for %zu bytes of gathered results", bytes);
+        tb_rt_abort(TB_ERR_ENV, "gathering results at rank 0");
+    }
+    return p;
+}

@@ -29,6 +29,13 @@ typedef struct tb_rt {
  * message with file:line and yields TB_ERR_INTERNAL. */
 #define TB_MPI_CHECK(call) tb_rt_mpi_status((call), #call, __FILE__, __LINE__)
 tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int line);
+/* The same, returning from the calling function on failure. */
+#define TB_MPI_TRY(call)                                                                   \
+    do {                                                                                   \
+        tb_status_t tb_try_st_ = TB_MPI_CHECK(call);                                       \
+        if (tb_try_st_ != TB_OK)                                                           \
+            return tb_try_st_;                                                             \
+    } while (0)
 
 /* MPI_Init (the watchdog thread's one MPI call is MPI_Abort, see rt.c), node grouping
  * (processor name, cross-checked with the shared-memory split), local ranks, binding. */
@@ -41,6 +48,15 @@ tb_status_t tb_rt_agree(const tb_rt_t *rt, tb_status_t local);
 tb_status_t tb_rt_agree_comm(MPI_Comm comm, tb_status_t local);
 
 const char *tb_rt_host_of(const tb_rt_t *rt, int rank);
+
+/* Ends the whole job with the exit status of `status`. For failures inside a measurement
+ * loop: the other ranks are blocked in the matching call, so no agreement can reach them
+ * (the failing call has already been logged). */
+void tb_rt_abort(tb_status_t status, const char *where);
+
+/* Rank 0's buffer for a gather: the other ranks are already sending into the collective,
+ * so running out of memory here ends the job instead of returning. */
+void *tb_rt_gather_buffer(size_t bytes);
 
 /* MPI library version string. */
 void tb_rt_library_version(char *buf, size_t len);

@@ -56,12 +56,14 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
     char now[32], mpi_lib[256], hwloc_v[32];
     unsigned hv = hwloc_get_api_version();
     int ver = 0, sub = 0;
+    char mpi_ver[16];
     json_t *cmd = json_array();
     for (int i = 0; i < argc; i++)
         json_array_append_new(cmd, json_string(argv[i]));
     tb_doc_timestamp(now, sizeof(now));
     tb_rt_library_version(mpi_lib, sizeof(mpi_lib));
     MPI_Get_version(&ver, &sub);
+    snprintf(mpi_ver, sizeof(mpi_ver), "%d.%d", ver, sub);
     snprintf(hwloc_v, sizeof(hwloc_v), "%u.%u.%u", hv >> 16, (hv >> 8) & 0xff, hv & 0xff);
     return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b}, s:s, s:s, "
                      "s:s, s:i, s:i, s:o, s:b}",
@@ -70,7 +72,7 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
                      TB_BUILD_TYPE, "build", "cuda", TB_HAVE_CUDA, "nccl", TB_HAVE_NCCL, "ucx",
                      TB_HAVE_UCX, "verbs", TB_HAVE_VERBS, "sanitize",
                      strcmp(TB_SANITIZE_BUILD, "ON") == 0, "mpi_library", mpi_lib,
-                     "mpi_version", ver == 3 ? (sub == 1 ? "3.1" : "3.0") : "other",
+                     "mpi_version", mpi_ver,
                      "hwloc_version", hwloc_v, "nranks", s->rt->size, "nnodes", s->rt->nnodes,
                      "options", (json_t *)tb_opts_to_json(s->opts), "fault_injection",
                      s->fault.enabled);
@@ -88,7 +90,7 @@ static void describe_job(tb_suite_t *s)
     mine.bound = rt->bound;
     snprintf(mine.cpuset, sizeof(mine.cpuset), "%s", rt->cpuset);
     if (rt->rank == 0)
-        all = calloc((size_t)rt->size, sizeof(*all));
+        all = tb_rt_gather_buffer((size_t)rt->size * sizeof(*all));
     MPI_Gather(&mine, sizeof(mine), MPI_BYTE, all, sizeof(mine), MPI_BYTE, 0, rt->world);
     if (rt->rank != 0 || !all)
         return;
@@ -175,11 +177,11 @@ static void gather_topologies(tb_suite_t *s)
     if (st == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)
         len = 0;
     tb_topo_destroy(mine);
-    tb_wd_context("topology", "", 0, 0, 0, NULL);
+    tb_wd_context("topology", "", 0, 0, -1, "gathering the nodes' topologies at rank 0");
     ilen = len <= (size_t)1 << 30 ? (int)len : 0;
     if (rt->rank == 0) {
-        lens = calloc((size_t)rt->nnodes, sizeof(int));
-        displs = calloc((size_t)rt->nnodes, sizeof(int));
+        lens = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
+        displs = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
     }
     MPI_Gather(&ilen, 1, MPI_INT, lens, 1, MPI_INT, 0, rt->leaders);
     if (rt->rank == 0 && lens && displs) {
@@ -187,13 +189,15 @@ static void gather_topologies(tb_suite_t *s)
             displs[i] = total;
             total += lens[i];
         }
-        all = malloc(total ? (size_t)total : 1);
+        all = tb_rt_gather_buffer((size_t)total);
     }
     MPI_Gatherv(img, ilen, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, rt->leaders);
     free(img);
     if (rt->rank != 0 || !all)
         goto out;
     topos = calloc((size_t)rt->nnodes, sizeof(*topos));
+    /* The watchdog's hook may write the document meanwhile. */
+    pthread_mutex_lock(&s->doc_lock);
     json_t *hosts = json_object_get(s->doc, "hosts"), *findings = json_object_get(s->doc, "findings");
     size_t ngood = 0;
     for (int i = 0; topos && i < rt->nnodes; i++) {
@@ -213,6 +217,7 @@ static void gather_topologies(tb_suite_t *s)
     }
     if (ngood > 1)
         tb_topo_compare_nodes(topos, ngood, findings);
+    pthread_mutex_unlock(&s->doc_lock);
     for (size_t i = 0; topos && i < ngood; i++)
         tb_topo_destroy(topos[i]);
 out:
@@ -395,7 +400,9 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     if (rt.rank == 0) {
         st = tb_opts_parse(argc, argv, &opts, &help);
     } else {
-        fclose(stdout); /* --help once, not once per rank */
+        /* --help once, not once per rank. */
+        if (!freopen("/dev/null", "w", stdout))
+            tb_warn("cannot silence standard output of rank %d", rt.rank);
         st = tb_opts_parse(argc, argv, &opts, &help);
     }
     tb_log_set_level(TB_LOG_INFO);

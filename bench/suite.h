@@ -40,8 +40,9 @@ json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
 /* Rank 0: appends one measurement (steals `result`). */
 void tb_suite_add_result(tb_suite_t *s, json_t *entry, json_t *result);
 void tb_suite_add_error(tb_suite_t *s, json_t *entry, json_t *error);
-/* Rank 0: final status of the entry, then writes the document and CSV files and prints
- * the entry's table. Returns TB_ERR_ENV when the document cannot be written. */
+/* Rank 0: final status of the entry, then writes the document and prints the entry's
+ * table (the CSV files are written at the end of the run). Returns TB_ERR_ENV when the
+ * document cannot be written. */
 tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
                               const char *skip_reason);
 /* Rank 0: writes the document (under the lock). */

@@ -53,9 +53,8 @@ static void format_message(char *msg, size_t len, double stalled)
     char where[160] = "", peer[160] = "";
     long it = atomic_load_explicit(&wd.iteration, memory_order_relaxed);
     pthread_mutex_lock(&wd.lock);
-    snprintf(where, sizeof(where), "test '%s'%s%s%s size %zu%s", wd.test,
-             wd.variant[0] ? " (" : "", wd.variant, wd.variant[0] ? ")" : "", wd.size,
-             wd.round > 0 ? "" : "");
+    snprintf(where, sizeof(where), "test '%s'%s%s%s size %zu", wd.test,
+             wd.variant[0] ? " (" : "", wd.variant, wd.variant[0] ? ")" : "", wd.size);
     if (wd.round > 0)
         snprintf(where + strlen(where), sizeof(where) - strlen(where), " round %d", wd.round);
     if (it >= 0)

@@ -90,6 +90,13 @@ static void test_opts(void)
     TB_CHECK_INT(o.npairs, 2);
     TB_CHECK_INT(o.pairs[1][0], 1);
     TB_CHECK_NEAR(o.time_budget, 0.05, 1e-12);
+    TB_CHECK_INT(parse(&o, "run -squick"), TB_OK); /* value attached to the short option */
+    TB_CHECK_STR(o.suite, "quick");
+    /* A factor too small to move a byte count still gives distinct sizes, max included. */
+    TB_CHECK_INT(parse(&o, "run -b 1 -e 8 -f 1.01"), TB_OK);
+    n = tb_opts_sizes(&o, sizes, 64);
+    TB_CHECK_INT(n, 8);
+    TB_CHECK_INT(sizes[7], 8);
     TB_CHECK_INT(parse(&o, "run -f 1.5 -b 8 -e 64"), TB_OK);
     n = tb_opts_sizes(&o, sizes, 64);
     TB_CHECK_INT(sizes[1], 12);
@@ -98,7 +105,9 @@ static void test_opts(void)
     static const char *bad[] = {"run --nope", "run -e", "run -e 4Q", "run -b 2M -e 1M",
                                 "run -f 1", "run -n -3", "run -t bogus", "run --pairs 1-1",
                                 "run --pairs 1-", "run --suite slow", "run -c 2",
-                                "run --timeout 0", "run -m 0", "run extra", "run -t isolated"};
+                                "run --timeout 0", "run -m 0", "run extra", "run -t isolated",
+                                "run -m 2G", "run --window 4294967297",
+                                "run -b 1 -e 1G -f 1.0001"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         tb_status_t st = parse(&o, bad[i]);
         if (st != TB_ERR_USAGE)
