@@ -337,10 +337,16 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
             recv_elems = re;
         }
     }
-    if (skipped_big && s->rt->rank == 0)
-        tb_warn("%s: sizes above %zu bytes skipped: their buffers would exceed %zu bytes per "
-                "rank",
-                ops->name, nsizes ? sizes[nsizes - 1] : 0, TB_MAX_BUFFER_BYTES);
+    if (skipped_big && s->rt->rank == 0) {
+        char note[160];
+        snprintf(note, sizeof(note),
+                 "sizes above %zu bytes skipped: their buffers would exceed %zu bytes per rank",
+                 nsizes ? sizes[nsizes - 1] : 0, TB_MAX_BUFFER_BYTES);
+        tb_warn("%s: %s", ops->name, note);
+        pthread_mutex_lock(&s->doc_lock);
+        json_object_set_new(sw.entry, "note", json_string(note));
+        pthread_mutex_unlock(&s->doc_lock);
+    }
     sw.ctx.buf_bytes = (send_elems > recv_elems ? send_elems : recv_elems) * dt->size;
     if (sw.ctx.buf_bytes) {
         if (posix_memalign(&sw.ctx.sendbuf, 4096, sw.ctx.buf_bytes) ||
