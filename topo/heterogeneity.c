@@ -4,6 +4,7 @@
  * listing every difference. A slow or misbuilt node in a homogeneous cluster is the usual
  * cause of a collective running at the speed of its worst member. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +143,9 @@ void tb_topo_compare_nodes(tb_topo_t *const *topos, size_t n, void *findings_jso
         return;
     for (size_t i = 0; i < n; i++)
         make_shape(topos[i], &shapes[i]);
-    /* The majority value of each attribute (ties: the first node's value wins). */
+    /* The majority value of each attribute. Without a strict majority (two nodes that
+     * differ, or no value held by more than half) nobody can be blamed: one job-wide
+     * finding lists every node's value instead. */
     for (int a = 0; a < ATTR_COUNT; a++) {
         size_t best = 0, best_count = 0;
         for (size_t i = 0; i < n; i++) {
@@ -155,6 +158,24 @@ void tb_topo_compare_nodes(tb_topo_t *const *topos, size_t n, void *findings_jso
             }
         }
         majority[a] = best;
+        if (best_count < n && best_count * 2 <= n) {
+            char msg[1024], host[300];
+            size_t used = 0;
+            for (size_t i = 0; i < n; i++) {
+                int w;
+                host_name(topos[i], i, host, sizeof(host));
+                w = snprintf(msg + used, sizeof(msg) - used, "%s%s: %s", i ? "; " : "", host,
+                             shapes[i].v[a][0] ? shapes[i].v[a] : "unknown");
+                if (w > 0 && (size_t)w < sizeof(msg) - used)
+                    used += (size_t)w;
+            }
+            json_array_append_new(
+                findings, json_pack("{s:s, s:s, s:s, s:s, s:s}", "severity",
+                                    a != ATTR_DRIVER && a != ATTR_FIRMWARE ? "warning" : "info",
+                                    "code", "nodes_disagree", "host", "", "attribute",
+                                    attr_names[a], "message", msg));
+            majority[a] = SIZE_MAX; /* no node is compared on this attribute */
+        }
     }
     for (size_t i = 0; i < n; i++) {
         char msg[1024], host[300];
@@ -162,8 +183,11 @@ void tb_topo_compare_nodes(tb_topo_t *const *topos, size_t n, void *findings_jso
         int diffs = 0, hard = 0;
         host_name(topos[i], i, host, sizeof(host));
         for (int a = 0; a < ATTR_COUNT; a++) {
-            const char *mine = shapes[i].v[a], *maj = shapes[majority[a]].v[a];
+            const char *mine = shapes[i].v[a], *maj;
             int w;
+            if (majority[a] == SIZE_MAX)
+                continue;
+            maj = shapes[majority[a]].v[a];
             if (strcmp(mine, maj) == 0)
                 continue;
             w = snprintf(msg + used, sizeof(msg) - used, "%s%s %s (majority: %s)",

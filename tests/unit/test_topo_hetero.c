@@ -78,6 +78,28 @@ static void test_fewer_gpus(void)
         tb_topo_destroy(n[i]);
 }
 
+/* Two nodes that differ: no majority, so nobody is blamed; one job-wide finding names
+ * both values. */
+static void test_no_majority(void)
+{
+    tb_topo_t *n[2] = {node("a", 8, 400, "550.54"), node("b", 4, 400, "550.54")};
+    json_t *f, *e;
+    size_t k, count_found = 0, nf = compare(n, 2, &f);
+    TB_CHECK(nf >= 1); /* GPU count, and what follows from it (models, pair classes) */
+    json_array_foreach(f, k, e) {
+        TB_CHECK_STR(json_string_value(json_object_get(e, "code")), "nodes_disagree");
+        TB_CHECK_STR(json_string_value(json_object_get(e, "host")), "");
+        if (strcmp(json_string_value(json_object_get(e, "attribute")), "GPU count") == 0) {
+            count_found++;
+            TB_CHECK(strstr(json_string_value(json_object_get(e, "message")), "a: 8; b: 4"));
+        }
+    }
+    TB_CHECK_INT(count_found, 1);
+    json_decref(f);
+    for (int i = 0; i < 2; i++)
+        tb_topo_destroy(n[i]);
+}
+
 static void test_slow_nic_and_driver(void)
 {
     tb_topo_t *n[4] = {node("a", 8, 400, "550.54"), node("b", 8, 400, "550.54"),
@@ -123,6 +145,7 @@ int main(void)
     tb_log_set_level(TB_LOG_ERROR);
     test_identical();
     test_fewer_gpus();
+    test_no_majority();
     test_slow_nic_and_driver();
     test_fixtures();
     return tb_test_done();
