@@ -276,10 +276,25 @@ static void take_min(tb_topo_path_t *p, const tb_topo_bw_t *bw)
 }
 
 /* The link from object `i` up to its parent, as a table entry. */
+/* Live readings only: a link at full width but below its generation. GPUs (and the
+ * switch ports above them) drop to Gen1 when idle to save power, so at discovery time
+ * this is usually power management, not a fault: the capability is what the path
+ * should deliver under load, and the finding is information to re-check under load. */
+static int idle_speed(const tb_topo_t *topo, const tb_topo_obj_t *o)
+{
+    return strcmp(topo->source, "live") == 0 && o->link_gen > 0 &&
+           o->link_max_gen > o->link_gen &&
+           !(o->link_width > 0 && o->link_max_width > o->link_width);
+}
+
 static int uplink_bw(const tb_topo_t *topo, int i, tb_topo_bw_t *bw)
 {
     const tb_topo_obj_t *o = &topo->objs[i];
     memset(bw, 0, sizeof(*bw));
+    if (o->link_gen > 0 && o->link_width > 0 && idle_speed(topo, o)) {
+        tb_topo_bw_pcie(o->link_max_gen, o->link_width, bw);
+        return 0;
+    }
     if (o->link_gen > 0 && o->link_width > 0) {
         tb_topo_bw_pcie(o->link_gen, o->link_width, bw);
         if (o->link_gbs > 0 && o->link_gbs < bw->theoretical_gbs)
@@ -620,6 +635,14 @@ static void find_pcie(tb_topo_t *topo)
         tb_topo_bw_pcie(o->link_gen, o->link_width, &now);
         tb_topo_bw_pcie(o->link_max_gen > 0 ? o->link_max_gen : o->link_gen,
                         o->link_max_width > 0 ? o->link_max_width : o->link_width, &max);
+        if (idle_speed(topo, o)) {
+            tb_topo_add_finding(topo, TB_SEV_INFO, "pcie_speed_idle", o->name,
+                                "%s %s link reads %s, capable of %s: devices lower the link "
+                                "speed when idle; if it stays there under load it is "
+                                "degraded",
+                                tb_topo_kind_name(o->kind), what, now.name, max.name);
+            continue;
+        }
         tb_topo_add_finding(topo, TB_SEV_WARN, "pcie_degraded", o->name,
                             "%s %s link runs at %s (%.1f GB/s) below its capability %s "
                             "(%.1f GB/s)%s",

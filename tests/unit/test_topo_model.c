@@ -295,6 +295,32 @@ static void test_port_findings(void)
     tb_topo_destroy(s.t);
 }
 
+/* Live readings: a GPU link below its generation at full width is the idle power state,
+ * information rather than a warning, and the path is expected at the capability. */
+static void test_live_idle_speed(void)
+{
+    synth_t s;
+    tb_topo_path_t path;
+    build_synth(&s);
+    if (!s.t)
+        return;
+    snprintf(s.t->source, sizeof(s.t->source), "live");
+    s.t->objs[s.gpu[1]].link_max_gen = s.t->objs[s.gpu[1]].link_gen;
+    s.t->objs[s.gpu[1]].link_gen = 1;
+    s.t->objs[s.gpu[1]].link_max_width = s.t->objs[s.gpu[1]].link_width;
+    TB_CHECK_INT(tb_topo_model_build(s.t), TB_OK);
+    TB_CHECK_INT(tb_topo_count_findings(s.t, "pcie_degraded"), 0);
+    TB_CHECK_INT(tb_topo_count_findings(s.t, "pcie_speed_idle"), 1);
+    tb_topo_path(s.t, s.gpu[0], s.gpu[1], &path);
+    TB_CHECK(strstr(path.bottleneck, "Gen1") == NULL);
+    /* A narrower link is a fault whatever the load. */
+    s.t->nfindings = 0;
+    s.t->objs[s.gpu[1]].link_max_width = 2 * s.t->objs[s.gpu[1]].link_width;
+    TB_CHECK_INT(tb_topo_model_build(s.t), TB_OK);
+    TB_CHECK_INT(tb_topo_count_findings(s.t, "pcie_degraded"), 1);
+    tb_topo_destroy(s.t);
+}
+
 static void test_switch_inference(void)
 {
     /* A switch upstream port at Gen2 whose downstream ports run Gen5: trained down. */
@@ -324,5 +350,6 @@ int main(void)
     test_nvswitch();
     test_port_findings();
     test_switch_inference();
+    test_live_idle_speed();
     return tb_test_done();
 }
