@@ -674,8 +674,21 @@ static void find_nvlink(tb_topo_t *topo)
                                 topo->objs[l->a].name, topo->objs[l->b].name, l->count,
                                 l->count == 1 ? "" : "s");
     }
-    if (!described)
+    if (!described) {
+        /* SXM GPUs in a source that records no NVLinks (hwloc without the NVML plugin,
+         * hand-written files): their GPU-GPU figures are the PCIe path, not the real one. */
+        for (size_t g = 0; g < topo->nobjs; g++) {
+            const tb_topo_obj_t *o = &topo->objs[g];
+            if (o->kind == TB_OBJ_GPU && tb_topo_nvlink_expected(o->model) > 0) {
+                tb_topo_add_note(topo,
+                                 "%s (%s) has %d NVLinks but the source records none: GPU-GPU "
+                                 "classes and expected bandwidth are the PCIe path's",
+                                 o->name, o->model, tb_topo_nvlink_expected(o->model));
+                break;
+            }
+        }
         return;
+    }
     for (size_t g = 0; g < topo->nobjs; g++) {
         tb_topo_obj_t *o = &topo->objs[g];
         int n = 0;
