@@ -608,6 +608,11 @@ static void fill_numa(tb_topo_t *topo)
  * among the switch ports below it. */
 static void infer_switch_max_gen(tb_topo_t *topo)
 {
+    /* Only NCCL XML nests one switch chip's levels as parent and child <pci> (Broadcom's
+     * two-level switches); in hwloc graphs a child bridge is another switch, whose speed
+     * says nothing about this one's capability. */
+    if (strcmp(topo->source, "nccl-xml") != 0)
+        return;
     for (size_t i = 0; i < topo->nobjs; i++) {
         tb_topo_obj_t *o = &topo->objs[i];
         int best = 0;

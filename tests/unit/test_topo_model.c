@@ -327,6 +327,7 @@ static void test_switch_inference(void)
     tb_topo_t *t = NULL;
     int root, numa, hb, up, down, gpu;
     TB_CHECK_INT(tb_topo_create(&t), TB_OK);
+    snprintf(t->source, sizeof(t->source), "nccl-xml"); /* the inference is NCCL XML's */
     root = add(t, TB_OBJ_MACHINE, -1, "Machine", 0, 0);
     numa = add(t, TB_OBJ_NUMA, root, "NUMA0", 0, 0);
     hb = add(t, TB_OBJ_HOSTBRIDGE, numa, "HB", 0, 0);
