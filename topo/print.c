@@ -56,10 +56,11 @@ static void print_class_matrix(const tb_topo_t *topo, FILE *out, const int *idx,
             cell_text(&p, buf, sizeof(buf));
             fprintf(out, "%-*s", w, buf);
         }
+        /* A long cpuset still leaves one space before the NUMA column. */
         if (o->numa >= 0)
-            fprintf(out, "%-18s%d\n", o->cpuset[0] ? o->cpuset : "N/A", o->numa);
+            fprintf(out, "%-17s %d\n", o->cpuset[0] ? o->cpuset : "N/A", o->numa);
         else
-            fprintf(out, "%-18s%s\n", o->cpuset[0] ? o->cpuset : "N/A", "N/A");
+            fprintf(out, "%-17s %s\n", o->cpuset[0] ? o->cpuset : "N/A", "N/A");
     }
     fprintf(out, "  X = self, NV# = # NVLinks (XGMI# = # xGMI links), PIX = at most one PCIe "
                  "switch,\n  PXB = several PCIe switches, PHB = through a PCIe host bridge, "
