@@ -530,13 +530,30 @@ void tb_topo_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *path_p)
 /* Orders NICs by path class, then by expected bandwidth. */
 typedef struct nic_rank {
     int nic;
+    int rdma;
     tb_path_class_t cls;
     double gbs;
 } nic_rank_t;
 
+/* A NIC that NCCL would use for RDMA: it has verbs ports, or an RDMA device's name.
+ * NCCL never picks a socket interface (a 1 GbE port, Wi-Fi) while one of these exists. */
+static int nic_is_rdma(const tb_topo_obj_t *o)
+{
+    static const char *const prefixes[] = {"mlx", "hfi", "qib", "rdmap", "efa", "bnxt_re",
+                                           "irdma", "erdma", "ionic", "cxgb", "qedr", "hns"};
+    if (o->nports > 0)
+        return 1;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(o->name, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
 static int nic_rank_cmp(const void *x, const void *y)
 {
     const nic_rank_t *a = x, *b = y;
+    if (a->rdma != b->rdma)
+        return a->rdma ? -1 : 1;
     if (a->cls != b->cls)
         return a->cls < b->cls ? -1 : 1;
     if (a->gbs != b->gbs)
@@ -561,11 +578,16 @@ size_t tb_topo_nearest_nics(const tb_topo_t *topo, int gpu, int *nics, size_t ma
         if (p.cls == TB_PATH_UNKNOWN)
             continue;
         r[n].nic = (int)i;
+        r[n].rdma = nic_is_rdma(&topo->objs[i]);
         r[n].cls = p.cls;
         r[n].gbs = p.theoretical_gbs;
         n++;
     }
     qsort(r, n, sizeof(*r), nic_rank_cmp);
+    /* RDMA NICs sort first; where there is one, the plain interfaces are no candidates. */
+    if (n > 0 && r[0].rdma)
+        while (n > 0 && !r[n - 1].rdma)
+            n--;
     if (n > max)
         n = max;
     for (size_t i = 0; i < n; i++)
