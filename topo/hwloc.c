@@ -131,8 +131,15 @@ static tb_status_t map_normal(hw_ctx_t *ctx, hwloc_obj_t o, int parent)
         snprintf(obj.name, sizeof(obj.name), "Package%d", obj.os_index >= 0 ? obj.os_index
                                                                             : (int)o->logical_index);
         copy_str(obj.model, sizeof(obj.model), cpu);
-        if (cpu && !ctx->topo->cpu_model[0])
-            copy_str(ctx->topo->cpu_model, sizeof(ctx->topo->cpu_model), cpu);
+        if (cpu && !ctx->topo->cpu_model[0]) {
+            /* The brand string never names the generation that sets the inter-socket
+             * figure; the family and model numbers do. */
+            const char *fam = hwloc_obj_get_info_by_name(o, "CPUFamilyNumber");
+            const char *mod = hwloc_obj_get_info_by_name(o, "CPUModelNumber");
+            snprintf(ctx->topo->cpu_model, sizeof(ctx->topo->cpu_model), "%s%s", cpu,
+                     tb_topo_cpu_generation(hwloc_obj_get_info_by_name(o, "CPUVendor"),
+                                            fam ? atol(fam) : -1, mod ? atol(mod) : -1));
+        }
         if (o->cpuset)
             hwloc_bitmap_list_snprintf(obj.cpuset, sizeof(obj.cpuset), o->cpuset);
         obj.numa = numa_of(o);

@@ -113,15 +113,7 @@ static void cpu_model_name(xmlNodePtr cpu, char *out, size_t len)
 {
     const char *vendor = attr(cpu, "vendor"), *arch = attr(cpu, "arch");
     long family = attr_long(cpu, "familyid", -1), model = attr_long(cpu, "modelid", -1);
-    const char *gen = "";
-    if (vendor && strcmp(vendor, "GenuineIntel") == 0 && family == 6) {
-        if (model == 85)
-            gen = " (Skylake/Cascade Lake)";
-        else if (model == 143)
-            gen = " (Sapphire Rapids)";
-        else if (model == 207)
-            gen = " (Emerald Rapids)";
-    }
+    const char *gen = tb_topo_cpu_generation(vendor, family, model);
     if (arch && strcmp(arch, "arm64") == 0 && vendor && strcmp(vendor, "GenuineIntel") != 0)
         vendor = "arm64"; /* Grace dumps say vendor="AMD" for lack of an arm64 vendor id */
     snprintf(out, len, "%s family %ld model %ld%s", vendor ? vendor : "unknown", family, model,

@@ -135,6 +135,18 @@ static const struct {
     {"POWER9", "inter-socket (X-Bus, POWER9)", 32},
 };
 
+const char *tb_topo_cpu_generation(const char *vendor, long family, long model)
+{
+    if (!vendor || strcmp(vendor, "GenuineIntel") != 0 || family != 6)
+        return "";
+    switch (model) {
+    case 85: return " (Skylake/Cascade Lake)";
+    case 143: return " (Sapphire Rapids)";
+    case 207: return " (Emerald Rapids)";
+    default: return "";
+    }
+}
+
 int tb_topo_bw_socket(const char *cpu_model, tb_topo_bw_t *bw_p)
 {
     memset(bw_p, 0, sizeof(*bw_p));

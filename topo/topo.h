@@ -240,6 +240,10 @@ int tb_topo_bw_net(double rate_gbps, const char *link_layer, tb_topo_bw_t *bw_p)
 int tb_topo_bw_socket(const char *cpu_model, tb_topo_bw_t *bw_p);
 /* PCIe generation of a transfer rate text: "16.0 GT/s PCIe", "8 GT/s" -> 4, 3; 0 unknown. */
 int tb_topo_pcie_gen_of_rate(const char *text);
+/* " (Sapphire Rapids)" and the like for an Intel family/model pair, "" when the
+ * inter-socket table has nothing specific; appended to CPU model names so that every
+ * source gets the same inter-socket figure. */
+const char *tb_topo_cpu_generation(const char *vendor, long family, long model);
 /* NVLinks a GPU model has (A100 SXM 12, H100 SXM 18, A800 8, ...), 0 unknown / none;
  * and its NVLink version (0 unknown). */
 int tb_topo_nvlink_expected(const char *gpu_model);
