@@ -229,6 +229,15 @@ static tb_status_t add_nets(nccl_ctx_t *c, xmlNodePtr nic, xmlNodePtr pci, int p
             snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "Ethernet");
         if (add(c, &o) < 0)
             return TB_ERR_INTERNAL;
+        /* NCCL writes gdr="0" when GPUDirect RDMA cannot be used with this NIC (no
+         * nvidia-peermem or dma-buf): traffic is staged through host memory. Socket NICs
+         * never have it, so only RDMA ones (a link layer known from the PCI class) count. */
+        if (o.ports[0].link_layer[0] && attr(n, "gdr") && attr_long(n, "gdr", 1) == 0)
+            tb_topo_add_finding(c->topo, TB_SEV_WARN, "gdr_unavailable", o.name,
+                                "NCCL recorded gdr=0 for %s: GPUDirect RDMA is not available "
+                                "(nvidia-peermem or dma-buf support missing?), so GPU traffic "
+                                "is staged through host memory",
+                                o.name);
     }
     return TB_OK;
 }

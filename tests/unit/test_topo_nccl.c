@@ -102,9 +102,10 @@ static const file_fact_t facts[] = {
     {"sugarlxn-nccl_test_4xRTX4090-4NUMA-calico_nccl_topo.xml", TB_OK, 4, 1, 0,
      {{"GPU1", "enp34s0f0", "PHB", 0, NULL}, {"GPU0", "GPU3", "SYS", 0, NULL}},
      "gpu_nic_far", 3, 3},
+    /* Both ConnectX-4 nets say gdr="0": 1 gpu_nic_far + 2 gdr_unavailable findings. */
     {"yynil-RWKVinLLAMA_2xRTX4090-CX4_topo.xml", TB_OK, 2, 2, 0,
      {{"GPU0", "mlx5_0", "PHB", 0, "IB EDR"}, {"GPU1", "mlx5_1", "SYS", 0, NULL}},
-     "gpu_nic_far", 1, 1},
+     "gpu_nic_far", 1, 3},
     {"zy-uestc-yccl_4xA6000-gen3-noRDMA_topo.xml", TB_OK, 4, 2, 0,
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen3 x16"},
       {"GPU0", "GPU2", "SYS", 0, "inter-socket (UPI, Skylake)"}},
