@@ -547,14 +547,17 @@ typedef struct nic_rank {
     double gbs;
 } nic_rank_t;
 
-/* A NIC that NCCL would use for RDMA: it has verbs ports, or an RDMA device's name.
- * NCCL never picks a socket interface (a 1 GbE port, Wi-Fi) while one of these exists. */
+/* A NIC that NCCL would use for RDMA: a port with a link layer (verbs, sysfs, hwloc's
+ * OpenFabrics infos, or an InfiniBand / Mellanox PCI class in NCCL XML), or an RDMA
+ * device's name. NCCL never picks a socket interface (a 1 GbE port, Wi-Fi, the plain
+ * netdevs a socket-only NCCL dump lists) while one of these exists. */
 static int nic_is_rdma(const tb_topo_obj_t *o)
 {
     static const char *const prefixes[] = {"mlx", "hfi", "qib", "rdmap", "efa", "bnxt_re",
                                            "irdma", "erdma", "ionic", "cxgb", "qedr", "hns"};
-    if (o->nports > 0)
-        return 1;
+    for (int i = 0; i < o->nports && i < TB_TOPO_MAX_PORTS; i++)
+        if (o->ports[i].link_layer[0])
+            return 1;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if (strncmp(o->name, prefixes[i], strlen(prefixes[i])) == 0)
             return 1;
@@ -844,6 +847,16 @@ static void find_gpu_nic(tb_topo_t *topo)
                                 "is off by default and traffic crosses the CPU interconnect",
                                 topo->objs[g].name, tb_path_class_name(p.cls),
                                 topo->objs[nic].name);
+        else if ((p.cls == TB_PATH_PHB || p.cls == TB_PATH_NODE) &&
+                 nic_is_rdma(&topo->objs[nic]))
+            /* NCCL's default GDR level is PXB: a host bridge on the way turns it off. */
+            tb_topo_add_finding(topo, TB_SEV_INFO, "gdr_off_by_default", topo->objs[g].name,
+                                "%s reaches its nearest RDMA NIC %s through %s: NCCL uses "
+                                "GPUDirect RDMA only up to PXB by default "
+                                "(NCCL_NET_GDR_LEVEL=%s enables it, where a measured GDR "
+                                "transfer is faster)",
+                                topo->objs[g].name, topo->objs[nic].name,
+                                tb_path_class_name(p.cls), tb_path_class_name(p.cls));
     }
 }
 

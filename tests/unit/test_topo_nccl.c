@@ -53,9 +53,11 @@ static const file_fact_t facts[] = {
      {{"GPU0", "GPU1", "SYS", 0, "inter-socket (xGMI)"}, {"GPU0", "eth0", "PHB", 0, NULL}},
      "nvlink_self_target", 4, 7},
     /* Flat: 4 GPUs + 1 IB on cpu 0, 4 GPUs on cpu 1. */
+    /* The IB NIC (class 0x0207) sits below CPU 0 beside GPU0-3 (PHB: 4 gdr_off_by_default),
+     * GPU4-7 are across the socket (4 gpu_nic_far). */
     {"azhpc-images_ndv2-topo.xml", TB_OK, 8, 1, 0,
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen4 x16"}, {"GPU0", "GPU4", "SYS", 0, NULL}},
-     "gpu_nic_far", 4, 4},
+     "gpu_nic_far", 4, 8},
     {"azhpc-images_ndv4-topo.xml", TB_OK, 8, 8, 0,
      {{"GPU0", "GPU1", "PIX", 0, NULL}, {"GPU0", "NIC0", "PIX", 0, "PCIe Gen4 x16"},
       {"GPU0", "GPU2", "SYS", 0, NULL}},
@@ -102,10 +104,11 @@ static const file_fact_t facts[] = {
     {"sugarlxn-nccl_test_4xRTX4090-4NUMA-calico_nccl_topo.xml", TB_OK, 4, 1, 0,
      {{"GPU1", "enp34s0f0", "PHB", 0, NULL}, {"GPU0", "GPU3", "SYS", 0, NULL}},
      "gpu_nic_far", 3, 3},
-    /* Both ConnectX-4 nets say gdr="0": 1 gpu_nic_far + 2 gdr_unavailable findings. */
+    /* Both ConnectX-4 nets say gdr="0": 2 gdr_unavailable; GPU0-mlx5_0 is PHB
+     * (1 gdr_off_by_default), GPU1 is across the socket (1 gpu_nic_far). */
     {"yynil-RWKVinLLAMA_2xRTX4090-CX4_topo.xml", TB_OK, 2, 2, 0,
      {{"GPU0", "mlx5_0", "PHB", 0, "IB EDR"}, {"GPU1", "mlx5_1", "SYS", 0, NULL}},
-     "gpu_nic_far", 1, 3},
+     "gpu_nic_far", 1, 4},
     {"zy-uestc-yccl_4xA6000-gen3-noRDMA_topo.xml", TB_OK, 4, 2, 0,
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen3 x16"},
       {"GPU0", "GPU2", "SYS", 0, "inter-socket (UPI, Skylake)"}},

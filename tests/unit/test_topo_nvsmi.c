@@ -57,9 +57,10 @@ static const file_fact_t facts[] = {
     {"stas00-ml-engineering_8xH100-SXM_NV18_HT-affinity.txt", 8, 0,
      {{"GPU5", "GPU6", "NV", 18}}, NULL, 0, 0, "0-51,104-155", 0},
     /* NIC legend names NIC0/1 mlx5_0/1; NIC rows present. */
+    /* Both GPUs reach the ConnectX pair through NODE: GPUDirect RDMA is off by default. */
     {"stelline_Puget-ThreadripperPRO-WRX90_2xRTX6000Ada-2xmlx5_PHB.txt", 2, 2,
      {{"GPU0", "GPU1", "PHB", 0}, {"GPU0", "mlx5_0", "NODE", 0}, {"mlx5_0", "mlx5_1", "PIX", 0}},
-     NULL, 0, 0, "0-23", 0},
+     "gdr_off_by_default", 2, 2, "0-23", 0},
 };
 
 static void test_fixtures(void)
