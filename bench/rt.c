@@ -1,9 +1,10 @@
 /* MPI runtime set-up: node identity and binding. */
 #include "rt.h"
 
-#include <hwloc.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "topo.h"
 
 tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int line)
 {
@@ -15,25 +16,11 @@ tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int lin
     return tb_error(TB_ERR_INTERNAL, "%s failed at %s:%d: %s", what, file, line, msg);
 }
 
-/* Records this rank's CPU binding and warns when it is unbound. */
+/* Records this rank's CPU binding. */
 static void rt_binding(tb_rt_t *rt)
 {
-    hwloc_topology_t topo;
-    hwloc_bitmap_t set = hwloc_bitmap_alloc();
-    rt->bound = 0;
-    snprintf(rt->cpuset, sizeof(rt->cpuset), "unknown");
-    if (!set)
-        return;
-    if (hwloc_topology_init(&topo) == 0) {
-        if (hwloc_topology_load(topo) == 0 &&
-            hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) == 0) {
-            hwloc_const_bitmap_t all = hwloc_topology_get_complete_cpuset(topo);
-            hwloc_bitmap_list_snprintf(rt->cpuset, sizeof(rt->cpuset), set);
-            rt->bound = !hwloc_bitmap_isincluded(all, set);
-        }
-        hwloc_topology_destroy(topo);
-    }
-    hwloc_bitmap_free(set);
+    if (tb_topo_binding(rt->cpuset, sizeof(rt->cpuset), &rt->bound) != TB_OK)
+        rt->bound = 0;
 }
 
 /* Warns once per node when ranks are unbound or share cores. */
@@ -48,25 +35,19 @@ static void rt_binding_check(tb_rt_t *rt)
     MPI_Allgather(&rt->bound, 1, MPI_INT, bound, 1, MPI_INT, rt->node);
     if (rt->local_rank == 0) {
         int unbound = 0, shared = 0;
-        hwloc_bitmap_t a = hwloc_bitmap_alloc(), b = hwloc_bitmap_alloc();
         for (int i = 0; i < rt->local_size; i++)
             unbound += !bound[i];
-        for (int i = 0; a && b && i < rt->local_size; i++) {
-            hwloc_bitmap_list_sscanf(a, all + (size_t)i * sizeof(rt->cpuset));
-            for (int j = i + 1; j < rt->local_size; j++) {
-                hwloc_bitmap_list_sscanf(b, all + (size_t)j * sizeof(rt->cpuset));
-                if (bound[i] && bound[j] && hwloc_bitmap_intersects(a, b))
-                    shared++;
-            }
-        }
+        for (int i = 0; i < rt->local_size; i++)
+            for (int j = i + 1; j < rt->local_size; j++)
+                shared += bound[i] && bound[j] &&
+                          tb_topo_cpusets_intersect(all + (size_t)i * sizeof(rt->cpuset),
+                                                    all + (size_t)j * sizeof(rt->cpuset));
         if (unbound)
             tb_warn("%d of %d ranks on this node are not bound to cores; timings will be "
                     "noisier (mpirun --bind-to core, srun --cpu-bind=cores)",
                     unbound, rt->local_size);
         if (shared)
             tb_warn("%d rank pairs on this node share cores (oversubscribed binding)", shared);
-        hwloc_bitmap_free(a);
-        hwloc_bitmap_free(b);
     }
 out:
     free(all);

@@ -1,7 +1,6 @@
 /* `topobench run`: set up MPI, the results document and the watchdog, run the selected
  * tests in a fixed order, and finish with the agreed status. Rank 0 owns the document
  * and rewrites it after every finished test. */
-#include <hwloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,8 +52,7 @@ typedef struct rank_info {
 
 static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
 {
-    char now[32], mpi_lib[256], hwloc_v[32];
-    unsigned hv = hwloc_get_api_version();
+    char now[32], mpi_lib[256];
     int ver = 0, sub = 0;
     char mpi_ver[16];
     json_t *cmd = json_array();
@@ -64,7 +62,6 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
     tb_rt_library_version(mpi_lib, sizeof(mpi_lib));
     MPI_Get_version(&ver, &sub);
     snprintf(mpi_ver, sizeof(mpi_ver), "%d.%d", ver, sub);
-    snprintf(hwloc_v, sizeof(hwloc_v), "%u.%u.%u", hv >> 16, (hv >> 8) & 0xff, hv & 0xff);
     return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b}, s:s, s:s, "
                      "s:s, s:i, s:i, s:o, s:b}",
                      "start_time", now, "end_time", now, "command_line", cmd,
@@ -72,8 +69,8 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
                      TB_BUILD_TYPE, "build", "cuda", TB_HAVE_CUDA, "nccl", TB_HAVE_NCCL, "ucx",
                      TB_HAVE_UCX, "verbs", TB_HAVE_VERBS, "sanitize",
                      strcmp(TB_SANITIZE_BUILD, "ON") == 0, "mpi_library", mpi_lib,
-                     "mpi_version", mpi_ver,
-                     "hwloc_version", hwloc_v, "nranks", s->rt->size, "nnodes", s->rt->nnodes,
+                     "mpi_version", mpi_ver, "hwloc_version", tb_topo_hwloc_version(), "nranks",
+                     s->rt->size, "nnodes", s->rt->nnodes,
                      "options", (json_t *)tb_opts_to_json(s->opts), "fault_injection",
                      s->fault.enabled);
 }

@@ -278,6 +278,15 @@ const char *tb_topo_severity_name(tb_finding_severity_t sev);
  * array (json_t *). */
 void tb_topo_compare_nodes(tb_topo_t *const *topos, size_t n, void *findings_json);
 
+/* --- this process (binding.c) --- */
+/* This process's CPU binding in hwloc list syntax ("0-3"), and whether it is narrower
+ * than the whole machine. TB_ERR_ENV when hwloc cannot tell ("unknown", unbound). */
+TB_NODISCARD tb_status_t tb_topo_binding(char *cpuset, size_t len, int *bound_p);
+/* Whether two cpusets in list syntax share a processing unit. */
+int tb_topo_cpusets_intersect(const char *a, const char *b);
+/* The hwloc version topobench was built against. */
+const char *tb_topo_hwloc_version(void);
+
 /* `topobench topo [--from FILE] [--format F] [--json]`: returns a tb_status_t. */
 TB_NODISCARD tb_status_t tb_topo_cmd(int argc, char **argv);
 
