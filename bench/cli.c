@@ -36,7 +36,6 @@ static tb_status_t cmd_version(int argc, char **argv)
     return TB_OK;
 }
 
-void tb_cli_print_exit_statuses(FILE *out);
 void tb_cli_print_exit_statuses(FILE *out)
 {
     fprintf(out,

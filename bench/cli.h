@@ -5,7 +5,12 @@
 
 #include "status.h"
 
+#include <stdio.h>
+
 int tb_cli_main(int argc, char **argv);
+
+/* The exit status table, for every --help. */
+void tb_cli_print_exit_statuses(FILE *out);
 
 /* Subcommands living in bench/ (others come from topo/ and report/ public headers). */
 TB_NODISCARD tb_status_t tb_run_cmd(int argc, char **argv);

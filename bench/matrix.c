@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
 #include "stats.h"
@@ -360,16 +359,10 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
              * watchdogs catch a hang between them. */
             double res[2];
             MPI_Request rq;
-            int done = 0;
-            const struct timespec pause = {0, 200 * 1000};
             tb_wd_context("isolated", "", o->matrix_bytes, i + 1, a, NULL);
             MUST(MPI_Irecv(res, 2, MPI_DOUBLE, a, 31, rt->world, &rq));
-            while (!done) {
-                MUST(MPI_Test(&rq, &done, MPI_STATUS_IGNORE));
-                if (!done)
-                    nanosleep(&pause, NULL);
-                tb_wd_beat();
-            }
+            if (tb_wd_wait_polled(&rq) != TB_OK)
+                tb_rt_abort(TB_ERR_INTERNAL, "isolated: receiving a pair's result");
             json_array_append_new(pairs, json_pack("{s:i, s:i, s:f, s:f}", "a", a, "b", b,
                                                    "bw_gbps", res[0], "latency_us", res[1]));
         }

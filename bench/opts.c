@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "units.h"
 
-void tb_cli_print_exit_statuses(FILE *out);
 
 static const char *const all_tests[] = {"latency",   "bw",        "bibw",
                                         "all_reduce", "all_gather", "reduce_scatter",

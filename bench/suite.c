@@ -2,7 +2,6 @@
 #include "suite.h"
 
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "doc.h"
@@ -77,16 +76,13 @@ tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
 void tb_suite_wait_all(tb_suite_t *s, const char *test)
 {
     MPI_Request req;
-    int done = 0;
-    const struct timespec pause = {0, 200 * 1000};
+    tb_status_t st;
     tb_wd_context(test, "", 0, 0, -1, "waiting for the other ranks to finish the test");
-    MPI_Ibarrier(s->rt->world, &req);
-    while (!done) {
-        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-        if (!done)
-            nanosleep(&pause, NULL);
-        tb_wd_beat();
-    }
+    st = TB_MPI_CHECK(MPI_Ibarrier(s->rt->world, &req));
+    if (st == TB_OK)
+        st = tb_wd_wait_polled(&req);
+    if (st != TB_OK)
+        tb_rt_abort(st, "waiting for the other ranks");
 }
 
 int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test)

@@ -43,6 +43,21 @@ void tb_wd_context(const char *test, const char *variant, size_t size, int round
     tb_wd_beat();
 }
 
+tb_status_t tb_wd_wait_polled(MPI_Request *req)
+{
+    const struct timespec pause = {0, 200 * 1000};
+    int done = 0;
+    while (!done) {
+        tb_status_t st = TB_MPI_CHECK(MPI_Test(req, &done, MPI_STATUS_IGNORE));
+        if (st != TB_OK)
+            return st;
+        if (!done)
+            nanosleep(&pause, NULL);
+        tb_wd_beat();
+    }
+    return TB_OK;
+}
+
 void tb_wd_iteration(long iteration)
 {
     atomic_store_explicit(&wd.iteration, iteration, memory_order_relaxed);

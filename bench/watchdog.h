@@ -32,4 +32,9 @@ void tb_wd_context(const char *test, const char *variant, size_t size, int round
 /* Iteration number within the current context, for the message. */
 void tb_wd_iteration(long iteration);
 
+/* Completes `req` by polling, beating the heartbeat meanwhile: for waits on other ranks'
+ * work (a pair test, a result being measured elsewhere), which are not this rank being
+ * stuck; the ranks doing the work are watched by their own watchdogs. */
+TB_NODISCARD tb_status_t tb_wd_wait_polled(MPI_Request *req);
+
 #endif
