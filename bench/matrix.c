@@ -20,16 +20,11 @@
 #define TAG_PONG 23
 #define LAT_BYTES 8
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median_of(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return tb_stats_percentile_sorted(v, (size_t)n, 50);
+    tb_stats_t st;
+    tb_stats_compute(v, (size_t)n, &st);
+    return st.median;
 }
 
 static int reps_for(const tb_opts_t *o, double est, int lo, int hi)

@@ -28,7 +28,6 @@ typedef struct tb_suite {
     pthread_mutex_t doc_lock;
     char results_path[4096];
     tb_progress_t progress;
-    tb_status_t worst; /* worst outcome so far on this rank (corruption) */
     tb_fault_t fault;
     int test_seq;      /* entries started so far */
 } tb_suite_t;
