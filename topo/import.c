@@ -1,6 +1,6 @@
 /* tb_topo_import_file: a recorded topology from a file. The format is sniffed from the
  * content (hwloc XML has a <topology> root, NCCL XML a <system>, nvidia-smi text a GPU0
- * header line) unless the caller names it; the importer for that format fills the graph,
+ * header line, plain or as a Markdown table row) unless the caller names it; the importer for that format fills the graph,
  * then the model is built. */
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +8,33 @@
 
 #include "log.h"
 #include "topo_internal.h"
+
+/* Whether a line of the text is an nvidia-smi matrix header: one of its cells, split at
+ * blanks and Markdown pipes, is exactly GPU0, and another is GPU1 or an affinity column. A
+ * matrix pasted into a Markdown or HTML page (| |GPU0|GPU1|...|, <details> around it) is
+ * found this way. */
+static int has_matrix_header(const char *buf)
+{
+    for (const char *line = buf; *line;) {
+        size_t len = strcspn(line, "\n");
+        int gpu0 = 0, more = 0;
+        for (size_t i = 0; i < len;) {
+            size_t n;
+            i += strspn(line + i, " \t\r|*`");
+            n = strcspn(line + i, " \t\r|*`\n");
+            if (i + n > len)
+                n = len - i;
+            gpu0 |= n == 4 && strncmp(line + i, "GPU0", 4) == 0;
+            more |= (n == 4 && strncmp(line + i, "GPU1", 4) == 0) ||
+                    (n == 8 && strncmp(line + i, "Affinity", 8) == 0);
+            i += n ? n : 1;
+        }
+        if (gpu0 && more)
+            return 1;
+        line += len + (line[len] == '\n');
+    }
+    return 0;
+}
 
 /* Skips whitespace, an XML declaration, comments and a UTF-8 byte order mark, and tells
  * which root element follows. */
@@ -37,6 +64,8 @@ static tb_topo_format_t sniff(const char *buf)
     if (strncmp(p, "<system", 7) == 0 || strncmp(p, "<graphs", 7) == 0)
         return TB_TOPO_FMT_NCCL_XML; /* the NCCL importer explains a graph file */
     if (p[0] != '<' && strstr(buf, "GPU0") != NULL)
+        return TB_TOPO_FMT_NVSMI;
+    if (has_matrix_header(buf))
         return TB_TOPO_FMT_NVSMI;
     return TB_TOPO_FMT_AUTO;
 }

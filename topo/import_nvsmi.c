@@ -28,7 +28,14 @@ typedef struct nvsmi_ctx {
     int has_cpu_aff, has_numa_aff, has_gpu_numa;
     int p2p_mode;
     int nunknown_cells;
+    /* Markdown tables (| |GPU0|GPU1|...|): what each cell position of the header holds. */
+    int markdown;
+    int header_line;
+    int md_ncols;
+    int md_col[MAX_TOKENS]; /* a device index, or one of the MD_* roles */
 } nvsmi_ctx_t;
+
+enum { MD_LABEL = -1, MD_CPU = -2, MD_NUMA = -3, MD_GPU_NUMA = -4, MD_OTHER = -5 };
 
 /* Removes ANSI escape sequences (ESC [ ... final byte) in place: nvidia-smi colours the
  * matrix when it writes to a terminal and people paste that. */
@@ -172,47 +179,230 @@ static tb_status_t add_given(nvsmi_ctx_t *c, int r, int col, int cls, int count,
     return TB_OK;
 }
 
+/* A matrix cell: a path class (NV# puts # in *count_p) or a topo -p2p status (*p2p_p, class
+ * unknown). Returns -1 when the text is neither. */
+static int read_cell(nvsmi_ctx_t *c, const char *t, int *cls_p, int *count_p, int *p2p_p)
+{
+    *p2p_p = -1;
+    *cls_p = cell_class(t, count_p);
+    if (*cls_p >= 0)
+        return 0;
+    if ((*p2p_p = cell_p2p(t)) < 0)
+        return -1;
+    c->p2p_mode = 1;
+    *cls_p = TB_PATH_UNKNOWN;
+    return 0;
+}
+
+static tb_status_t store_cell(nvsmi_ctx_t *c, int r, int col, int cls, int count, int p2p,
+                              int line)
+{
+    if (cls == TB_PATH_SELF || col == r)
+        return TB_OK;
+    return add_given(c, r, col, cls, count, p2p, line);
+}
+
+/* CPU Affinity and NUMA Affinity cells; "N/A" (and an empty cell) stand for unknown. */
+static void set_affinity(nvsmi_ctx_t *c, int r, const char *cpus, const char *numa)
+{
+    if (cpus && *cpus && strcmp(cpus, "N/A") != 0)
+        snprintf(c->cpus[r], sizeof(c->cpus[0]), "%s", cpus);
+    if (numa && *numa) {
+        char *end;
+        long v = strtol(numa, &end, 10);
+        if (end != numa && *end == 0 && v >= 0 && v < 4096)
+            c->numa[r] = (int)v;
+    }
+}
+
 static tb_status_t parse_row(nvsmi_ctx_t *c, int r, char **tok, int n, int line)
 {
     int k = 1, ncells = 0;
     tb_status_t st;
     c->row_seen[r] = line;
     for (int col = 0; col < c->ndev && k < n; col++, k++) {
-        int count = 0, cls = cell_class(tok[k], &count), p2p = -1;
-        if (cls < 0) {
-            p2p = cell_p2p(tok[k]);
-            if (p2p < 0) {
-                /* Not a cell: the row is shorter than the header (the affinity columns
-                 * start here). */
-                break;
-            }
-            c->p2p_mode = 1;
-            if (strcmp(tok[k], "X") == 0)
-                continue;
-            cls = TB_PATH_UNKNOWN;
-        }
+        int count = 0, cls, p2p;
+        /* Not a cell: the row is shorter than the header (the affinity columns start
+         * here). */
+        if (read_cell(c, tok[k], &cls, &count, &p2p) < 0)
+            break;
         ncells++;
-        if (cls == TB_PATH_SELF || col == r)
-            continue;
-        if ((st = add_given(c, r, col, cls, count, p2p, line)) != TB_OK)
+        if ((st = store_cell(c, r, col, cls, count, p2p, line)) != TB_OK)
             return st;
     }
     if (ncells < c->ndev)
         c->nunknown_cells += c->ndev - ncells;
-    /* Affinity columns, in header order; tabs may leave empty fields, which strtok drops,
-     * and "N/A" stands for unknown. */
-    if (c->has_cpu_aff && k < n) {
-        if (strcmp(tok[k], "N/A") != 0)
-            snprintf(c->cpus[r], sizeof(c->cpus[0]), "%s", tok[k]);
-        k++;
+    /* Affinity columns, in header order; tabs may leave empty fields, which strtok drops. */
+    if (c->has_cpu_aff && k < n)
+        set_affinity(c, r, tok[k++], NULL);
+    if (c->has_numa_aff && k < n)
+        set_affinity(c, r, NULL, tok[k++]);
+    return TB_OK;
+}
+
+/* --- Markdown tables, as wikis and cluster documentation publish the matrix:
+ *   | |GPU0|GPU1|mlx5_0|CPU Affinity|NUMA Affinity|
+ *   |---|---|---|---|---|---|
+ *   |GPU0|X|NV18|PXB|0-55|0|
+ * Cells are read by their position in the header, so the affinity columns may come first
+ * and the row label may stand in any column (the header's empty cell). */
+
+static int is_md_line(const char *line)
+{
+    return line[strspn(line, " \t")] == '|';
+}
+
+/* Splits "| a | b |" into trimmed cells; emphasis and code marks around a cell (**GPU0**,
+ * `NV12`) are dropped. Returns the number of cells. */
+static int md_cells(char *line, char **cell, int max)
+{
+    char *p = line + strspn(line, " \t");
+    int n = 0;
+    if (*p != '|')
+        return 0;
+    p++;
+    while (n < max) {
+        char *end = strchr(p, '|'), *e, last;
+        if (!end) {
+            end = p + strlen(p);
+            if (p[strspn(p, " \t\r")] == 0)
+                break; /* nothing after the closing pipe */
+        }
+        last = *end;
+        *end = 0;
+        p += strspn(p, " \t*`");
+        e = p + strlen(p);
+        while (e > p && strchr(" \t\r*`", e[-1]))
+            e--;
+        *e = 0;
+        cell[n++] = p;
+        if (!last)
+            break;
+        p = end + 1;
     }
-    if (c->has_numa_aff && k < n) {
-        char *end;
-        long v = strtol(tok[k], &end, 10);
-        if (end != tok[k] && *end == 0 && v >= 0 && v < 4096)
-            c->numa[r] = (int)v;
-        k++;
+    return n;
+}
+
+/* A delimiter row: |---|:---:|. */
+static int md_is_rule(char **cell, int n)
+{
+    int dashes = 0;
+    for (int i = 0; i < n; i++)
+        for (const char *q = cell[i]; *q; q++) {
+            if (*q != '-' && *q != ':' && *q != ' ')
+                return 0;
+            dashes |= *q == '-';
+        }
+    return dashes;
+}
+
+/* A device column's name: GPU0, NIC3, mlx5_0, bnxt_re1 (no spaces). */
+static int md_device_name(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n >= sizeof(((nvsmi_ctx_t *)0)->labels[0]))
+        return 0;
+    for (const char *q = t; *q; q++)
+        if (!isalnum((unsigned char)*q) && !strchr("_-.:", *q))
+            return 0;
+    return 1;
+}
+
+static int md_role(const char *t)
+{
+    if (strncmp(t, "CPU", 3) == 0 && strstr(t, "Affinity"))
+        return MD_CPU;
+    if (strcmp(t, "NUMA Affinity") == 0)
+        return MD_NUMA;
+    if (strcmp(t, "GPU NUMA ID") == 0)
+        return MD_GPU_NUMA;
+    return MD_OTHER;
+}
+
+static tb_status_t md_header(nvsmi_ctx_t *c, char **cell, int n, int line)
+{
+    int label = -1, shift;
+    /* The row label's column: the header's empty cell, else a first cell that names no
+     * device ("Device"); a header without one lists only the columns after the label. */
+    for (int i = 0; i < n && label < 0; i++)
+        if (!cell[i][0])
+            label = i;
+    if (label < 0 && !device_label(cell[0]) && md_role(cell[0]) == MD_OTHER &&
+        !md_device_name(cell[0]))
+        label = 0;
+    shift = label < 0;
+    c->markdown = 1;
+    c->md_ncols = n + shift;
+    if (shift)
+        c->md_col[0] = MD_LABEL;
+    for (int i = 0; i < n; i++) {
+        int *role = &c->md_col[i + shift];
+        if (i == label) {
+            *role = MD_LABEL;
+        } else if ((*role = md_role(cell[i])) != MD_OTHER) {
+            c->has_cpu_aff |= *role == MD_CPU;
+            c->has_numa_aff |= *role == MD_NUMA;
+            c->has_gpu_numa |= *role == MD_GPU_NUMA;
+        } else if (md_device_name(cell[i])) {
+            if (c->ndev >= MAX_DEVS)
+                return tb_error(TB_ERR_INPUT, "%s:%d: more than %d devices in the matrix "
+                                "header", c->path, line, MAX_DEVS);
+            if (label_index(c, cell[i]) >= 0)
+                return tb_error(TB_ERR_INPUT, "%s:%d: device %s twice in the matrix header",
+                                c->path, line, cell[i]);
+            *role = c->ndev;
+            snprintf(c->labels[c->ndev++], sizeof(c->labels[0]), "%s", cell[i]);
+        } else if (cell[i][0]) {
+            tb_topo_add_note(c->topo, "%s:%d: column \"%s\" is neither a device nor an "
+                             "affinity column; ignored", c->path, line, cell[i]);
+        }
     }
+    return TB_OK;
+}
+
+static tb_status_t md_row(nvsmi_ctx_t *c, char **cell, int n, int line)
+{
+    int r = -1, ncells = 0;
+    const char *label = "";
+    tb_status_t st;
+    for (int i = 0; i < n && i < c->md_ncols; i++)
+        if (c->md_col[i] == MD_LABEL) {
+            label = cell[i];
+            r = label_index(c, label);
+        }
+    if (r < 0) {
+        if (device_label(label))
+            tb_topo_add_note(c->topo, "%s:%d: row %s is not in the header; ignored", c->path,
+                             line, label);
+        return TB_OK;
+    }
+    if (c->row_seen[r]) {
+        tb_topo_add_note(c->topo, "%s:%d: second row for %s ignored", c->path, line, label);
+        return TB_OK;
+    }
+    if (n > c->md_ncols)
+        return tb_error(TB_ERR_INPUT, "%s:%d: row %s has %d cells, the header (line %d) has "
+                        "%d", c->path, line, label, n, c->header_line, c->md_ncols);
+    c->row_seen[r] = line;
+    for (int i = 0; i < n; i++) {
+        int col = c->md_col[i], count = 0, cls, p2p;
+        if (col == MD_CPU)
+            set_affinity(c, r, cell[i], NULL);
+        else if (col == MD_NUMA)
+            set_affinity(c, r, NULL, cell[i]);
+        if (col < 0 || !cell[i][0])
+            continue; /* an empty cell: the pair is unknown */
+        if (read_cell(c, cell[i], &cls, &count, &p2p) < 0)
+            return tb_error(TB_ERR_INPUT, "%s:%d: row %s, column %s: \"%s\" is not a path "
+                            "class (X, NV#, PIX, PXB, PHB, NODE, SYS, SOC) or a topo -p2p "
+                            "status (OK, CNS, GNS, TNS, NS, DR, U)",
+                            c->path, line, label, c->labels[col], cell[i]);
+        ncells++;
+        if ((st = store_cell(c, r, col, cls, count, p2p, line)) != TB_OK)
+            return st;
+    }
+    if (ncells < c->ndev)
+        c->nunknown_cells += c->ndev - ncells;
     return TB_OK;
 }
 
@@ -342,7 +532,7 @@ static void report_missing(nvsmi_ctx_t *c)
 static tb_status_t parse(nvsmi_ctx_t *c, char *text)
 {
     char *save = NULL, *tok[MAX_TOKENS];
-    int lineno = 0, header_line = 0, in_legend = 0;
+    int lineno = 0, in_legend = 0;
     tb_status_t st;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char copy[4096];
@@ -354,14 +544,34 @@ static tb_status_t parse(nvsmi_ctx_t *c, char *text)
             continue;
         }
         if (in_legend) {
-            if (header_line)
+            if (c->header_line)
                 parse_legend(c, copy);
             continue;
         }
-        n = tokenize(copy, tok, MAX_TOKENS);
-        if (n == 0)
+        if (is_md_line(copy) && (!c->header_line || c->markdown)) {
+            n = md_cells(copy, tok, MAX_TOKENS);
+            if (c->header_line) {
+                if (!md_is_rule(tok, n) && (st = md_row(c, tok, n, lineno)) != TB_OK)
+                    return st;
+                continue;
+            }
+            for (int i = 0; i < n; i++)
+                if (strcmp(tok[i], "GPU0") == 0) {
+                    if ((st = md_header(c, tok, n, lineno)) != TB_OK)
+                        return st;
+                    break;
+                }
+            if (c->ndev == 0)
+                continue;
+            c->header_line = lineno;
+            if ((st = make_objects(c)) != TB_OK)
+                return st;
             continue;
-        if (!header_line) {
+        }
+        n = tokenize(copy, tok, MAX_TOKENS);
+        if (n == 0 || c->markdown)
+            continue;
+        if (!c->header_line) {
             int has_gpu0 = 0;
             for (int i = 0; i < n; i++)
                 has_gpu0 |= strcmp(tok[i], "GPU0") == 0;
@@ -372,7 +582,7 @@ static tb_status_t parse(nvsmi_ctx_t *c, char *text)
                 return st;
             if (c->ndev == 0)
                 continue;
-            header_line = lineno;
+            c->header_line = lineno;
             if ((st = make_objects(c)) != TB_OK)
                 return st;
             continue;
@@ -390,9 +600,10 @@ static tb_status_t parse(nvsmi_ctx_t *c, char *text)
                 return st;
         }
     }
-    if (!header_line)
+    if (!c->header_line)
         return tb_error(TB_ERR_INPUT, "%s: no nvidia-smi topo matrix header (a line naming "
-                        "GPU0, GPU1, ...)", c->path);
+                        "GPU0, GPU1, ..., plain or as a Markdown table row | |GPU0|GPU1|)",
+                        c->path);
     return TB_OK;
 }
 

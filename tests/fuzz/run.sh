@@ -20,12 +20,21 @@ else
     cmake --build "$build" -j2 --target $(cd "$here" && ls fuzz_*.c | sed 's/\.c$//') >/dev/null
 fi
 
-# Seeds per target: the fixture directory whose format it parses.
+# Seeds per target: the fixture directory whose format it parses, plus the hand-made
+# files of that format in tests/data/topo (nccl_*.xml, nvsmi_*, hwloc_*.xml).
 seed_dir() {
     case $1 in
         fuzz_nccl_xml) echo "$fixtures/nccl_topo_xml" ;;
         fuzz_nvsmi) echo "$fixtures/nvidia_smi_topo" ;;
         fuzz_hwloc_xml) echo "$fixtures/hwloc_xml" ;;
+        *) echo "" ;;
+    esac
+}
+data_seeds() {
+    case $1 in
+        fuzz_nccl_xml) echo "$root/tests/data/topo/nccl_*" ;;
+        fuzz_nvsmi) echo "$root/tests/data/topo/nvsmi_*" ;;
+        fuzz_hwloc_xml) echo "$root/tests/data/topo/hwloc_*" ;;
         *) echo "" ;;
     esac
 }
@@ -45,6 +54,8 @@ for src in "$here"/fuzz_*.c; do
     mkdir -p "$corpus"
     seeds=$(seed_dir "$name")
     [[ -n $seeds && -d $seeds ]] && cp "$seeds"/* "$corpus"/ 2>/dev/null || true
+    # shellcheck disable=SC2046 # the pattern is meant to expand
+    cp $(data_seeds "$name") "$corpus"/ 2>/dev/null || true
     # hwloc's own XML importer leaks on its error paths and tries huge allocations on
     # absurd sizes (see fuzz_hwloc_xml.c): those are hwloc's, not ours.
     extra=()

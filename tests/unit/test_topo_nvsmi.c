@@ -9,6 +9,7 @@
 #include "topo.h"
 
 #define FIX TB_FIXTURES_DIR "/nvidia_smi_topo/"
+#define DATA TB_TEST_DATA_DIR "/topo/"
 
 typedef struct pair_fact {
     const char *a, *b, *cls;
@@ -177,6 +178,138 @@ static void test_nvlink_down_pair(void)
     tb_topo_destroy(t);
 }
 
+/* Imports `text` as nvidia-smi text and returns what was logged (the error message). */
+static tb_status_t import_text_msg(const char *text, char *msg, size_t len)
+{
+    char path[] = "/tmp/tb_nvsmi_XXXXXX";
+    int fd = mkstemp(path), saved;
+    tb_topo_t *t = NULL;
+    tb_status_t st;
+    FILE *tmp = tmpfile();
+    msg[0] = 0;
+    if (fd < 0 || !tmp)
+        return TB_ERR_INTERNAL;
+    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+        close(fd);
+        unlink(path);
+        fclose(tmp);
+        return TB_ERR_INTERNAL;
+    }
+    close(fd);
+    fflush(stderr);
+    saved = dup(fileno(stderr));
+    dup2(fileno(tmp), fileno(stderr));
+    st = tb_topo_import_file(path, TB_TOPO_FMT_NVSMI, &t);
+    fflush(stderr);
+    dup2(saved, fileno(stderr));
+    close(saved);
+    rewind(tmp);
+    msg[fread(msg, 1, len - 1, tmp)] = 0;
+    fclose(tmp);
+    unlink(path);
+    tb_topo_destroy(t);
+    return st;
+}
+
+static void check_class(const tb_topo_t *t, const char *a, const char *b, const char *cls,
+                        int nvlinks)
+{
+    int ia = tb_topo_find(t, a), ib = tb_topo_find(t, b);
+    tb_topo_path_t p;
+    TB_CHECK(ia >= 0 && ib >= 0);
+    if (ia < 0 || ib < 0)
+        return;
+    tb_topo_path(t, ia, ib, &p);
+    TB_CHECK_STR(tb_path_class_name(p.cls), cls);
+    TB_CHECK_INT(p.nvlinks, nvlinks);
+}
+
+/* Issue 7, shape 2: the matrix pasted as a Markdown table (wikis, cluster docs), read by
+ * auto-detection and with --format nvsmi alike. */
+static void test_markdown(void)
+{
+    static const tb_topo_format_t formats[] = {TB_TOPO_FMT_AUTO, TB_TOPO_FMT_NVSMI};
+    for (size_t f = 0; f < 2; f++) {
+        tb_topo_t *t = NULL;
+        int g, nics[2];
+        /* | |GPU0|...|mlx5_1|CPU Affinity|NUMA Affinity| with a |---| rule, NIC columns named
+         * by device and no NIC legend. */
+        TB_CHECK_INT(tb_topo_import_file(DATA "nvsmi_markdown_4xH100_mlx5.md", formats[f], &t),
+                     TB_OK);
+        if (!t)
+            continue;
+        TB_CHECK_STR(t->source, "nvidia-smi");
+        TB_CHECK_INT(tb_topo_count(t, TB_OBJ_GPU), 4);
+        TB_CHECK_INT(tb_topo_count(t, TB_OBJ_NIC), 2);
+        check_class(t, "GPU0", "GPU3", "NV", 18);
+        check_class(t, "GPU0", "mlx5_0", "PIX", 0);
+        check_class(t, "GPU1", "mlx5_0", "PXB", 0);
+        check_class(t, "GPU3", "mlx5_0", "SYS", 0);
+        check_class(t, "mlx5_0", "mlx5_1", "SYS", 0);
+        g = tb_topo_find(t, "GPU2");
+        TB_CHECK_STR(t->objs[g].cpuset, "56-111,168-223");
+        TB_CHECK_INT(t->objs[g].numa, 1);
+        TB_CHECK_INT(t->objs[tb_topo_find(t, "mlx5_1")].numa, 1);
+        TB_CHECK(tb_topo_nearest_nics(t, g, nics, 2) >= 1);
+        TB_CHECK_INT(nics[0], tb_topo_find(t, "mlx5_1"));
+        TB_CHECK_INT(t->nfindings, 0);
+        tb_topo_destroy(t);
+
+        /* Affinity columns first, the row label in the third cell under an empty header
+         * cell, bold labels, alignment colons, an HTML <details> wrapper. */
+        t = NULL;
+        TB_CHECK_INT(
+            tb_topo_import_file(DATA "nvsmi_markdown_affinity_first.md", formats[f], &t), TB_OK);
+        if (!t)
+            continue;
+        TB_CHECK_INT(tb_topo_count(t, TB_OBJ_GPU), 2);
+        TB_CHECK_INT(tb_topo_count(t, TB_OBJ_NIC), 2);
+        check_class(t, "GPU0", "GPU1", "SYS", 0);
+        check_class(t, "GPU0", "mlx5_0", "NODE", 0);
+        check_class(t, "GPU1", "mlx5_1", "NODE", 0);
+        check_class(t, "mlx5_0", "GPU1", "SYS", 0);
+        g = tb_topo_find(t, "GPU1");
+        TB_CHECK_STR(t->objs[g].cpuset, "32-63,96-127");
+        TB_CHECK_INT(t->objs[g].numa, 1);
+        TB_CHECK_INT(t->objs[tb_topo_find(t, "GPU0")].numa, 0);
+        /* Each GPU's NIC is NODE away: GPUDirect RDMA off by default, nothing else. */
+        TB_CHECK_INT((int)tb_topo_count_findings(t, "gdr_off_by_default"), 2);
+        TB_CHECK_INT(t->nfindings, 2);
+        tb_topo_destroy(t);
+    }
+    {
+        /* A header without the label's empty cell lists only the columns after it. */
+        tb_topo_t *t = import_text("|GPU0|GPU1|CPU Affinity|\n|---|---|---|\n"
+                                   "|GPU0|X|NV4|0-7|\n|GPU1|NV4|X|8-15|\n");
+        TB_CHECK(t != NULL);
+        if (t) {
+            check_class(t, "GPU0", "GPU1", "NV", 4);
+            TB_CHECK_STR(t->objs[tb_topo_find(t, "GPU1")].cpuset, "8-15");
+            tb_topo_destroy(t);
+        }
+    }
+}
+
+/* What cannot be read is named by file, line and column. */
+static void test_markdown_errors(void)
+{
+    char msg[1024];
+    TB_CHECK_INT(import_text_msg("| |GPU0|GPU1|\n|---|---|---|\n|GPU0|X|NV1B|\n|GPU1|NV4|X|\n",
+                                 msg, sizeof(msg)),
+                 TB_ERR_INPUT);
+    TB_CHECK(strstr(msg, ":3: row GPU0, column GPU1: \"NV1B\" is not a path class") != NULL);
+    TB_CHECK_INT(import_text_msg("| |GPU0|GPU1|\n|---|---|---|\n|GPU0|X|NV4|\n"
+                                 "|GPU1|NV4|X|PIX|0-7|\n",
+                                 msg, sizeof(msg)),
+                 TB_ERR_INPUT);
+    TB_CHECK(strstr(msg, ":4: row GPU1 has 5 cells, the header (line 1) has 3") != NULL);
+    /* Plain text (and a Markdown table without GPU0) says what header it looked for. */
+    TB_CHECK_INT(import_text_msg("| a | b |\n|---|---|\n| 1 | 2 |\n", msg, sizeof(msg)),
+                 TB_ERR_INPUT);
+    TB_CHECK(strstr(msg, "no nvidia-smi topo matrix header") != NULL);
+    TB_CHECK(strstr(msg, "Markdown") != NULL);
+}
+
 static void test_rejects(void)
 {
     tb_topo_t *t = import_text("no matrix here\njust text\n");
@@ -192,5 +325,7 @@ int main(void)
     test_ansi_and_legend();
     test_nvlink_down_pair();
     test_rejects();
+    test_markdown();
+    test_markdown_errors();
     return tb_test_done();
 }
