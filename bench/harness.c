@@ -12,7 +12,8 @@
 #include "units.h"
 #include "watchdog.h"
 
-/* A timed sample lasts at least this long: shorter iterations are timed in batches. */
+/* A point-to-point sample lasts at least this long: shorter iterations are timed in
+ * batches (never collectives, see sweep_iterate). */
 #define TB_SAMPLE_MIN_SECONDS 10e-6
 #define TB_MAX_BATCH 256
 
@@ -86,18 +87,25 @@ typedef struct sweep {
 } sweep_t;
 
 /* Runs `n` samples of `batch` back-to-back iterations each; times[i] (if non-NULL) gets
- * the mean iteration time of sample i. Batches keep the clock's own cost (two reads per
- * sample) below 1% when one iteration takes well under 10 us. */
-static void sweep_iterate(sweep_t *sw, long n, long batch, double *times, long first_iter)
+ * the mean iteration time of sample i. Returns the wall time of the whole loop (barriers
+ * included), which sizes the iteration count.
+ *
+ * Collectives always run with batch 1 and a barrier before every iteration, kept out of
+ * the timing: OSU's method (osu_bcast, osu_allreduce, ...: each rank times each call on
+ * its own, with a barrier between calls). Back to back, a collective that does not
+ * synchronise (a broadcast's root, a small eager reduction) would be timed as the rate
+ * at which one rank issues calls, not as one operation completed on every rank.
+ * Point-to-point tests are synchronised by their own protocol (a round trip, the
+ * acknowledgement of a window); OSU times their loop as a whole, and batches of short
+ * iterations keep the clock's cost (two reads per sample) below 1% without changing the
+ * mean. */
+static double sweep_iterate(sweep_t *sw, long n, long batch, double *times, long first_iter)
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
+    double start = MPI_Wtime();
     for (long i = 0; i < n; i++) {
         double t0, t1;
         tb_wd_iteration(first_iter + i * batch);
-        /* Collectives start each sample together (OSU's barrier between iterations, kept
-         * out of the timing): back to back, a rank that came early to one iteration
-         * and late to the next would count the skew into both, and the per-sample
-         * maximum across ranks would report it as collective time. */
         if (sw->ops->kind == TB_KIND_COLL)
             MPI_Barrier(ctx->comm);
         t0 = MPI_Wtime();
@@ -111,6 +119,7 @@ static void sweep_iterate(sweep_t *sw, long n, long batch, double *times, long f
             times[i] = (t1 - t0) / (double)batch;
         tb_wd_beat();
     }
+    return MPI_Wtime() - start;
 }
 
 /* Check iterations; returns the mismatch record of this rank. */
@@ -197,7 +206,7 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
     const tb_opts_t *o = sw->s->opts;
-    double calib[4], est_local[2], est2[2], est;
+    double calib[4], est_local[2], est2[2], est, wall, rank_min = 0, rank_max = 0;
     long iters, warmup, batch, samples, wrong_total_l = 0;
     tb_mismatch_t mm = {0};
     unsigned long long wrong_local, wrong_total = 0;
@@ -216,10 +225,11 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
         tb_suite_hang(sw->ops->name, sw->variant, size);
 
     /* Calibration: two cold iterations, then four timed ones; the slowest rank's estimate
-     * decides for everyone so all ranks run the same count. */
+     * decides for everyone so all ranks run the same count. The estimate is the loop's
+     * wall time per iteration, so a collective's barriers count toward the budget. */
     sweep_iterate(sw, 2, 1, NULL, -6);
-    sweep_iterate(sw, 4, 1, calib, -4);
-    est_local[0] = (calib[0] + calib[1] + calib[2] + calib[3]) / 4;
+    wall = sweep_iterate(sw, 4, 1, calib, -4);
+    est_local[0] = wall / 4;
     est_local[1] = fmin(fmin(calib[0], calib[1]), fmin(calib[2], calib[3]));
     MPI_Allreduce(est_local, est2, 2, MPI_DOUBLE, MPI_MAX, ctx->comm);
     est = est2[0];
@@ -228,7 +238,10 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     else
         iters = clamp_long(o->time_budget / (est > 0 ? est : 1e-9), o->min_iters, o->max_iters);
     /* The fastest calibration iteration sizes the batch: the first ones run cold. */
-    batch = clamp_long(TB_SAMPLE_MIN_SECONDS / (est2[1] > 0 ? est2[1] : 1e-9), 1, TB_MAX_BATCH);
+    batch = 1;
+    if (sw->ops->kind == TB_KIND_P2P)
+        batch = clamp_long(TB_SAMPLE_MIN_SECONDS / (est2[1] > 0 ? est2[1] : 1e-9), 1,
+                           TB_MAX_BATCH);
     if (batch > iters / o->min_iters)
         batch = iters / o->min_iters > 0 ? iters / o->min_iters : 1;
     samples = (iters + batch - 1) / batch;
@@ -246,12 +259,26 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     sweep_iterate(sw, warmup, 1, NULL, -1 - warmup);
     sweep_iterate(sw, samples, batch, sw->times, 0);
 
-    /* A collective's iteration takes as long as its slowest rank; point-to-point tests
-     * are timed by the initiator (comm rank 0). */
-    if (sw->ops->kind == TB_KIND_COLL)
-        MPI_Reduce(sw->times, sw->reduced, (int)samples, MPI_DOUBLE, MPI_MAX, 0, ctx->comm);
-    else if (ctx->rank == 0)
+    /* OSU's definition. A collective's sample i is the mean over ranks of iteration i's
+     * time, so the mean of the samples is each rank's mean time per iteration averaged
+     * over ranks (osu_*'s "Avg Latency"); the slowest and the fastest rank's own means
+     * (OSU's "Max" and "Min Latency") are kept beside it. Point-to-point tests are timed
+     * by the initiator (comm rank 0), as OSU's are. */
+    if (sw->ops->kind == TB_KIND_COLL) {
+        double sum = 0, mine[2], ext[2];
+        for (long i = 0; i < samples; i++)
+            sum += sw->times[i];
+        mine[0] = sum / (double)samples;
+        mine[1] = -mine[0];
+        MPI_Reduce(sw->times, sw->reduced, (int)samples, MPI_DOUBLE, MPI_SUM, 0, ctx->comm);
+        MPI_Reduce(mine, ext, 2, MPI_DOUBLE, MPI_MAX, 0, ctx->comm);
+        for (long i = 0; i < samples; i++)
+            sw->reduced[i] /= ctx->nranks;
+        rank_max = ext[0];
+        rank_min = -ext[1];
+    } else if (ctx->rank == 0) {
         memcpy(sw->reduced, sw->times, sizeof(double) * (size_t)samples);
+    }
 
     if (o->check) {
         sweep_check(sw, iters, &mm);
@@ -264,17 +291,22 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
 
     if (ctx->rank == 0) {
         tb_stats_t stats;
-        json_t *row;
+        json_t *row, *time_us;
         double t;
         for (long i = 0; i < samples; i++)
             sw->reduced[i] *= sw->ops->time_scale;
         tb_stats_compute(sw->reduced, (size_t)samples, &stats);
-        t = stats.median;
+        /* The headline is the mean (OSU's); bandwidths derive from it. */
+        t = stats.mean;
+        time_us = tb_doc_stats_us(&stats);
+        if (sw->ops->kind == TB_KIND_COLL) {
+            json_object_set_new(time_us, "slowest_rank", json_real(rank_max * 1e6));
+            json_object_set_new(time_us, "fastest_rank", json_real(rank_min * 1e6));
+        }
         row = json_pack("{s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:o}", "size", (json_int_t)ctx->size,
                         "count", (json_int_t)ctx->count, "in_place", in_place, "iterations",
                         (json_int_t)iters, "samples", (json_int_t)samples, "batch",
-                        (json_int_t)batch, "warmup", (json_int_t)warmup, "time_us",
-                        tb_doc_stats_us(&stats));
+                        (json_int_t)batch, "warmup", (json_int_t)warmup, "time_us", time_us);
         if (sw->ops->alg_bytes) {
             double algbw = tb_gbps(sw->ops->alg_bytes(ctx), t);
             if (sw->ops->bus_factor) {
