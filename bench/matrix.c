@@ -282,6 +282,14 @@ static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx
     return median_of(times, reps);
 }
 
+/* One measured pair with its hosts, so the isolated table can show them. */
+static json_t *pair_json(const tb_rt_t *rt, int a, int b, const double res[2])
+{
+    return json_pack("{s:i, s:s, s:i, s:s, s:f, s:f}", "a", a, "a_host", tb_rt_host_of(rt, a),
+                     "b", b, "b_host", tb_rt_host_of(rt, b), "bw_gbps", res[0], "latency_us",
+                     res[1]);
+}
+
 tb_status_t tb_isolated_run(tb_suite_t *s)
 {
     const tb_opts_t *o = s->opts;
@@ -345,8 +353,7 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
             if (rt->rank == a && a != 0)
                 MPI_Send(res, 2, MPI_DOUBLE, 0, 31, rt->world);
             if (rt->rank == 0 && a == 0)
-                json_array_append_new(pairs, json_pack("{s:i, s:i, s:f, s:f}", "a", a, "b", b,
-                                                       "bw_gbps", res[0], "latency_us", res[1]));
+                json_array_append_new(pairs, pair_json(rt, a, b, res));
             MPI_Comm_free(&pc);
         }
         if (rt->rank == 0 && a != 0) {
@@ -358,8 +365,7 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
             MUST(MPI_Irecv(res, 2, MPI_DOUBLE, a, 31, rt->world, &rq));
             if (tb_wd_wait_polled(&rq) != TB_OK)
                 tb_rt_abort(TB_ERR_INTERNAL, "isolated: receiving a pair's result");
-            json_array_append_new(pairs, json_pack("{s:i, s:i, s:f, s:f}", "a", a, "b", b,
-                                                   "bw_gbps", res[0], "latency_us", res[1]));
+            json_array_append_new(pairs, pair_json(rt, a, b, res));
         }
         /* One pair at a time: nobody starts the next pair before this one is done. */
         tb_suite_wait_all(s, "isolated");

@@ -3,6 +3,7 @@
  * side by side), OSU's for point-to-point tests, N x N matrices with host:rank labels.
  * Formats are documented in docs/report.md; numbers in the C locale. */
 #include <locale.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,29 @@ static const char *fmt2(const json_t *v, char buf[CELL])
     if (!json_is_number(v))
         return "-";
     snprintf(buf, CELL, "%.2f", json_number_value(v));
+    return buf;
+}
+
+/* A bandwidth with three significant digits and no exponent ("0.0250", "1.04", "23.1",
+ * "231"): a 200 Mbit/s link must not read "0.02". "-" when absent or not a number. */
+static const char *fmt_bw(const json_t *v, char buf[CELL])
+{
+    double x;
+    int decimals = 0;
+    if (!json_is_number(v))
+        return "-";
+    x = json_number_value(v);
+    if (x != 0 && isfinite(x)) {
+        /* digits before the point of |x|, then the decimals that make three in all */
+        int mag = (int)floor(log10(fabs(x)));
+        decimals = mag >= 2 ? 0 : 2 - mag;
+        if (decimals > 12)
+            decimals = 12;
+    }
+    snprintf(buf, CELL, "%.*f", decimals, x);
+    /* rounding can carry into a new digit (0.09996 -> "0.1000"): one decimal less */
+    if (decimals > 0 && x != 0 && fabs(strtod(buf, NULL)) >= pow(10, 3 - decimals))
+        snprintf(buf, CELL, "%.*f", decimals - 1, x);
     return buf;
 }
 
@@ -84,15 +108,16 @@ static const json_t *coll_row(const json_t *results, json_int_t size, int in_pla
 
 static void coll_half(const json_t *row, FILE *out)
 {
-    char b[4][CELL];
+    char b[5][CELL];
     const char *wrong = "-";
     if (row && json_is_false(json_object_get(row, "checked")))
         wrong = "N/A";
     else if (row)
         wrong = fmt_int(json_object_get(row, "wrong"), b[3]);
-    fprintf(out, "  %8s  %6s  %6s  %6s", row ? fmt2(time_of(row, "median"), b[0]) : "-",
-            row ? fmt2(json_object_get(row, "algbw_gbps"), b[1]) : "-",
-            row ? fmt2(json_object_get(row, "busbw_gbps"), b[2]) : "-", wrong);
+    fprintf(out, "  %8s  %8s  %8s  %8s  %6s", row ? fmt2(time_of(row, "mean"), b[0]) : "-",
+            row ? fmt2(time_of(row, "slowest_rank"), b[4]) : "-",
+            row ? fmt_bw(json_object_get(row, "algbw_gbps"), b[1]) : "-",
+            row ? fmt_bw(json_object_get(row, "busbw_gbps"), b[2]) : "-", wrong);
 }
 
 static void print_collective(const json_t *test, FILE *out)
@@ -106,14 +131,16 @@ static void print_collective(const json_t *test, FILE *out)
     if (json_is_integer(json_object_get(params, "ranks")))
         fprintf(out, ": %lld ranks",
                 (long long)json_integer_value(json_object_get(params, "ranks")));
-    fprintf(out, "; size in bytes, time in us (median), bandwidth in GB/s\n");
-    fprintf(out, "#%51s%34s%34s\n", "", "out-of-place", "in-place");
+    fprintf(out, "; size in bytes, time in us, bandwidth in GB/s from avg\n");
+    fprintf(out, "# avg: each rank's mean time per operation, averaged over ranks (OSU's Avg "
+                 "Latency); slowest: the slowest rank's mean (OSU's Max Latency)\n");
+    fprintf(out, "#%51s%48s%48s\n", "", "out-of-place", "in-place");
     fprintf(out, "#%11s  %12s  %8s  %6s  %6s", "size", "count", "type", "redop", "root");
     for (int k = 0; k < 2; k++)
-        fprintf(out, "  %8s  %6s  %6s  %6s", "time", "algbw", "busbw", "#wrong");
+        fprintf(out, "  %8s  %8s  %8s  %8s  %6s", "avg", "slowest", "algbw", "busbw", "#wrong");
     fprintf(out, "\n#%11s  %12s  %8s  %6s  %6s", "(B)", "(elements)", "", "", "");
-    fprintf(out, "  %8s  %6s  %6s  %6s", "(us)", "(GB/s)", "(GB/s)", "");
-    fprintf(out, "  %8s  %6s  %6s\n", "(us)", "(GB/s)", "(GB/s)"); /* no trailing blanks */
+    fprintf(out, "  %8s  %8s  %8s  %8s  %6s", "(us)", "(us)", "(GB/s)", "(GB/s)", "");
+    fprintf(out, "  %8s  %8s  %8s  %8s\n", "(us)", "(us)", "(GB/s)", "(GB/s)"); /* no trailing blanks */
     json_array_foreach(results, i, row) {
         json_int_t size = json_integer_value(json_object_get(row, "size"));
         const json_t *oop = coll_row(results, size, 0), *ip = coll_row(results, size, 1);
@@ -153,19 +180,20 @@ static void print_p2p(const json_t *test, FILE *out)
             fprintf(out, " (%s -> %s)", str_at(hosts, 0), str_at(hosts, 1));
     }
     if (is_bw) {
-        fprintf(out, "; size in bytes, bandwidth in GB/s (from the median time)\n");
+        fprintf(out, "; size in bytes, bandwidth in GB/s from the mean time per window "
+                     "(OSU's)\n");
         fprintf(out, "# %-10s%18s\n", "Size", "Bandwidth(GB/s)");
         json_array_foreach(results, i, row) {
             fprintf(out, "%-12s%18s\n", fmt_int(json_object_get(row, "size"), b[0]),
-                    fmt2(json_object_get(row, "bw_gbps"), b[1]));
+                    fmt_bw(json_object_get(row, "bw_gbps"), b[1]));
         }
         return;
     }
-    fprintf(out, "; size in bytes, latency in us (half round trip; Latency is the mean)\n");
-    fprintf(out, "# %-10s%14s%12s%12s%12s\n", "Size", "Latency(us)", "Min(us)", "Median(us)",
-            "P99(us)");
+    fprintf(out, "; size in bytes, latency in us (half round trip; Avg is the mean, OSU's)\n");
+    fprintf(out, "# %-10s%18s%12s%12s%12s\n", "Size", "Avg Latency(us)", "Min(us)",
+            "Median(us)", "P99(us)");
     json_array_foreach(results, i, row) {
-        fprintf(out, "%-12s%14s%12s%12s%12s\n", fmt_int(json_object_get(row, "size"), b[0]),
+        fprintf(out, "%-12s%18s%12s%12s%12s\n", fmt_int(json_object_get(row, "size"), b[0]),
                 fmt2(time_of(row, "mean"), b[1]), fmt2(time_of(row, "min"), b[2]),
                 fmt2(time_of(row, "median"), b[3]), fmt2(time_of(row, "p99"), b[4]));
     }
@@ -173,7 +201,9 @@ static void print_p2p(const json_t *test, FILE *out)
 
 /* ---- matrices ---- */
 
-static void print_grid(const json_t *labels, const json_t *cells, FILE *out)
+/* `fmt` formats one cell: fmt_bw for bandwidths, fmt2 for latencies. */
+static void print_grid(const json_t *labels, const json_t *cells,
+                       const char *(*fmt)(const json_t *, char[CELL]), FILE *out)
 {
     size_t n = json_array_size(labels);
     int w = 6;
@@ -192,9 +222,23 @@ static void print_grid(const json_t *labels, const json_t *cells, FILE *out)
         const json_t *row = json_array_get(cells, i);
         fprintf(out, "%-*s", w, str_at(labels, i));
         for (size_t j = 0; j < n; j++)
-            fprintf(out, "  %*s", w, i == j ? "-" : fmt2(json_array_get(row, j), b));
+            fprintf(out, "  %*s", w, i == j ? "-" : fmt(json_array_get(row, j), b));
         fputc('\n', out);
     }
+}
+
+/* "a (host) -> b (host)" of an isolated pair; the hosts when the document has them. */
+static void pair_label(const json_t *p, char *buf, size_t len)
+{
+    char b[2][CELL];
+    const char *ha = json_string_value(json_object_get(p, "a_host"));
+    const char *hb = json_string_value(json_object_get(p, "b_host"));
+    if (ha && hb)
+        snprintf(buf, len, "%s (%s) -> %s (%s)", fmt_int(json_object_get(p, "a"), b[0]), ha,
+                 fmt_int(json_object_get(p, "b"), b[1]), hb);
+    else
+        snprintf(buf, len, "%s -> %s", fmt_int(json_object_get(p, "a"), b[0]),
+                 fmt_int(json_object_get(p, "b"), b[1]));
 }
 
 static void print_matrix(const json_t *test, FILE *out)
@@ -209,12 +253,11 @@ static void print_matrix(const json_t *test, FILE *out)
     if (json_is_array(pairs)) {
         fprintf(out, ": %zu pairs, %s-byte messages; bandwidth in GB/s, latency in us\n",
                 json_array_size(pairs), fmt_int(json_object_get(m, "size"), b[0]));
-        fprintf(out, "# %-14s%18s%14s\n", "Pair", "Bandwidth(GB/s)", "Latency(us)");
+        fprintf(out, "# %-30s%18s%14s\n", "Pair (host)", "Bandwidth(GB/s)", "Latency(us)");
         json_array_foreach(pairs, i, p) {
-            char pair[2 * CELL + 8];
-            snprintf(pair, sizeof(pair), "%s -> %s", fmt_int(json_object_get(p, "a"), b[0]),
-                     fmt_int(json_object_get(p, "b"), b[1]));
-            fprintf(out, "%-16s%18s", pair, fmt2(json_object_get(p, "bw_gbps"), b[2]));
+            char pair[4 * CELL + 16];
+            pair_label(p, pair, sizeof(pair));
+            fprintf(out, "%-32s%18s", pair, fmt_bw(json_object_get(p, "bw_gbps"), b[2]));
             fprintf(out, "%14s\n", fmt2(json_object_get(p, "latency_us"), b[2]));
         }
         return;
@@ -223,11 +266,11 @@ static void print_matrix(const json_t *test, FILE *out)
             fmt_int(json_object_get(m, "size"), b[0]));
     if (json_is_array(json_object_get(m, "bandwidth_gbps"))) {
         fprintf(out, "# bandwidth in GB/s, row sends to column\n");
-        print_grid(labels, json_object_get(m, "bandwidth_gbps"), out);
+        print_grid(labels, json_object_get(m, "bandwidth_gbps"), fmt_bw, out);
     }
     if (json_is_array(json_object_get(m, "latency_us"))) {
         fprintf(out, "# latency in us at 8 bytes (half round trip, row initiates)\n");
-        print_grid(labels, json_object_get(m, "latency_us"), out);
+        print_grid(labels, json_object_get(m, "latency_us"), fmt2, out);
     }
 }
 

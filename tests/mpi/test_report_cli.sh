@@ -16,7 +16,7 @@ cp "$SAMPLE" "$WORK/doc/results.json"
 expect_status 0 "report on the sample" "$TB" report "$WORK/doc/results.json"
 expect_output "^report: wrote 7 files to $WORK/doc\$" "last line counts the files"
 expect_output "out-of-place +in-place" "collective table printed"
-expect_output "^nodeA:1 +37.96 +- +22.91 +11.40\$" "matrix table printed"
+expect_output "^nodeA:1 +38.0 +- +22.9 +11.4\$" "matrix table printed (3 significant digits)"
 for f in summary.csv all_reduce-float.csv latency-intra-node.csv bw-inter-node.csv \
   matrix-rank-matrix-bw.csv matrix-rank-matrix-lat.csv isolated-isolated-pairs.csv; do
   if [ -s "$WORK/doc/$f" ]; then pass "$f written"; else fail "$f missing"; fi

@@ -37,5 +37,7 @@ t = [t for t in doc["tests"] if t["name"] == "isolated"][0]
 pairs = t["matrix"]["pairs"]
 assert [(p["a"], p["b"]) for p in pairs] == [(0, 1), (2, 1)], pairs
 assert all(p["bw_gbps"] > 0 and p["latency_us"] > 0 for p in pairs)
+host = {r["rank"]: r["host"] for r in doc["ranks"]}
+assert all(p["a_host"] == host[p["a"]] and p["b_host"] == host[p["b"]] for p in pairs), pairs
 PY
 finish

@@ -191,17 +191,19 @@ static void test_table_details(void)
         " \"status\": \"data corruption\", \"params\": {\"dtype\": \"float\", \"op\": \"sum\","
         " \"root\": 0, \"ranks\": 4},"
         " \"results\": [{\"size\": 1024, \"count\": 256, \"in_place\": false,"
-        "   \"time_us\": {\"median\": 10.5}, \"algbw_gbps\": 0.1, \"busbw_gbps\": 0.1,"
+        "   \"time_us\": {\"mean\": 10.5}, \"algbw_gbps\": 0.1, \"busbw_gbps\": 0.1,"
         "   \"wrong\": 3, \"checked\": true},"
-        "  {\"size\": 2048, \"count\": 512, \"in_place\": true, \"time_us\": {\"median\": 11},"
+        "  {\"size\": 2048, \"count\": 512, \"in_place\": true, \"time_us\": {\"mean\": 11},"
         "   \"checked\": false}],"
         " \"errors\": [{\"size\": 1024, \"in_place\": false, \"rank\": 3, \"host\": \"nodeB\","
         "   \"offset\": 100, \"expected\": 1.5, \"got\": 2, \"wrong\": 3, \"iteration\": 21},"
         "  {\"size\": 2048, \"in_place\": true, \"rank\": 1, \"offset\": 8,"
         "   \"expected\": 19, \"got\": 19.000000000000004}]}");
     TB_CHECK_HAS(t, "# broadcast (float): 4 ranks;");
-    TB_CHECK_HAS(t, "     10.50    0.10    0.10       3         -       -       -       -\n");
-    TB_CHECK_HAS(t, "         -       -       -       -     11.00       -       -     N/A\n");
+    TB_CHECK_HAS(t, "     10.50         -     0.100     0.100       3         -         -         -"
+                    "         -       -\n");
+    TB_CHECK_HAS(t, "         -         -         -         -       -     11.00         -         -"
+                    "         -     N/A\n");
     TB_CHECK_HAS(t, "# 2 data errors:\n#   size 1024 rank 3 (nodeB) offset 100: 3 wrong, "
                     "expected 1.5, got 2 (iteration 21)\n");
     TB_CHECK_HAS(t, "#   size 2048 in-place rank 1 offset 8, expected 19, got 19.000000000000004\n");
@@ -222,6 +224,39 @@ static void test_table_details(void)
     free(t);
 }
 
+/* Headlines are named by their definition (OSU's), and bandwidths keep three significant
+ * digits: a 200 Mbit/s link reads 0.0250, not 0.02. */
+static void test_table_definitions(void)
+{
+    char *t = table_of(
+        "{\"name\": \"bw\", \"kind\": \"p2p\", \"variant\": \"inter-node\", \"status\": \"ok\","
+        " \"results\": [{\"size\": 8, \"bw_gbps\": 0.025}, {\"size\": 16, \"bw_gbps\": 0.09996},"
+        " {\"size\": 32, \"bw_gbps\": 1.0449}, {\"size\": 64, \"bw_gbps\": 231.4},"
+        " {\"size\": 128, \"bw_gbps\": 1234.6}, {\"size\": 256, \"bw_gbps\": 0}]}");
+    TB_CHECK_HAS(t, "from the mean time per window (OSU's)");
+    TB_CHECK_HAS(t, "\n8                       0.0250\n");
+    TB_CHECK_HAS(t, "\n16                       0.100\n");
+    TB_CHECK_HAS(t, "\n32                        1.04\n");
+    TB_CHECK_HAS(t, "\n64                         231\n");
+    TB_CHECK_HAS(t, "\n128                       1235\n");
+    TB_CHECK_HAS(t, "\n256                          0\n");
+    free(t);
+
+    t = table_of("{\"name\": \"latency\", \"kind\": \"p2p\", \"status\": \"ok\","
+                 " \"results\": [{\"size\": 8, \"time_us\": {\"mean\": 0.3, \"median\": 0.2}}]}");
+    TB_CHECK_HAS(t, "Avg Latency(us)");
+    TB_CHECK_HAS(t, "\n8                         0.30");
+    free(t);
+
+    t = table_of("{\"name\": \"all_reduce\", \"kind\": \"collective\", \"status\": \"ok\","
+                 " \"results\": [{\"size\": 8, \"count\": 2, \"in_place\": false,"
+                 " \"time_us\": {\"mean\": 2.5, \"median\": 1, \"slowest_rank\": 4.25}}]}");
+    TB_CHECK_HAS(t, "averaged over ranks (OSU's Avg Latency)");
+    TB_CHECK_HAS(t, "       avg   slowest");
+    TB_CHECK_HAS(t, "      2.50      4.25");
+    free(t);
+}
+
 /* RFC 4180 quoting, file-name sanitizing, columns from keys the table does not know. */
 static void test_csv_quoting(void)
 {
@@ -229,10 +264,10 @@ static void test_csv_quoting(void)
         "{\"schema\": \"topobench-results\", \"schema_version\": 1, \"run\": {}, \"hosts\": [],"
         " \"ranks\": [], \"tests\": [{\"name\": \"all_reduce\", \"kind\": \"collective\","
         " \"variant\": \"x/y \\\"q\\\",z\", \"status\": \"ok\", \"results\": [{\"size\": 8,"
-        " \"time_us\": {\"median\": 1.25}, \"note\": \"a,b\", \"extra\": 0.1},"
+        " \"time_us\": {\"mean\": 1.25}, \"note\": \"a,b\", \"extra\": 0.1},"
         " {\"size\": 16, \"time_us\": {}, \"extra\": 2}]}]}";
     const char *want =
-        "test,variant,size_bytes,time_median_us,note,extra\n"
+        "test,variant,size_bytes,time_mean_us,note,extra\n"
         "all_reduce,\"x/y \"\"q\"\",z\",8,1.25,\"a,b\",0.1\n"
         "all_reduce,\"x/y \"\"q\"\",z\",16,,,2\n";
     json_error_t err;
@@ -357,6 +392,7 @@ int main(void)
         json_decref(doc);
     }
     test_table_details();
+    test_table_definitions();
     test_csv_quoting();
     test_cmd();
     return tb_test_done();
