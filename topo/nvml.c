@@ -102,10 +102,15 @@ static const char *err_str(const nvml_api_t *api, nvml_ret_t r)
     return buf;
 }
 
-/* Per-link GB/s per direction by NVLink version (REFERENCE.md section 3). */
-static double nvlink_gbs(unsigned version)
+/* The NVLink generation of nvmlDeviceGetNvLinkVersion's answer. That is an
+ * nvmlNvlinkVersion_t (documented since CUDA 12.8, returned long before): 1 = 1.0, 2 = 2.0,
+ * 3 = 2.2, 4 = 3.0, 5 = 3.1, 6 = 4.0, 7 = 5.0, not the generation itself. An A100 answers 5,
+ * which read as a generation would double its links to NVLink5's 50 GB/s (hwloc issue
+ * #658). 0 when unknown (a newer version than the bandwidth table has). */
+static int nvlink_generation(unsigned nvml_version)
 {
-    return version == 1 ? 20.0 : version >= 5 ? 50.0 : version >= 2 ? 25.0 : 0;
+    static const int gen[] = {0, 1, 2, 2, 3, 3, 4, 5};
+    return nvml_version < sizeof(gen) / sizeof(gen[0]) ? gen[nvml_version] : 0;
 }
 
 static int root_index(const tb_topo_t *topo)
@@ -251,14 +256,18 @@ static void add_gpu_nvlinks(tb_topo_t *topo, const nvml_api_t *api, nvml_dev_t d
     }
     for (int a = 0; a < nacc; a++) {
         tb_topo_link_t link;
+        tb_topo_bw_t bw;
         memset(&link, 0, sizeof(link));
         link.kind = TB_LINK_NVLINK;
         link.a = gpu;
         link.b = acc[a].remote;
         link.count = acc[a].count;
-        link.version = (int)acc[a].version;
+        link.version = nvlink_generation(acc[a].version);
         link.active = acc[a].active;
-        link.gbs = acc[a].active ? acc[a].count * nvlink_gbs(acc[a].version) : 0;
+        /* The table's rate for the generation (REFERENCE.md section 3); 0 when unknown. */
+        if (acc[a].active && link.version > 0 &&
+            tb_topo_bw_nvlink(link.version, link.count, &bw) == 0)
+            link.gbs = bw.theoretical_gbs;
         if (tb_topo_add_link(topo, &link) < 0)
             return;
     }

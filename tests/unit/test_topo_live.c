@@ -305,6 +305,26 @@ static void check_fake_nvml(void)
     }
     unsetenv("FAKE_NVML_NO_P2P");
 
+    /* NVML answers its version enum (7 = NVLink 5.0), not the generation: B200 links are
+     * NVLink5 at 50 GB/s each, and an H100's answer 6 above was NVLink4 at 25. */
+    setenv("FAKE_NVML_BLACKWELL", "1", 1);
+    if (tb_topo_create(&topo) == TB_OK) {
+        int nlinks = 0;
+        tb_topo_add_nvml(topo);
+        for (size_t k = 0; k < topo->nlinks; k++) {
+            const tb_topo_link_t *l = &topo->links[k];
+            if (l->kind != TB_LINK_NVLINK || !l->active)
+                continue;
+            nlinks++;
+            TB_CHECK_INT(l->version, 5);
+            TB_CHECK_NEAR(l->gbs, 50.0 * l->count, 1e-9);
+        }
+        TB_CHECK(nlinks > 0);
+        tb_topo_destroy(topo);
+        topo = NULL;
+    }
+    unsetenv("FAKE_NVML_BLACKWELL");
+
     /* A library that is not there: a note, not an error. */
     setenv("TOPOBENCH_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
     if (tb_topo_create(&topo) == TB_OK) {

@@ -4,7 +4,8 @@
  * GPU to 4 NVSwitches at 1a-1d, 4+5+5+4) and cores split like the 2x52-core H100 node of
  * fixtures/nvidia_smi_topo. Two faults are built in: GPU3's link 17 is down and GPU5 is
  * trained at Gen5 x8 of its Gen5 x16. FAKE_NVML_NO_P2P=1 makes every GPU pair report
- * "GPU not supported" for P2P (the GeForce GNS case).
+ * "GPU not supported" for P2P (the GeForce GNS case). FAKE_NVML_BLACKWELL=1 makes the GPUs
+ * B200s with NVLink5 (NVML's NVLink version answer 7).
  *
  * Compiled by test_topo_live.c at run time: cc -shared -fPIC fake_nvml.c -o libfake.so */
 #include <stdint.h>
@@ -79,7 +80,8 @@ int nvmlDeviceGetName(nvml_dev_t d, char *name, unsigned int len)
 {
     if (dev_index(d) < 0)
         return ERR_INVALID_ARGUMENT;
-    snprintf(name, len, "NVIDIA H100 80GB HBM3");
+    const char *bw = getenv("FAKE_NVML_BLACKWELL");
+    snprintf(name, len, bw && *bw == '1' ? "NVIDIA B200" : "NVIDIA H100 80GB HBM3");
     return OK;
 }
 
@@ -159,11 +161,14 @@ int nvmlDeviceGetNvLinkState(nvml_dev_t d, unsigned int link, int *active)
     return OK;
 }
 
+/* What the driver answers: an nvmlNvlinkVersion_t, NVML_NVLINK_VERSION_4_0 = 6 for H100's
+ * NVLink4, NVML_NVLINK_VERSION_5_0 = 7 for Blackwell's NVLink5 (FAKE_NVML_BLACKWELL=1). */
 int nvmlDeviceGetNvLinkVersion(nvml_dev_t d, unsigned int link, unsigned int *v)
 {
+    const char *bw = getenv("FAKE_NVML_BLACKWELL");
     if (dev_index(d) < 0 || link >= NLINKS)
         return ERR_INVALID_ARGUMENT;
-    *v = 4;
+    *v = bw && *bw == '1' ? 7 : 6;
     return OK;
 }
 
