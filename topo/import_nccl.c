@@ -24,6 +24,7 @@ typedef struct pending_link {
     char target[32];
     char tclass[16];
     int count;
+    int version; /* NVLink generation of the GPU it starts from, 0 unknown */
     tb_link_kind_t kind;
     int line;
 } pending_link_t;
@@ -143,21 +144,52 @@ static const struct {
     {0x15b3, 0x101b, "ConnectX-6"},
     {0x15b3, 0x101d, "ConnectX-6 Dx"},
     {0x15b3, 0x1021, "ConnectX-7"},
+    {0x15b3, 0x1023, "ConnectX-8"},
     {0x1d0f, 0xefa0, "AWS EFA"},
 };
 
-static void model_name(xmlNodePtr pci, const char *fallback, char *out, size_t len)
+/* The model's name from the PCI id table; else `fallback` with the id. Returns whether the
+ * table knew the id. */
+static int model_name(xmlNodePtr pci, const char *fallback, char *out, size_t len)
 {
     long v = attr_long(pci, "vendor", -1), d = attr_long(pci, "device", -1);
     for (size_t i = 0; i < sizeof(pci_models) / sizeof(pci_models[0]); i++)
         if ((long)pci_models[i].vendor == v && (long)pci_models[i].device == d) {
             snprintf(out, len, "%s", pci_models[i].name);
-            return;
+            return 1;
         }
     if (v > 0 && v != 0xffff && d >= 0)
         snprintf(out, len, "%s 0x%04lx:0x%04lx", fallback, (unsigned long)v, (unsigned long)d);
     else
         snprintf(out, len, "%s", fallback);
+    return 0;
+}
+
+/* An NVIDIA GPU's compute capability as NCCL writes it (<gpu sm="90">), 0 unknown. RCCL
+ * writes an AMD GPU's own numbering into the same attribute (sm="304" gcn="gfx942"), which
+ * is no CUDA compute capability. */
+static int gpu_sm(xmlNodePtr pci, xmlNodePtr gpu)
+{
+    if (!gpu || attr(gpu, "gcn") || attr_long(pci, "vendor", 0x10de) == 0x1002)
+        return 0;
+    return (int)attr_long(gpu, "sm", 0);
+}
+
+/* Names a GPU: the PCI id table's name, else its architecture from the compute capability
+ * ("NVIDIA Blackwell (sm 100)"), else the PCI id. Its NVLink generation comes from what the
+ * source states (the compute capability), the name only where it says nothing. */
+static void gpu_model(xmlNodePtr pci, xmlNodePtr gpu, tb_topo_obj_t *o, int *nvlink_version_p)
+{
+    int sm = gpu_sm(pci, gpu);
+    const char *arch = tb_topo_gpu_arch_of_sm(sm);
+    if (!model_name(pci, "GPU", o->model, sizeof(o->model)) && arch)
+        snprintf(o->model, sizeof(o->model), "NVIDIA %s (sm %d)", arch, sm);
+    if (gpu && attr(gpu, "gcn"))
+        snprintf(o->model + strlen(o->model), sizeof(o->model) - strlen(o->model), " (%s)",
+                 attr(gpu, "gcn"));
+    *nvlink_version_p = tb_topo_nvlink_version_of_sm(sm);
+    if (!*nvlink_version_p && !sm)
+        *nvlink_version_p = tb_topo_nvlink_version(o->model);
 }
 
 static void set_link(xmlNodePtr pci, tb_topo_obj_t *o)
@@ -242,7 +274,8 @@ static tb_status_t add_nets(nccl_ctx_t *c, xmlNodePtr nic, xmlNodePtr pci, int p
     return TB_OK;
 }
 
-static tb_status_t pend_link(nccl_ctx_t *c, int from, xmlNodePtr l, tb_link_kind_t kind)
+static tb_status_t pend_link(nccl_ctx_t *c, int from, xmlNodePtr l, tb_link_kind_t kind,
+                             int version)
 {
     pending_link_t *p;
     if (c->npend == c->cap_pend) {
@@ -257,6 +290,7 @@ static tb_status_t pend_link(nccl_ctx_t *c, int from, xmlNodePtr l, tb_link_kind
     memset(p, 0, sizeof(*p));
     p->from = from;
     p->kind = kind;
+    p->version = version;
     copy_lower(p->target, sizeof(p->target), attr(l, "target"));
     copy_lower(p->tclass, sizeof(p->tclass), attr(l, "tclass"));
     p->count = (int)attr_long(l, "count", 1);
@@ -289,7 +323,7 @@ static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
     long cls = attr_long(pci, "class", -1);
     const char *busid = attr(pci, "busid");
     tb_topo_obj_t o;
-    int idx;
+    int idx, nvlink_version = 0;
     tb_status_t st;
 
     for (xmlNodePtr n = pci->children; n; n = n->next) {
@@ -322,10 +356,7 @@ static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
     case TB_OBJ_GPU:
         o.os_index = gpu ? (int)attr_long(gpu, "dev", c->ngpus) : c->ngpus;
         snprintf(o.name, sizeof(o.name), "GPU%d", o.os_index);
-        model_name(pci, "GPU", o.model, sizeof(o.model));
-        if (gpu && attr(gpu, "gcn"))
-            snprintf(o.model + strlen(o.model), sizeof(o.model) - strlen(o.model), " (%s)",
-                     attr(gpu, "gcn"));
+        gpu_model(pci, gpu, &o, &nvlink_version);
         c->ngpus++;
         break;
     case TB_OBJ_BRIDGE:
@@ -358,9 +389,9 @@ static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
     if (gpu)
         for (xmlNodePtr l = gpu->children; l; l = l->next) {
             if (is(l, "nvlink"))
-                st = pend_link(c, idx, l, TB_LINK_NVLINK);
+                st = pend_link(c, idx, l, TB_LINK_NVLINK, nvlink_version);
             else if (is(l, "xgmi"))
-                st = pend_link(c, idx, l, TB_LINK_XGMI);
+                st = pend_link(c, idx, l, TB_LINK_XGMI, 0);
             else
                 continue;
             if (st != TB_OK)
@@ -451,7 +482,7 @@ static tb_status_t resolve_links(nccl_ctx_t *c)
         l.p2p = -1;
         l.cls = TB_PATH_UNKNOWN;
         if (p->kind == TB_LINK_NVLINK)
-            l.version = tb_topo_nvlink_version(topo->objs[p->from].model);
+            l.version = p->version;
         if (tb_topo_add_link(topo, &l) < 0)
             return tb_error(TB_ERR_INTERNAL, "%s: out of memory", c->path);
     }
@@ -489,6 +520,10 @@ static tb_status_t build(nccl_ctx_t *c, xmlNodePtr sys)
         cpu_model_name(cpu, o.model, sizeof(o.model));
         if (!topo->cpu_model[0])
             snprintf(topo->cpu_model, sizeof(topo->cpu_model), "%s", o.model);
+        if (!topo->cpu_pcie_gen)
+            topo->cpu_pcie_gen = tb_topo_cpu_pcie_gen(attr(cpu, "vendor"),
+                                                      attr_long(cpu, "familyid", -1),
+                                                      attr_long(cpu, "modelid", -1));
         if ((numa = add(c, &o)) < 0)
             return TB_ERR_INTERNAL;
         tb_topo_obj_init(&o, TB_OBJ_HOSTBRIDGE);

@@ -143,8 +143,55 @@ const char *tb_topo_cpu_generation(const char *vendor, long family, long model)
     case 85: return " (Skylake/Cascade Lake)";
     case 143: return " (Sapphire Rapids)";
     case 207: return " (Emerald Rapids)";
+    case 173: return " (Granite Rapids)";
     default: return "";
     }
+}
+
+/* PCIe generation of the CPU's root ports: the highest a device attached to them can
+ * train at, whatever the device supports. Intel family 6 models as Linux's
+ * arch/x86/include/asm/intel-family.h names them, the generation from Intel's product
+ * specifications ("PCI Express Revision"); AMD families/models from AMD's processor
+ * programming references, the generation from AMD's EPYC product pages. Only server parts
+ * whose every SKU has the same revision are listed. */
+static const struct {
+    const char *vendor;
+    long family, model;
+    int gen;
+} cpu_pcie_table[] = {
+    {"GenuineIntel", 6, 0x2d, 3}, /* Sandy Bridge-EP (Xeon E5 v1) */
+    {"GenuineIntel", 6, 0x3e, 3}, /* Ivy Bridge-EP (Xeon E5 v2) */
+    {"GenuineIntel", 6, 0x3f, 3}, /* Haswell-EP (Xeon E5 v3) */
+    {"GenuineIntel", 6, 0x4f, 3}, /* Broadwell-EP (Xeon E5 v4) */
+    {"GenuineIntel", 6, 0x55, 3}, /* Skylake-SP, Cascade Lake, Cooper Lake */
+    {"GenuineIntel", 6, 0x6a, 4}, /* Ice Lake-SP (3rd gen Xeon Scalable) */
+    {"GenuineIntel", 6, 0x6c, 4}, /* Ice Lake-D */
+    {"GenuineIntel", 6, 0x8f, 5}, /* Sapphire Rapids (4th gen) */
+    {"GenuineIntel", 6, 0xcf, 5}, /* Emerald Rapids (5th gen) */
+    {"GenuineIntel", 6, 0xad, 5}, /* Granite Rapids (Xeon 6 P-core) */
+    {"GenuineIntel", 6, 0xae, 5}, /* Granite Rapids-D */
+    {"GenuineIntel", 6, 0xaf, 5}, /* Sierra Forest (Xeon 6 E-core) */
+    {"AuthenticAMD", 0x17, 0x01, 3}, /* EPYC 7001 Naples (Zen) */
+    {"AuthenticAMD", 0x17, 0x31, 4}, /* EPYC 7002 Rome (Zen 2) */
+    {"AuthenticAMD", 0x19, 0x01, 4}, /* EPYC 7003 Milan (Zen 3) */
+    {"AuthenticAMD", 0x19, 0x11, 5}, /* EPYC 9004 Genoa (Zen 4) */
+    {"AuthenticAMD", 0x19, 0xa0, 5}, /* EPYC 97x4 Bergamo (Zen 4c) */
+    {"AuthenticAMD", 0x1a, 0x02, 5}, /* EPYC 9005 Turin (Zen 5) */
+    {"AuthenticAMD", 0x1a, 0x11, 5}, /* EPYC 9005 Turin dense (Zen 5c) */
+};
+
+int tb_topo_cpu_pcie_gen(const char *vendor, long family, long model)
+{
+    if (!vendor)
+        return 0;
+    /* NCCL writes base family + (extended family << 4): 0x8f for family 0x17. */
+    if (family > 0x0f && (family & 0x0f) == 0x0f)
+        family = 0x0f + (family >> 4);
+    for (size_t i = 0; i < sizeof(cpu_pcie_table) / sizeof(cpu_pcie_table[0]); i++)
+        if (strcmp(vendor, cpu_pcie_table[i].vendor) == 0 && family == cpu_pcie_table[i].family &&
+            model == cpu_pcie_table[i].model)
+            return cpu_pcie_table[i].gen;
+    return 0;
 }
 
 int tb_topo_bw_socket(const char *cpu_model, tb_topo_bw_t *bw_p)
@@ -203,6 +250,36 @@ int tb_topo_nvlink_expected(const char *gpu_model)
         if (strstr(gpu_model, gpu_table[i].match))
             return gpu_table[i].links;
     return 0;
+}
+
+int tb_topo_nvlink_version_of_sm(int sm)
+{
+    /* P100 (sm 60) NVLink1; V100 (70) and Turing's NVLink bridges (75: 25 GB/s per link)
+     * NVLink2; A100 (80) 3; H100/H200/GH200 (90) 4; B200/GB200 (100) and B300 (103) 5.
+     * GA10x (86: A40, RTX A6000) has NVLink3 with narrower links (NCCL rates them 12 GB/s
+     * against A100's 20), which the table does not have: unknown. */
+    switch (sm) {
+    case 60: return 1;
+    case 70: case 75: return 2;
+    case 80: return 3;
+    case 90: return 4;
+    case 100: case 103: return 5;
+    default: return 0;
+    }
+}
+
+const char *tb_topo_gpu_arch_of_sm(int sm)
+{
+    static const struct {
+        int lo, hi;
+        const char *name;
+    } archs[] = {{30, 37, "Kepler"},  {50, 53, "Maxwell"}, {60, 62, "Pascal"},
+                 {70, 72, "Volta"},   {75, 75, "Turing"},  {80, 87, "Ampere"},
+                 {89, 89, "Ada Lovelace"}, {90, 90, "Hopper"}, {100, 121, "Blackwell"}};
+    for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++)
+        if (sm >= archs[i].lo && sm <= archs[i].hi)
+            return archs[i].name;
+    return NULL;
 }
 
 int tb_topo_nvlink_version(const char *gpu_model)
@@ -639,29 +716,66 @@ static void fill_numa(tb_topo_t *topo)
     }
 }
 
-/* A PCIe switch is one chip: its upstream port can run as fast as its downstream ports.
- * Sources that report only the current speed (NCCL XML) thus still reveal an upstream
- * port trained below its capability: its capability is at least the fastest generation
- * among the switch ports below it. */
-static void infer_switch_max_gen(tb_topo_t *topo)
+/* What the ports of bridge `i` can run at: the maximum the source gives for its link, else
+ * (NCCL XML, which reports only current speeds) the fastest of its own link and the switch
+ * ports nested below it. A PCIe switch is one chip and one generation; only NCCL XML nests
+ * one chip's levels as parent and child <pci> (Broadcom's two-level switches), while in
+ * hwloc graphs a child bridge is another switch, whose speed says nothing about this one. */
+static int bridge_capability(const tb_topo_t *topo, int i, int nccl)
 {
-    /* Only NCCL XML nests one switch chip's levels as parent and child <pci> (Broadcom's
-     * two-level switches); in hwloc graphs a child bridge is another switch, whose speed
-     * says nothing about this one's capability. */
-    if (strcmp(topo->source, "nccl-xml") != 0)
+    const tb_topo_obj_t *o = &topo->objs[i];
+    int best = o->link_gen;
+    if (o->link_max_gen > 0 || !nccl)
+        return o->link_max_gen;
+    for (size_t j = 0; j < topo->nobjs; j++)
+        if (topo->objs[j].parent == i && topo->objs[j].kind == TB_OBJ_BRIDGE &&
+            topo->objs[j].link_gen > best)
+            best = topo->objs[j].link_gen;
+    return best;
+}
+
+/* A link's capability is the lower of its two ends'. An upstream switch port whose source
+ * gives no maximum takes its chip's (bridge_capability: the OCI H100 dump's 5.0 GT/s
+ * uplinks above Gen5 ports). Every maximum is then capped by the link partner: the ports of
+ * the switch above, or the CPU's root ports (cpu_pcie_gen) for a device or switch on a root
+ * port. A ConnectX-8's built-in switch with Gen6 ports runs its uplink at Gen5 under a Gen5
+ * CPU: that is its capability there, not a degraded link; a Gen4 device trained at Gen2
+ * still is one. */
+static void link_capability(tb_topo_t *topo)
+{
+    int nccl = strcmp(topo->source, "nccl-xml") == 0;
+    int *chip = calloc(topo->nobjs ? topo->nobjs : 1, sizeof(*chip));
+    if (!chip)
         return;
+    for (size_t i = 0; i < topo->nobjs; i++)
+        if (topo->objs[i].kind == TB_OBJ_BRIDGE)
+            chip[i] = bridge_capability(topo, (int)i, nccl);
     for (size_t i = 0; i < topo->nobjs; i++) {
         tb_topo_obj_t *o = &topo->objs[i];
-        int best = 0;
-        if (o->kind != TB_OBJ_BRIDGE || o->link_max_gen > 0 || o->link_gen <= 0)
+        int cap = 0, p = o->parent;
+        if (o->kind == TB_OBJ_BRIDGE && o->link_max_gen <= 0 && o->link_gen > 0 &&
+            chip[i] > o->link_gen)
+            o->link_max_gen = chip[i];
+        if (o->link_max_gen <= 0 || p < 0)
             continue;
-        for (size_t j = 0; j < topo->nobjs; j++)
-            if (topo->objs[j].parent == (int)i && topo->objs[j].kind == TB_OBJ_BRIDGE &&
-                topo->objs[j].link_gen > best)
-                best = topo->objs[j].link_gen;
-        if (best > o->link_gen)
-            o->link_max_gen = best;
+        switch (topo->objs[p].kind) {
+        case TB_OBJ_BRIDGE:
+            cap = chip[p];
+            break;
+        case TB_OBJ_HOSTBRIDGE:
+        case TB_OBJ_NUMA:
+        case TB_OBJ_PACKAGE:
+            /* A root port (sources fold root ports into the host bridge). Devices hung
+             * below the machine have no known attachment. */
+            cap = topo->cpu_pcie_gen;
+            break;
+        default:
+            break;
+        }
+        if (cap > 0 && cap < o->link_max_gen)
+            o->link_max_gen = cap > o->link_gen ? cap : o->link_gen;
     }
+    free(chip);
 }
 
 static void find_pcie(tb_topo_t *topo)
@@ -898,7 +1012,7 @@ tb_status_t tb_topo_model_build(tb_topo_t *topo)
             return tb_error(TB_ERR_INTERNAL, "topology model: link %zu joins unknown objects",
                             i);
     fill_numa(topo);
-    infer_switch_max_gen(topo);
+    link_capability(topo);
     find_pcie(topo);
     find_nvlink(topo);
     find_given_nvlink(topo);

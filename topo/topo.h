@@ -158,6 +158,8 @@ typedef struct tb_topo {
     char source[32];       /* "live", "hwloc-xml", "nccl-xml", "nvidia-smi" */
     char source_file[256]; /* file it came from, "" for live */
     char cpu_model[TB_TOPO_NAME_LEN];
+    int cpu_pcie_gen;      /* PCIe generation of the CPU's root ports, 0 unknown
+                            * (tb_topo_cpu_pcie_gen; caps the links of devices on them) */
     char driver_version[32];
     size_t nobjs, cap_objs;
     tb_topo_obj_t *objs;
@@ -244,10 +246,20 @@ int tb_topo_pcie_gen_of_rate(const char *text);
  * inter-socket table has nothing specific; appended to CPU model names so that every
  * source gets the same inter-socket figure. */
 const char *tb_topo_cpu_generation(const char *vendor, long family, long model);
+/* PCIe generation of a CPU's root ports from its x86 vendor, family and model (CPUID's
+ * display family, or NCCL's family id, which adds the extended family shifted left by 4),
+ * 0 unknown. The table and its sources are in docs/topology.md. */
+int tb_topo_cpu_pcie_gen(const char *vendor, long family, long model);
 /* NVLinks a GPU model has (A100 SXM 12, H100 SXM 18, A800 8, ...), 0 unknown / none;
  * and its NVLink version (0 unknown). */
 int tb_topo_nvlink_expected(const char *gpu_model);
 int tb_topo_nvlink_version(const char *gpu_model);
+/* From an NVIDIA GPU's CUDA compute capability as NCCL writes it (sm="90"): its NVLink
+ * generation (60 -> 1, 70/75 -> 2, 80 -> 3, 90 -> 4, 100/103 -> 5; 0 where it has none or
+ * the rate differs from the table, as GA10x's narrower links) and its architecture's name
+ * ("Blackwell"; NULL unknown). */
+int tb_topo_nvlink_version_of_sm(int sm);
+const char *tb_topo_gpu_arch_of_sm(int sm);
 
 /* Path between two objects (GPU, NIC, package). */
 void tb_topo_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *path_p);

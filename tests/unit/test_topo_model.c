@@ -321,26 +321,124 @@ static void test_live_idle_speed(void)
     tb_topo_destroy(s.t);
 }
 
+/* A machine with one NUMA node and one host bridge (index in *hb_p), from `source`. */
+static tb_topo_t *one_host_bridge(const char *source, int *hb_p)
+{
+    tb_topo_t *t = NULL;
+    int root, numa;
+    TB_CHECK_INT(tb_topo_create(&t), TB_OK);
+    if (!t)
+        return NULL;
+    snprintf(t->source, sizeof(t->source), "%s", source);
+    root = add(t, TB_OBJ_MACHINE, -1, "Machine", 0, 0);
+    numa = add(t, TB_OBJ_NUMA, root, "NUMA0", 0, 0);
+    *hb_p = add(t, TB_OBJ_HOSTBRIDGE, numa, "HB", 0, 0);
+    return t;
+}
+
+/* A switch as NCCL XML nests it below host bridge `hb`: its upstream level (index
+ * returned) at `up_gen`, a downstream level and a device of `kind` at `down_gen`, x16. */
+static int nested_switch(tb_topo_t *t, int hb, int up_gen, int down_gen, tb_topo_kind_t kind)
+{
+    int up = add(t, TB_OBJ_BRIDGE, hb, "up", up_gen, 16);
+    int down = add(t, TB_OBJ_BRIDGE, up, "down", down_gen, 16);
+    add(t, kind, down, kind == TB_OBJ_GPU ? "GPU0" : "mlx5_0", down_gen, 16);
+    return up;
+}
+
 static void test_switch_inference(void)
 {
     /* A switch upstream port at Gen2 whose downstream ports run Gen5: trained down. */
-    tb_topo_t *t = NULL;
-    int root, numa, hb, up, down, gpu;
-    TB_CHECK_INT(tb_topo_create(&t), TB_OK);
-    snprintf(t->source, sizeof(t->source), "nccl-xml"); /* the inference is NCCL XML's */
-    root = add(t, TB_OBJ_MACHINE, -1, "Machine", 0, 0);
-    numa = add(t, TB_OBJ_NUMA, root, "NUMA0", 0, 0);
-    hb = add(t, TB_OBJ_HOSTBRIDGE, numa, "HB", 0, 0);
-    up = add(t, TB_OBJ_BRIDGE, hb, "up", 2, 16);
-    down = add(t, TB_OBJ_BRIDGE, up, "down", 5, 16);
-    gpu = add(t, TB_OBJ_GPU, down, "GPU0", 5, 16);
-    (void)gpu;
+    int hb, up;
+    tb_topo_t *t = one_host_bridge("nccl-xml", &hb); /* the inference is NCCL XML's */
+    if (!t)
+        return;
+    up = nested_switch(t, hb, 2, 5, TB_OBJ_GPU);
     TB_CHECK_INT(tb_topo_model_build(t), TB_OK);
     TB_CHECK_INT(t->nfindings, 1);
     if (t->nfindings)
         TB_CHECK_STR(t->findings[0].code, "pcie_degraded");
     TB_CHECK_INT(t->objs[up].link_max_gen, 5);
     tb_topo_destroy(t);
+}
+
+/* Issue 7, shape 3: a link's capability is the lower of its two ends'. */
+static void test_link_capability(void)
+{
+    int hb, up, dev, sw4, nic5;
+    tb_topo_t *t = one_host_bridge("nccl-xml", &hb);
+    if (!t)
+        return;
+    /* A ConnectX-8's built-in switch: Gen6 downstream ports, Gen5 uplink to the CPU. */
+    up = nested_switch(t, hb, 5, 6, TB_OBJ_NIC);
+    /* Under a Gen5 CPU (Granite Rapids) the uplink runs at its capability. */
+    t->cpu_pcie_gen = tb_topo_cpu_pcie_gen("GenuineIntel", 6, 173);
+    TB_CHECK_INT(t->cpu_pcie_gen, 5);
+    TB_CHECK_INT(tb_topo_model_build(t), TB_OK);
+    TB_CHECK_INT(t->nfindings, 0);
+    TB_CHECK_INT(t->objs[up].link_max_gen, 5);
+    /* Where the CPU is not known, the switch's own ports are all there is: Gen6. */
+    t->nfindings = 0;
+    t->cpu_pcie_gen = 0;
+    t->objs[up].link_max_gen = 0;
+    TB_CHECK_INT(tb_topo_model_build(t), TB_OK);
+    TB_CHECK_INT(tb_topo_count_findings(t, "pcie_degraded"), 1);
+    TB_CHECK_INT(t->objs[up].link_max_gen, 6);
+    tb_topo_destroy(t);
+
+    /* Sources that give maximum generations (live sysfs, NVML): a Gen4 device trained at
+     * Gen2 x16 on a Gen5 root port is degraded; a Gen5 NIC at Gen4 behind a Gen4 switch is
+     * at its capability there; a Gen5 device on a Gen4 CPU's root port too. */
+    if (!(t = one_host_bridge("test", &hb)))
+        return;
+    dev = add(t, TB_OBJ_GPU, hb, "GPU0", 2, 16);
+    t->objs[dev].link_max_gen = 4;
+    sw4 = add(t, TB_OBJ_BRIDGE, hb, "sw", 4, 16);
+    t->objs[sw4].link_max_gen = 4;
+    nic5 = add(t, TB_OBJ_NIC, sw4, "mlx5_1", 4, 16);
+    t->objs[nic5].link_max_gen = 5;
+    t->cpu_pcie_gen = 5;
+    TB_CHECK_INT(tb_topo_model_build(t), TB_OK);
+    TB_CHECK_INT(tb_topo_count_findings(t, "pcie_degraded"), 1);
+    for (size_t i = 0; i < t->nfindings; i++)
+        if (strcmp(t->findings[i].code, "pcie_degraded") == 0)
+            TB_CHECK_STR(t->findings[i].object, "GPU0");
+    TB_CHECK_INT(t->objs[nic5].link_max_gen, 4);
+    t->nfindings = 0;
+    t->objs[dev].link_gen = 4;
+    t->objs[dev].link_max_gen = 5;
+    t->cpu_pcie_gen = tb_topo_cpu_pcie_gen("AuthenticAMD", 143, 49); /* Rome, NCCL's id */
+    TB_CHECK_INT(t->cpu_pcie_gen, 4);
+    TB_CHECK_INT(tb_topo_model_build(t), TB_OK);
+    TB_CHECK_INT(tb_topo_count_findings(t, "pcie_degraded"), 0);
+    tb_topo_destroy(t);
+
+    /* The CPU table: display family and NCCL's family id alike; unknown parts are 0. */
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen("GenuineIntel", 6, 85), 3);
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen("GenuineIntel", 6, 143), 5);
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen("AuthenticAMD", 23, 49), 4);
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen("AuthenticAMD", 175, 17), 5);
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen("AuthenticAMD", 25, 1), 4);
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen("GenuineIntel", 6, 151), 0);
+    TB_CHECK_INT(tb_topo_cpu_pcie_gen(NULL, 6, 143), 0);
+}
+
+/* Issue 7, shape 4: the NVLink generation from the compute capability NCCL states. */
+static void test_sm(void)
+{
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(60), 1);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(70), 2);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(80), 3);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(86), 0);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(90), 4);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(100), 5);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(103), 5);
+    TB_CHECK_INT(tb_topo_nvlink_version_of_sm(89), 0);
+    TB_CHECK_STR(tb_topo_gpu_arch_of_sm(100), "Blackwell");
+    TB_CHECK_STR(tb_topo_gpu_arch_of_sm(90), "Hopper");
+    TB_CHECK_STR(tb_topo_gpu_arch_of_sm(86), "Ampere");
+    TB_CHECK(tb_topo_gpu_arch_of_sm(0) == NULL);
+    TB_CHECK(tb_topo_gpu_arch_of_sm(304) == NULL);
 }
 
 int main(void)
@@ -352,5 +450,7 @@ int main(void)
     test_port_findings();
     test_switch_inference();
     test_live_idle_speed();
+    test_link_capability();
+    test_sm();
     return tb_test_done();
 }

@@ -9,9 +9,11 @@
 
 #include "log.h"
 #include "tb_test.h"
+#include "tb_test_topo.h"
 #include "topo.h"
 
 #define FIX TB_FIXTURES_DIR "/nccl_topo_xml/"
+#define DATA TB_TEST_DATA_DIR "/topo/"
 
 typedef struct pair_fact {
     const char *a, *b;
@@ -115,6 +117,21 @@ static const file_fact_t facts[] = {
      "gpu_nic_far", 2, 2},
 };
 
+/* Hand-made files in tests/data/topo, one per shape of issue 7 that NCCL XML shows. */
+static const file_fact_t data_facts[] = {
+    /* Shape 3: ConnectX-8 switches with Gen6 ports on Gen5 uplinks under Granite Rapids;
+     * only the uplink trained at 16 GT/s is degraded (to the CPU's Gen5, not Gen6). */
+    {"nccl_gen6_cx8_granite_rapids.xml", TB_OK, 4, 4, 1,
+     {{"GPU0", "mlx5_0", "PXB", 0, "IB XDR"}, {"GPU0", "mlx5_1", "PHB", 0, "PCIe Gen5 x16"},
+      {"GPU2", "mlx5_3", "PHB", 0, "PCIe Gen4 x16"}, {"GPU0", "GPU3", "NV", 18, "NVLink5 x18"}},
+     "pcie_degraded", 1, 1},
+    /* Shape 4: B200 (sm 100, PCI id not in the table) with 18 links into the NVSwitch. */
+    {"nccl_b200_nvlink5_sm100.xml", TB_OK, 4, 4, 1,
+     {{"GPU0", "GPU1", "NV", 18, "NVLink5 x18"}, {"GPU0", "GPU3", "NV", 18, "NVLink5 x18"},
+      {"GPU0", "mlx5_0", "PIX", 0, "IB NDR"}, {"GPU0", "mlx5_2", "SYS", 0, NULL}},
+     NULL, 0, 0},
+};
+
 static void check_pair(const tb_topo_t *t, const char *file, const pair_fact_t *p)
 {
     int a = tb_topo_find(t, p->a), b = tb_topo_find(t, p->b);
@@ -143,14 +160,14 @@ static void check_pair(const tb_topo_t *t, const char *file, const pair_fact_t *
     }
 }
 
-static void test_fixtures(void)
+static void check_files(const char *dir, const file_fact_t *table, size_t n)
 {
-    for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
-        const file_fact_t *f = &facts[i];
+    for (size_t i = 0; i < n; i++) {
+        const file_fact_t *f = &table[i];
         char path[512];
         tb_topo_t *t = NULL;
         tb_status_t st;
-        snprintf(path, sizeof(path), FIX "%s", f->file);
+        snprintf(path, sizeof(path), "%s%s", dir, f->file);
         st = tb_topo_import_file(path, TB_TOPO_FMT_AUTO, &t);
         if ((int)st != f->status)
             fprintf(stderr, "%s: status %d\n", f->file, (int)st);
@@ -176,6 +193,82 @@ static void test_fixtures(void)
             TB_CHECK_INT(t->nfindings, f->nfindings_total);
         }
         tb_topo_destroy(t);
+    }
+}
+
+static void test_fixtures(void)
+{
+    check_files(FIX, facts, sizeof(facts) / sizeof(facts[0]));
+    check_files(DATA, data_facts, sizeof(data_facts) / sizeof(data_facts[0]));
+}
+
+static tb_topo_t *import_xml(const char *xml)
+{
+    tb_topo_t *t = NULL;
+    if (tb_test_import_text(xml, TB_TOPO_FMT_AUTO, &t, NULL, 0) != TB_OK)
+        return NULL;
+    return t;
+}
+
+static const char *gpu_model_of(const tb_topo_t *t, const char *name)
+{
+    int i = tb_topo_find(t, name);
+    return i >= 0 ? t->objs[i].model : "";
+}
+
+/* Issue 7, shape 4: the NVLink generation comes from the compute capability the file
+ * states, the PCI id only where it states none; GPUs are named by architecture where the
+ * id is unknown. */
+static void test_nvlink_generation(void)
+{
+    static const char *const fmt =
+        "<system version=\"1\"><cpu numaid=\"0\">"
+        "<pci busid=\"0000:17:00.0\" class=\"0x030200\" vendor=\"0x10de\" device=\"%s\" "
+        "link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"><gpu dev=\"0\" %s>"
+        "<nvlink target=\"0000:05:00.0\" count=\"18\" tclass=\"0x068000\"/></gpu></pci>"
+        "<pci busid=\"0000:18:00.0\" class=\"0x030200\" vendor=\"0x10de\" device=\"%s\" "
+        "link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"><gpu dev=\"1\" %s>"
+        "<nvlink target=\"0000:05:00.0\" count=\"18\" tclass=\"0x068000\"/></gpu></pci>"
+        "</cpu></system>\n";
+    static const struct {
+        const char *device, *gpu_attrs, *bottleneck, *model;
+    } cases[] = {
+        /* The issue's dump: printed "NVLink x18 450 GB/s" and "GPU 0x10de:0x2901". */
+        {"0x2901", "sm=\"100\"", "NVLink5 x18", "NVIDIA Blackwell (sm 100)"},
+        {"0x2330", "sm=\"90\"", "NVLink4 x18", "NVIDIA H100 80GB HBM3"},
+        /* No sm attribute (hand-written files): the PCI id table is the fallback. */
+        {"0x2330", "", "NVLink4 x18", "NVIDIA H100 80GB HBM3"},
+        /* Neither: 25 GB/s per link, the version unnamed. */
+        {"0x2999", "", "NVLink x18", "GPU 0x10de:0x2999"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char xml[2048];
+        tb_topo_t *t;
+        tb_topo_path_t p;
+        snprintf(xml, sizeof(xml), fmt, cases[i].device, cases[i].gpu_attrs, cases[i].device,
+                 cases[i].gpu_attrs);
+        t = import_xml(xml);
+        TB_CHECK(t != NULL);
+        if (!t)
+            continue;
+        tb_topo_path(t, tb_topo_find(t, "GPU0"), tb_topo_find(t, "GPU1"), &p);
+        TB_CHECK_INT(p.nvlinks, 18);
+        TB_CHECK_STR(p.bottleneck, cases[i].bottleneck);
+        TB_CHECK_STR(gpu_model_of(t, "GPU0"), cases[i].model);
+        if (strcmp(cases[i].bottleneck, "NVLink5 x18") == 0)
+            TB_CHECK_NEAR(p.theoretical_gbs, 900.0, 1e-9);
+        tb_topo_destroy(t);
+    }
+    {
+        /* RCCL's sm attribute is AMD's numbering, not a CUDA compute capability. */
+        char path[512];
+        tb_topo_t *t = NULL;
+        snprintf(path, sizeof(path), FIX "rccl_topo_16p1h.xml");
+        TB_CHECK_INT(tb_topo_import_file(path, TB_TOPO_FMT_AUTO, &t), TB_OK);
+        if (t) {
+            TB_CHECK(strstr(gpu_model_of(t, "GPU0"), "Blackwell") == NULL);
+            tb_topo_destroy(t);
+        }
     }
 }
 
@@ -294,6 +387,7 @@ int main(void)
 {
     tb_log_set_level(TB_LOG_ERROR);
     test_fixtures();
+    test_nvlink_generation();
     test_every_file_listed();
     test_malformed_message();
     test_agreement();

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "tb_test.h"
+#include "tb_test_topo.h"
 #include "topo.h"
 
 #define FIX TB_FIXTURES_DIR "/nvidia_smi_topo/"
@@ -110,20 +111,9 @@ static void test_fixtures(void)
 
 static tb_topo_t *import_text(const char *text)
 {
-    char path[] = "/tmp/tb_nvsmi_XXXXXX";
-    int fd = mkstemp(path);
     tb_topo_t *t = NULL;
-    if (fd < 0)
+    if (tb_test_import_text(text, TB_TOPO_FMT_AUTO, &t, NULL, 0) != TB_OK)
         return NULL;
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-        close(fd);
-        unlink(path);
-        return NULL;
-    }
-    close(fd);
-    if (tb_topo_import_file(path, TB_TOPO_FMT_AUTO, &t) != TB_OK)
-        t = NULL;
-    unlink(path);
     return t;
 }
 
@@ -178,35 +168,11 @@ static void test_nvlink_down_pair(void)
     tb_topo_destroy(t);
 }
 
-/* Imports `text` as nvidia-smi text and returns what was logged (the error message). */
+/* Imports `text` as nvidia-smi text; what was logged (the error message) goes to msg. */
 static tb_status_t import_text_msg(const char *text, char *msg, size_t len)
 {
-    char path[] = "/tmp/tb_nvsmi_XXXXXX";
-    int fd = mkstemp(path), saved;
     tb_topo_t *t = NULL;
-    tb_status_t st;
-    FILE *tmp = tmpfile();
-    msg[0] = 0;
-    if (fd < 0 || !tmp)
-        return TB_ERR_INTERNAL;
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-        close(fd);
-        unlink(path);
-        fclose(tmp);
-        return TB_ERR_INTERNAL;
-    }
-    close(fd);
-    fflush(stderr);
-    saved = dup(fileno(stderr));
-    dup2(fileno(tmp), fileno(stderr));
-    st = tb_topo_import_file(path, TB_TOPO_FMT_NVSMI, &t);
-    fflush(stderr);
-    dup2(saved, fileno(stderr));
-    close(saved);
-    rewind(tmp);
-    msg[fread(msg, 1, len - 1, tmp)] = 0;
-    fclose(tmp);
-    unlink(path);
+    tb_status_t st = tb_test_import_text(text, TB_TOPO_FMT_NVSMI, &t, msg, len);
     tb_topo_destroy(t);
     return st;
 }
