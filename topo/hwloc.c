@@ -50,7 +50,8 @@ void tb_topo_pcie_from_gbs(double gbs, int *gen_p, int *width_p)
 typedef struct hw_ctx {
     tb_topo_t *topo;
     hwloc_topology_t h;
-    int ngpus, nnics, nswitches;
+    int xml; /* an export: interfaces come from its OS devices (live: sysfs) */
+    int ngpus, nnics, nswitches, nplain;
 } hw_ctx_t;
 
 static void set_index(hwloc_obj_t o, int idx)
@@ -198,6 +199,41 @@ static int has_osdev(hwloc_obj_t pci, hwloc_obj_osdev_type_t type)
     return 0;
 }
 
+static int has_any_osdev(hwloc_obj_t pci)
+{
+    for (hwloc_obj_t c = pci->io_first_child; c; c = c->next_sibling)
+        if (c->type == HWLOC_OBJ_OS_DEVICE)
+            return 1;
+    return 0;
+}
+
+/* Network hardware that carries RDMA (so NCCL traffic) by what it is: InfiniBand (0x0207),
+ * Omni-Path and other fabrics (0x0208), the InfiniBand serial-bus class of older HCAs
+ * (0x0c06: QLogic qib, ConnectX-2), Mellanox/NVIDIA ConnectX in any network class (RoCE),
+ * AWS EFA and HPE Slingshot (Cassini, 17db:0501), whose exports often show no OS device. */
+static int rdma_hardware(unsigned vendor, unsigned device, unsigned cls)
+{
+    if (cls == 0x0207 || cls == 0x0208 || cls == 0x0c06)
+        return 1;
+    if ((cls >> 8) != 0x02)
+        return 0;
+    return vendor == 0x15b3 || (vendor == 0x1d0f && (device & 0xfff0) == 0xefa0) ||
+           (vendor == 0x17db && device == 0x0501);
+}
+
+/* A NIC of the model is a network device NCCL can carry traffic over with RDMA, as
+ * nvidia-smi topo -m and NCCL list them: one with an OpenFabrics OS device, or, when the
+ * export shows no OS device for it at all, known RDMA hardware. A network function that
+ * shows only a netdev (1 GbE ports, a cloud ENA, virtio) is a plain interface: a PCI
+ * device of the tree and an entry of the interfaces, never a NIC. */
+static int is_rdma_nic(hwloc_obj_t o)
+{
+    const struct hwloc_pcidev_attr_s *p = &o->attr->pcidev;
+    if (has_osdev(o, HWLOC_OBJ_OSDEV_OPENFABRICS))
+        return 1;
+    return !has_any_osdev(o) && rdma_hardware(p->vendor_id, p->device_id, p->class_id);
+}
+
 static tb_topo_kind_t classify_pci(hwloc_obj_t o)
 {
     const struct hwloc_pcidev_attr_s *p = &o->attr->pcidev;
@@ -209,9 +245,7 @@ static tb_topo_kind_t classify_pci(hwloc_obj_t o)
     if ((cls == 0x0300 || cls == 0x0302 || cls == 0x0380) && gpu_vendor(p->vendor_id) &&
         !bmc_vga(p->vendor_id, p->device_id))
         return TB_OBJ_GPU;
-    /* 0x02xx network controllers (0x0207 InfiniBand, 0x0208 fabric) and 0x0c06, the
-     * InfiniBand serial-bus class of older HCAs (QLogic qib, Mellanox ConnectX-2). */
-    if ((cls >> 8) == 0x02 || cls == 0x0c06 || has_osdev(o, HWLOC_OBJ_OSDEV_OPENFABRICS))
+    if (is_rdma_nic(o))
         return TB_OBJ_NIC;
     return TB_OBJ_PCIDEV;
 }
@@ -259,6 +293,42 @@ static void gpu_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj)
         if (rank >= 2 && obj->os_index < 0)
             obj->os_index = trailing_index(c->name ? c->name : "");
     }
+}
+
+/* The interfaces of an export: every network OS device (netdevs of plain Ethernet
+ * functions and of HCAs alike, as /sys/class/net lists them on the live machine, where
+ * sysfs.c fills the same table). hwloc records no state, speed or MTU. */
+static void add_netif(hw_ctx_t *ctx, hwloc_obj_t osdev, const char *busid)
+{
+    tb_topo_t *topo = ctx->topo;
+    tb_topo_netif_t *nif;
+    const char *addr = hwloc_obj_get_info_by_name(osdev, "Address");
+    if (!ctx->xml || !osdev->name || topo->nnetifs >= TB_TOPO_MAX_NETIFS)
+        return;
+    nif = &topo->netifs[topo->nnetifs++];
+    memset(nif, 0, sizeof(*nif));
+    copy_str(nif->name, sizeof(nif->name), osdev->name);
+    nif->kind = TB_NETIF_PHYSICAL;
+    nif->speed_mbps = -1;
+    copy_str(nif->busid, sizeof(nif->busid), busid);
+    copy_str(nif->address, sizeof(nif->address), addr);
+}
+
+static void netifs_from_osdevs(hw_ctx_t *ctx, hwloc_obj_t pci, const char *busid)
+{
+    for (hwloc_obj_t c = pci->io_first_child; c; c = c->next_sibling)
+        if (c->type == HWLOC_OBJ_OS_DEVICE && c->attr->osdev.type == HWLOC_OBJ_OSDEV_NETWORK)
+            add_netif(ctx, c, busid);
+}
+
+/* The netdev name of a plain network function, "" when it has none. */
+static const char *netdev_name(hwloc_obj_t pci)
+{
+    for (hwloc_obj_t c = pci->io_first_child; c; c = c->next_sibling)
+        if (c->type == HWLOC_OBJ_OS_DEVICE && c->attr->osdev.type == HWLOC_OBJ_OSDEV_NETWORK &&
+            c->name)
+            return c->name;
+    return "";
 }
 
 /* NIC name, ports and netdevs from its OpenFabrics and network OS devices. */
@@ -429,9 +499,16 @@ static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa)
             ctx->nnics++;
             break;
         default:
-            copy_str(obj.name, sizeof(obj.name), obj.busid);
+            /* A plain network function is named after its interface, like the
+             * interface table, so that the two can be told together. */
+            copy_str(obj.name, sizeof(obj.name), netdev_name(o));
+            if (!obj.name[0])
+                copy_str(obj.name, sizeof(obj.name), obj.busid);
+            else
+                ctx->nplain++;
             break;
         }
+        netifs_from_osdevs(ctx, o, obj.busid);
         idx = add_obj(ctx, &obj, o);
         if (idx < 0)
             return tb_error(TB_ERR_INTERNAL, "out of memory building the topology");
@@ -700,6 +777,7 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
     memset(&ctx, 0, sizeof(ctx));
     ctx.topo = topo;
     ctx.h = h;
+    ctx.xml = xml_path != NULL;
     root = hwloc_get_root_obj(h);
     if (xml_path) {
         const char *host = hwloc_obj_get_info_by_name(root, "HostName");
@@ -731,10 +809,11 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
         snprintf(origin, sizeof(origin), " (XML%s%s)", xml_ver ? " from hwloc " : "",
                  xml_ver ? xml_ver : "");
     tb_topo_add_note(topo, "hwloc %s%s: %d package%s, %d NUMA node%s, %d cores, "
-                     "%d GPU%s, %d NIC%s, %d NVSwitch%s",
+                     "%d GPU%s, %d RDMA NIC%s, %d plain network function%s, %d NVSwitch%s",
                      HWLOC_VERSION, origin, npk, npk == 1 ? "" : "s",
                      nnuma, nnuma == 1 ? "" : "s", ncores, ctx.ngpus, ctx.ngpus == 1 ? "" : "s",
-                     ctx.nnics, ctx.nnics == 1 ? "" : "s", ctx.nswitches,
+                     ctx.nnics, ctx.nnics == 1 ? "" : "s", ctx.nplain,
+                     ctx.nplain == 1 ? "" : "s", ctx.nswitches,
                      ctx.nswitches == 1 ? "" : "es");
 out:
     hwloc_topology_destroy(h);

@@ -32,7 +32,7 @@ typedef struct pending_link {
 typedef struct nccl_ctx {
     tb_topo_t *topo;
     const char *path;
-    int root, ngpus, nanon_nics, nvirtual, nswitch_fake;
+    int root, ngpus, nanon_nics, nvirtual, nswitch_fake, nsocket;
     pending_link_t *pend;
     size_t npend, cap_pend;
 } nccl_ctx_t;
@@ -220,10 +220,49 @@ static int virtual_netdev(const char *name)
     return 0;
 }
 
+/* NCCL lists the devices of the network transport it chose: RDMA devices (IB verbs,
+ * EFA through its plugin) or, without any, socket interfaces. Only RDMA devices are NICs
+ * of the model (docs/topology.md); a socket <net> is recorded as an interface. RDMA is
+ * told by the PCI function (InfiniBand/fabric class, Mellanox, EFA, Slingshot), the
+ * device name, or the port: NCCL's IB transport numbers ports from 1, sockets say 0. */
+static int rdma_net(xmlNodePtr n, long cls, long vendor, long device)
+{
+    static const char *const prefixes[] = {"mlx", "hfi", "qib", "rdmap", "efa", "bnxt_re",
+                                           "irdma", "erdma", "ionic", "cxi", "qedr", "hns"};
+    const char *name = attr(n, "name");
+    if ((cls >> 8) == 0x0207 || (cls >> 8) == 0x0208 || (cls >> 8) == 0x0c06)
+        return 1;
+    if ((cls >> 16) == 0x02 && (vendor == 0x15b3 || (vendor == 0x1d0f && (device & 0xfff0) == 0xefa0) ||
+                                (vendor == 0x17db && device == 0x0501)))
+        return 1;
+    for (size_t i = 0; name && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return attr_long(n, "port", 0) >= 1;
+}
+
+static void add_socket_netif(nccl_ctx_t *c, xmlNodePtr n, xmlNodePtr pci, const char *name)
+{
+    tb_topo_t *topo = c->topo;
+    tb_topo_netif_t *nif;
+    long speed = attr_long(n, "speed", 0);
+    if (topo->nnetifs >= TB_TOPO_MAX_NETIFS)
+        return;
+    nif = &topo->netifs[topo->nnetifs++];
+    memset(nif, 0, sizeof(*nif));
+    snprintf(nif->name, sizeof(nif->name), "%s", name ? name : "?");
+    nif->kind = TB_NETIF_PHYSICAL;
+    nif->speed_mbps = speed > 0 && speed < 100000000 ? (int)speed : -1;
+    if (pci)
+        copy_lower(nif->busid, sizeof(nif->busid), attr(pci, "busid"));
+    c->nsocket++;
+}
+
 static tb_status_t add_nets(nccl_ctx_t *c, xmlNodePtr nic, xmlNodePtr pci, int parent)
 {
     long cls = pci ? attr_long(pci, "class", -1) : -1;
     long vendor = pci ? attr_long(pci, "vendor", -1) : -1;
+    long device = pci ? attr_long(pci, "device", -1) : -1;
     for (xmlNodePtr n = nic->children; n; n = n->next) {
         tb_topo_obj_t o;
         const char *name;
@@ -233,6 +272,10 @@ static tb_status_t add_nets(nccl_ctx_t *c, xmlNodePtr nic, xmlNodePtr pci, int p
         name = attr(n, "name");
         if (name && virtual_netdev(name)) {
             c->nvirtual++;
+            continue;
+        }
+        if (!rdma_net(n, cls, vendor, device)) {
+            add_socket_netif(c, n, pci, name);
             continue;
         }
         tb_topo_obj_init(&o, TB_OBJ_NIC);
@@ -541,6 +584,10 @@ static tb_status_t build(nccl_ctx_t *c, xmlNodePtr sys)
         tb_topo_add_note(topo, "nccl-xml: %d virtual interface%s (docker, veth, calico, "
                          "tunnels) left out of the NICs", c->nvirtual,
                          c->nvirtual == 1 ? "" : "s");
+    if (c->nsocket)
+        tb_topo_add_note(topo, "nccl-xml: %d socket interface%s (no RDMA) recorded as "
+                         "interface%s, not NICs", c->nsocket, c->nsocket == 1 ? "" : "s",
+                         c->nsocket == 1 ? "" : "s");
     if (c->nswitch_fake)
         tb_topo_add_note(topo, "nccl-xml: %d synthetic PCIe switch%s (bus ffff:ff) from a "
                          "hand-written file: PIX/PXB classes follow the file, not the hardware",

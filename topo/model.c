@@ -616,36 +616,19 @@ void tb_topo_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *path_p)
     *path_p = p;
 }
 
-/* Orders NICs by path class, then by expected bandwidth. */
+/* Orders NICs by path class, then by expected bandwidth. Every NIC object is an RDMA
+ * device (every source keeps plain interfaces out of the NICs, docs/topology.md), so a
+ * 1 GbE port is never a candidate: NCCL never picks a socket interface while an RDMA
+ * device exists. */
 typedef struct nic_rank {
     int nic;
-    int rdma;
     tb_path_class_t cls;
     double gbs;
 } nic_rank_t;
 
-/* A NIC that NCCL would use for RDMA: a port with a link layer (verbs, sysfs, hwloc's
- * OpenFabrics infos, or an InfiniBand / Mellanox PCI class in NCCL XML), or an RDMA
- * device's name. NCCL never picks a socket interface (a 1 GbE port, Wi-Fi, the plain
- * netdevs a socket-only NCCL dump lists) while one of these exists. */
-static int nic_is_rdma(const tb_topo_obj_t *o)
-{
-    static const char *const prefixes[] = {"mlx", "hfi", "qib", "rdmap", "efa", "bnxt_re",
-                                           "irdma", "erdma", "ionic", "cxgb", "qedr", "hns"};
-    for (int i = 0; i < o->nports && i < TB_TOPO_MAX_PORTS; i++)
-        if (o->ports[i].link_layer[0])
-            return 1;
-    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (strncmp(o->name, prefixes[i], strlen(prefixes[i])) == 0)
-            return 1;
-    return 0;
-}
-
 static int nic_rank_cmp(const void *x, const void *y)
 {
     const nic_rank_t *a = x, *b = y;
-    if (a->rdma != b->rdma)
-        return a->rdma ? -1 : 1;
     if (a->cls != b->cls)
         return a->cls < b->cls ? -1 : 1;
     if (a->gbs != b->gbs)
@@ -670,16 +653,11 @@ size_t tb_topo_nearest_nics(const tb_topo_t *topo, int gpu, int *nics, size_t ma
         if (p.cls == TB_PATH_UNKNOWN)
             continue;
         r[n].nic = (int)i;
-        r[n].rdma = nic_is_rdma(&topo->objs[i]);
         r[n].cls = p.cls;
         r[n].gbs = p.theoretical_gbs;
         n++;
     }
     qsort(r, n, sizeof(*r), nic_rank_cmp);
-    /* RDMA NICs sort first; where there is one, the plain interfaces are no candidates. */
-    if (n > 0 && r[0].rdma)
-        while (n > 0 && !r[n - 1].rdma)
-            n--;
     if (n > max)
         n = max;
     for (size_t i = 0; i < n; i++)
@@ -961,8 +939,7 @@ static void find_gpu_nic(tb_topo_t *topo)
                                 "is off by default and traffic crosses the CPU interconnect",
                                 topo->objs[g].name, tb_path_class_name(p.cls),
                                 topo->objs[nic].name);
-        else if ((p.cls == TB_PATH_PHB || p.cls == TB_PATH_NODE) &&
-                 nic_is_rdma(&topo->objs[nic]))
+        else if (p.cls == TB_PATH_PHB || p.cls == TB_PATH_NODE)
             /* NCCL's default GDR level is PXB: a host bridge on the way turns it off. */
             tb_topo_add_finding(topo, TB_SEV_INFO, "gdr_off_by_default", topo->objs[g].name,
                                 "%s reaches its nearest RDMA NIC %s through %s: NCCL uses "

@@ -143,8 +143,9 @@ static void print_locality(const tb_topo_t *topo, FILE *out)
 {
     size_t ngpu = tb_topo_count(topo, TB_OBJ_GPU), nnic = tb_topo_count(topo, TB_OBJ_NIC);
     if (ngpu) {
-        fprintf(out, "Locality\n%-10s %-5s %-22s %-32s %s\n", "GPU", "NUMA", "near cores",
-                "model", "nearest NIC(s) (class)");
+        /* Near cores come last and in full: a list cut to a column is a wrong list. */
+        fprintf(out, "Locality\n%-10s %-5s %-32s %-30s %s\n", "GPU", "NUMA", "model",
+                "nearest NIC(s) (class)", "near cores");
         for (size_t i = 0; i < topo->nobjs; i++) {
             const tb_topo_obj_t *o = &topo->objs[i];
             int nics[64];
@@ -173,8 +174,8 @@ static void print_locality(const tb_topo_t *topo, FILE *out)
                              tb_path_class_name(best.cls));
             }
             snprintf(numa, sizeof(numa), o->numa >= 0 ? "%d" : "N/A", o->numa);
-            fprintf(out, "%-10.10s %-5s %-22.22s %-32.32s %s\n", o->name, numa,
-                    o->cpuset[0] ? o->cpuset : "N/A", o->model[0] ? o->model : "-", list);
+            fprintf(out, "%-10.10s %-5s %-32.32s %-30s %s\n", o->name, numa,
+                    o->model[0] ? o->model : "-", list, o->cpuset[0] ? o->cpuset : "N/A");
         }
     }
     if (nnic) {
@@ -234,16 +235,18 @@ void tb_topo_print(const tb_topo_t *topo, FILE *out)
     }
     print_locality(topo, out);
     if (topo->nnetifs) {
-        fprintf(out, "Network interfaces\n%-16s %-9s %-8s %11s %6s  %s\n", "name", "kind",
+        fprintf(out, "Network interfaces (NICs above are the RDMA devices)\n%-16s %-9s %-8s %11s %6s  %s\n", "name", "kind",
                 "state", "speed(Mb/s)", "mtu", "PCI");
         for (size_t i = 0; i < topo->nnetifs; i++) {
             const tb_topo_netif_t *nif = &topo->netifs[i];
-            char speed[16] = "-";
+            char speed[16] = "-", mtu[16] = "-";
             if (nif->speed_mbps >= 0)
                 snprintf(speed, sizeof(speed), "%d", nif->speed_mbps);
-            fprintf(out, "%-16s %-9s %-8s %11s %6d  %s\n", nif->name,
-                    tb_netif_kind_name(nif->kind), nif->operstate, speed, nif->mtu,
-                    nif->busid[0] ? nif->busid : "-");
+            if (nif->mtu > 0)
+                snprintf(mtu, sizeof(mtu), "%d", nif->mtu);
+            fprintf(out, "%-16s %-9s %-8s %11s %6s  %s\n", nif->name,
+                    tb_netif_kind_name(nif->kind), nif->operstate[0] ? nif->operstate : "-",
+                    speed, mtu, nif->busid[0] ? nif->busid : "-");
         }
         fprintf(out, "\n");
     }

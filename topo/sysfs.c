@@ -503,8 +503,13 @@ static size_t add_netifs(tb_topo_t *topo, size_t *skipped_p)
             } else {
                 snprintf(rel, sizeof(rel), "class/net/%s/device", names[i]);
                 nif->kind = exists(rel) ? TB_NETIF_PHYSICAL : TB_NETIF_VIRTUAL;
-                if (nif->kind == TB_NETIF_PHYSICAL)
+                /* A virtio netdev's device is the virtio device; the PCI function
+                 * is its parent. */
+                if (nif->kind == TB_NETIF_PHYSICAL &&
+                    uevent_busid(rel, nif->busid, sizeof(nif->busid)) != 0) {
+                    snprintf(rel, sizeof(rel), "class/net/%s/device/..", names[i]);
                     uevent_busid(rel, nif->busid, sizeof(nif->busid));
+                }
             }
         }
     }

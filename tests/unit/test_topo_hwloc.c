@@ -1,7 +1,9 @@
 /* hwloc XML import (topo/hwloc.c) against every real export in fixtures/hwloc_xml. The
  * expected facts were read off each file by hand: Package and NUMANode objects, PCI
  * functions of display class from GPU vendors, network-class (02xx, 0c06) functions and
- * the names of their OpenFabrics / network OS devices, NVLinkBandwidth matrices. */
+ * the names of their OpenFabrics / network OS devices, NVLinkBandwidth matrices. NICs are
+ * the RDMA devices (an OpenFabrics OS device); plain Ethernet functions (I350, BCM5719,
+ * the Emulex and Wi-Fi functions) are interfaces only. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,7 +19,8 @@ typedef struct fixture_facts {
     const char *file;
     int reject;         /* XML version 3.0: refused with TB_ERR_INPUT */
     int packages, numa, gpus, nvswitches;
-    const char *nics;   /* names in graph order, comma-separated */
+    const char *nics;   /* RDMA NICs: names in graph order, comma-separated */
+    const char *netifs; /* interfaces (network OS devices), graph order */
     int nvlinks;        /* NVLink link entries (object pairs) */
     int nvlink_count;   /* NVLinks summed over entries */
     double nvlink_gbs;  /* GB/s of every entry (all equal in these files) */
@@ -25,40 +28,42 @@ typedef struct fixture_facts {
 } fixture_facts_t;
 
 static const fixture_facts_t facts[] = {
-    {"flux-sched_amd_gpu_rsmi_corona240.xml", 0, 2, 2, 8, 0, "mlx5_0,eno1,eno2", 0, 0, 0,
+    {"flux-sched_amd_gpu_rsmi_corona240.xml", 0, 2, 2, 8, 0, "mlx5_0", "hsi0,eno1,eno2", 0, 0, 0,
      "Radeon Instinct MI50 32GB"},
     /* 4 NUMANode elements, but nodes 1 and 3 (the memory-less 2990WX dies) have an
      * empty nodeset and hwloc 2 drops them. */
-    {"flux-sched_multi_gpu_types_chimera.xml", 0, 1, 2, 2, 0, "enp4s0,wlp5s0,enp6s0", 0, 0, 0,
+    {"flux-sched_multi_gpu_types_chimera.xml", 0, 1, 2, 2, 0, "", "enp4s0,wlp5s0,enp6s0", 0, 0, 0,
      "GeForce GTX 1070"},
-    {"hwloc-master-v3-linux_32em64t-2n8c+dax+nvme+mic+dimms.xml", 1, 0, 0, 0, 0, NULL, 0, 0, 0,
+    {"hwloc-master-v3-linux_32em64t-2n8c+dax+nvme+mic+dimms.xml", 1, 0, 0, 0, 0, NULL, NULL, 0, 0, 0,
      NULL},
-    {"hwloc-master-v3-linux_40intel64-2g2n4c+pcilocality.xml", 1, 0, 0, 0, 0, NULL, 0, 0, 0,
+    {"hwloc-master-v3-linux_40intel64-2g2n4c+pcilocality.xml", 1, 0, 0, 0, 0, NULL, NULL, 0, 0, 0,
      NULL},
-    {"hwloc-master-v3_nvidiaDGX2.xml", 1, 0, 0, 0, 0, NULL, 0, 0, 0, NULL},
-    {"hwloc-master-v3_power8gpudistances.xml", 1, 0, 0, 0, 0, NULL, 0, 0, 0, NULL},
-    {"hwloc-v2x_24em64t-2n6c2t-pci.xml", 0, 2, 2, 3, 0, "eth0,eth1,mlx4_0", 0, 0, 0,
+    {"hwloc-master-v3_nvidiaDGX2.xml", 1, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL},
+    {"hwloc-master-v3_power8gpudistances.xml", 1, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL},
+    {"hwloc-v2x_24em64t-2n6c2t-pci.xml", 0, 2, 2, 3, 0, "mlx4_0", "eth0,eth1,eth2,ib0", 0, 0, 0,
      "10de:06d2"},
-    {"hwloc-v2x_32em64t-2n8c2t-pci-normalio.xml", 0, 2, 2, 4, 0, "eth0,eth1,mlx5_0", 0, 0, 0,
+    {"hwloc-v2x_32em64t-2n8c2t-pci-normalio.xml", 0, 2, 2, 4, 0, "mlx5_0", "eth0,eth1,ib0", 0, 0, 0,
      "Tesla M2075 Dual-Slot Computing Processor Module"},
-    {"hwloc-v2x_32em64t-2n8c2t-pci-wholeio.xml", 0, 2, 2, 4, 0, "eth0,eth1,mlx5_0", 0, 0, 0,
+    {"hwloc-v2x_32em64t-2n8c2t-pci-wholeio.xml", 0, 2, 2, 4, 0, "mlx5_0", "eth0,eth1,ib0", 0, 0, 0,
      "Tesla M2075 Dual-Slot Computing Processor Module"},
     /* 16 GPUs x 6 NVSwitches, one NVLink2 (25000 MB/s) each. */
-    {"hwloc-v2x_nvidiaDGX2.xml", 0, 2, 2, 16, 12, "", 96, 96, 25.0, "Tesla V100-SXM3-32GB-H"},
+    {"hwloc-v2x_nvidiaDGX2.xml", 0, 2, 2, 16, 12, "", "", 96, 96, 25.0, "Tesla V100-SXM3-32GB-H"},
     /* GPU pairs 0-1, 2-3 and each GPU to its package: 40000 MB/s = 2 NVLink1 links. */
-    {"hwloc-v2x_power8gpudistances.xml", 0, 2, 2, 4, 0, "", 6, 12, 40.0, "Tesla P100-SXM2-16GB"},
+    {"hwloc-v2x_power8gpudistances.xml", 0, 2, 2, 4, 0, "", "", 6, 12, 40.0, "Tesla P100-SXM2-16GB"},
     /* hwloc 1.11 export; the two FirePro (1002:67a0, class 0380) carry only DRM osdevs. */
-    {"mpibind_arm64-ulna-hwloc1.xml", 0, 2, 2, 2, 0, "mlx5_0,mlx5_1,mlx5_2,mlx5_3", 0, 0, 0,
+    {"mpibind_arm64-ulna-hwloc1.xml", 0, 2, 2, 2, 0, "mlx5_0,mlx5_1,mlx5_2,mlx5_3",
+     "hsi0,enp22s0f0,enp22s0f1,hsi1", 0, 0, 0,
      "1002:67a0"},
-    {"mpibind_coral-lassen.xml", 0, 2, 2, 4, 0,
-     "mlx5_0,mlx5_1,enP5p1s0f0,enP5p1s0f1,mlx5_2,mlx5_3", 0, 0, 0, "Tesla V100-SXM2-16GB"},
-    {"mpibind_cts1-pascal.xml", 0, 2, 2, 2, 0, "mlx5_0,enp12s0f0,enp12s0f1", 0, 0, 0,
+    {"mpibind_coral-lassen.xml", 0, 2, 2, 4, 0, "mlx5_0,mlx5_1,mlx5_2,mlx5_3",
+     "hsi0,hsi1,enP5p1s0f0,enP5p1s0f1,hsi2,hsi3", 0, 0, 0, "Tesla V100-SXM2-16GB"},
+    {"mpibind_cts1-pascal.xml", 0, 2, 2, 2, 0, "mlx5_0", "hsi0,enp12s0f0,enp12s0f1", 0, 0, 0,
      "Tesla P100-PCIE-16GB"},
-    {"mpibind_cts1-quartz-smt1.xml", 0, 2, 2, 0, 0, "eno1,aci0,ens786f0,ens786f1,hfi1_0", 0, 0,
+    {"mpibind_cts1-quartz-smt1.xml", 0, 2, 2, 0, 0, "hfi1_0",
+     "eno1,aci0,ens786f0,ens786f1,hsi0", 0, 0,
      0, NULL},
-    {"mpibind_epyc-corona-p2.xml", 0, 2, 2, 8, 0, "mlx5_0,eno1,eno2", 0, 0, 0,
+    {"mpibind_epyc-corona-p2.xml", 0, 2, 2, 8, 0, "mlx5_0", "hsi0,eno1,eno2", 0, 0, 0,
      "Radeon Instinct MI50 32GB"},
-    {"mpibind_epyc-corona.xml", 0, 2, 8, 4, 0, "enp3s0f0,enp3s0f1,mlx5_0", 0, 0, 0, "Vega 20"},
+    {"mpibind_epyc-corona.xml", 0, 2, 8, 4, 0, "mlx5_0", "enp3s0f0,enp3s0f1,hsi0", 0, 0, 0, "Vega 20"},
 };
 
 static int find_bus(const tb_topo_t *topo, const char *busid)
@@ -138,6 +143,13 @@ static void check_fixture(const fixture_facts_t *f)
         strncat(names, o->name, sizeof(names) - strlen(names) - 1);
     }
     TB_CHECK_STR(names, f->nics);
+    names[0] = '\0';
+    for (size_t i = 0; i < topo->nnetifs; i++) {
+        if (i)
+            strcat(names, ",");
+        strncat(names, topo->netifs[i].name, sizeof(names) - strlen(names) - 1);
+    }
+    TB_CHECK_STR(names, f->netifs);
     for (size_t i = 0; i < topo->nlinks; i++) {
         const tb_topo_link_t *l = &topo->links[i];
         if (l->kind != TB_LINK_NVLINK)

@@ -50,10 +50,11 @@ static const file_fact_t facts[] = {
       {"GPU0", "rdmap79s0", "PIX", 0, "100GbE"}},
      NULL, 0, 0},
     {"azhpc-images_ncv4-graph.xml", TB_ERR_INPUT, 0, 0, 0, {{0}}, NULL, 0, -1},
-    /* One GPU per NUMA node, each with an nvlink to itself; eth0 on NUMA 0 only. */
-    {"azhpc-images_ncv4-topo.xml", TB_OK, 4, 1, 0,
-     {{"GPU0", "GPU1", "SYS", 0, "inter-socket (xGMI)"}, {"GPU0", "eth0", "PHB", 0, NULL}},
-     "nvlink_self_target", 4, 7},
+    /* One GPU per NUMA node, each with an nvlink to itself; eth0 (a socket interface,
+     * port 0, no RDMA) is an interface, not a NIC. */
+    {"azhpc-images_ncv4-topo.xml", TB_OK, 4, 0, 0,
+     {{"GPU0", "GPU1", "SYS", 0, "inter-socket (xGMI)"}},
+     "nvlink_self_target", 4, 4},
     /* Flat: 4 GPUs + 1 IB on cpu 0, 4 GPUs on cpu 1. */
     /* The IB NIC (class 0x0207) sits below CPU 0 beside GPU0-3 (PHB: 4 gdr_off_by_default),
      * GPU4-7 are across the socket (4 gpu_nic_far). */
@@ -68,8 +69,9 @@ static const file_fact_t facts[] = {
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen5 x16"}, {"GPU0", "NIC0", "PIX", 0, NULL},
       {"GPU0", "GPU4", "SYS", 0, NULL}},
      NULL, 0, 0},
-    {"cuiboyuan-nccl_miner_2xA6000-NVLinkBridge_nccl_topo.xml", TB_OK, 2, 1, 0,
-     {{"GPU0", "GPU1", "NV", 4, "NVLink x4"}, {"GPU0", "eno1", "PHB", 0, NULL}},
+    /* 10G Ethernet eno1 is a socket interface: no NIC. */
+    {"cuiboyuan-nccl_miner_2xA6000-NVLinkBridge_nccl_topo.xml", TB_OK, 2, 0, 0,
+     {{"GPU0", "GPU1", "NV", 4, "NVLink x4"}},
      NULL, 0, 0},
     {"ljqqqqq-azhpc-images_ndv6-topo_GB200-malformed.xml", TB_ERR_INPUT, 0, 0, 0, {{0}}, NULL,
      0, -1},
@@ -102,19 +104,21 @@ static const file_fact_t facts[] = {
      NULL, 0, 0},
     {"rccl_topo_8p_940.xml", TB_OK, 8, 8, 0,
      {{"GPU0", "GPU7", "NV", 1, NULL}, {"GPU0", "mlx5_0", "PXB", 0, "IB NDR"}}, NULL, 0, 0},
-    /* One GPU per NUMA node; the only real NIC (1G) on NUMA 2 next to GPU1. */
-    {"sugarlxn-nccl_test_4xRTX4090-4NUMA-calico_nccl_topo.xml", TB_OK, 4, 1, 0,
-     {{"GPU1", "enp34s0f0", "PHB", 0, NULL}, {"GPU0", "GPU3", "SYS", 0, NULL}},
-     "gpu_nic_far", 3, 3},
+    /* One GPU per NUMA node; the only physical interface (1G) is a socket interface, so
+     * there is no NIC and no GPU-NIC finding. */
+    {"sugarlxn-nccl_test_4xRTX4090-4NUMA-calico_nccl_topo.xml", TB_OK, 4, 0, 0,
+     {{"GPU0", "GPU3", "SYS", 0, NULL}},
+     NULL, 0, 0},
     /* Both ConnectX-4 nets say gdr="0": 2 gdr_unavailable; GPU0-mlx5_0 is PHB
      * (1 gdr_off_by_default), GPU1 is across the socket (1 gpu_nic_far). */
     {"yynil-RWKVinLLAMA_2xRTX4090-CX4_topo.xml", TB_OK, 2, 2, 0,
      {{"GPU0", "mlx5_0", "PHB", 0, "IB EDR"}, {"GPU1", "mlx5_1", "SYS", 0, NULL}},
      "gpu_nic_far", 1, 4},
-    {"zy-uestc-yccl_4xA6000-gen3-noRDMA_topo.xml", TB_OK, 4, 2, 0,
+    /* Two 1G Broadcom socket interfaces, no RDMA: no NIC, no GPU-NIC finding. */
+    {"zy-uestc-yccl_4xA6000-gen3-noRDMA_topo.xml", TB_OK, 4, 0, 0,
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen3 x16"},
       {"GPU0", "GPU2", "SYS", 0, "inter-socket (UPI, Skylake)"}},
-     "gpu_nic_far", 2, 2},
+     NULL, 0, 0},
 };
 
 /* Hand-made files in tests/data/topo, one per shape of issue 7 that NCCL XML shows. */
