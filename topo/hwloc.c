@@ -47,11 +47,20 @@ void tb_topo_pcie_from_gbs(double gbs, int *gen_p, int *width_p)
     }
 }
 
+/* The GPU backends whose OS device names carry the driver's device index, in the order
+ * they are trusted for numbering: nvmlN, cudaN, rsmiN, and openclPdD (D, within one
+ * OpenCL platform). */
+enum { GPU_BK_NVML, GPU_BK_CUDA, GPU_BK_RSMI, GPU_BK_OPENCL, GPU_BK_COUNT };
+
 typedef struct hw_ctx {
     tb_topo_t *topo;
     hwloc_topology_t h;
     int xml; /* an export: interfaces come from its OS devices (live: sysfs) */
     int ngpus, nnics, nswitches, nplain;
+    /* Per GPU (graph order): its object and its index in each backend, -1 none. */
+    int *gpu_obj;
+    int (*gpu_index)[GPU_BK_COUNT];
+    int cap_gpus;
 } hw_ctx_t;
 
 static void set_index(hwloc_obj_t o, int idx)
@@ -207,20 +216,6 @@ static int has_any_osdev(hwloc_obj_t pci)
     return 0;
 }
 
-/* Network hardware that carries RDMA (so NCCL traffic) by what it is: InfiniBand (0x0207),
- * Omni-Path and other fabrics (0x0208), the InfiniBand serial-bus class of older HCAs
- * (0x0c06: QLogic qib, ConnectX-2), Mellanox/NVIDIA ConnectX in any network class (RoCE),
- * AWS EFA and HPE Slingshot (Cassini, 17db:0501), whose exports often show no OS device. */
-static int rdma_hardware(unsigned vendor, unsigned device, unsigned cls)
-{
-    if (cls == 0x0207 || cls == 0x0208 || cls == 0x0c06)
-        return 1;
-    if ((cls >> 8) != 0x02)
-        return 0;
-    return vendor == 0x15b3 || (vendor == 0x1d0f && (device & 0xfff0) == 0xefa0) ||
-           (vendor == 0x17db && device == 0x0501);
-}
-
 /* A NIC of the model is a network device NCCL can carry traffic over with RDMA, as
  * nvidia-smi topo -m and NCCL list them: one with an OpenFabrics OS device, or, when the
  * export shows no OS device for it at all, known RDMA hardware. A network function that
@@ -231,7 +226,7 @@ static int is_rdma_nic(hwloc_obj_t o)
     const struct hwloc_pcidev_attr_s *p = &o->attr->pcidev;
     if (has_osdev(o, HWLOC_OBJ_OSDEV_OPENFABRICS))
         return 1;
-    return !has_any_osdev(o) && rdma_hardware(p->vendor_id, p->device_id, p->class_id);
+    return !has_any_osdev(o) && tb_topo_rdma_hardware(p->vendor_id, p->device_id, p->class_id);
 }
 
 static tb_topo_kind_t classify_pci(hwloc_obj_t o)
@@ -261,16 +256,33 @@ static int trailing_index(const char *name)
     return atoi(name + n);
 }
 
-/* GPU name, UUID and index from its OS devices; the driver-side backends (NVML, CUDA,
- * RSMI) are preferred over OpenCL, whose names are marketing strings of the family. */
-static void gpu_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj)
+static int backend_of(const char *backend, const char *name)
+{
+    if (!strcmp(backend, "NVML") || !strncmp(name, "nvml", 4))
+        return GPU_BK_NVML;
+    if (!strcmp(backend, "CUDA") || !strncmp(name, "cuda", 4))
+        return GPU_BK_CUDA;
+    if (!strcmp(backend, "RSMI") || !strncmp(name, "rsmi", 4))
+        return GPU_BK_RSMI;
+    if (!strcmp(backend, "OpenCL") || !strncmp(name, "opencl", 6))
+        return GPU_BK_OPENCL;
+    return -1;
+}
+
+/* GPU name, UUID and per-backend device indices from its OS devices; the driver-side
+ * backends (NVML, CUDA, RSMI) are preferred over OpenCL for the name, whose names are
+ * marketing strings of the family. */
+static void gpu_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj, int index[GPU_BK_COUNT])
 {
     int best = 0;
+    for (int k = 0; k < GPU_BK_COUNT; k++)
+        index[k] = -1;
     for (hwloc_obj_t c = pci->io_first_child; c; c = c->next_sibling) {
-        const char *model, *backend, *uuid;
-        int rank;
+        const char *model, *backend, *uuid, *name;
+        int rank, bk;
         if (c->type != HWLOC_OBJ_OS_DEVICE)
             continue;
+        name = c->name ? c->name : "";
         model = hwloc_obj_get_info_by_name(c, "GPUModel");
         backend = hwloc_obj_get_info_by_name(c, "Backend");
         if (!backend)
@@ -290,9 +302,34 @@ static void gpu_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj)
             else
                 copy_str(obj->model, sizeof(obj->model), model);
         }
-        if (rank >= 2 && obj->os_index < 0)
-            obj->os_index = trailing_index(c->name ? c->name : "");
+        bk = backend_of(backend, name);
+        if (bk >= 0 && index[bk] < 0)
+            index[bk] = trailing_index(name); /* openclPdD: D */
     }
+}
+
+/* GPU numbering (docs/topology.md): GPU i is the device the driver calls i. The first
+ * backend that numbers every GPU of the graph, each with its own index, gives the
+ * numbers (os_index); when none does (no OS devices, NVIDIA and AMD GPUs side by side,
+ * several OpenCL platforms), os_index stays -1 and tb_topo_number_gpus() numbers the
+ * GPUs in PCI bus order, as CUDA_DEVICE_ORDER=PCI_BUS_ID does. */
+static void choose_gpu_numbers(hw_ctx_t *ctx)
+{
+    for (int bk = 0; bk < GPU_BK_COUNT; bk++) {
+        int ok = ctx->ngpus > 0;
+        for (int i = 0; ok && i < ctx->ngpus; i++) {
+            ok = ctx->gpu_index[i][bk] >= 0;
+            for (int j = 0; ok && j < i; j++)
+                ok = ctx->gpu_index[j][bk] != ctx->gpu_index[i][bk];
+        }
+        if (!ok)
+            continue;
+        for (int i = 0; i < ctx->ngpus; i++)
+            ctx->topo->objs[ctx->gpu_obj[i]].os_index = ctx->gpu_index[i][bk];
+        return;
+    }
+    for (int i = 0; i < ctx->ngpus; i++)
+        ctx->topo->objs[ctx->gpu_obj[i]].os_index = -1;
 }
 
 /* The interfaces of an export: every network OS device (netdevs of plain Ethernet
@@ -386,6 +423,22 @@ static void nic_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj)
 
 static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa);
 
+static int grow_gpus(hw_ctx_t *ctx)
+{
+    int ncap = ctx->cap_gpus ? 2 * ctx->cap_gpus : 16;
+    int *obj = realloc(ctx->gpu_obj, (size_t)ncap * sizeof(*obj));
+    int(*index)[GPU_BK_COUNT];
+    if (!obj)
+        return -1;
+    ctx->gpu_obj = obj;
+    index = realloc(ctx->gpu_index, (size_t)ncap * sizeof(*index));
+    if (!index)
+        return -1;
+    ctx->gpu_index = index;
+    ctx->cap_gpus = ncap;
+    return 0;
+}
+
 static tb_status_t map_io_children(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa)
 {
     for (hwloc_obj_t c = o->io_first_child; c; c = c->next_sibling) {
@@ -410,8 +463,10 @@ static void io_cpuset(hw_ctx_t *ctx, hwloc_obj_t o, tb_topo_obj_t *obj)
  * topology and nvidia-smi's PIX/PXB count them: root ports and downstream ports fold into
  * their parent. Their links are not lost: a root port's link is its switch's uplink, a
  * downstream port's is the device's own, and both are read from the objects that stay. A
- * downstream port is recognised by its odd depth and its parent being the same chip
- * (vendor and device), so cascaded switches of one model stay two switches. */
+ * downstream port is recognised by its odd depth and its parent being the same chip's
+ * upstream port (same vendor: AMD's GPU switches have upstream 1002:14a0 and downstream
+ * 1002:14a1), so cascaded switches stay two switches: their upstream ports are at even
+ * depths. */
 static int folds_into_parent(hwloc_obj_t o)
 {
     hwloc_obj_t up = o->parent;
@@ -422,8 +477,7 @@ static int folds_into_parent(hwloc_obj_t o)
     if (ub->upstream_type == HWLOC_OBJ_BRIDGE_HOST)
         return 1; /* root port */
     return b->depth % 2 == 1 && ub->upstream_type == HWLOC_OBJ_BRIDGE_PCI &&
-           ub->upstream.pci.vendor_id == b->upstream.pci.vendor_id &&
-           ub->upstream.pci.device_id == b->upstream.pci.device_id;
+           ub->upstream.pci.vendor_id == b->upstream.pci.vendor_id;
 }
 
 static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa)
@@ -483,7 +537,10 @@ static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa)
                      (unsigned)p->device_id);
         switch (kind) {
         case TB_OBJ_GPU:
-            gpu_from_osdevs(o, &obj);
+            if (ctx->ngpus == ctx->cap_gpus && grow_gpus(ctx) != 0)
+                return tb_error(TB_ERR_INTERNAL, "out of memory building the topology");
+            gpu_from_osdevs(o, &obj, ctx->gpu_index[ctx->ngpus]);
+            ctx->gpu_obj[ctx->ngpus] = (int)ctx->topo->nobjs; /* the index add_obj gives */
             snprintf(obj.name, sizeof(obj.name), "GPU%d", ctx->ngpus++);
             break;
         case TB_OBJ_NVSWITCH:
@@ -742,6 +799,7 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
     const char *xml_ver;
     char origin[64] = "";
 
+    memset(&ctx, 0, sizeof(ctx));
     if (xml_path) {
         st = check_xml_version(xml_path);
         if (st != TB_OK)
@@ -774,7 +832,6 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
         goto out;
     }
 
-    memset(&ctx, 0, sizeof(ctx));
     ctx.topo = topo;
     ctx.h = h;
     ctx.xml = xml_path != NULL;
@@ -794,8 +851,10 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
         const char *cpu = hwloc_obj_get_info_by_name(root, "CPUModel");
         copy_str(topo->cpu_model, sizeof(topo->cpu_model), cpu);
     }
-    if (st == TB_OK)
+    if (st == TB_OK) {
+        choose_gpu_numbers(&ctx);
         st = map_distances(&ctx, "NVLinkBandwidth", TB_LINK_NVLINK);
+    }
     if (st == TB_OK)
         st = map_distances(&ctx, "XGMIBandwidth", TB_LINK_XGMI);
     if (st != TB_OK)
@@ -815,7 +874,10 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
                      ctx.nnics, ctx.nnics == 1 ? "" : "s", ctx.nplain,
                      ctx.nplain == 1 ? "" : "s", ctx.nswitches,
                      ctx.nswitches == 1 ? "" : "es");
+    st = tb_topo_number_gpus(topo);
 out:
+    free(ctx.gpu_obj);
+    free(ctx.gpu_index);
     hwloc_topology_destroy(h);
     return st;
 }

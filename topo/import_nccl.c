@@ -230,10 +230,8 @@ static int rdma_net(xmlNodePtr n, long cls, long vendor, long device)
     static const char *const prefixes[] = {"mlx", "hfi", "qib", "rdmap", "efa", "bnxt_re",
                                            "irdma", "erdma", "ionic", "cxi", "qedr", "hns"};
     const char *name = attr(n, "name");
-    if ((cls >> 8) == 0x0207 || (cls >> 8) == 0x0208 || (cls >> 8) == 0x0c06)
-        return 1;
-    if ((cls >> 16) == 0x02 && (vendor == 0x15b3 || (vendor == 0x1d0f && (device & 0xfff0) == 0xefa0) ||
-                                (vendor == 0x17db && device == 0x0501)))
+    if (cls > 0 &&
+        tb_topo_rdma_hardware((unsigned)vendor, (unsigned)device, (unsigned)(cls >> 8)))
         return 1;
     for (size_t i = 0; name && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "topo.h"
+#include "topo_internal.h"
 
 /* ---------------------------------------------------------------------------------------
  * The link bandwidth table. Per direction, GB/s = 1e9 bytes/s.
@@ -667,6 +667,117 @@ size_t tb_topo_nearest_nics(const tb_topo_t *topo, int gpu, int *nics, size_t ma
 }
 
 /* ---------------------------------------------------------------------------------------
+ * GPU numbering.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct gpu_key {
+    int obj;       /* object index now */
+    int index;     /* driver index, -1 none */
+    char bus[32];  /* normalized bus id, "" none */
+} gpu_key_t;
+
+static int by_index(const void *x, const void *y)
+{
+    const gpu_key_t *a = x, *b = y;
+    return a->index != b->index ? (a->index < b->index ? -1 : 1) : a->obj - b->obj;
+}
+
+static int by_bus(const void *x, const void *y)
+{
+    const gpu_key_t *a = x, *b = y;
+    int c = strcmp(a->bus, b->bus);
+    return c ? c : a->obj - b->obj;
+}
+
+/* Moves the GPU objects among the GPU slots: slot[k] receives the GPU key[k] names. */
+static tb_status_t permute_gpus(tb_topo_t *topo, const gpu_key_t *key, const int *slot, size_t n)
+{
+    int *map = malloc(topo->nobjs * sizeof(*map));
+    tb_topo_obj_t *moved = malloc(n * sizeof(*moved));
+    if (!map || !moved) {
+        free(map);
+        free(moved);
+        return tb_error(TB_ERR_INTERNAL, "out of memory numbering GPUs");
+    }
+    for (size_t i = 0; i < topo->nobjs; i++)
+        map[i] = (int)i;
+    for (size_t k = 0; k < n; k++) {
+        map[key[k].obj] = slot[k];
+        moved[k] = topo->objs[key[k].obj];
+    }
+    for (size_t k = 0; k < n; k++)
+        topo->objs[slot[k]] = moved[k];
+    for (size_t i = 0; i < topo->nobjs; i++)
+        if (topo->objs[i].parent >= 0)
+            topo->objs[i].parent = map[topo->objs[i].parent];
+    for (size_t i = 0; i < topo->nlinks; i++) {
+        topo->links[i].a = map[topo->links[i].a];
+        topo->links[i].b = map[topo->links[i].b];
+    }
+    for (size_t i = 0; i < topo->nno_p2p && i < TB_TOPO_MAX_P2P; i++) {
+        tb_topo_p2p_t *q = &topo->no_p2p[i];
+        int a = q->a >= 0 && (size_t)q->a < topo->nobjs ? map[q->a] : q->a;
+        int b = q->b >= 0 && (size_t)q->b < topo->nobjs ? map[q->b] : q->b;
+        q->a = a < b ? a : b;
+        q->b = a < b ? b : a;
+    }
+    free(map);
+    free(moved);
+    return TB_OK;
+}
+
+tb_status_t tb_topo_number_gpus(tb_topo_t *topo)
+{
+    size_t n = tb_topo_count(topo, TB_OBJ_GPU), k = 0;
+    gpu_key_t *key;
+    int *slot, by_driver = 1, by_busid = 1;
+    tb_status_t st;
+    if (n == 0)
+        return TB_OK;
+    key = calloc(n, sizeof(*key));
+    slot = calloc(n, sizeof(*slot));
+    if (!key || !slot) {
+        free(key);
+        free(slot);
+        return tb_error(TB_ERR_INTERNAL, "out of memory numbering GPUs");
+    }
+    for (size_t i = 0; i < topo->nobjs; i++) {
+        const tb_topo_obj_t *o = &topo->objs[i];
+        if (o->kind != TB_OBJ_GPU)
+            continue;
+        slot[k] = (int)i;
+        key[k].obj = (int)i;
+        key[k].index = o->os_index;
+        if (o->busid[0])
+            tb_topo_busid_normalize(o->busid, key[k].bus, sizeof(key[k].bus));
+        by_driver &= o->os_index >= 0;
+        by_busid &= o->busid[0] != '\0';
+        k++;
+    }
+    qsort(key, n, sizeof(*key), by_index);
+    for (k = 1; by_driver && k < n; k++)
+        by_driver = key[k].index != key[k - 1].index;
+    if (!by_driver) {
+        if (by_busid)
+            qsort(key, n, sizeof(*key), by_bus);
+        else
+            for (k = 0; k < n; k++)
+                key[k].obj = slot[k]; /* graph order */
+        for (k = 0; k < n; k++)
+            key[k].index = (int)k;
+    }
+    st = permute_gpus(topo, key, slot, n);
+    for (k = 0; st == TB_OK && k < n; k++) {
+        tb_topo_obj_t *o = &topo->objs[slot[k]];
+        o->os_index = key[k].index;
+        snprintf(o->name, sizeof(o->name), "GPU%d", key[k].index);
+    }
+    free(key);
+    free(slot);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------
  * Model build: derived fields and findings.
  * ------------------------------------------------------------------------------------- */
 
@@ -988,6 +1099,8 @@ tb_status_t tb_topo_model_build(tb_topo_t *topo)
             (size_t)topo->links[i].a >= topo->nobjs || (size_t)topo->links[i].b >= topo->nobjs)
             return tb_error(TB_ERR_INTERNAL, "topology model: link %zu joins unknown objects",
                             i);
+    if (tb_topo_number_gpus(topo) != TB_OK)
+        return TB_ERR_INTERNAL;
     fill_numa(topo);
     link_capability(topo);
     find_pcie(topo);

@@ -132,6 +132,20 @@ int tb_topo_find_busid(const tb_topo_t *topo, const char *busid)
     return -1;
 }
 
+/* Network hardware that carries RDMA (so NCCL traffic) by what it is: InfiniBand (0x0207),
+ * Omni-Path and other fabrics (0x0208), the InfiniBand serial-bus class of older HCAs
+ * (0x0c06: QLogic qib, ConnectX-2), Mellanox/NVIDIA ConnectX in any network class (RoCE),
+ * AWS EFA and HPE Slingshot (Cassini, 17db:0501), whose exports often show no OS device. */
+int tb_topo_rdma_hardware(unsigned vendor, unsigned device, unsigned cls)
+{
+    if (cls == 0x0207 || cls == 0x0208 || cls == 0x0c06)
+        return 1;
+    if ((cls >> 8) != 0x02)
+        return 0;
+    return vendor == 0x15b3 || (vendor == 0x1d0f && (device & 0xfff0) == 0xefa0) ||
+           (vendor == 0x17db && device == 0x0501);
+}
+
 /* --- file reading --- */
 
 const char *tb_topo_sysfs_root(void)

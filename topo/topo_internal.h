@@ -33,10 +33,21 @@ void tb_topo_port_add_gid(tb_topo_port_t *port, int index, const unsigned char r
                           const char *type);
 void tb_topo_busid_normalize(const char *in, char *out, size_t len);
 int tb_topo_find_busid(const tb_topo_t *topo, const char *busid);
+/* Network hardware that carries RDMA by its PCI ids and 16-bit class (0x0207, ...): the
+ * rule for NICs without an RDMA OS device (docs/topology.md, "Which devices are NICs"). */
+int tb_topo_rdma_hardware(unsigned vendor, unsigned device, unsigned cls);
 const char *tb_topo_sysfs_root(void);
 int tb_topo_sysfs_gid_type(const char *dev, int port, int index, char *buf, size_t len);
 void tb_topo_sysfs_port_netdev(const char *dev, int port, char *buf, size_t len);
 int tb_topo_sysfs_ib_nic(tb_topo_t *topo, const char *dev);
+
+/* model.c: GPU numbering, shared by every source (docs/topology.md). GPU i is the device
+ * the driver calls i: when every GPU has a driver index in os_index (hwloc's nvml/cuda/
+ * rsmi/opencl OS devices, NVML, NCCL's dev, the nvidia-smi header) and they differ, those;
+ * otherwise PCI bus order (CUDA_DEVICE_ORDER=PCI_BUS_ID), graph order where a GPU has no
+ * bus id. GPU objects are then reordered among themselves so that graph order is number
+ * order, named GPU<i>, with os_index = i. Idempotent. */
+TB_NODISCARD tb_status_t tb_topo_number_gpus(tb_topo_t *topo);
 
 /* hwloc.c: PCIe per-direction GB/s of gen x width (from model.c's table), and the
  * (gen, width) that hwloc's GB/s figure stands for. */

@@ -174,10 +174,14 @@ static void check_fixture(const fixture_facts_t *f)
             tb_topo_destroy(imported);
         }
     }
-    /* Every object's parent comes before it and is a valid index; only the root has -1. */
+    /* Every object's parent is a valid index and leads to the root; only the root has
+     * -1. (GPUs are reordered into their numbers, so a parent may come after a GPU.) */
     for (size_t i = 0; i < topo->nobjs; i++) {
-        int p = topo->objs[i].parent;
-        TB_CHECK(i == 0 ? p == -1 : (p >= 0 && p < (int)i));
+        int p = topo->objs[i].parent, steps = 0;
+        TB_CHECK(i == 0 ? p == -1 : (p >= 0 && p < (int)topo->nobjs && p != (int)i));
+        while (p > 0 && steps++ < (int)topo->nobjs)
+            p = topo->objs[p].parent;
+        TB_CHECK(i == 0 || p == 0);
     }
     tb_topo_destroy(topo);
 }

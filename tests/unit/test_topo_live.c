@@ -39,6 +39,18 @@ static const tb_topo_netif_t *netif(const tb_topo_t *topo, const char *name)
     return NULL;
 }
 
+static int file_has(const char *path, const char *text)
+{
+    char line[256];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+    while (f && !found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 /* This machine: no GPU, no RDMA device. Discovery succeeds and says what it missed. */
 static void check_this_machine(void)
 {
@@ -75,6 +87,25 @@ static void check_this_machine(void)
     TB_CHECK(n != NULL);
     if (n && access("/sys/class/infiniband", F_OK) != 0)
         TB_CHECK(strstr(n, "no RDMA devices found") || strstr(n, "built without libibverbs"));
+    /* NICs are RDMA devices: each is in /sys/class/infiniband (none here); a plain
+     * interface (this VM's virtio eth0) is in the interfaces only, with its PCI function. */
+    for (size_t k = 0; k < tb_topo_count(topo, TB_OBJ_NIC); k++) {
+        char path[256];
+        snprintf(path, sizeof(path), "/sys/class/infiniband/%s",
+                 topo->objs[tb_topo_nth(topo, TB_OBJ_NIC, k)].name);
+        TB_CHECK(access(path, F_OK) == 0);
+    }
+    for (size_t k = 0; k < topo->nnetifs; k++) {
+        char path[256];
+        const tb_topo_netif_t *nif = &topo->netifs[k];
+        if (nif->kind != TB_NETIF_PHYSICAL)
+            continue;
+        TB_CHECK(tb_topo_find(topo, nif->name) < 0 ||
+                 topo->objs[tb_topo_find(topo, nif->name)].kind != TB_OBJ_NIC);
+        snprintf(path, sizeof(path), "/sys/class/net/%s/device/../uevent", nif->name);
+        if (file_has(path, "PCI_SLOT_NAME=")) /* virtio: the PCI function above */
+            TB_CHECK(nif->busid[0] != '\0');
+    }
     TB_CHECK(netif(topo, "lo") != NULL && netif(topo, "lo")->kind == TB_NETIF_LOOPBACK);
     if (netif(topo, "lo"))
         TB_CHECK_STR(netif(topo, "lo")->ipv4, "127.0.0.1");
