@@ -325,8 +325,9 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
 }
 
 tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dtype_t *dt,
-                           const char *variant, MPI_Comm comm, json_t *params)
+                           const tb_doc_keys_t *keys, MPI_Comm comm, json_t *params)
 {
+    tb_doc_keys_t k = *keys;
     sweep_t sw;
     size_t sizes[TB_MAX_SIZES + 1], nsizes, send_elems = 0, recv_elems = 0, max_count = 0;
     tb_status_t st = TB_OK, worst = TB_OK;
@@ -335,7 +336,8 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
     memset(&sw, 0, sizeof(sw));
     sw.s = s;
     sw.ops = ops;
-    sw.variant = variant ? variant : "";
+    /* What tells this entry apart in messages: the pair's placement or the dtype. */
+    sw.variant = keys->placement ? keys->placement : dt->name;
     sw.ctx.suite = s;
     sw.ctx.comm = comm;
     sw.ctx.dtype = dt;
@@ -350,8 +352,9 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
                      comm, MPI_STATUS_IGNORE);
         sw.ctx.peer_world = peer_world;
     }
+    k.dtype = dt->name;
     sw.entry = tb_suite_begin_test(s, ops->name, ops->kind == TB_KIND_P2P ? "p2p" : "collective",
-                                   variant, params);
+                                   &k, params);
 
     nsizes = tb_opts_sizes(s->opts, sizes, sizeof(sizes) / sizeof(sizes[0]));
     /* Buffers for the largest size that fits the per-rank limit. */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "doc.h"
 #include "suite.h"
 
 typedef enum { TB_KIND_P2P, TB_KIND_COLL } tb_test_kind_t;
@@ -143,11 +144,12 @@ static inline void tb_check_elem(const tb_bench_ctx_t *ctx, tb_mismatch_t *mm, s
                                .fill = fill,                                               \
                                .check = check}
 
-/* Runs one test variant over the size sweep on `comm` (every rank of comm calls it) and
- * records it in the document as (name, variant). `params` (rank 0, stolen) goes into the
- * entry. Returns the agreed status over comm. */
+/* Runs one test over the size sweep on `comm` (every rank of comm calls it) and records
+ * it in the document as one entry with `keys` (backend, memory kinds, placement; the
+ * dtype is taken from `dt`). `params` (rank 0, stolen) goes into the entry. Returns the
+ * agreed status over comm. */
 TB_NODISCARD tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops,
-                                        const tb_dtype_t *dt, const char *variant,
+                                        const tb_dtype_t *dt, const tb_doc_keys_t *keys,
                                         MPI_Comm comm, json_t *params);
 
 /* Largest buffer one rank allocates for one test; larger sizes are skipped with a note. */

@@ -110,8 +110,9 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
 
     MPI_Comm_size(comm, &n);
     MPI_Comm_rank(comm, &me);
+    tb_doc_keys_t keys = tb_suite_keys("byte", NULL, level);
     if (me == 0)
-        entry = tb_suite_begin_test(s, name, "matrix", level,
+        entry = tb_suite_begin_test(s, name, "matrix", &keys,
                                     json_pack("{s:I, s:i}", "size", (json_int_t)o->matrix_bytes,
                                               "ranks", n));
     if (n < 2) {
@@ -300,10 +301,11 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
     tb_status_t st = TB_OK;
 
     if (rt->rank == 0) {
+        tb_doc_keys_t keys = tb_suite_keys("byte", NULL, "isolated");
         json_t *plist = json_array();
         for (int i = 0; i < o->npairs; i++)
             json_array_append_new(plist, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
-        entry = tb_suite_begin_test(s, "isolated", "matrix", "isolated",
+        entry = tb_suite_begin_test(s, "isolated", "matrix", &keys,
                                     json_pack("{s:I, s:o, s:i}", "size",
                                               (json_int_t)o->matrix_bytes, "pairs", plist,
                                               "window", o->window));

@@ -6,7 +6,7 @@
 #include "suite.h"
 
 /* Every rank of `comm` calls it; comm rank 0 must be world rank 0. `level` is "rank" or
- * "node" and becomes the entry's variant. */
+ * "node" and becomes the entry's level. */
 TB_NODISCARD tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level,
                                        MPI_Comm comm);
 

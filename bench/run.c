@@ -251,7 +251,7 @@ static void on_timeout(void *arg, const char *message)
     json_object_set_new(s->doc, "exit_code", json_integer(TB_EXIT_TIMEOUT));
     json_object_set_new(s->doc, "complete", json_false());
     if (tb_doc_write(s->doc, s->results_path) == TB_OK &&
-        tb_report_csv_write(s->doc, s->opts->outdir) == TB_OK)
+        tb_report_csv_write(s->doc, s->opts->outdir, s->opts->outdir) == TB_OK)
         tb_log(TB_LOG_ERROR, "results so far kept in %s (and CSV files beside it)",
                s->results_path);
     pthread_mutex_unlock(&s->doc_lock);
@@ -267,9 +267,9 @@ static MPI_Comm pair_comm(const tb_rt_t *rt, int a, int b)
 }
 
 static tb_status_t skip_test(tb_suite_t *s, const char *name, const char *kind,
-                             const char *variant, const char *why)
+                             const tb_doc_keys_t *keys, const char *why)
 {
-    json_t *e = tb_suite_begin_test(s, name, kind, variant, NULL);
+    json_t *e = tb_suite_begin_test(s, name, kind, keys, NULL);
     if (e)
         return tb_suite_end_test(s, e, "skipped", why);
     return TB_OK;
@@ -293,10 +293,11 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
                  {"inter-node", inter, "needs two nodes"}};
     for (size_t i = 0; i < 2; i++) {
         tb_status_t one = TB_OK;
+        tb_doc_keys_t keys = tb_suite_keys("byte", pairs[i].variant, NULL);
         if (pairs[i].peer < 0) {
             /* A one-node job has no inter-node pair: nothing to say about it. */
             if (i == 0 || rt->nnodes > 1)
-                one = skip_test(s, ops->name, "p2p", pairs[i].variant, pairs[i].why);
+                one = skip_test(s, ops->name, "p2p", &keys, pairs[i].why);
         } else {
             MPI_Comm c = pair_comm(rt, 0, pairs[i].peer);
             if (c != MPI_COMM_NULL) {
@@ -306,7 +307,7 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
                                                  tb_rt_host_of(rt, pairs[i].peer), "window",
                                                  s->opts->window)
                                      : NULL;
-                one = tb_harness_run(s, ops, &tb_dtype_byte, pairs[i].variant, c, params);
+                one = tb_harness_run(s, ops, &tb_dtype_byte, &keys, c, params);
                 MPI_Comm_free(&c);
             }
         }
@@ -318,8 +319,7 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
     return st;
 }
 
-static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dtype_t *dt,
-                                  const char *variant)
+static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dtype_t *dt)
 {
     json_t *params = s->rt->rank == 0
                          ? json_pack("{s:s, s:i}", "dtype", dt->name, "ranks", s->rt->size)
@@ -329,7 +329,8 @@ static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const
         json_object_set_new(params, "op", json_string("sum"));
     if (params && ops == &tb_test_broadcast)
         json_object_set_new(params, "root", json_integer(0));
-    return tb_harness_run(s, ops, dt, variant, s->rt->world, params);
+    tb_doc_keys_t keys = tb_suite_keys(dt->name, NULL, NULL);
+    return tb_harness_run(s, ops, dt, &keys, s->rt->world, params);
 }
 
 static tb_status_t run_tests(tb_suite_t *s)
@@ -355,12 +356,12 @@ static tb_status_t run_tests(tb_suite_t *s)
         if (tb_opts_has_test(o, p2p[i]->name))
             TB_NEXT(run_p2p(s, p2p[i]));
     if (tb_opts_has_test(o, "all_reduce")) {
-        TB_NEXT(run_collective(s, &tb_test_all_reduce, &tb_dtype_float, "float"));
-        TB_NEXT(run_collective(s, &tb_test_all_reduce, &tb_dtype_double, "double"));
+        TB_NEXT(run_collective(s, &tb_test_all_reduce, &tb_dtype_float));
+        TB_NEXT(run_collective(s, &tb_test_all_reduce, &tb_dtype_double));
     }
     for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
         if (tb_opts_has_test(o, colls[i]->name))
-            TB_NEXT(run_collective(s, colls[i], &tb_dtype_float, "float"));
+            TB_NEXT(run_collective(s, colls[i], &tb_dtype_float));
     if (tb_opts_has_test(o, "matrix"))
         TB_NEXT(tb_matrix_run(s, "matrix", "rank", rt->world));
     if (tb_opts_has_test(o, "node_matrix")) {
@@ -445,7 +446,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
         json_object_set_new(suite.doc, "exit_code", json_integer(tb_status_exit_code(st)));
         wst = tb_suite_save(&suite);
         if (wst == TB_OK)
-            wst = tb_report_csv_write(suite.doc, opts.outdir);
+            wst = tb_report_csv_write(suite.doc, opts.outdir, opts.outdir);
         if (wst && st == TB_OK)
             st = wst;
         if (st == TB_ERR_CORRUPT)

@@ -9,8 +9,19 @@
 #include "report.h"
 #include "watchdog.h"
 
+tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char *level)
+{
+    tb_doc_keys_t k = {.backend = "mpi",
+                       .send_memory = "host",
+                       .recv_memory = "host",
+                       .dtype = dtype,
+                       .placement = placement,
+                       .level = level};
+    return k;
+}
+
 json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
-                            const char *variant, json_t *params)
+                            const tb_doc_keys_t *keys, json_t *params)
 {
     json_t *entry;
     s->test_seq++;
@@ -18,10 +29,7 @@ json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
         json_decref(params);
         return NULL;
     }
-    entry = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:s, s:s, s:s}, s:[], s:[]}", "name", name,
-                      "kind", kind, "variant", variant ? variant : "", "status", "running",
-                      "params", params ? params : json_object(), "units", "size", "bytes",
-                      "time", "us", "bandwidth", "GB/s", "results", "errors");
+    entry = tb_doc_entry_new(name, kind, keys, params);
     pthread_mutex_lock(&s->doc_lock);
     json_array_append_new(json_object_get(s->doc, "tests"), entry);
     pthread_mutex_unlock(&s->doc_lock);
@@ -66,7 +74,8 @@ tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
     st = tb_suite_save(s);
     tb_progress_clear(&s->progress);
     if (!s->opts->quiet) {
-        tb_report_table_print(entry, stdout);
+        /* A malformed matrix was logged and the table says so; the run goes on. */
+        tb_report_table_print(entry, s->opts->outdir, stdout);
         fputc('\n', stdout);
         fflush(stdout);
     }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "doc.h"
 #include "opts.h"
 #include "progress.h"
 #include "rt.h"
@@ -32,10 +33,15 @@ typedef struct tb_suite {
     int test_seq;      /* entries started so far */
 } tb_suite_t;
 
-/* Rank 0: appends a test entry {name, kind, variant, status "running", params, units,
- * results [], errors []} to the document and returns it (borrowed); NULL elsewhere. */
+/* Rank 0: appends a test entry (tb_doc_entry_new: name, kind, the keys, status
+ * "running", params, units, results [], errors []) to the document and returns it
+ * (borrowed); NULL elsewhere. */
+/* Keys of an entry measured over MPI between host buffers, the only backend and memory
+ * kind built so far. */
+tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char *level);
+
 json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
-                            const char *variant, json_t *params);
+                            const tb_doc_keys_t *keys, json_t *params);
 /* Rank 0: appends one measurement (steals `result`). */
 void tb_suite_add_result(tb_suite_t *s, json_t *entry, json_t *result);
 void tb_suite_add_error(tb_suite_t *s, json_t *entry, json_t *error);

@@ -2,11 +2,16 @@
 #include "doc.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "log.h"
 
 json_t *tb_doc_new(void)
@@ -19,20 +24,407 @@ json_t *tb_doc_new(void)
 
 tb_status_t tb_doc_write(const json_t *doc, const char *path)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-        return tb_error(TB_ERR_ENV, "output path too long: %s", path);
-    if (json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
+    tb_afile_t a;
+    tb_status_t st = tb_afile_open(&a, path);
+    if (st)
+        return st;
+    if (json_dumpf(doc, a.f, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
         int err = errno;
-        unlink(tmp);
+        tb_afile_abort(&a);
         return tb_error(TB_ERR_ENV, "cannot write %s: %s", path,
                         err ? strerror(err) : "write failed");
     }
-    if (rename(tmp, path) != 0) {
-        tb_status_t st = tb_error_errno(TB_ERR_ENV, path);
-        unlink(tmp);
-        return st;
+    return tb_afile_commit(&a);
+}
+
+/* ---- entries and their keys ---- */
+
+static const char *const key_names[] = {"backend", "send_memory", "recv_memory",
+                                        "dtype",   "placement",   "level"};
+#define N_KEYS (sizeof(key_names) / sizeof(key_names[0]))
+
+static json_t *string_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *tb_doc_entry_new(const char *name, const char *kind, const tb_doc_keys_t *k,
+                         json_t *params)
+{
+    const char *vals[N_KEYS] = {k->backend, k->send_memory, k->recv_memory,
+                                k->dtype,   k->placement,   k->level};
+    json_t *e = json_pack("{s:s, s:s}", "name", name, "kind", kind), *rest;
+    for (size_t i = 0; e && i < N_KEYS; i++)
+        json_object_set_new(e, key_names[i], string_or_null(vals[i]));
+    rest = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:[], s:[]}", "status", "running", "params",
+                     params ? params : json_object(), "units", "size", "bytes", "time", "us",
+                     "bandwidth", "GB/s", "results", "errors");
+    if (e && rest)
+        json_object_update(e, rest);
+    json_decref(rest);
+    return e;
+}
+
+int tb_doc_entry_same(const json_t *a, const json_t *b)
+{
+    const json_t *na = json_object_get(a, "name"), *nb = json_object_get(b, "name");
+    if (!na || !nb || !json_equal(na, nb))
+        return 0;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const json_t *x = json_object_get(a, key_names[i]), *y = json_object_get(b, key_names[i]);
+        int xnull = !x || json_is_null(x), ynull = !y || json_is_null(y);
+        if (xnull != ynull || (!xnull && !json_equal(x, y)))
+            return 0;
     }
+    return 1;
+}
+
+static void label_add(char *buf, size_t len, size_t *n, const char *part)
+{
+    if (!part || !part[0] || *n >= len)
+        return;
+    *n += (size_t)snprintf(buf + *n, len - *n, "%s%s", *n ? "-" : "", part);
+    if (*n >= len)
+        *n = len - 1;
+}
+
+void tb_doc_entry_label(const json_t *e, char *buf, size_t len)
+{
+    const char *backend = json_string_value(json_object_get(e, "backend"));
+    const char *sm = json_string_value(json_object_get(e, "send_memory"));
+    const char *rm = json_string_value(json_object_get(e, "recv_memory"));
+    const char *placement = json_string_value(json_object_get(e, "placement"));
+    const char *level = json_string_value(json_object_get(e, "level"));
+    const char *kind = json_string_value(json_object_get(e, "kind"));
+    size_t n = 0;
+
+    if (!len)
+        return;
+    buf[0] = '\0';
+    if (backend && strcmp(backend, "mpi") != 0)
+        label_add(buf, len, &n, backend);
+    if ((sm && strcmp(sm, "host") != 0) || (rm && strcmp(rm, "host") != 0)) {
+        label_add(buf, len, &n, sm ? sm : "?");
+        if (!sm || !rm || strcmp(sm, rm) != 0)
+            label_add(buf, len, &n, rm ? rm : "?");
+    }
+    if (placement)
+        label_add(buf, len, &n, placement);
+    else if (level)
+        label_add(buf, len, &n, level);
+    else if (!kind || strcmp(kind, "p2p") != 0)
+        label_add(buf, len, &n, json_string_value(json_object_get(e, "dtype")));
+}
+
+tb_status_t tb_doc_upgrade(json_t *doc, const char *what)
+{
+    static const struct {
+        const char *variant, *key, *value;
+    } map[] = {{"intra-node", "placement", "intra-node"}, {"inter-node", "placement", "inter-node"},
+               {"float", "dtype", "float"},             {"double", "dtype", "double"},
+               {"rank", "level", "rank"},               {"node", "level", "node"},
+               {"isolated", "level", "isolated"}};
+    json_t *tests = json_object_get(doc, "tests"), *t;
+    size_t i;
+
+    if (json_integer_value(json_object_get(doc, "schema_version")) != 1 ||
+        !json_is_array(tests))
+        return TB_OK;
+    json_array_foreach(tests, i, t) {
+        const char *variant = json_string_value(json_object_get(t, "variant"));
+        const char *kind = json_string_value(json_object_get(t, "kind"));
+        size_t m;
+        if (!json_is_object(t))
+            continue; /* validation names it */
+        for (m = 0; variant && variant[0] && m < sizeof(map) / sizeof(map[0]); m++)
+            if (!strcmp(variant, map[m].variant))
+                break;
+        if (variant && variant[0] && m == sizeof(map) / sizeof(map[0]))
+            return tb_error(TB_ERR_INPUT,
+                            "%s: tests[%zu]: variant \"%s\" is not one schema_version 1 "
+                            "had (intra-node, inter-node, float, double, rank, node, isolated)",
+                            what, i, variant);
+        json_object_set_new(t, "backend", json_string("mpi"));
+        json_object_set_new(t, "send_memory", json_string("host"));
+        json_object_set_new(t, "recv_memory", json_string("host"));
+        /* Version 1 ran point-to-point tests and matrices on bytes. */
+        json_object_set_new(t, "dtype", json_string(kind && !strcmp(kind, "collective")
+                                                        ? "float" : "byte"));
+        json_object_set_new(t, "placement", json_null());
+        json_object_set_new(t, "level", json_null());
+        if (variant && variant[0])
+            json_object_set_new(t, map[m].key, json_string(map[m].value));
+        json_object_del(t, "variant");
+    }
+    json_object_set_new(doc, "schema_version", json_integer(TB_DOC_SCHEMA_VERSION));
+    return TB_OK;
+}
+
+/* ---- matrices ---- */
+
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_PREAMBLE 10 /* magic (6), version (2), header length (2) */
+
+static int host_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+static void swap8(double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *b = (unsigned char *)&v[i];
+        for (int k = 0; k < 4; k++) {
+            unsigned char t = b[k];
+            b[k] = b[7 - k];
+            b[7 - k] = t;
+        }
+    }
+}
+
+static tb_status_t npy_write(const char *path, const double *cells, size_t n)
+{
+    char header[128];
+    int hlen = snprintf(header, sizeof(header),
+                        "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", n, n);
+    size_t total, chunk = 1 << 16;
+    unsigned char pre[NPY_PREAMBLE];
+    tb_afile_t a;
+    tb_status_t st;
+    double *tmp = NULL;
+
+    /* Pad with spaces and a final newline so the data starts 64-byte aligned, as numpy
+     * writes it. */
+    total = ((size_t)NPY_PREAMBLE + (size_t)hlen + 1 + 63) / 64 * 64;
+    memset(header + hlen, ' ', total - NPY_PREAMBLE - (size_t)hlen);
+    header[total - NPY_PREAMBLE - 1] = '\n';
+    hlen = (int)(total - NPY_PREAMBLE);
+    memcpy(pre, NPY_MAGIC, 6);
+    pre[6] = 1;
+    pre[7] = 0;
+    pre[8] = (unsigned char)(hlen & 0xff);
+    pre[9] = (unsigned char)(hlen >> 8);
+    if ((st = tb_afile_open(&a, path)))
+        return st;
+    fwrite(pre, 1, sizeof(pre), a.f);
+    fwrite(header, 1, (size_t)hlen, a.f);
+    if (host_little_endian()) {
+        fwrite(cells, sizeof(double), n * n, a.f);
+    } else if ((tmp = malloc(chunk * sizeof(double))) != NULL) {
+        for (size_t i = 0; i < n * n; i += chunk) {
+            size_t k = n * n - i < chunk ? n * n - i : chunk;
+            memcpy(tmp, cells + i, k * sizeof(double));
+            swap8(tmp, k);
+            fwrite(tmp, sizeof(double), k, a.f);
+        }
+        free(tmp);
+    } else {
+        tb_afile_abort(&a);
+        return tb_error(TB_ERR_ENV, "cannot write %s: out of memory", path);
+    }
+    return tb_afile_commit(&a);
+}
+
+/* Reads an NPY 1.0 file of little-endian float64 in C order, shape (n, n). */
+static tb_status_t npy_read(const char *path, const char *where, const char *key, size_t n,
+                            double **cells_p)
+{
+    unsigned char pre[NPY_PREAMBLE];
+    char header[65536 + 1], *p;
+    size_t hlen, r, c, cells;
+    double *v = NULL;
+    struct stat sb;
+    tb_status_t st = TB_ERR_INPUT;
+    FILE *f = fopen(path, "rb");
+
+    if (!f)
+        return tb_error(TB_ERR_INPUT, "%s: matrix.%s: cannot open its file %s: %s", where, key,
+                        path, strerror(errno));
+    if (fread(pre, 1, sizeof(pre), f) != sizeof(pre) || memcmp(pre, NPY_MAGIC, 6) != 0 ||
+        pre[6] != 1) {
+        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s is not an NPY 1.0 file", where, key, path);
+        goto out;
+    }
+    hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    if (fread(header, 1, hlen, f) != hlen) {
+        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s: truncated NPY header", where, key, path);
+        goto out;
+    }
+    header[hlen] = '\0';
+    if (!strstr(header, "'descr': '<f8'") || !strstr(header, "'fortran_order': False") ||
+        !(p = strstr(header, "'shape': ("))) {
+        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s should hold little-endian float64 in C order "
+                 "('<f8', fortran_order False)", where, key, path);
+        goto out;
+    }
+    p += strlen("'shape': (");
+    if (sscanf(p, "%zu, %zu)", &r, &c) != 2 || r != n || c != n) {
+        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s should have shape (%zu, %zu)", where, key,
+                 path, n, n);
+        goto out;
+    }
+    cells = n * n;
+    if (fstat(fileno(f), &sb) != 0 || (uint64_t)sb.st_size != NPY_PREAMBLE + hlen + cells * 8) {
+        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s should be %zu bytes (%zu x %zu float64)",
+                 where, key, path, NPY_PREAMBLE + hlen + cells * 8, n, n);
+        goto out;
+    }
+    v = malloc(cells ? cells * sizeof(double) : 1);
+    if (!v) {
+        st = tb_error(TB_ERR_ENV, "%s: matrix.%s: out of memory for %zu x %zu", where, key, n, n);
+        goto out;
+    }
+    if (fread(v, sizeof(double), cells, f) != cells) {
+        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s: cannot read its cells", where, key, path);
+        free(v);
+        v = NULL;
+        goto out;
+    }
+    if (!host_little_endian())
+        swap8(v, cells);
+    *cells_p = v;
+    st = TB_OK;
+out:
+    fclose(f);
+    return st;
+}
+
+/* A side file's name: a plain name in the document's directory. */
+static int plain_name(const char *s)
+{
+    return s && s[0] && s[0] != '.' && !strchr(s, '/');
+}
+
+int tb_doc_matrix_is(const json_t *m, const char *key)
+{
+    const json_t *v = json_object_get(m, key);
+    if (json_is_array(v))
+        return json_array_size(v) == 0 || json_is_array(json_array_get(v, 0));
+    return json_is_object(v) && json_is_string(json_object_get(v, "format"));
+}
+
+/* The matrix at m[key] has the shape it claims and `n` rows; message on failure. */
+static tb_status_t matrix_check(const json_t *v, const char *key, size_t n, const char *where)
+{
+    if (json_is_array(v)) {
+        size_t i, j;
+        const json_t *row, *x;
+        if (json_array_size(v) != n)
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s has %zu rows but there are %zu labels",
+                            where, key, json_array_size(v), n);
+        json_array_foreach(v, i, row) {
+            if (!json_is_array(row) || json_array_size(row) != n)
+                return tb_error(TB_ERR_INPUT, "%s: matrix.%s row %zu should be an array of %zu "
+                                "numbers", where, key, i, n);
+            json_array_foreach(row, j, x) {
+                if (!json_is_number(x) && !json_is_null(x))
+                    return tb_error(TB_ERR_INPUT, "%s: matrix.%s[%zu][%zu] should be a number "
+                                    "or null", where, key, i, j);
+            }
+        }
+        return TB_OK;
+    }
+    if (json_is_object(v)) {
+        const char *fmt = json_string_value(json_object_get(v, "format"));
+        const json_t *shape = json_object_get(v, "shape");
+        const char *dtype = json_string_value(json_object_get(v, "dtype"));
+        if (!fmt || strcmp(fmt, "npy") != 0)
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s.format should be \"npy\"", where, key);
+        if (!plain_name(json_string_value(json_object_get(v, "file"))))
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s.file should be a file name beside the "
+                            "document (no '/')", where, key);
+        if (!dtype || strcmp(dtype, "float64") != 0)
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s.dtype should be \"float64\"", where,
+                            key);
+        if (!json_is_array(shape) || json_array_size(shape) != 2 ||
+            !json_is_integer(json_array_get(shape, 0)) ||
+            !json_is_integer(json_array_get(shape, 1)) ||
+            json_integer_value(json_array_get(shape, 0)) != (json_int_t)n ||
+            json_integer_value(json_array_get(shape, 1)) != (json_int_t)n)
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s.shape should be [%zu, %zu] (one row "
+                            "and column per label)", where, key, n, n);
+        return TB_OK;
+    }
+    return tb_error(TB_ERR_INPUT, "%s: matrix.%s should be an array of rows or an NPY file "
+                    "reference", where, key);
+}
+
+tb_status_t tb_doc_matrix_set(json_t *m, const char *key, const double *cells, size_t n,
+                              const char *dir, const char *stem)
+{
+    json_t *v;
+    if (n <= TB_DOC_MATRIX_INLINE_MAX) {
+        v = json_array();
+        for (size_t i = 0; v && i < n; i++) {
+            json_t *row = json_array();
+            for (size_t j = 0; row && j < n; j++) {
+                double x = cells[i * n + j];
+                json_array_append_new(row, isfinite(x) ? json_real(x) : json_null());
+            }
+            json_array_append_new(v, row);
+        }
+    } else {
+        char name[512], path[4096 + 512];
+        tb_status_t st;
+        snprintf(name, sizeof(name), "%s-%s.npy", stem, key);
+        for (char *p = name; *p; p++)
+            if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+                *p = '_';
+        if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+            return tb_error(TB_ERR_ENV, "output path too long: %s/%s", dir, name);
+        if ((st = npy_write(path, cells, n)))
+            return st;
+        v = json_pack("{s:s, s:s, s:s, s:[I,I]}", "format", "npy", "file", name, "dtype",
+                      "float64", "shape", (json_int_t)n, (json_int_t)n);
+    }
+    if (!v)
+        return tb_error(TB_ERR_INTERNAL, "out of memory for a %zu x %zu matrix", n, n);
+    json_object_set_new(m, key, v);
+    return TB_OK;
+}
+
+tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
+                              const char *where, double **cells_p, size_t *n_p)
+{
+    const json_t *v = json_object_get(m, key), *labels = json_object_get(m, "labels");
+    size_t n;
+    double *cells = NULL;
+    tb_status_t st;
+
+    *cells_p = NULL;
+    *n_p = 0;
+    if (!v)
+        return TB_OK;
+    if (json_is_array(labels))
+        n = json_array_size(labels);
+    else if (json_is_array(v))
+        n = json_array_size(v);
+    else
+        n = (size_t)json_integer_value(json_array_get(json_object_get(v, "shape"), 0));
+    if ((st = matrix_check(v, key, n, where)))
+        return st;
+    if (json_is_array(v)) {
+        cells = malloc(n ? n * n * sizeof(double) : 1);
+        if (!cells)
+            return tb_error(TB_ERR_ENV, "%s: matrix.%s: out of memory", where, key);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *row = json_array_get(v, i);
+            for (size_t j = 0; j < n; j++) {
+                const json_t *x = json_array_get(row, j);
+                cells[i * n + j] = json_is_number(x) ? json_number_value(x) : NAN;
+            }
+        }
+    } else {
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : ".",
+                 json_string_value(json_object_get(v, "file")));
+        if ((st = npy_read(path, where, key, n, &cells)))
+            return st;
+    }
+    *cells_p = cells;
+    *n_p = n;
     return TB_OK;
 }
 
@@ -50,8 +442,84 @@ static tb_status_t require(const json_t *obj, const char *key, json_type type,
         return TB_OK;
     if (type == JSON_TRUE && json_is_boolean(v))
         return TB_OK;
-    return tb_error(TB_ERR_INPUT, "%s: %s: field \"%s\" should be a %s", what, where, key,
-                    names[type]);
+    return tb_error(TB_ERR_INPUT, "%s: %s: field \"%s\" should be %s %s", what, where, key,
+                    strchr("aeiou", names[type][0]) ? "an" : "a", names[type]);
+}
+
+/* Every key of tb_doc_keys_t: a string or null. */
+static tb_status_t validate_keys(const json_t *t, const char *what, const char *where)
+{
+    for (size_t k = 0; k < N_KEYS; k++) {
+        const json_t *x = json_object_get(t, key_names[k]);
+        if (!x)
+            return tb_error(TB_ERR_INPUT, "%s: %s: missing field \"%s\"", what, where,
+                            key_names[k]);
+        if (!json_is_string(x) && !json_is_null(x))
+            return tb_error(TB_ERR_INPUT, "%s: %s: field \"%s\" should be a string or null",
+                            what, where, key_names[k]);
+    }
+    return TB_OK;
+}
+
+/* An entry's matrix object: labels and ranks agree, every matrix has one row and column
+ * per label, isolated pairs are objects. */
+static tb_status_t validate_matrix(const json_t *t, const char *what, const char *where)
+{
+    static const char *const matrices[] = {"bandwidth_gbps", "latency_us"};
+    const json_t *m = json_object_get(t, "matrix"), *labels, *ranks, *pairs, *x;
+    char mwhere[160];
+    const char *key;
+    size_t n, i;
+    tb_status_t st;
+
+    if (!m)
+        return TB_OK;
+    snprintf(mwhere, sizeof(mwhere), "%s: %s (%s)", what, where,
+             json_string_value(json_object_get(t, "name")));
+    if (!json_is_object(m))
+        return tb_error(TB_ERR_INPUT, "%s: field \"matrix\" should be an object", mwhere);
+    labels = json_object_get(m, "labels");
+    ranks = json_object_get(m, "ranks");
+    pairs = json_object_get(m, "pairs");
+    if (labels && !json_is_array(labels))
+        return tb_error(TB_ERR_INPUT, "%s: matrix.labels should be an array", mwhere);
+    json_array_foreach(labels, i, x) {
+        if (!json_is_string(x))
+            return tb_error(TB_ERR_INPUT, "%s: matrix.labels[%zu] should be a string", mwhere, i);
+    }
+    n = json_array_size(labels);
+    if (ranks && (!json_is_array(ranks) || json_array_size(ranks) != n))
+        return tb_error(TB_ERR_INPUT, "%s: matrix.ranks should be an array of %zu integers "
+                        "(one per label)", mwhere, n);
+    json_array_foreach(ranks, i, x) {
+        if (!json_is_integer(x))
+            return tb_error(TB_ERR_INPUT, "%s: matrix.ranks[%zu] should be an integer", mwhere, i);
+    }
+    if (pairs && !json_is_array(pairs))
+        return tb_error(TB_ERR_INPUT, "%s: matrix.pairs should be an array", mwhere);
+    json_array_foreach(pairs, i, x) {
+        if (!json_is_object(x))
+            return tb_error(TB_ERR_INPUT, "%s: matrix.pairs[%zu] should be an object", mwhere, i);
+    }
+    for (i = 0; i < sizeof(matrices) / sizeof(matrices[0]); i++) {
+        x = json_object_get(m, matrices[i]);
+        if (x && !labels)
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s without matrix.labels", mwhere,
+                            matrices[i]);
+        if (x && (st = matrix_check(x, matrices[i], n, mwhere)))
+            return st;
+    }
+    /* Matrices a newer writer added: whatever looks like one is checked like one. */
+    json_object_foreach((json_t *)m, key, x) {
+        if (!strcmp(key, "labels") || !strcmp(key, "ranks") || !strcmp(key, "pairs") ||
+            !tb_doc_matrix_is(m, key))
+            continue;
+        if (!labels)
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s without matrix.labels", mwhere, key);
+        if ((st = matrix_check(x, key, n, mwhere)))
+            return st;
+    }
+    return TB_OK;
 }
 
 tb_status_t tb_doc_validate(const json_t *doc, const char *what)
@@ -68,6 +536,10 @@ tb_status_t tb_doc_validate(const json_t *doc, const char *what)
                         "(field \"schema\" should be \"%s\")", what, TB_DOC_SCHEMA);
     if ((st = require(doc, "schema_version", JSON_INTEGER, what, "document")))
         return st;
+    if (json_integer_value(json_object_get(doc, "schema_version")) < TB_DOC_SCHEMA_VERSION)
+        return tb_error(TB_ERR_INPUT, "%s: schema_version %lld predates the explicit entry keys; "
+                        "load it with tb_doc_load, which upgrades it", what,
+                        (long long)json_integer_value(json_object_get(doc, "schema_version")));
     if (json_integer_value(json_object_get(doc, "schema_version")) > TB_DOC_SCHEMA_VERSION)
         return tb_error(TB_ERR_INPUT, "%s: schema_version %lld is newer than this topobench "
                         "understands (%d); use a newer topobench", what,
@@ -88,7 +560,8 @@ tb_status_t tb_doc_validate(const json_t *doc, const char *what)
             return tb_error(TB_ERR_INPUT, "%s: %s should be an object", what, where);
         if ((st = require(v, "name", JSON_STRING, what, where)) ||
             (st = require(v, "kind", JSON_STRING, what, where)) ||
-            (st = require(v, "results", JSON_ARRAY, what, where)))
+            (st = require(v, "results", JSON_ARRAY, what, where)) ||
+            (st = validate_keys(v, what, where)) || (st = validate_matrix(v, what, where)))
             return st;
         results = json_object_get(v, "results");
         json_array_foreach(results, j, r) {
@@ -120,7 +593,9 @@ tb_status_t tb_doc_load(const char *path, json_t **doc_p)
     if (!doc)
         return tb_error(TB_ERR_INPUT, "%s:%d:%d: malformed JSON: %s", path, err.line,
                         err.column, err.text);
-    st = tb_doc_validate(doc, path);
+    st = tb_doc_upgrade(doc, path);
+    if (st == TB_OK)
+        st = tb_doc_validate(doc, path);
     if (st) {
         json_decref(doc);
         return st;

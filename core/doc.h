@@ -13,7 +13,61 @@
 #include "status.h"
 
 #define TB_DOC_SCHEMA "topobench-results"
-#define TB_DOC_SCHEMA_VERSION 1
+#define TB_DOC_SCHEMA_VERSION 2
+
+/* What tells apart the entries of one test, each an explicit field of the entry, so a
+ * baseline matches an entry by fields, never by parsing a label. NULL is written as JSON
+ * null (the key does not apply to this entry). */
+typedef struct tb_doc_keys {
+    const char *backend;     /* transport: "mpi" */
+    const char *send_memory; /* memory kind of the send buffers: "host" */
+    const char *recv_memory; /* memory kind of the receive buffers: "host" */
+    const char *dtype;       /* element type: "byte", "float", "double" */
+    const char *placement;   /* point-to-point pair: "intra-node", "inter-node" */
+    const char *level;       /* matrices: "rank", "node", "isolated" */
+} tb_doc_keys_t;
+
+/* A tests[] entry {name, kind, the keys, status "running", params, units, results [],
+ * errors []}; `params` is stolen (NULL: {}). */
+json_t *tb_doc_entry_new(const char *name, const char *kind, const tb_doc_keys_t *keys,
+                         json_t *params);
+
+/* Whether two entries measure the same thing: same name and the same value (or null) for
+ * every key of tb_doc_keys_t. How a baseline finds a run's counterpart of an entry. */
+int tb_doc_entry_same(const json_t *a, const json_t *b);
+
+/* Short label of what distinguishes an entry, for titles and file names: the backend and
+ * memory kinds when they are not "mpi" and "host", then the placement, or the level, or
+ * (collectives) the dtype, joined by '-': "intra-node", "float", "rank". */
+void tb_doc_entry_label(const json_t *entry, char *buf, size_t len);
+
+/* Matrices (N x N doubles, row-major, NaN where there is no measurement, the diagonal
+ * included) live in an entry's "matrix" object under a key such as "bandwidth_gbps".
+ * Up to TB_DOC_MATRIX_INLINE_MAX rows they are inline, N arrays of N numbers (null for
+ * NaN), readable by eye; larger ones go to a side file beside the document in numpy's
+ * NPY format 1.0 (little-endian float64, C order), and the document holds the reference
+ * {"format": "npy", "file": NAME, "dtype": "float64", "shape": [N, N]}. Both keep every
+ * double exactly. docs/results-schema.md, "Matrices". */
+#define TB_DOC_MATRIX_INLINE_MAX 64
+
+/* Stores `cells` (n x n) in m[key]; a side file is written atomically as
+ * "<dir>/<stem>-<key>.npy" (`stem`: [A-Za-z0-9_.-] only, e.g. "matrix-rank").
+ * TB_ERR_ENV (logged with the path) when the side file cannot be written; m is then
+ * unchanged. */
+TB_NODISCARD tb_status_t tb_doc_matrix_set(json_t *m, const char *key, const double *cells,
+                                           size_t n, const char *dir, const char *stem);
+
+/* Reads m[key] into a new n x n array (*cells_p, free() it; NaN for null), resolving a
+ * side file in `dir` (the document's directory). m[key] absent: TB_OK with *cells_p NULL
+ * and *n_p 0. TB_ERR_INPUT, logged as "<where>: matrix.<key>: ...", when the value has
+ * the wrong type or shape, or the side file is missing, truncated or not float64
+ * N x N. */
+TB_NODISCARD tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
+                                           const char *where, double **cells_p,
+                                           size_t *n_p);
+
+/* Whether m[key] is stored as a matrix (inline rows or a side-file reference). */
+int tb_doc_matrix_is(const json_t *m, const char *key);
 
 /* New document with schema header, empty run/hosts/ranks/tests/findings, complete=false. */
 json_t *tb_doc_new(void);
@@ -23,12 +77,21 @@ json_t *tb_doc_new(void);
 TB_NODISCARD tb_status_t tb_doc_write(const json_t *doc, const char *path);
 
 /* Loads and validates: JSON syntax (error names file, line and column), schema name,
- * version, and the types of the top-level members and of each test's required members.
- * TB_ERR_INPUT on any problem, logged with the file and the field. */
+ * version, the types of the top-level members, of each test's required members and keys,
+ * and of each matrix (shape against its labels). A schema_version 1 document (one
+ * `variant` string per entry) is upgraded in memory to the explicit keys. TB_ERR_INPUT
+ * on any problem, logged with the file and the field. */
 TB_NODISCARD tb_status_t tb_doc_load(const char *path, json_t **doc_p);
 
-/* Same validation for a document already in memory; `what` names it in messages. */
+/* Same validation for a document already in memory; `what` names it in messages. A
+ * schema_version 1 document is refused here: tb_doc_upgrade it first. */
 TB_NODISCARD tb_status_t tb_doc_validate(const json_t *doc, const char *what);
+
+/* Rewrites a schema_version 1 document in place into the current version (each entry's
+ * `variant` becomes placement, dtype or level; backend "mpi" and host memory, the only
+ * ones version 1 had). Other versions are left alone. TB_ERR_INPUT for a variant
+ * version 1 never wrote. */
+TB_NODISCARD tb_status_t tb_doc_upgrade(json_t *doc, const char *what);
 
 /* Statistics of iteration times (seconds in, microseconds in the document). */
 json_t *tb_doc_stats_us(const tb_stats_t *stats);

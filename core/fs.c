@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -34,3 +35,47 @@ tb_status_t tb_mkdir_p(const char *dir)
     return TB_OK;
 }
 
+
+tb_status_t tb_afile_open(tb_afile_t *a, const char *path)
+{
+    a->f = NULL;
+    if (snprintf(a->path, sizeof(a->path), "%s", path) >= (int)sizeof(a->path) ||
+        snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+            (int)sizeof(a->tmp))
+        return tb_error(TB_ERR_ENV, "output path too long: %s", path);
+    a->f = fopen(a->tmp, "w");
+    if (!a->f)
+        return tb_error(TB_ERR_ENV, "cannot write %s: %s", path, strerror(errno));
+    return TB_OK;
+}
+
+tb_status_t tb_afile_commit(tb_afile_t *a)
+{
+    int bad, err;
+    errno = 0;
+    bad = fflush(a->f) != 0 || ferror(a->f);
+    err = errno;
+    if (fclose(a->f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    a->f = NULL;
+    if (!bad && rename(a->tmp, a->path) != 0) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad) {
+        unlink(a->tmp);
+        return tb_error(TB_ERR_ENV, "cannot write %s: %s", a->path,
+                        err ? strerror(err) : "write failed");
+    }
+    return TB_OK;
+}
+
+void tb_afile_abort(tb_afile_t *a)
+{
+    if (a->f)
+        fclose(a->f);
+    a->f = NULL;
+    unlink(a->tmp);
+}

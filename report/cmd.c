@@ -42,7 +42,7 @@ static void dir_of(const char *path, char *buf, size_t len)
 tb_status_t tb_report_cmd(int argc, char **argv)
 {
     const char *input = NULL, *outdir = NULL;
-    char dirbuf[4096];
+    char docdir[4096];
     int quiet = 0;
     json_t *doc = NULL;
     size_t nfiles = 0, i;
@@ -75,18 +75,21 @@ tb_status_t tb_report_cmd(int argc, char **argv)
     if (!input)
         return tb_error(TB_ERR_USAGE, "report: which results.json? (usage: topobench report "
                                       "RESULTS.json [-o DIR] [--quiet])");
-    if (!outdir) {
-        dir_of(input, dirbuf, sizeof(dirbuf));
-        outdir = dirbuf;
-    }
+    /* Matrix side files are read beside the document; output goes there by default. */
+    dir_of(input, docdir, sizeof(docdir));
+    if (!outdir)
+        outdir = docdir;
 
     if ((st = tb_doc_load(input, &doc)))
         return st;
-    if ((st = tb_mkdir_p(outdir)) || (st = tb_report_csv_write_count(doc, outdir, &nfiles)))
+    if ((st = tb_mkdir_p(outdir)) ||
+        (st = tb_report_csv_write_count(doc, docdir, outdir, &nfiles)))
         goto out;
     if (!quiet) {
         json_array_foreach(json_object_get(doc, "tests"), i, test) {
-            tb_report_table_print(test, stdout);
+            tb_status_t one = tb_report_table_print(test, docdir, stdout);
+            if (one > st)
+                st = one;
             fputc('\n', stdout);
         }
     }

@@ -4,12 +4,18 @@
  *
  * Fields are quoted as RFC 4180 says (only when they hold a comma, quote or line break);
  * numbers are printed with "%.9g" (measurements keep every meaningful digit, and no
- * binary noise) in the C locale whatever the caller's locale is. */
+ * binary noise) in the C locale whatever the caller's locale is. A text field that a
+ * spreadsheet would run as a formula (first character = + - @, tab or carriage return)
+ * gets a leading apostrophe (OWASP's advice against CSV injection); numbers never do.
+ * Every file is written to a temporary name and renamed into place, like results.json. */
 #include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
+#include "doc.h"
+#include "fs.h"
 #include "log.h"
 #include "report.h"
 
@@ -47,38 +53,39 @@ static const csv_col_t known_cols[] = {
 };
 #define N_KNOWN (sizeof(known_cols) / sizeof(known_cols[0]))
 
-/* One open output file; `first` says whether the next field starts a line. */
+/* One output file being written (atomically); `first` says whether the next field
+ * starts a line. */
 typedef struct {
     FILE *f;
-    char path[4096];
+    tb_afile_t a;
     int first;
 } csv_file_t;
 
 static tb_status_t csv_open(csv_file_t *c, const char *dir, const char *base, const char *suffix)
 {
-    if (snprintf(c->path, sizeof(c->path), "%s/%s%s", dir, base, suffix) >=
-        (int)sizeof(c->path))
+    char path[4096];
+    tb_status_t st;
+    if (snprintf(path, sizeof(path), "%s/%s%s", dir, base, suffix) >= (int)sizeof(path))
         return tb_error(TB_ERR_ENV, "output path too long: %s/%s%s", dir, base, suffix);
-    c->f = fopen(c->path, "w");
-    if (!c->f)
-        return tb_error(TB_ERR_ENV, "cannot write %s: %s", c->path, strerror(errno));
+    if ((st = tb_afile_open(&c->a, path)))
+        return st;
+    c->f = c->a.f;
     c->first = 1;
     return TB_OK;
 }
 
+/* Renames the finished file into place; TB_ERR_ENV (logged) on any write error. */
 static tb_status_t csv_close(csv_file_t *c)
 {
-    int bad = ferror(c->f);
-    int err = errno;
-    if (fclose(c->f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
     c->f = NULL;
-    if (bad)
-        return tb_error(TB_ERR_ENV, "cannot write %s: %s", c->path,
-                        err ? strerror(err) : "write failed");
-    return TB_OK;
+    return tb_afile_commit(&c->a);
+}
+
+/* Leaves the previous file of that name as it was. */
+static void csv_abort(csv_file_t *c)
+{
+    c->f = NULL;
+    tb_afile_abort(&c->a);
 }
 
 static void csv_sep(csv_file_t *c)
@@ -96,14 +103,18 @@ static void csv_end_row(csv_file_t *c)
 
 static void csv_str(csv_file_t *c, const char *s)
 {
+    int formula;
     csv_sep(c);
     if (!s)
         return;
-    if (!strpbrk(s, ",\"\r\n")) {
+    formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
         fputs(s, c->f);
         return;
     }
     fputc('"', c->f);
+    if (formula)
+        fputc('\'', c->f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', c->f);
@@ -145,13 +156,32 @@ static const char *str_or(const json_t *obj, const char *key, const char *dflt)
     return s ? s : dflt;
 }
 
-/* "<name>[-<variant>]" with anything outside [A-Za-z0-9_.-] turned into '_', so a name
- * never leaves the output directory. */
+/* The entry's keys, explicit columns that identify it (tb_doc_keys_t). */
+static const char *const key_cols[] = {"backend", "send_memory", "recv_memory",
+                                       "dtype",   "placement",   "level"};
+
+static void csv_keys_header(csv_file_t *c)
+{
+    csv_str(c, "test");
+    for (size_t k = 0; k < sizeof(key_cols) / sizeof(key_cols[0]); k++)
+        csv_str(c, key_cols[k]);
+}
+
+static void csv_keys(csv_file_t *c, const json_t *test)
+{
+    csv_str(c, str_or(test, "name", ""));
+    for (size_t k = 0; k < sizeof(key_cols) / sizeof(key_cols[0]); k++)
+        csv_str(c, json_string_value(json_object_get(test, key_cols[k])));
+}
+
+/* "<name>[-<label>]" (tb_doc_entry_label) with anything outside [A-Za-z0-9_.-] turned
+ * into '_', so a name never leaves the output directory. */
 static void file_base(const json_t *test, char *buf, size_t len)
 {
     const char *name = str_or(test, "name", "");
-    const char *variant = str_or(test, "variant", "");
-    snprintf(buf, len, "%s%s%s", name[0] ? name : "unnamed", variant[0] ? "-" : "", variant);
+    char label[256];
+    tb_doc_entry_label(test, label, sizeof(label));
+    snprintf(buf, len, "%s%s%s", name[0] ? name : "unnamed", label[0] ? "-" : "", label);
     for (char *p = buf; *p; p++)
         if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '.' || *p == '-'))
@@ -207,16 +237,14 @@ static tb_status_t write_results(const json_t *test, const char *dir, const char
     ncols = results_columns(results, cols, extra);
     if ((st = csv_open(&c, dir, base, ".csv")))
         goto out;
-    csv_str(&c, "test");
-    csv_str(&c, "variant");
+    csv_keys_header(&c);
     for (size_t k = 0; k < ncols; k++)
         csv_str(&c, cols[k]->column);
     json_object_foreach(extra, key, v)
         csv_str(&c, key);
     csv_end_row(&c);
     json_array_foreach(results, i, row) {
-        csv_str(&c, str_or(test, "name", ""));
-        csv_str(&c, str_or(test, "variant", ""));
+        csv_keys(&c, test);
         for (size_t k = 0; k < ncols; k++) {
             const json_t *x = json_object_get(row, cols[k]->key);
             csv_json(&c, cols[k]->sub ? json_object_get(x, cols[k]->sub) : x);
@@ -242,13 +270,13 @@ static void label_host(const char *label, char *buf, size_t len)
     buf[n] = '\0';
 }
 
-/* One row per ordered pair (i != j) of an N x N matrix, empty where the cell is null. */
-static tb_status_t write_matrix(const json_t *m, const char *key, const char *column,
-                                const char *dir, const char *base, const char *suffix)
+/* One row per ordered pair (i != j) of an N x N matrix, empty where there is no
+ * measurement. */
+static tb_status_t write_matrix(const json_t *m, const double *cells, size_t n,
+                                const char *column, const char *dir, const char *base,
+                                const char *suffix)
 {
     const json_t *labels = json_object_get(m, "labels"), *ranks = json_object_get(m, "ranks");
-    const json_t *rows = json_object_get(m, key);
-    size_t n = json_array_size(rows);
     csv_file_t c;
     tb_status_t st;
 
@@ -256,9 +284,9 @@ static tb_status_t write_matrix(const json_t *m, const char *key, const char *co
         return st;
     fprintf(c.f, "src_rank,src_host,dst_rank,dst_host,%s\n", column);
     for (size_t i = 0; i < n; i++) {
-        const json_t *row = json_array_get(rows, i);
         for (size_t j = 0; j < n; j++) {
             size_t ends[2] = {i, j};
+            double x = cells[i * n + j];
             if (i == j)
                 continue;
             for (int e = 0; e < 2; e++) {
@@ -272,11 +300,35 @@ static tb_status_t write_matrix(const json_t *m, const char *key, const char *co
                     csv_int(&c, (long long)ends[e]);
                 csv_str(&c, host);
             }
-            csv_json(&c, json_array_get(row, j));
+            if (x == x)
+                csv_num(&c, x);
+            else
+                csv_sep(&c);
             csv_end_row(&c);
         }
     }
     return csv_close(&c);
+}
+
+/* The long-form file of one matrix: "-matrix-bw.csv" and "-matrix-lat.csv" for the two
+ * first matrices, "-matrix-<key>.csv" for others. */
+static void matrix_file(const char *key, char *suffix, size_t slen, char *column, size_t clen)
+{
+    if (!strcmp(key, "bandwidth_gbps")) {
+        snprintf(suffix, slen, "-matrix-bw.csv");
+        snprintf(column, clen, "bandwidth_GBps");
+    } else if (!strcmp(key, "latency_us")) {
+        snprintf(suffix, slen, "-matrix-lat.csv");
+        snprintf(column, clen, "latency_us");
+    } else {
+        size_t n = strlen(key);
+        snprintf(suffix, slen, "-matrix-%s.csv", key);
+        /* "_gbps" columns are named "_GBps" like the others. */
+        if (n > 5 && !strcmp(key + n - 5, "_gbps"))
+            snprintf(column, clen, "%.*s_GBps", (int)(n - 5), key);
+        else
+            snprintf(column, clen, "%s", key);
+    }
 }
 
 /* Host of a world rank, from the document's ranks[]. */
@@ -316,23 +368,6 @@ static tb_status_t write_pairs(const json_t *doc, const json_t *pairs, const cha
 }
 
 /* ---- summary.csv ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Max and median of the numbers collected in `v` (sorted in place); 0 when none. */
-static size_t max_median(double *v, size_t n, double *max_p, double *median_p)
-{
-    if (n == 0)
-        return 0;
-    qsort(v, n, sizeof(double), cmp_double);
-    *max_p = v[n - 1];
-    *median_p = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    return n;
-}
 
 typedef struct {
     size_t sizes;
@@ -403,54 +438,72 @@ static void summarize_results(const json_t *results, summary_t *s)
     }
 }
 
+/* Max and median of the off-diagonal cells of m[key] (or of the pairs' `pkey`), at most
+ * one matrix in memory at a time. 0 when there is none. */
+static tb_status_t matrix_max_median(const json_t *m, const char *key, const char *pkey,
+                                     const char *docdir, const char *where, size_t *count_p,
+                                     double *max_p, double *median_p)
+{
+    const json_t *pairs = json_object_get(m, "pairs"), *p;
+    double *v = NULL;
+    size_t n = 0, count = 0, i;
+    tb_status_t st;
+
+    *count_p = 0;
+    if ((st = tb_doc_matrix_get(m, key, docdir, where, &v, &n)))
+        return st;
+    if (v) {
+        count = tb_cells_compact(v, n);
+    } else if (json_array_size(pairs)) {
+        v = malloc(json_array_size(pairs) * sizeof(double));
+        if (!v)
+            return tb_error(TB_ERR_ENV, "out of memory");
+        json_array_foreach(pairs, i, p) {
+            if (json_is_number(json_object_get(p, pkey)))
+                v[count++] = json_number_value(json_object_get(p, pkey));
+        }
+    }
+    if (count) {
+        *max_p = v[0];
+        for (i = 1; i < count; i++)
+            if (v[i] > *max_p)
+                *max_p = v[i];
+        *median_p = tb_cells_median(v, count);
+    }
+    *count_p = count;
+    free(v);
+    return TB_OK;
+}
+
 /* Matrix entries: peak = best cell, large = median cell of the bandwidth matrix, small =
  * median latency cell; isolated pairs the same over the pairs. */
-static tb_status_t summarize_matrix(const json_t *m, summary_t *s)
+static tb_status_t summarize_matrix(const json_t *m, const char *docdir, const char *where,
+                                    summary_t *s)
 {
-    const json_t *bw = json_object_get(m, "bandwidth_gbps");
-    const json_t *lat = json_object_get(m, "latency_us"), *pairs = json_object_get(m, "pairs");
-    size_t n = json_array_size(bw), nl = json_array_size(lat), np = json_array_size(pairs);
-    size_t cap = n * n + nl * nl + 2 * np, nb = 0, nt = 0;
-    double *vb, *vt, max;
+    size_t count;
+    double max;
+    tb_status_t st;
 
     if (json_is_integer(json_object_get(m, "size"))) {
         s->sizes = 1;
         s->min_size = s->max_size = json_integer_value(json_object_get(m, "size"));
     }
-    vb = malloc(sizeof(double) * (cap ? cap : 1));
-    vt = malloc(sizeof(double) * (cap ? cap : 1));
-    if (!vb || !vt) {
-        free(vb);
-        free(vt);
-        return tb_error(TB_ERR_INTERNAL, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (i != j && json_is_number(json_array_get(json_array_get(bw, i), j)))
-                vb[nb++] = json_number_value(json_array_get(json_array_get(bw, i), j));
-    for (size_t i = 0; i < nl; i++)
-        for (size_t j = 0; j < nl; j++)
-            if (i != j && json_is_number(json_array_get(json_array_get(lat, i), j)))
-                vt[nt++] = json_number_value(json_array_get(json_array_get(lat, i), j));
-    for (size_t i = 0; i < np; i++) {
-        const json_t *p = json_array_get(pairs, i);
-        if (json_is_number(json_object_get(p, "bw_gbps")))
-            vb[nb++] = json_number_value(json_object_get(p, "bw_gbps"));
-        if (json_is_number(json_object_get(p, "latency_us")))
-            vt[nt++] = json_number_value(json_object_get(p, "latency_us"));
-    }
-    if (max_median(vb, nb, &s->peak, &s->large)) {
+    if ((st = matrix_max_median(m, "bandwidth_gbps", "bw_gbps", docdir, where, &count,
+                                &s->peak, &s->large)))
+        return st;
+    if (count) {
         s->metric = "bw";
         s->have_peak = s->have_large = 1;
     }
-    if (max_median(vt, nt, &max, &s->small))
+    if ((st = matrix_max_median(m, "latency_us", "latency_us", docdir, where, &count, &max,
+                                &s->small)))
+        return st;
+    if (count)
         s->have_small = 1;
-    free(vb);
-    free(vt);
     return TB_OK;
 }
 
-static tb_status_t write_summary(const json_t *doc, const char *dir)
+static tb_status_t write_summary(const json_t *doc, const char *docdir, const char *dir)
 {
     const json_t *test;
     csv_file_t c;
@@ -459,22 +512,25 @@ static tb_status_t write_summary(const json_t *doc, const char *dir)
 
     if ((st = csv_open(&c, dir, "summary", ".csv")))
         return st;
-    fputs("test,variant,kind,status,sizes,min_size_bytes,max_size_bytes,peak_metric,peak_GBps,"
-          "large_msg_GBps,small_msg_time_us,errors,skip_reason\n",
+    csv_keys_header(&c);
+    fputs(",kind,status,sizes,min_size_bytes,max_size_bytes,peak_metric,peak_GBps,"
+          "large_msg_GBps,small_msg_time_us,errors,skip_reason",
           c.f);
+    csv_end_row(&c);
     json_array_foreach(json_object_get(doc, "tests"), i, test) {
         summary_t s = {0};
         const json_t *m = json_object_get(test, "matrix");
         if (json_is_object(m)) {
-            if ((st = summarize_matrix(m, &s))) {
-                fclose(c.f);
+            char where[128];
+            snprintf(where, sizeof(where), "tests[%zu] (%s)", i, str_or(test, "name", "?"));
+            if ((st = summarize_matrix(m, docdir, where, &s))) {
+                csv_abort(&c);
                 return st;
             }
         } else {
             summarize_results(json_object_get(test, "results"), &s);
         }
-        csv_str(&c, str_or(test, "name", ""));
-        csv_str(&c, str_or(test, "variant", ""));
+        csv_keys(&c, test);
         csv_str(&c, str_or(test, "kind", ""));
         csv_str(&c, str_or(test, "status", ""));
         csv_int(&c, (long long)s.sizes);
@@ -505,7 +561,46 @@ static tb_status_t write_summary(const json_t *doc, const char *dir)
     return csv_close(&c);
 }
 
-static tb_status_t write_all(const json_t *doc, const char *dir, size_t *nfiles_p)
+/* Every matrix of an entry in long form, one at a time in memory. Above
+ * TB_REPORT_LONG_FORM_MAX ranks the long form is left out (16.7 million rows at 4,096
+ * ranks); the matrix's NPY file holds every cell. */
+static tb_status_t write_matrices(const json_t *test, const char *docdir, const char *dir,
+                                  const char *base, size_t idx, size_t *nfiles_p)
+{
+    const json_t *m = json_object_get(test, "matrix"), *v;
+    const char *key;
+    char where[128];
+    tb_status_t st = TB_OK;
+
+    snprintf(where, sizeof(where), "tests[%zu] (%s)", idx, str_or(test, "name", "?"));
+    json_object_foreach((json_t *)m, key, v) {
+        double *cells = NULL;
+        size_t n = 0;
+        char suffix[160], column[128];
+        if (!strcmp(key, "labels") || !strcmp(key, "ranks") || !strcmp(key, "pairs") ||
+            !tb_doc_matrix_is(m, key))
+            continue;
+        if (json_is_object(v) &&
+            json_integer_value(json_array_get(json_object_get(v, "shape"), 0)) >
+                TB_REPORT_LONG_FORM_MAX) {
+            tb_info("%s-%s: long-form CSV left out above %d ranks; every cell is in %s", base,
+                    key, TB_REPORT_LONG_FORM_MAX, json_string_value(json_object_get(v, "file")));
+            continue;
+        }
+        if ((st = tb_doc_matrix_get(m, key, docdir, where, &cells, &n)))
+            return st;
+        matrix_file(key, suffix, sizeof(suffix), column, sizeof(column));
+        st = write_matrix(m, cells, n, column, dir, base, suffix);
+        free(cells);
+        if (st)
+            return st;
+        ++*nfiles_p;
+    }
+    return TB_OK;
+}
+
+static tb_status_t write_all(const json_t *doc, const char *docdir, const char *dir,
+                             size_t *nfiles_p)
 {
     const json_t *test;
     size_t i;
@@ -522,36 +617,28 @@ static tb_status_t write_all(const json_t *doc, const char *dir, size_t *nfiles_
                 return st;
             ++*nfiles_p;
         }
-        if (json_is_array(json_object_get(m, "bandwidth_gbps"))) {
-            if ((st = write_matrix(m, "bandwidth_gbps", "bandwidth_GBps", dir, base,
-                                   "-matrix-bw.csv")))
-                return st;
-            ++*nfiles_p;
-        }
-        if (json_is_array(json_object_get(m, "latency_us"))) {
-            if ((st = write_matrix(m, "latency_us", "latency_us", dir, base, "-matrix-lat.csv")))
-                return st;
-            ++*nfiles_p;
-        }
+        if (json_is_object(m) && (st = write_matrices(test, docdir, dir, base, i, nfiles_p)))
+            return st;
         if (json_is_array(json_object_get(m, "pairs"))) {
             if ((st = write_pairs(doc, json_object_get(m, "pairs"), dir, base)))
                 return st;
             ++*nfiles_p;
         }
     }
-    if ((st = write_summary(doc, dir)))
+    if ((st = write_summary(doc, docdir, dir)))
         return st;
     ++*nfiles_p;
     return TB_OK;
 }
 
-tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t *nfiles_p)
+tb_status_t tb_report_csv_write_count(const json_t *doc, const char *docdir, const char *dir,
+                                      size_t *nfiles_p)
 {
     /* Numbers in the C locale: a program that called setlocale() must not get "1,5". */
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
     size_t n = 0;
-    tb_status_t st = write_all(doc, dir, &n);
+    tb_status_t st = write_all(doc, docdir, dir, &n);
 
     if (c_locale) {
         uselocale(old);
@@ -562,7 +649,7 @@ tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir, size_t
     return st;
 }
 
-tb_status_t tb_report_csv_write(const json_t *doc, const char *dir)
+tb_status_t tb_report_csv_write(const json_t *doc, const char *docdir, const char *dir)
 {
-    return tb_report_csv_write_count(doc, dir, NULL);
+    return tb_report_csv_write_count(doc, docdir, dir, NULL);
 }

@@ -8,17 +8,27 @@
 
 #include "status.h"
 
-/* Writes one CSV file per test entry into `dir` (named "<name>[-<variant>].csv", plus
- * "<name>-<variant>-matrix-bw.csv"/"-matrix-lat.csv" for matrices), one row per
- * measurement, units in the header. TB_ERR_ENV when a file cannot be written. */
-TB_NODISCARD tb_status_t tb_report_csv_write(const json_t *doc, const char *dir);
+/* Matrices above this many ranks get no long-form CSV (one row per cell): their NPY side
+ * file is the machine-readable form. */
+#define TB_REPORT_LONG_FORM_MAX 512
+
+/* Writes one CSV file per test entry into `dir` (named "<name>[-<label>].csv", plus
+ * "<name>-<label>-matrix-bw.csv"/"-matrix-lat.csv" for matrices), one row per
+ * measurement, units in the header, each file atomically. `docdir` is the directory
+ * holding the document (its matrix side files). TB_ERR_ENV when a file cannot be
+ * written, TB_ERR_INPUT when a matrix is malformed. */
+TB_NODISCARD tb_status_t tb_report_csv_write(const json_t *doc, const char *docdir,
+                                             const char *dir);
 /* The same, counting the files written into *nfiles_p (may be NULL). */
-TB_NODISCARD tb_status_t tb_report_csv_write_count(const json_t *doc, const char *dir,
-                                                   size_t *nfiles_p);
+TB_NODISCARD tb_status_t tb_report_csv_write_count(const json_t *doc, const char *docdir,
+                                                   const char *dir, size_t *nfiles_p);
 
 /* The terminal table of one test entry, in the column style of nccl-tests and OSU, with
- * units in the header. */
-void tb_report_table_print(const json_t *test, FILE *out);
+ * units in the header. A matrix of up to TB_REPORT_GRID_MAX ranks is printed as its grid,
+ * a larger one aggregated per node with its worst cells. `docdir`: as above.
+ * TB_ERR_INPUT when a matrix is malformed (logged; the table says so). */
+#define TB_REPORT_GRID_MAX 64
+tb_status_t tb_report_table_print(const json_t *test, const char *docdir, FILE *out);
 
 /* `topobench report results.json [-o DIR]`. */
 TB_NODISCARD tb_status_t tb_report_cmd(int argc, char **argv);

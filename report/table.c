@@ -1,12 +1,16 @@
 /* Terminal tables of one test entry, printed after each test by `run` and for every entry
  * by `topobench report`: nccl-tests' columns for collectives (out-of-place and in-place
- * side by side), OSU's for point-to-point tests, N x N matrices with host:rank labels.
- * Formats are documented in docs/report.md; numbers in the C locale. */
+ * side by side), OSU's for point-to-point tests, N x N matrices with host:rank labels up to
+ * 64 ranks and, above, per node and worst cells (O(N) lines for N^2 cells). Formats are
+ * documented in docs/report.md; numbers in the C locale. */
 #include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
+#include "doc.h"
+#include "log.h"
 #include "report.h"
 
 #define CELL 32 /* room for one formatted cell */
@@ -35,13 +39,11 @@ static const char *fmt2(const json_t *v, char buf[CELL])
 
 /* A bandwidth with three significant digits and no exponent ("0.0250", "1.04", "23.1",
  * "231"): a 200 Mbit/s link must not read "0.02". "-" when absent or not a number. */
-static const char *fmt_bw(const json_t *v, char buf[CELL])
+static const char *fmt_bw_d(double x, char buf[CELL])
 {
-    double x;
     int decimals = 0;
-    if (!json_is_number(v))
+    if (x != x)
         return "-";
-    x = json_number_value(v);
     if (x != 0 && isfinite(x)) {
         /* digits before the point of |x|, then the decimals that make three in all */
         int mag = (int)floor(log10(fabs(x)));
@@ -53,6 +55,20 @@ static const char *fmt_bw(const json_t *v, char buf[CELL])
     /* rounding can carry into a new digit (0.09996 -> "0.1000"): one decimal less */
     if (decimals > 0 && x != 0 && fabs(strtod(buf, NULL)) >= pow(10, 3 - decimals))
         snprintf(buf, CELL, "%.*f", decimals - 1, x);
+    return buf;
+}
+
+static const char *fmt_bw(const json_t *v, char buf[CELL])
+{
+    return json_is_number(v) ? fmt_bw_d(json_number_value(v), buf) : "-";
+}
+
+/* A double with 2 decimals, "-" for NaN (no measurement). */
+static const char *fmt2d(double v, char buf[CELL])
+{
+    if (v != v)
+        return "-";
+    snprintf(buf, CELL, "%.2f", v);
     return buf;
 }
 
@@ -82,13 +98,14 @@ static const json_t *time_of(const json_t *row, const char *stat)
     return json_object_get(json_object_get(row, "time_us"), stat);
 }
 
-/* "# name (variant)" without the parentheses when there is no variant. */
+/* "# name (label)" (tb_doc_entry_label) without the parentheses when there is no label. */
 static void print_title(const json_t *test, FILE *out)
 {
-    const char *variant = str_or(test, "variant", "");
+    char label[256];
+    tb_doc_entry_label(test, label, sizeof(label));
     fprintf(out, "# %s", str_or(test, "name", "?"));
-    if (variant[0])
-        fprintf(out, " (%s)", variant);
+    if (label[0])
+        fprintf(out, " (%s)", label);
 }
 
 /* ---- collectives: nccl-tests columns, one line per size ---- */
@@ -149,7 +166,7 @@ static void print_collective(const json_t *test, FILE *out)
             continue;
         fprintf(out, "%12lld  %12s  %8s  %6s  %6s", (long long)size,
                 fmt_int(json_object_get(row, "count"), b[0]),
-                str_or(params, "dtype", str_or(test, "variant", "-")), str_or(params, "op", "-"),
+                str_or(params, "dtype", str_or(test, "dtype", "-")), str_or(params, "op", "-"),
                 fmt_int(json_object_get(params, "root"), b[1]));
         coll_half(oop, out);
         coll_half(ip, out);
@@ -201,11 +218,10 @@ static void print_p2p(const json_t *test, FILE *out)
 
 /* ---- matrices ---- */
 
-/* `fmt` formats one cell: fmt_bw for bandwidths, fmt2 for latencies. */
-static void print_grid(const json_t *labels, const json_t *cells,
-                       const char *(*fmt)(const json_t *, char[CELL]), FILE *out)
+/* `fmt` formats one cell: fmt_bw_d for bandwidths, fmt2d for latencies. */
+static void print_grid(const json_t *labels, const double *cells, size_t n,
+                       const char *(*fmt)(double, char[CELL]), FILE *out)
 {
-    size_t n = json_array_size(labels);
     int w = 6;
     char b[CELL];
 
@@ -219,10 +235,9 @@ static void print_grid(const json_t *labels, const json_t *cells,
         fprintf(out, "  %*s", w, str_at(labels, j));
     fputc('\n', out);
     for (size_t i = 0; i < n; i++) {
-        const json_t *row = json_array_get(cells, i);
         fprintf(out, "%-*s", w, str_at(labels, i));
         for (size_t j = 0; j < n; j++)
-            fprintf(out, "  %*s", w, i == j ? "-" : fmt(json_array_get(row, j), b));
+            fprintf(out, "  %*s", w, i == j ? "-" : fmt(cells[i * n + j], b));
         fputc('\n', out);
     }
 }
@@ -241,13 +256,203 @@ static void pair_label(const json_t *p, char *buf, size_t len)
                  fmt_int(json_object_get(p, "b"), b[1]));
 }
 
-static void print_matrix(const json_t *test, FILE *out)
+/* ---- large matrices: per node and worst cells ---- */
+
+#define WORST_CELLS 10
+#define NODE_LINES 16
+
+typedef struct {
+    const char *host; /* label's host part, borrowed from `hosts` */
+    size_t ranks;
+    double send_med, send_worst, recv_med, recv_worst; /* NaN: no cell */
+} node_agg_t;
+
+/* The host part of label i ("host:rank"), written into hosts + i * TB_HOSTBUF. */
+#define TB_HOSTBUF 128
+
+static int worse(double a, double b, int low_is_bad)
+{
+    return low_is_bad ? a < b : a > b;
+}
+
+/* The worse of a node's send and receive medians (NaN when it has neither). */
+static double node_key(const node_agg_t *a, int low_is_bad)
+{
+    if (a->send_med != a->send_med)
+        return a->recv_med;
+    if (a->recv_med != a->recv_med)
+        return a->send_med;
+    return worse(a->send_med, a->recv_med, low_is_bad) ? a->send_med : a->recv_med;
+}
+
+/* Worst first; nodes without cells last. */
+static int cmp_nodes(const void *pa, const void *pb, int low_is_bad)
+{
+    double x = node_key(pa, low_is_bad), y = node_key(pb, low_is_bad);
+    if (x != x || y != y)
+        return (x != x) - (y != y);
+    return worse(x, y, low_is_bad) ? -1 : worse(y, x, low_is_bad) ? 1 : 0;
+}
+static int cmp_nodes_low(const void *a, const void *b)
+{
+    return cmp_nodes(a, b, 1);
+}
+static int cmp_nodes_high(const void *a, const void *b)
+{
+    return cmp_nodes(a, b, 0);
+}
+
+/* Aggregated view of a matrix too large to print as a grid. Per node: the median over
+ * its ranks of each rank's median cell as sender (row) and as receiver (column), and its
+ * worst cell each way; nodes sorted worst first. Then the worst cells of the matrix.
+ * O(N^2) time, O(N) memory besides the cells; `cells` is consumed (reordered) at the end
+ * for the overall median. */
+static void print_aggregate(const json_t *labels, double *cells, size_t n, int low_is_bad,
+                            const char *unit, const char *(*fmt)(double, char[CELL]), FILE *out)
+{
+    char *hosts = calloc(n ? n : 1, TB_HOSTBUF);
+    size_t *node_of = calloc(n ? n : 1, sizeof(size_t));
+    double *row_med = calloc(n ? n : 1, sizeof(double)), *col_med = calloc(n ? n : 1, sizeof(double));
+    double *scratch = calloc(n ? n : 1, sizeof(double));
+    node_agg_t *nodes = calloc(n ? n : 1, sizeof(node_agg_t));
+    struct {
+        double v;
+        size_t i, j;
+    } worst[WORST_CELLS];
+    size_t nworst = 0, nnodes = 0, count;
+    char b[4][CELL];
+
+    if (!hosts || !node_of || !row_med || !col_med || !scratch || !nodes) {
+        fprintf(out, "# (out of memory for the per-node view)\n");
+        goto out;
+    }
+    /* Nodes in order of first appearance; labels of one host are usually adjacent, so
+     * the previous node is tried first, then a scan (O(N x nodes) only for shuffled
+     * labels). */
+    for (size_t i = 0; i < n; i++) {
+        const char *label = str_at(labels, i), *colon = strrchr(label, ':');
+        size_t len = colon ? (size_t)(colon - label) : strlen(label), k;
+        char *h = hosts + i * TB_HOSTBUF;
+        snprintf(h, TB_HOSTBUF, "%.*s", (int)(len < TB_HOSTBUF ? len : TB_HOSTBUF - 1), label);
+        if (nnodes && !strcmp(nodes[nnodes - 1].host, h))
+            k = nnodes - 1;
+        else
+            for (k = 0; k < nnodes && strcmp(nodes[k].host, h) != 0; k++)
+                ;
+        if (k == nnodes) {
+            nodes[k].host = h;
+            nnodes++;
+        }
+        nodes[k].ranks++;
+        node_of[i] = k;
+    }
+    for (size_t k = 0; k < nnodes; k++)
+        nodes[k].send_worst = nodes[k].recv_worst = NAN;
+    /* Each rank's median as sender and receiver; worst cells per node and overall. */
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0, r = 0;
+        for (size_t j = 0; j < n; j++) {
+            double x = cells[i * n + j], y = cells[j * n + i];
+            if (i != j && x == x) {
+                node_agg_t *nd = &nodes[node_of[i]];
+                scratch[c++] = x;
+                if (nd->send_worst != nd->send_worst || worse(x, nd->send_worst, low_is_bad))
+                    nd->send_worst = x;
+                if (nworst < WORST_CELLS || worse(x, worst[nworst - 1].v, low_is_bad)) {
+                    size_t at = nworst < WORST_CELLS ? nworst++ : WORST_CELLS - 1;
+                    while (at > 0 && worse(x, worst[at - 1].v, low_is_bad)) {
+                        worst[at] = worst[at - 1];
+                        at--;
+                    }
+                    worst[at].v = x;
+                    worst[at].i = i;
+                    worst[at].j = j;
+                }
+            }
+            if (i != j && y == y) {
+                node_agg_t *nd = &nodes[node_of[i]];
+                if (nd->recv_worst != nd->recv_worst || worse(y, nd->recv_worst, low_is_bad))
+                    nd->recv_worst = y;
+            }
+        }
+        row_med[i] = c ? tb_cells_median(scratch, c) : NAN;
+        for (size_t j = 0; j < n; j++)
+            if (i != j && cells[j * n + i] == cells[j * n + i])
+                scratch[r++] = cells[j * n + i];
+        col_med[i] = r ? tb_cells_median(scratch, r) : NAN;
+    }
+    for (size_t k = 0; k < nnodes; k++) {
+        size_t c = 0, r = 0;
+        for (size_t i = 0; i < n; i++)
+            if (node_of[i] == k && row_med[i] == row_med[i])
+                scratch[c++] = row_med[i];
+        nodes[k].send_med = c ? tb_cells_median(scratch, c) : NAN;
+        for (size_t i = 0; i < n; i++)
+            if (node_of[i] == k && col_med[i] == col_med[i])
+                scratch[r++] = col_med[i];
+        nodes[k].recv_med = r ? tb_cells_median(scratch, r) : NAN;
+    }
+    count = tb_cells_compact(cells, n);
+    fprintf(out, "# %zu x %zu cells (too many to print; every cell is in the CSV or NPY file)"
+                 ": median %s %s over %zu measured cells\n",
+            n, n, fmt(count ? tb_cells_median(cells, count) : NAN, b[0]), unit, count);
+    qsort(nodes, nnodes, sizeof(nodes[0]), low_is_bad ? cmp_nodes_low : cmp_nodes_high);
+    fprintf(out, "# per node, worst first: a rank's median cell as sender (row) and receiver "
+                 "(column), the median of those over the node's ranks, and the node's worst "
+                 "cell\n");
+    fprintf(out, "# %-22s %6s %12s %12s %12s %12s\n", "node", "ranks", "send_median",
+            "send_worst", "recv_median", "recv_worst");
+    for (size_t k = 0; k < nnodes && k < NODE_LINES; k++)
+        fprintf(out, "%-24s %6zu %12s %12s %12s %12s\n", nodes[k].host, nodes[k].ranks,
+                fmt(nodes[k].send_med, b[0]), fmt(nodes[k].send_worst, b[1]),
+                fmt(nodes[k].recv_med, b[2]), fmt(nodes[k].recv_worst, b[3]));
+    if (nnodes > NODE_LINES)
+        fprintf(out, "# ... %zu more nodes, none worse than those above\n", nnodes - NODE_LINES);
+    fprintf(out, "# %zu worst cells (row sends to column)\n", nworst);
+    for (size_t w = 0; w < nworst; w++)
+        fprintf(out, "%-24s -> %-24s %12s\n", str_at(labels, worst[w].i),
+                str_at(labels, worst[w].j), fmt(worst[w].v, b[0]));
+out:
+    free(hosts);
+    free(node_of);
+    free(row_med);
+    free(col_med);
+    free(scratch);
+    free(nodes);
+}
+
+/* One matrix of an entry: the grid, or the aggregate above TB_REPORT_GRID_MAX ranks. */
+static tb_status_t print_one_matrix(const json_t *m, const char *key, const char *docdir,
+                                    const char *where, const char *title, int low_is_bad,
+                                    const char *unit, const char *(*fmt)(double, char[CELL]),
+                                    FILE *out)
+{
+    double *cells = NULL;
+    size_t n = 0;
+    tb_status_t st = tb_doc_matrix_get(m, key, docdir, where, &cells, &n);
+    if (st) {
+        fprintf(out, "# %s: not readable (see the message above)\n", key);
+        return st;
+    }
+    if (!cells)
+        return TB_OK;
+    fprintf(out, "# %s\n", title);
+    if (n <= TB_REPORT_GRID_MAX)
+        print_grid(json_object_get(m, "labels"), cells, n, fmt, out);
+    else
+        print_aggregate(json_object_get(m, "labels"), cells, n, low_is_bad, unit, fmt, out);
+    free(cells);
+    return TB_OK;
+}
+
+static tb_status_t print_matrix(const json_t *test, const char *docdir, FILE *out)
 {
     const json_t *m = json_object_get(test, "matrix");
     const json_t *labels = json_object_get(m, "labels"), *pairs = json_object_get(m, "pairs");
-    char b[3][CELL];
+    char b[3][CELL], where[128];
     size_t i;
     const json_t *p;
+    tb_status_t st, one;
 
     print_title(test, out);
     if (json_is_array(pairs)) {
@@ -260,18 +465,17 @@ static void print_matrix(const json_t *test, FILE *out)
             fprintf(out, "%-32s%18s", pair, fmt_bw(json_object_get(p, "bw_gbps"), b[2]));
             fprintf(out, "%14s\n", fmt2(json_object_get(p, "latency_us"), b[2]));
         }
-        return;
+        return TB_OK;
     }
     fprintf(out, ": %zu ranks, %s-byte messages\n", json_array_size(labels),
             fmt_int(json_object_get(m, "size"), b[0]));
-    if (json_is_array(json_object_get(m, "bandwidth_gbps"))) {
-        fprintf(out, "# bandwidth in GB/s, row sends to column\n");
-        print_grid(labels, json_object_get(m, "bandwidth_gbps"), fmt_bw, out);
-    }
-    if (json_is_array(json_object_get(m, "latency_us"))) {
-        fprintf(out, "# latency in us at 8 bytes (half round trip, row initiates)\n");
-        print_grid(labels, json_object_get(m, "latency_us"), fmt2, out);
-    }
+    snprintf(where, sizeof(where), "%s", str_or(test, "name", "?"));
+    st = print_one_matrix(m, "bandwidth_gbps", docdir, where,
+                          "bandwidth in GB/s, row sends to column", 1, "GB/s", fmt_bw_d, out);
+    one = print_one_matrix(m, "latency_us", docdir, where,
+                           "latency in us at 8 bytes (half round trip, row initiates)", 0, "us",
+                           fmt2d, out);
+    return st ? st : one;
 }
 
 /* ---- errors and status ---- */
@@ -309,18 +513,19 @@ static void print_errors(const json_t *errors, FILE *out)
     }
 }
 
-static void print_entry(const json_t *test, FILE *out)
+static tb_status_t print_entry(const json_t *test, const char *docdir, FILE *out)
 {
     const char *status = str_or(test, "status", "");
     const char *kind = str_or(test, "kind", "");
+    tb_status_t st = TB_OK;
 
     if (!strcmp(status, "skipped")) {
         print_title(test, out);
         fprintf(out, ": skipped: %s\n", str_or(test, "skip_reason", "no reason recorded"));
-        return;
+        return TB_OK;
     }
     if (json_is_object(json_object_get(test, "matrix")))
-        print_matrix(test, out);
+        st = print_matrix(test, docdir, out);
     else if (!strcmp(kind, "collective"))
         print_collective(test, out);
     else if (!strcmp(kind, "p2p"))
@@ -339,17 +544,19 @@ static void print_entry(const json_t *test, FILE *out)
             fprintf(out, ": %s", str_or(test, "timeout_message", ""));
         fputc('\n', out);
     }
+    return st;
 }
 
-void tb_report_table_print(const json_t *test, FILE *out)
+tb_status_t tb_report_table_print(const json_t *test, const char *docdir, FILE *out)
 {
     /* Numbers in the C locale whatever the program set. */
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
 
-    print_entry(test, out);
+    tb_status_t st = print_entry(test, docdir, out);
     if (c_locale) {
         uselocale(old);
         freelocale(c_locale);
     }
+    return st;
 }

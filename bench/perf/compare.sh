@@ -151,7 +151,7 @@ tb_ar() { # tb_ar REP NP
     python3 - "$out/results.json" "$rep" "$np" >>"$raw" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1])); rep, np = sys.argv[2], sys.argv[3]
-t = [t for t in doc["tests"] if t["name"] == "all_reduce" and t["variant"] == "float"][0]
+t = [t for t in doc["tests"] if t["name"] == "all_reduce" and t["dtype"] == "float"][0]
 for r in t["results"]:
     if not r["in_place"] and r["size"] in (1 << 20, 16 << 20):
         m = f"allreduce_{r['size'] >> 20}M_np{np}"

@@ -40,7 +40,7 @@ py_check "finished tests are kept, the running one is marked" "$WORK/hang/result
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["status"] == "timeout" and doc["exit_code"] == 7 and doc["complete"] is False
-st = {(t["name"], t["variant"]): t["status"] for t in doc["tests"]}
+st = {(t["name"], t["placement"] or t["level"] or t["dtype"]): t["status"] for t in doc["tests"]}
 assert st[("latency", "intra-node")] == "ok", st
 assert st[("bw", "intra-node")] == "timeout", st
 lat = [t for t in doc["tests"] if t["name"] == "latency"][0]

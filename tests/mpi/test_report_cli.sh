@@ -35,9 +35,38 @@ expect_output "truncated\.json:[0-9]+:[0-9]+: malformed JSON" "truncation names 
 echo '{"name": "not a results document", "tests": []}' >"$WORK/other.json"
 expect_status 3 "JSON that is not a results document" "$TB" report "$WORK/other.json"
 expect_output 'field "schema"' "the missing field is named"
-sed 's/"schema_version": 1,/"schema_version": 99,/' "$SAMPLE" >"$WORK/future.json"
+sed 's/"schema_version": 2,/"schema_version": 99,/' "$SAMPLE" >"$WORK/future.json"
 expect_status 3 "schema_version 99" "$TB" report "$WORK/future.json" -o "$WORK/f"
 expect_output "schema_version 99" "the version is named"
+
+# A matrix whose shape disagrees with its labels, or of the wrong type: exit 3, naming the
+# file and the field, as for a wrong-typed size.
+python3 - "$SAMPLE" "$WORK" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+m = [t for t in doc["tests"] if t["name"] == "matrix"][0]["matrix"]
+m["bandwidth_gbps"].pop()
+json.dump(doc, open(sys.argv[2] + "/short.json", "w"))
+m["bandwidth_gbps"] = "fast"
+json.dump(doc, open(sys.argv[2] + "/typed.json", "w"))
+t = [t for t in doc["tests"] if t["name"] == "latency"][0]
+t["results"][0]["size"] = "8"
+json.dump(doc, open(sys.argv[2] + "/size.json", "w"))
+PY
+expect_status 3 "matrix with a row missing" "$TB" report "$WORK/short.json" -o "$WORK/s"
+expect_output "short\.json: tests\[[0-9]+\] \(matrix\): matrix\.bandwidth_gbps has 3 rows but there are 4 labels" \
+  "the file, entry and field are named"
+expect_status 3 "matrix of the wrong type" "$TB" report "$WORK/typed.json" -o "$WORK/s"
+expect_output "typed\.json: .*matrix\.bandwidth_gbps should be an array of rows" "wrong type named"
+expect_status 3 "size of the wrong type" "$TB" report "$WORK/size.json" -o "$WORK/s"
+expect_output 'results\[0\]: field "size" should be an integer' "size named"
+
+# A schema_version 1 document (one `variant` string per entry) is still read: the same
+# files as its version 2 counterpart.
+expect_status 0 "report of a version 1 document" "$TB" report "$DATA/report/results-v1.json" \
+  -o "$WORK/v1" --quiet
+if diff -r "$DATA/report/golden" "$WORK/v1" >"$WORK/diff"; then pass "version 1 gives the same files"; else
+  fail "version 1 files differ"; head -20 "$WORK/diff"; fi
 
 # Environment and usage errors.
 expect_status 4 "unwritable output directory" "$TB" report "$SAMPLE" -o /proc/topobench-x

@@ -11,7 +11,7 @@ for np in 2 4; do
   py_check "$np ranks: document content" "$out/results.json" "$np" <<'PY'
 import json, sys, math
 doc = json.load(open(sys.argv[1])); n = int(sys.argv[2])
-assert doc["schema"] == "topobench-results" and doc["schema_version"] == 1
+assert doc["schema"] == "topobench-results" and doc["schema_version"] == 2
 assert doc["complete"] is True and doc["status"] == "success" and doc["exit_code"] == 0
 run = doc["run"]
 assert run["nranks"] == n and run["nnodes"] == 1, run
@@ -23,7 +23,14 @@ topo = doc["hosts"][0]["topology"]
 assert topo and topo["source"] == "live" and topo["hostname"], topo
 assert any("nvml" in note for note in topo["notes"]), topo["notes"]
 assert [r["rank"] for r in doc["ranks"]] == list(range(n))
-tests = {(t["name"], t["variant"]): t for t in doc["tests"]}
+tests = {(t["name"], t["placement"] or t["level"] or t["dtype"]): t for t in doc["tests"]}
+# Entries are keyed by explicit fields, never by one overloaded string.
+for t in doc["tests"]:
+    assert "variant" not in t, t["name"]
+    assert (t["backend"], t["send_memory"], t["recv_memory"]) == ("mpi", "host", "host"), t["name"]
+    assert t["dtype"] in ("byte", "float", "double"), t["name"]
+    assert (t["placement"] is not None) == (t["kind"] == "p2p"), t["name"]
+    assert (t["level"] is not None) == (t["kind"] == "matrix"), t["name"]
 want = [("latency", "intra-node"), ("bw", "intra-node"), ("bibw", "intra-node"),
         ("all_reduce", "float"), ("all_reduce", "double"), ("all_gather", "float"),
         ("reduce_scatter", "float"), ("broadcast", "float"), ("alltoall", "float"),

@@ -1,5 +1,8 @@
 /* core/doc: the results document round-trips through a file, and loading rejects
- * malformed, truncated, foreign and newer documents with TB_ERR_INPUT. */
+ * malformed, truncated, foreign and newer documents with TB_ERR_INPUT; entries carry
+ * explicit keys (and version 1 documents are upgraded to them); matrices round-trip
+ * losslessly inline and as NPY side files, and wrong shapes or types are refused. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +27,10 @@ static void test_round_trip(void)
     tb_stats_t st = {.count = 3, .min = 1e-6, .median = 2e-6, .p99 = 3e-6, .mean = 2e-6,
                      .max = 3e-6, .cv = 0.5};
     snprintf(path, sizeof(path), "%s/results.json", dir);
-    test = json_pack("{s:s, s:s, s:s, s:[{s:i, s:o}]}", "name", "all_reduce", "kind",
-                     "collective", "variant", "float", "results", "size", 1024, "time_us",
-                     tb_doc_stats_us(&st));
+    tb_doc_keys_t keys = {"mpi", "host", "host", "float", NULL, NULL};
+    test = tb_doc_entry_new("all_reduce", "collective", &keys, NULL);
+    json_array_append_new(json_object_get(test, "results"),
+                          json_pack("{s:i, s:o}", "size", 1024, "time_us", tb_doc_stats_us(&st)));
     json_array_append_new(json_object_get(doc, "tests"), test);
     TB_CHECK_INT(tb_doc_write(doc, path), TB_OK);
     TB_CHECK_INT(tb_doc_load(path, &back), TB_OK);
@@ -66,6 +70,13 @@ static void test_rejects(void)
         {"{\"schema\": \"topobench-results\", \"schema_version\": 1, \"run\": {}, \"hosts\": [],"
          " \"ranks\": [], \"tests\": [{\"name\": \"x\", \"kind\": \"p2p\", \"results\": [{}]}]}",
          "result without size"},
+        {"{\"schema\": \"topobench-results\", \"schema_version\": 1, \"run\": {}, \"hosts\": [],"
+         " \"ranks\": [], \"tests\": [{\"name\": \"x\", \"kind\": \"p2p\", \"variant\": \"gpu\","
+         " \"results\": []}]}",
+         "version 1 variant it never wrote"},
+        {"{\"schema\": \"topobench-results\", \"schema_version\": 2, \"run\": {}, \"hosts\": [],"
+         " \"ranks\": [], \"tests\": [{\"name\": \"x\", \"kind\": \"p2p\", \"results\": []}]}",
+         "version 2 entry without its keys"},
         {"", "empty file"},
     };
     char path[256];
@@ -88,12 +99,239 @@ static void test_rejects(void)
     json_decref(doc);
 }
 
+/* Keys: explicit in the entry, matched field by field, labelled as the old variant was. */
+static void test_keys(void)
+{
+    tb_doc_keys_t intra = {"mpi", "host", "host", "byte", "intra-node", NULL};
+    tb_doc_keys_t inter = {"mpi", "host", "host", "byte", "inter-node", NULL};
+    tb_doc_keys_t dev = {"mpi", "device", "host", "byte", "intra-node", NULL};
+    tb_doc_keys_t coll = {"mpi", "host", "host", "double", NULL, NULL};
+    json_t *a = tb_doc_entry_new("latency", "p2p", &intra, NULL);
+    json_t *b = tb_doc_entry_new("latency", "p2p", &intra, json_object());
+    json_t *c = tb_doc_entry_new("latency", "p2p", &inter, NULL);
+    json_t *d = tb_doc_entry_new("latency", "p2p", &dev, NULL);
+    json_t *e = tb_doc_entry_new("all_reduce", "collective", &coll, NULL);
+    char label[64];
+
+    TB_CHECK_STR(json_string_value(json_object_get(a, "placement")), "intra-node");
+    TB_CHECK(json_is_null(json_object_get(a, "level")));
+    TB_CHECK(tb_doc_entry_same(a, b));
+    TB_CHECK(!tb_doc_entry_same(a, c));
+    TB_CHECK(!tb_doc_entry_same(a, d));
+    TB_CHECK(!tb_doc_entry_same(a, e));
+    tb_doc_entry_label(a, label, sizeof(label));
+    TB_CHECK_STR(label, "intra-node");
+    tb_doc_entry_label(d, label, sizeof(label));
+    TB_CHECK_STR(label, "device-host-intra-node");
+    tb_doc_entry_label(e, label, sizeof(label));
+    TB_CHECK_STR(label, "double");
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    json_decref(e);
+}
+
+/* A version 1 document (one `variant` per entry) is read with the explicit keys. */
+static void test_upgrade(void)
+{
+    char path[256];
+    json_t *doc = NULL;
+    snprintf(path, sizeof(path), "%s/v1.json", dir);
+    write_text(path,
+               "{\"schema\": \"topobench-results\", \"schema_version\": 1, \"run\": {},"
+               " \"hosts\": [], \"ranks\": [], \"tests\": ["
+               "{\"name\": \"bw\", \"kind\": \"p2p\", \"variant\": \"inter-node\", \"results\": []},"
+               "{\"name\": \"all_reduce\", \"kind\": \"collective\", \"variant\": \"double\","
+               " \"results\": []},"
+               "{\"name\": \"node_matrix\", \"kind\": \"matrix\", \"variant\": \"node\","
+               " \"results\": []}]}");
+    TB_CHECK_INT(tb_doc_load(path, &doc), TB_OK);
+    if (doc) {
+        const json_t *t = json_object_get(doc, "tests");
+        TB_CHECK_INT(json_integer_value(json_object_get(doc, "schema_version")),
+                     TB_DOC_SCHEMA_VERSION);
+        TB_CHECK_STR(json_string_value(json_object_get(json_array_get(t, 0), "placement")),
+                     "inter-node");
+        TB_CHECK_STR(json_string_value(json_object_get(json_array_get(t, 0), "backend")), "mpi");
+        TB_CHECK_STR(json_string_value(json_object_get(json_array_get(t, 1), "dtype")), "double");
+        TB_CHECK_STR(json_string_value(json_object_get(json_array_get(t, 2), "level")), "node");
+        TB_CHECK(json_object_get(json_array_get(t, 2), "variant") == NULL);
+    }
+    json_decref(doc);
+}
+
+/* n x n cells whose doubles need all 17 digits; NaN on the diagonal. */
+static double *cells_make(size_t n)
+{
+    double *v = malloc(n * n * sizeof(double));
+    for (size_t i = 0; v && i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            v[i * n + j] = i == j ? NAN : 1.0 / 3.0 + (double)(i * n + j) * 1e-7;
+    return v;
+}
+
+static int cells_same(const double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n * n; i++)
+        if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+            return 0;
+    return 1;
+}
+
+static json_t *labels_of(size_t n)
+{
+    json_t *labels = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char l[32];
+        snprintf(l, sizeof(l), "h%zu:%zu", i / 8, i);
+        json_array_append_new(labels, json_string(l));
+    }
+    return labels;
+}
+
+/* Matrices go through the document and back bit for bit: inline at 3 ranks, as an NPY
+ * side file at 100; the document with them passes validation after a file round trip. */
+static void test_matrix_round_trip(void)
+{
+    const size_t sizes[] = {3, TB_DOC_MATRIX_INLINE_MAX, TB_DOC_MATRIX_INLINE_MAX + 1, 100};
+    char path[256];
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k], n2 = 0;
+        double *in = cells_make(n), *out = NULL;
+        json_t *doc = tb_doc_new(), *back = NULL, *m = json_pack("{s:o}", "labels", labels_of(n));
+        tb_doc_keys_t keys = {"mpi", "host", "host", "byte", NULL, "rank"};
+        json_t *t = tb_doc_entry_new("matrix", "matrix", &keys, NULL);
+        json_object_set_new(t, "matrix", m);
+        json_array_append_new(json_object_get(doc, "tests"), t);
+        TB_CHECK_INT(tb_doc_matrix_set(m, "bandwidth_gbps", in, n, dir, "matrix-rank"), TB_OK);
+        TB_CHECK_INT(json_is_array(json_object_get(m, "bandwidth_gbps")),
+                     n <= TB_DOC_MATRIX_INLINE_MAX);
+        snprintf(path, sizeof(path), "%s/results.json", dir);
+        TB_CHECK_INT(tb_doc_write(doc, path), TB_OK);
+        TB_CHECK_INT(tb_doc_load(path, &back), TB_OK);
+        if (back) {
+            const json_t *bm =
+                json_object_get(json_array_get(json_object_get(back, "tests"), 0), "matrix");
+            TB_CHECK(tb_doc_matrix_is(bm, "bandwidth_gbps"));
+            TB_CHECK(!tb_doc_matrix_is(bm, "labels"));
+            TB_CHECK_INT(tb_doc_matrix_get(bm, "bandwidth_gbps", dir, "test", &out, &n2), TB_OK);
+            TB_CHECK_INT(n2, n);
+            TB_CHECK(out && in && cells_same(in, out, n));
+            free(out);
+            out = NULL;
+            TB_CHECK_INT(tb_doc_matrix_get(bm, "latency_us", dir, "test", &out, &n2), TB_OK);
+            TB_CHECK(out == NULL && n2 == 0);
+        }
+        free(in);
+        json_decref(doc);
+        json_decref(back);
+    }
+}
+
+static tb_status_t load_text(const char *text)
+{
+    char path[256];
+    json_t *doc = NULL;
+    tb_status_t st;
+    snprintf(path, sizeof(path), "%s/m.json", dir);
+    write_text(path, text);
+    st = tb_doc_load(path, &doc);
+    json_decref(doc);
+    return st;
+}
+
+#define DOC_HEAD                                                                           \
+    "{\"schema\": \"topobench-results\", \"schema_version\": 2, \"run\": {}, \"hosts\": [],"      \
+    " \"ranks\": [], \"tests\": [{\"name\": \"matrix\", \"kind\": \"matrix\", \"backend\": \"mpi\","  \
+    " \"send_memory\": \"host\", \"recv_memory\": \"host\", \"dtype\": \"byte\","                \
+    " \"placement\": null, \"level\": \"rank\", \"results\": [], \"matrix\": "
+#define DOC_TAIL "}]}"
+
+/* Matrices whose shape disagrees with their labels, or of the wrong type, are refused; so
+ * are side files that are missing, truncated or of another dtype. */
+static void test_matrix_rejects(void)
+{
+    static const struct {
+        const char *matrix;
+        const char *why;
+    } bad[] = {
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1]]}", "one row, two labels"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [2]]}", "short row"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [\"2\", null]]}",
+         "string cell"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": \"fast\"}", "string matrix"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"latency_us\": 5}", "number matrix"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"ranks\": [0], \"latency_us\": [[null, 1], [1, null]]}",
+         "ranks shorter than labels"},
+        {"{\"labels\": \"a:0\", \"latency_us\": [[null]]}", "labels not an array"},
+        {"{\"bandwidth_gbps\": [[null, 1], [1, null]]}", "no labels"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": {\"format\": \"npy\", \"file\":"
+         " \"m.npy\", \"dtype\": \"float64\", \"shape\": [3, 3]}}",
+         "side file shape against labels"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": {\"format\": \"npy\", \"file\":"
+         " \"../m.npy\", \"dtype\": \"float64\", \"shape\": [2, 2]}}",
+         "side file outside the directory"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": {\"format\": \"npy\", \"file\":"
+         " \"m.npy\", \"dtype\": \"float32\", \"shape\": [2, 2]}}",
+         "side file dtype"},
+        {"{\"labels\": [\"a:0\", \"b:1\"], \"pairs\": [1]}", "pair not an object"},
+        {"[1, 2]", "matrix not an object"},
+    };
+    char text[1024];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tb_status_t st;
+        snprintf(text, sizeof(text), DOC_HEAD "%s" DOC_TAIL, bad[i].matrix);
+        st = load_text(text);
+        if (st != TB_ERR_INPUT)
+            fprintf(stderr, "case '%s' gave %d\n", bad[i].why, st);
+        TB_CHECK_INT(st, TB_ERR_INPUT);
+    }
+    /* A matrix under a key this version does not know is still checked like one. */
+    snprintf(text, sizeof(text), DOC_HEAD "%s" DOC_TAIL,
+             "{\"labels\": [\"a:0\", \"b:1\"], \"recv_bandwidth_gbps\": [[null, 1]]}");
+    TB_CHECK_INT(load_text(text), TB_ERR_INPUT);
+    snprintf(text, sizeof(text), DOC_HEAD "%s" DOC_TAIL,
+             "{\"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [2.5, null]],"
+             " \"ranks\": [0, 1], \"pairs\": []}");
+    TB_CHECK_INT(load_text(text), TB_OK);
+
+    /* Side files: missing, truncated, wrong header. */
+    {
+        size_t n = TB_DOC_MATRIX_INLINE_MAX + 1, n2;
+        double *in = cells_make(n), *out = NULL;
+        json_t *m = json_pack("{s:o}", "labels", labels_of(n));
+        char path[512], cmd[1024];
+        TB_CHECK_INT(tb_doc_matrix_set(m, "latency_us", in, n, dir, "x"), TB_OK);
+        snprintf(path, sizeof(path), "%s/x-latency_us.npy", dir);
+        snprintf(cmd, sizeof(cmd), "truncate -s -8 %s", path);
+        TB_CHECK_INT(system(cmd), 0);
+        TB_CHECK_INT(tb_doc_matrix_get(m, "latency_us", dir, "test", &out, &n2), TB_ERR_INPUT);
+        snprintf(cmd, sizeof(cmd), "printf 'not numpy at all' > %s", path);
+        TB_CHECK_INT(system(cmd), 0);
+        TB_CHECK_INT(tb_doc_matrix_get(m, "latency_us", dir, "test", &out, &n2), TB_ERR_INPUT);
+        unlink(path);
+        TB_CHECK_INT(tb_doc_matrix_get(m, "latency_us", dir, "test", &out, &n2), TB_ERR_INPUT);
+        TB_CHECK(out == NULL);
+        /* An unwritable directory leaves the matrix object as it was. */
+        TB_CHECK_INT(tb_doc_matrix_set(m, "bandwidth_gbps", in, n, "/proc/no-such", "x"),
+                     TB_ERR_ENV);
+        TB_CHECK(json_object_get(m, "bandwidth_gbps") == NULL);
+        free(in);
+        json_decref(m);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
         return 77;
     test_round_trip();
     test_rejects();
+    test_keys();
+    test_upgrade();
+    test_matrix_round_trip();
+    test_matrix_rejects();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -6,11 +6,15 @@
  * this test only compares, it never rewrites them. */
 #include <dirent.h>
 #include <locale.h>
+#include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../report/cells.h"
 #include "doc.h"
 #include "log.h"
 #include "report.h"
@@ -104,7 +108,7 @@ static void test_csv_golden(const json_t *doc)
         TB_CHECK(!"mkdtemp");
         return;
     }
-    TB_CHECK_INT(tb_report_csv_write(doc, tmp), TB_OK);
+    TB_CHECK_INT(tb_report_csv_write(doc, DATA, tmp), TB_OK);
     d = opendir(DATA "/golden");
     TB_CHECK(d != NULL);
     while (d && (e = readdir(d)) != NULL) {
@@ -133,23 +137,23 @@ static void test_csv_golden(const json_t *doc)
     remove_dir(tmp);
 }
 
-/* The table of each entry against tables/<name>-<variant>.txt. */
+/* The table of each entry against tables/<name>-<label>.txt. */
 static void test_table_golden(const json_t *doc)
 {
     const json_t *test;
     size_t i;
 
     json_array_foreach(json_object_get(doc, "tests"), i, test) {
-        char want[4096], got[] = "/tmp/tb-test-table.XXXXXX";
+        char want[4096], got[] = "/tmp/tb-test-table.XXXXXX", label[128];
         int fd = mkstemp(got);
         FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        tb_doc_entry_label(test, label, sizeof(label));
         snprintf(want, sizeof(want), "%s/tables/%s-%s.txt", DATA,
-                 json_string_value(json_object_get(test, "name")),
-                 json_string_value(json_object_get(test, "variant")));
+                 json_string_value(json_object_get(test, "name")), label);
         TB_CHECK(f != NULL);
         if (!f)
             continue;
-        tb_report_table_print(test, f);
+        tb_report_table_print(test, DATA, f);
         fclose(f);
         check_same_file(got, want);
         unlink(got);
@@ -166,7 +170,7 @@ static char *table_of(const char *json_text)
     if (!test)
         fprintf(stderr, "bad test JSON: %s\n", err.text);
     if (test && f)
-        tb_report_table_print(test, f);
+        tb_report_table_print(test, DATA, f);
     if (f)
         fclose(f);
     json_decref(test);
@@ -187,7 +191,7 @@ static char *table_of(const char *json_text)
 static void test_table_details(void)
 {
     char *t = table_of(
-        "{\"name\": \"broadcast\", \"kind\": \"collective\", \"variant\": \"float\","
+        "{\"name\": \"broadcast\", \"kind\": \"collective\", \"dtype\": \"float\","
         " \"status\": \"data corruption\", \"params\": {\"dtype\": \"float\", \"op\": \"sum\","
         " \"root\": 0, \"ranks\": 4},"
         " \"results\": [{\"size\": 1024, \"count\": 256, \"in_place\": false,"
@@ -210,14 +214,14 @@ static void test_table_details(void)
     TB_CHECK_HAS(t, "# status: data corruption\n");
     free(t);
 
-    t = table_of("{\"name\": \"bw\", \"kind\": \"p2p\", \"variant\": \"inter-node\","
+    t = table_of("{\"name\": \"bw\", \"kind\": \"p2p\", \"placement\": \"inter-node\","
                  " \"status\": \"timeout\", \"timeout_message\": \"rank 2 stuck in bw at 4M\","
                  " \"results\": []}");
     TB_CHECK_HAS(t, "# status: timeout: rank 2 stuck in bw at 4M\n");
     free(t);
 
     t = table_of(
-        "{\"name\": \"matrix\", \"kind\": \"matrix\", \"variant\": \"rank\","
+        "{\"name\": \"matrix\", \"kind\": \"matrix\", \"level\": \"rank\","
         " \"status\": \"ok\", \"results\": [], \"matrix\": {\"size\": 8,"
         " \"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [null, null]]}}");
     TB_CHECK_HAS(t, "#          a:0     b:1\na:0          -    1.00\nb:1          -       -\n");
@@ -261,15 +265,18 @@ static void test_table_definitions(void)
 static void test_csv_quoting(void)
 {
     const char *text =
-        "{\"schema\": \"topobench-results\", \"schema_version\": 1, \"run\": {}, \"hosts\": [],"
+        "{\"schema\": \"topobench-results\", \"schema_version\": 2, \"run\": {}, \"hosts\": [],"
         " \"ranks\": [], \"tests\": [{\"name\": \"all_reduce\", \"kind\": \"collective\","
-        " \"variant\": \"x/y \\\"q\\\",z\", \"status\": \"ok\", \"results\": [{\"size\": 8,"
+        " \"backend\": \"x/y \\\"q\\\",z\", \"send_memory\": \"host\", \"recv_memory\": \"host\","
+        " \"dtype\": \"float\", \"placement\": null, \"level\": null,"
+        " \"status\": \"ok\", \"results\": [{\"size\": 8,"
         " \"time_us\": {\"mean\": 1.25}, \"note\": \"a,b\", \"extra\": 0.1},"
         " {\"size\": 16, \"time_us\": {}, \"extra\": 2}]}]}";
     const char *want =
-        "test,variant,size_bytes,time_mean_us,note,extra\n"
-        "all_reduce,\"x/y \"\"q\"\",z\",8,1.25,\"a,b\",0.1\n"
-        "all_reduce,\"x/y \"\"q\"\",z\",16,,,2\n";
+        "test,backend,send_memory,recv_memory,dtype,placement,level,size_bytes,time_mean_us,"
+        "note,extra\n"
+        "all_reduce,\"x/y \"\"q\"\",z\",host,host,float,,,8,1.25,\"a,b\",0.1\n"
+        "all_reduce,\"x/y \"\"q\"\",z\",host,host,float,,,16,,,2\n";
     json_error_t err;
     json_t *doc = json_loads(text, 0, &err);
     char tmp[64], path[4096];
@@ -280,19 +287,20 @@ static void test_csv_quoting(void)
     if (!doc || !make_tmpdir(tmp, sizeof(tmp)))
         return;
     TB_CHECK_INT(tb_doc_validate(doc, "quoting test"), TB_OK);
-    TB_CHECK_INT(tb_report_csv_write(doc, tmp), TB_OK);
-    snprintf(path, sizeof(path), "%s/all_reduce-x_y__q__z.csv", tmp);
+    TB_CHECK_INT(tb_report_csv_write(doc, DATA, tmp), TB_OK);
+    snprintf(path, sizeof(path), "%s/all_reduce-x_y__q__z-float.csv", tmp);
     got = read_file(path, &len);
     TB_CHECK_STR(got, want);
     free(got);
     snprintf(path, sizeof(path), "%s/summary.csv", tmp);
     got = read_file(path, &len);
-    TB_CHECK_HAS(got, "\nall_reduce,\"x/y \"\"q\"\",z\",collective,ok,2,8,16,,,,1.25,0,\n");
+    TB_CHECK_HAS(got,
+                 "\nall_reduce,\"x/y \"\"q\"\",z\",host,host,float,,,collective,ok,2,8,16,,,,1.25,0,\n");
     free(got);
     remove_dir(tmp);
 
     /* A directory that cannot be written is an environment error. */
-    TB_CHECK_INT(tb_report_csv_write(doc, "/proc/tb-test-report-no/such"), TB_ERR_ENV);
+    TB_CHECK_INT(tb_report_csv_write(doc, DATA, "/proc/tb-test-report-no/such"), TB_ERR_ENV);
     json_decref(doc);
 }
 
@@ -362,7 +370,7 @@ static void test_locale(const json_t *doc)
     }
     if (!make_tmpdir(tmp, sizeof(tmp)))
         goto out;
-    TB_CHECK_INT(tb_report_csv_write(doc, tmp), TB_OK);
+    TB_CHECK_INT(tb_report_csv_write(doc, DATA, tmp), TB_OK);
     snprintf(path, sizeof(path), "%s/latency-intra-node.csv", tmp);
     got = read_file(path, &len);
     TB_CHECK_HAS(got, ",0.231,0.2395,0.3125,");
@@ -370,13 +378,200 @@ static void test_locale(const json_t *doc)
     remove_dir(tmp);
     f = open_memstream(&table, &len);
     if (f) {
-        tb_report_table_print(latency, f);
+        tb_report_table_print(latency, DATA, f);
         fclose(f);
     }
     TB_CHECK_HAS(table, "0.25        0.23        0.24        0.31\n");
     free(table);
 out:
     setlocale(LC_NUMERIC, "C");
+}
+
+/* Text fields a spreadsheet would run as formulas get a leading apostrophe; numbers,
+ * negative ones included, stay numbers. */
+static void test_csv_formulas(void)
+{
+    const char *text =
+        "{\"schema\": \"topobench-results\", \"schema_version\": 2, \"run\": {}, \"hosts\": [],"
+        " \"ranks\": [], \"tests\": [{\"name\": \"bw\", \"kind\": \"p2p\", \"backend\": \"mpi\","
+        " \"send_memory\": \"host\", \"recv_memory\": \"host\", \"dtype\": \"byte\","
+        " \"placement\": \"@inter\", \"level\": null, \"status\": \"ok\", \"results\": [{\"size\": 8,"
+        " \"time_us\": {\"median\": -1.5}, \"a\": \"=HYPERLINK(\\\"http://x\\\")\", \"b\": \"+1\","
+        " \"c\": \"-2\", \"d\": \"plain-text\", \"e\": -3}]}]}";
+    const char *want =
+        "test,backend,send_memory,recv_memory,dtype,placement,level,size_bytes,time_median_us,"
+        "a,b,c,d,e\n"
+        "bw,mpi,host,host,byte,\"'@inter\",,8,-1.5,\"'=HYPERLINK(\"\"http://x\"\")\",\"'+1\",\"'-2\","
+        "plain-text,-3\n";
+    json_error_t err;
+    json_t *doc = json_loads(text, 0, &err);
+    char tmp[64], path[4096], *got;
+    size_t len = 0;
+
+    TB_CHECK(doc != NULL);
+    if (!doc || !make_tmpdir(tmp, sizeof(tmp)))
+        return;
+    TB_CHECK_INT(tb_report_csv_write(doc, tmp, tmp), TB_OK);
+    snprintf(path, sizeof(path), "%s/bw-_inter.csv", tmp);
+    got = read_file(path, &len);
+    TB_CHECK_STR(got, want);
+    free(got);
+    remove_dir(tmp);
+    json_decref(doc);
+}
+
+/* Files are replaced atomically: a write that fails (here the file-size limit, as a full
+ * disk would) leaves the previous files whole, and no temporary file behind. */
+static void test_csv_atomic(const json_t *doc)
+{
+    char tmp[64], path[4096], want[4096];
+    struct rlimit old, small;
+    DIR *d;
+    struct dirent *e;
+    int leftovers = 0;
+
+    if (!make_tmpdir(tmp, sizeof(tmp)))
+        return;
+    TB_CHECK_INT(tb_report_csv_write(doc, DATA, tmp), TB_OK);
+    if (getrlimit(RLIMIT_FSIZE, &old) != 0)
+        return;
+    small = old;
+    small.rlim_cur = 300; /* every golden file is longer than this */
+    signal(SIGXFSZ, SIG_IGN);
+    TB_CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    TB_CHECK_INT(tb_report_csv_write(doc, DATA, tmp), TB_ERR_ENV);
+    TB_CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    signal(SIGXFSZ, SIG_DFL);
+    snprintf(path, sizeof(path), "%s/latency-intra-node.csv", tmp);
+    snprintf(want, sizeof(want), "%s/golden/latency-intra-node.csv", DATA);
+    check_same_file(path, want);
+    d = opendir(tmp);
+    while (d && (e = readdir(d)) != NULL)
+        leftovers += strstr(e->d_name, ".tmp.") != NULL;
+    if (d)
+        closedir(d);
+    TB_CHECK_INT(leftovers, 0);
+    remove_dir(tmp);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Selection medians agree with sorting, duplicates and even counts included. */
+static void test_cells_median(void)
+{
+    static double v[1001], w[1001];
+    unsigned s = 12345;
+    for (size_t n = 1; n <= 1001; n += 37) {
+        for (int dup = 0; dup < 2; dup++) {
+            for (size_t i = 0; i < n; i++) {
+                s = s * 1103515245u + 12345u;
+                v[i] = w[i] = dup ? (double)(s >> 28) : (double)(s >> 8) / 7.0;
+            }
+            qsort(w, n, sizeof(double), cmp_dbl);
+            TB_CHECK_NEAR(tb_cells_median(v, n), n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2,
+                          0);
+        }
+    }
+    double m[9] = {NAN, 1, 2, 3, NAN, INFINITY, 4, 5, 6};
+    TB_CHECK_INT(tb_cells_compact(m, 3), 5);
+    TB_CHECK_NEAR(tb_cells_median(m, 5), 3, 0);
+}
+
+/* A document with an n-rank matrix stored by tb_doc_matrix_set in `dir`; rank i is on
+ * host "h<i/4>", and every cell that host h7 sends or receives is slow. */
+static json_t *big_matrix_doc(size_t n, const char *dir)
+{
+    json_t *doc = tb_doc_new(), *labels = json_array(), *m;
+    tb_doc_keys_t keys = {"mpi", "host", "host", "byte", NULL, "rank"};
+    json_t *t = tb_doc_entry_new("matrix", "matrix", &keys, NULL);
+    double *bw = malloc(n * n * sizeof(double)), *lat = malloc(n * n * sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        char l[32];
+        snprintf(l, sizeof(l), "h%zu:%zu", i / 4, i);
+        json_array_append_new(labels, json_string(l));
+        for (size_t j = 0; j < n; j++) {
+            int slow = i / 4 == 7 || j / 4 == 7;
+            bw[i * n + j] = i == j ? NAN : slow ? 1.0 + (double)(i + j) / 1000 : 10.0;
+            lat[i * n + j] = i == j ? NAN : slow ? 9.0 : 1.0;
+        }
+    }
+    bw[3 * n + 5] = 0.25; /* the worst cell of all: h0:3 -> h1:5 */
+    m = json_pack("{s:s, s:i, s:o}", "level", "rank", "size", 1048576, "labels", labels);
+    json_object_set_new(t, "matrix", m);
+    json_object_set_new(t, "status", json_string("ok"));
+    json_array_append_new(json_object_get(doc, "tests"), t);
+    TB_CHECK_INT(tb_doc_matrix_set(m, "bandwidth_gbps", bw, n, dir, "matrix-rank"), TB_OK);
+    TB_CHECK_INT(tb_doc_matrix_set(m, "latency_us", lat, n, dir, "matrix-rank"), TB_OK);
+    free(bw);
+    free(lat);
+    return doc;
+}
+
+/* Above 64 ranks the terminal gets per-node lines, worst first, and the worst cells, not
+ * an N x N grid; the CSV long form comes from the side file; above 512 ranks only the
+ * side file holds the cells. */
+static void test_big_matrix(void)
+{
+    char tmp[64], path[4096];
+    json_t *doc;
+    char *buf = NULL, *csv;
+    size_t len = 0, lines = 0;
+    FILE *f;
+
+    if (!make_tmpdir(tmp, sizeof(tmp)))
+        return;
+    doc = big_matrix_doc(100, tmp);
+    f = open_memstream(&buf, &len);
+    if (f) {
+        TB_CHECK_INT(tb_report_table_print(json_array_get(json_object_get(doc, "tests"), 0), tmp,
+                                           f),
+                     TB_OK);
+        fclose(f);
+    }
+    for (char *p = buf; p && *p; p++)
+        lines += *p == '\n';
+    TB_CHECK(lines < 80); /* a grid would be 2 x 101 lines */
+    TB_CHECK_HAS(buf, "# 100 x 100 cells");
+    TB_CHECK_HAS(buf, ": median 10.00 GB/s over 9900 measured cells\n");
+    TB_CHECK_HAS(buf, "send_median");
+    /* The slow node leads both lists; the worst bandwidth cell is named. */
+    TB_CHECK_HAS(buf, "worst cell\n# node                    ranks  send_median   send_worst  "
+                      "recv_median   recv_worst\nh7     ");
+    TB_CHECK_HAS(buf, "# ... 9 more nodes");
+    TB_CHECK_HAS(buf, "cells (row sends to column)\nh0:3                     -> h1:5       "
+                      "                      0.25\n");
+    TB_CHECK_HAS(buf, "latency in us at 8 bytes");
+    free(buf);
+    TB_CHECK_INT(tb_report_csv_write(doc, tmp, tmp), TB_OK);
+    snprintf(path, sizeof(path), "%s/matrix-rank-matrix-bw.csv", tmp);
+    csv = read_file(path, &len);
+    lines = 0;
+    for (char *p = csv; p && *p; p++)
+        lines += *p == '\n';
+    TB_CHECK_INT(lines, 1 + 100 * 99);
+    TB_CHECK_HAS(csv, "\n3,h0,5,h1,0.25\n");
+    free(csv);
+    snprintf(path, sizeof(path), "%s/summary.csv", tmp);
+    csv = read_file(path, &len);
+    TB_CHECK_HAS(csv, ",matrix,ok,1,1048576,1048576,bw,10,10,1,0,\n");
+    free(csv);
+    json_decref(doc);
+    remove_dir(tmp);
+
+    if (!make_tmpdir(tmp, sizeof(tmp)))
+        return;
+    doc = big_matrix_doc(TB_REPORT_LONG_FORM_MAX + 1, tmp);
+    TB_CHECK_INT(tb_report_csv_write(doc, tmp, tmp), TB_OK);
+    snprintf(path, sizeof(path), "%s/matrix-rank-matrix-bw.csv", tmp);
+    TB_CHECK(!file_exists(path));
+    snprintf(path, sizeof(path), "%s/matrix-rank-bandwidth_gbps.npy", tmp);
+    TB_CHECK(file_exists(path));
+    json_decref(doc);
+    remove_dir(tmp);
 }
 
 int main(void)
@@ -389,11 +584,15 @@ int main(void)
         test_csv_golden(doc);
         test_table_golden(doc);
         test_locale(doc);
+        test_csv_atomic(doc);
         json_decref(doc);
     }
     test_table_details();
     test_table_definitions();
     test_csv_quoting();
+    test_csv_formulas();
+    test_cells_median();
+    test_big_matrix();
     test_cmd();
     return tb_test_done();
 }

@@ -52,7 +52,7 @@ check(doc["run"]["nnodes"] == n and doc["run"]["nranks"] == 2 * n,
 hosts = {h["name"]: h for h in doc["hosts"]}
 check(sorted(hosts) == [f"node{k}" for k in range(n)], f"hosts {sorted(hosts)}")
 check(all(len(h["ranks"]) == 2 for h in hosts.values()), "two ranks per node")
-tests = {(t["name"], t["variant"]): t for t in doc["tests"]}
+tests = {(t["name"], t["placement"] or t["level"] or t["dtype"]): t for t in doc["tests"]}
 for name in ("latency", "bw"):
     for variant in ("intra-node", "inter-node"):
         t = tests.get((name, variant))
