@@ -220,20 +220,22 @@ static const char *gpu_model_of(const tb_topo_t *t, const char *name)
     return i >= 0 ? t->objs[i].model : "";
 }
 
+/* Two GPUs with 18 NVLinks each into an NVSwitch; %s: PCI device id, <gpu> attributes. */
+#define TWO_GPUS_XML                                                                       \
+    "<system version=\"1\"><cpu numaid=\"0\">"                                         \
+    "<pci busid=\"0000:17:00.0\" class=\"0x030200\" vendor=\"0x10de\" device=\"%s\" "  \
+    "link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"><gpu dev=\"0\" %s>"               \
+    "<nvlink target=\"0000:05:00.0\" count=\"18\" tclass=\"0x068000\"/></gpu></pci>"   \
+    "<pci busid=\"0000:18:00.0\" class=\"0x030200\" vendor=\"0x10de\" device=\"%s\" "  \
+    "link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"><gpu dev=\"1\" %s>"               \
+    "<nvlink target=\"0000:05:00.0\" count=\"18\" tclass=\"0x068000\"/></gpu></pci>"   \
+    "</cpu></system>\n"
+
 /* Issue 7, shape 4: the NVLink generation comes from the compute capability the file
  * states, the PCI id only where it states none; GPUs are named by architecture where the
  * id is unknown. */
 static void test_nvlink_generation(void)
 {
-    static const char *const fmt =
-        "<system version=\"1\"><cpu numaid=\"0\">"
-        "<pci busid=\"0000:17:00.0\" class=\"0x030200\" vendor=\"0x10de\" device=\"%s\" "
-        "link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"><gpu dev=\"0\" %s>"
-        "<nvlink target=\"0000:05:00.0\" count=\"18\" tclass=\"0x068000\"/></gpu></pci>"
-        "<pci busid=\"0000:18:00.0\" class=\"0x030200\" vendor=\"0x10de\" device=\"%s\" "
-        "link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"><gpu dev=\"1\" %s>"
-        "<nvlink target=\"0000:05:00.0\" count=\"18\" tclass=\"0x068000\"/></gpu></pci>"
-        "</cpu></system>\n";
     static const struct {
         const char *device, *gpu_attrs, *bottleneck, *model;
     } cases[] = {
@@ -249,7 +251,7 @@ static void test_nvlink_generation(void)
         char xml[2048];
         tb_topo_t *t;
         tb_topo_path_t p;
-        snprintf(xml, sizeof(xml), fmt, cases[i].device, cases[i].gpu_attrs, cases[i].device,
+        snprintf(xml, sizeof(xml), TWO_GPUS_XML, cases[i].device, cases[i].gpu_attrs, cases[i].device,
                  cases[i].gpu_attrs);
         t = import_xml(xml);
         TB_CHECK(t != NULL);
