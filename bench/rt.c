@@ -54,6 +54,60 @@ out:
     free(bound);
 }
 
+/* One rank's name for the sort: ties broken by rank, so the first of a run of equal
+ * names is the node's lowest rank. */
+typedef struct {
+    const char *name;
+    int rank;
+} rank_name_t;
+
+static int cmp_rank_name(const void *pa, const void *pb)
+{
+    const rank_name_t *a = pa, *b = pb;
+    int c = strncmp(a->name, b->name, TB_HOST_LEN);
+    return c ? c : (a->rank > b->rank) - (a->rank < b->rank);
+}
+
+static int cmp_int(const void *pa, const void *pb)
+{
+    int a = *(const int *)pa, b = *(const int *)pb;
+    return (a > b) - (a < b);
+}
+
+tb_status_t tb_rt_group_nodes(const char *hosts, int n, int *node_of, int *nnodes_p)
+{
+    rank_name_t *v = malloc(sizeof(*v) * (size_t)(n > 0 ? n : 1));
+    int *firsts = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), nnodes = 0;
+    if (!v || !firsts) {
+        free(v);
+        free(firsts);
+        return tb_error(TB_ERR_INTERNAL, "out of memory for %d ranks", n);
+    }
+    /* Sort by (name, rank): equal names become runs, each led by its lowest rank. The
+     * nodes' order is that of their lowest ranks, so sort those too, then give every run
+     * the position of its leader. O(N log N) name comparisons in all. */
+    for (int r = 0; r < n; r++) {
+        v[r].name = hosts + (size_t)r * TB_HOST_LEN;
+        v[r].rank = r;
+    }
+    qsort(v, (size_t)n, sizeof(*v), cmp_rank_name);
+    for (int i = 0; i < n; i++)
+        if (i == 0 || strncmp(v[i].name, v[i - 1].name, TB_HOST_LEN) != 0)
+            firsts[nnodes++] = v[i].rank;
+    qsort(firsts, (size_t)nnodes, sizeof(int), cmp_int);
+    for (int i = 0, leader = 0; i < n; i++) {
+        if (i == 0 || strncmp(v[i].name, v[i - 1].name, TB_HOST_LEN) != 0) {
+            int *at = bsearch(&v[i].rank, firsts, (size_t)nnodes, sizeof(int), cmp_int);
+            leader = (int)(at - firsts);
+        }
+        node_of[v[i].rank] = leader;
+    }
+    *nnodes_p = nnodes;
+    free(v);
+    free(firsts);
+    return TB_OK;
+}
+
 tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt)
 {
     int name_len = 0, shared_size = 0;
@@ -86,17 +140,8 @@ tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt)
                                          TB_HOST_LEN, MPI_CHAR, rt->world))))
         return st;
 
-    /* Node index: order of the lowest rank with that processor name. O(N * nodes) on
-     * names, done once. */
-    rt->nnodes = 0;
-    for (int r = 0; r < rt->size; r++) {
-        int found = -1;
-        for (int q = 0; q < r && found < 0; q++)
-            if (!strncmp(rt->hosts + (size_t)q * TB_HOST_LEN, rt->hosts + (size_t)r * TB_HOST_LEN,
-                         TB_HOST_LEN))
-                found = rt->node_of[q];
-        rt->node_of[r] = found >= 0 ? found : rt->nnodes++;
-    }
+    if ((st = tb_rt_group_nodes(rt->hosts, rt->size, rt->node_of, &rt->nnodes)))
+        return st;
     rt->first_rank_of_node = calloc((size_t)rt->nnodes, sizeof(int));
     if (!rt->first_rank_of_node)
         return tb_error(TB_ERR_INTERNAL, "out of memory for %d nodes", rt->nnodes);

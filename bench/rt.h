@@ -37,6 +37,12 @@ tb_status_t tb_rt_mpi_status(int rc, const char *what, const char *file, int lin
             return tb_try_st_;                                                             \
     } while (0)
 
+/* Node grouping: `hosts` holds n names of TB_HOST_LEN bytes (rank order); ranks with the
+ * same name share a node, and nodes are numbered in the order of their lowest rank.
+ * Writes node_of[0..n) and the node count. O(N log N) (sorts the names), no MPI. */
+TB_NODISCARD tb_status_t tb_rt_group_nodes(const char *hosts, int n, int *node_of,
+                                           int *nnodes_p);
+
 /* MPI_Init (the watchdog thread's one MPI call is MPI_Abort, see rt.c), node grouping
  * (processor name, cross-checked with the shared-memory split), local ranks, binding. */
 TB_NODISCARD tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt);

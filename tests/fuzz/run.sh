@@ -27,6 +27,7 @@ seed_dir() {
         fuzz_nccl_xml) echo "$fixtures/nccl_topo_xml" ;;
         fuzz_nvsmi) echo "$fixtures/nvidia_smi_topo" ;;
         fuzz_hwloc_xml) echo "$fixtures/hwloc_xml" ;;
+        fuzz_results_doc) echo "$root/tests/data/report" ;;
         *) echo "" ;;
     esac
 }
@@ -54,6 +55,8 @@ for src in "$here"/fuzz_*.c; do
     mkdir -p "$corpus"
     seeds=$(seed_dir "$name")
     [[ -n $seeds && -d $seeds ]] && cp "$seeds"/* "$corpus"/ 2>/dev/null || true
+    # Seeds kept beside the targets (a document with its NPY side file, say).
+    cp "$here"/seeds/"${name#fuzz_}"*.seed "$corpus"/ 2>/dev/null || true
     # shellcheck disable=SC2046 # the pattern is meant to expand
     cp $(data_seeds "$name") "$corpus"/ 2>/dev/null || true
     # hwloc's own XML importer leaks on its error paths and tries huge allocations on
