@@ -488,8 +488,9 @@ static tb_status_t summarize_matrix(const json_t *m, const char *docdir, const c
         s->sizes = 1;
         s->min_size = s->max_size = json_integer_value(json_object_get(m, "size"));
     }
-    if ((st = matrix_max_median(m, "bandwidth_gbps", "bw_gbps", docdir, where, &count,
-                                &s->peak, &s->large)))
+    /* Bandwidth as received (recv_gbps) where the entry has both directions. */
+    if ((st = matrix_max_median(m, json_object_get(m, "recv_gbps") ? "recv_gbps" : "bandwidth_gbps",
+                                "bw_gbps", docdir, where, &count, &s->peak, &s->large)))
         return st;
     if (count) {
         s->metric = "bw";

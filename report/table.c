@@ -394,8 +394,9 @@ static void print_aggregate(const json_t *labels, double *cells, size_t n, int l
     }
     count = tb_cells_compact(cells, n);
     fprintf(out, "# %zu x %zu cells (too many to print; every cell is in the CSV or NPY file)"
-                 ": median %s %s over %zu measured cells\n",
-            n, n, fmt(count ? tb_cells_median(cells, count) : NAN, b[0]), unit, count);
+                 ": median %s%s%s over %zu measured cells\n",
+            n, n, fmt(count ? tb_cells_median(cells, count) : NAN, b[0]), unit[0] ? " " : "",
+            unit, count);
     qsort(nodes, nnodes, sizeof(nodes[0]), low_is_bad ? cmp_nodes_low : cmp_nodes_high);
     fprintf(out, "# per node, worst first: a rank's median cell as sender (row) and receiver "
                  "(column), the median of those over the node's ranks, and the node's worst "
@@ -445,13 +446,35 @@ static tb_status_t print_one_matrix(const json_t *m, const char *key, const char
     return TB_OK;
 }
 
+/* What one matrix holds, for its heading line. */
+static void matrix_title(const char *key, char *buf, size_t len)
+{
+    static const struct {
+        const char *key, *title;
+    } known[] = {
+        {"bandwidth_gbps", "bandwidth in GB/s, row sends to column"},
+        {"recv_gbps", "bandwidth in GB/s timed at the receiver, row sends to column"},
+        {"send_gbps", "bandwidth in GB/s timed at the sender, row sends to column"},
+        {"recv_cv", "spread (cv) of the receive times, row sends to column"},
+        {"send_cv", "spread (cv) of the send times, row sends to column"},
+        {"latency_us", "latency in us at 8 bytes (half round trip, row initiates)"},
+    };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (!strcmp(key, known[i].key)) {
+            snprintf(buf, len, "%s", known[i].title);
+            return;
+        }
+    snprintf(buf, len, "%s, row to column", key);
+}
+
 static tb_status_t print_matrix(const json_t *test, const char *docdir, FILE *out)
 {
     const json_t *m = json_object_get(test, "matrix");
     const json_t *labels = json_object_get(m, "labels"), *pairs = json_object_get(m, "pairs");
     char b[3][CELL], where[128];
     size_t i;
-    const json_t *p;
+    const json_t *p, *v;
+    const char *key;
     tb_status_t st, one;
 
     print_title(test, out);
@@ -470,12 +493,22 @@ static tb_status_t print_matrix(const json_t *test, const char *docdir, FILE *ou
     fprintf(out, ": %zu ranks, %s-byte messages\n", json_array_size(labels),
             fmt_int(json_object_get(m, "size"), b[0]));
     snprintf(where, sizeof(where), "%s", str_or(test, "name", "?"));
-    st = print_one_matrix(m, "bandwidth_gbps", docdir, where,
-                          "bandwidth in GB/s, row sends to column", 1, "GB/s", fmt_bw_d, out);
-    one = print_one_matrix(m, "latency_us", docdir, where,
-                           "latency in us at 8 bytes (half round trip, row initiates)", 0, "us",
-                           fmt2d, out);
-    return st ? st : one;
+    /* Every matrix of the entry, in document order. */
+    st = TB_OK;
+    json_object_foreach((json_t *)m, key, v) {
+        char title[160];
+        size_t klen = strlen(key);
+        int gbps = klen > 5 && !strcmp(key + klen - 5, "_gbps");
+        if (!strcmp(key, "labels") || !strcmp(key, "ranks") || !strcmp(key, "pairs") ||
+            !tb_doc_matrix_is(m, key))
+            continue;
+        matrix_title(key, title, sizeof(title));
+        one = print_one_matrix(m, key, docdir, where, title, gbps, gbps ? "GB/s" : "",
+                               gbps ? fmt_bw_d : fmt2d, out);
+        if (one && !st)
+            st = one;
+    }
+    return st;
 }
 
 /* ---- errors and status ---- */
