@@ -21,7 +21,7 @@ else
 fi
 
 # Seeds per target: the fixture directory whose format it parses, plus the hand-made
-# files of that format in tests/data/topo (nccl_*.xml, nvsmi_*, hwloc_*.xml).
+# files of that format in tests/data/topo (nccl_*.xml, nvsmi_*, hwloc-*.xml).
 seed_dir() {
     case $1 in
         fuzz_nccl_xml) echo "$fixtures/nccl_topo_xml" ;;
@@ -35,7 +35,7 @@ data_seeds() {
     case $1 in
         fuzz_nccl_xml) echo "$root/tests/data/topo/nccl_*" ;;
         fuzz_nvsmi) echo "$root/tests/data/topo/nvsmi_*" ;;
-        fuzz_hwloc_xml) echo "$root/tests/data/topo/hwloc_*" ;;
+        fuzz_hwloc_xml) echo "$root/tests/data/topo/hwloc[-_]*" ;;
         *) echo "" ;;
     esac
 }
