@@ -3,14 +3,20 @@
  * whatever their order, because presets are applied first. */
 #include "opts.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "fs.h"
 #include "log.h"
 #include "units.h"
 
@@ -36,37 +42,54 @@ static const struct preset {
 
 enum { ARG_NONE, ARG_SIZE, ARG_LONG, ARG_DOUBLE, ARG_DURATION, ARG_STRING, ARG_BOOL, ARG_LIST };
 
-/* One row per option: the only place an option is declared. */
+#define GIB ((double)(1 << 30))
+#define MAX_ITERS 1e7 /* 80 MB of iteration times per rank */
+#define MAX_SECONDS_PER_SIZE 3600.0
+#define MAX_TIMEOUT_S (7 * 86400.0)
+
+/* One row per option: the only place an option is declared. Numeric options carry their
+ * range [lo, hi]; a value outside it is a usage error that names the range. */
 static const struct opt_def {
     const char *name;
     int short_name;
     int arg;
     const char *metavar;
     const char *help;
+    double lo, hi;
 } opt_table[] = {
-    {"suite", 's', ARG_STRING, "NAME", "preset: quick, standard (default), full"},
-    {"minbytes", 'b', ARG_SIZE, "SIZE", "smallest message size (K/M/G = powers of two)"},
-    {"maxbytes", 'e', ARG_SIZE, "SIZE", "largest message size"},
-    {"stepfactor", 'f', ARG_DOUBLE, "F", "multiply the size by F between steps (> 1)"},
-    {"iters", 'n', ARG_LONG, "N", "fixed timed iterations per size (default: adapt to budget)"},
-    {"warmup", 'w', ARG_LONG, "N", "fixed warm-up iterations per size (default: adapt)"},
-    {"time-budget", 'T', ARG_DURATION, "DUR", "time per size in adaptive mode (e.g. 100ms)"},
-    {"min-iters", 0, ARG_LONG, "N", "adaptive mode: at least N timed iterations"},
-    {"max-iters", 0, ARG_LONG, "N", "adaptive mode: at most N timed iterations"},
-    {"tests", 't', ARG_LIST, "LIST", "comma-separated tests, or 'all' (see below)"},
-    {"outdir", 'o', ARG_STRING, "DIR", "where results.json and CSV files go"},
-    {"check", 'c', ARG_BOOL, "0|1", "check data on dedicated iterations (default 1)"},
-    {"timeout", 0, ARG_DURATION, "DUR", "abort when a blocking step makes no progress this long"},
-    {"matrix-size", 'm', ARG_SIZE, "SIZE", "message size of the all-pairs bandwidth matrices"},
-    {"window", 0, ARG_LONG, "N", "non-blocking sends per window in bandwidth tests (OSU: 64)"},
-    {"pairs", 'p', ARG_STRING, "A-B,...", "isolated mode: measure these rank pairs one at a time"},
-    {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0"},
-    {"quiet", 'q', ARG_NONE, NULL, "no result tables on the terminal"},
-    {"help", 'h', ARG_NONE, NULL, "this text"},
+    {"suite", 's', ARG_STRING, "NAME", "preset: quick, standard (default), full", 0, 0},
+    {"minbytes", 'b', ARG_SIZE, "SIZE", "smallest message size (K/M/G = powers of two)", 0,
+     16 * GIB},
+    {"maxbytes", 'e', ARG_SIZE, "SIZE", "largest message size (at most 16G)", 0, 16 * GIB},
+    {"stepfactor", 'f', ARG_DOUBLE, "F", "multiply the size by F between steps (> 1, <= 1024)",
+     1, 1024},
+    {"iters", 'n', ARG_LONG, "N", "fixed timed iterations per size (default: adapt to budget)",
+     0, MAX_ITERS},
+    {"warmup", 'w', ARG_LONG, "N", "fixed warm-up iterations per size (default: adapt)", 0,
+     MAX_ITERS},
+    {"time-budget", 'T', ARG_DURATION, "DUR", "time per size in adaptive mode (e.g. 100ms)", 0,
+     MAX_SECONDS_PER_SIZE},
+    {"min-iters", 0, ARG_LONG, "N", "adaptive mode: at least N timed iterations", 0, MAX_ITERS},
+    {"max-iters", 0, ARG_LONG, "N", "adaptive mode: at most N timed iterations", 1, MAX_ITERS},
+    {"tests", 't', ARG_LIST, "LIST", "comma-separated tests, or 'all' (see below)", 0, 0},
+    {"outdir", 'o', ARG_STRING, "DIR",
+     "where results.json and CSV files go (default: a new topobench-results/DATE-TIME)", 0, 0},
+    {"check", 'c', ARG_BOOL, "0|1", "check data on dedicated iterations (default 1)", 0, 1},
+    {"timeout", 0, ARG_DURATION, "DUR", "abort when a blocking step makes no progress this long",
+     0, MAX_TIMEOUT_S},
+    {"matrix-size", 'm', ARG_SIZE, "SIZE", "message size of the all-pairs bandwidth matrices",
+     1, GIB},
+    {"window", 0, ARG_LONG, "N", "non-blocking sends per window in bandwidth tests (OSU: 64)", 1,
+     4096},
+    {"pairs", 'p', ARG_STRING, "A-B,...",
+     "isolated mode: measure these rank pairs one at a time (alone: only them)", 0, 0},
+    {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
+    {"quiet", 'q', ARG_NONE, NULL, "no result tables on the terminal", 0, 0},
+    {"help", 'h', ARG_NONE, NULL, "this text", 0, 0},
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
-static void print_help(void)
+void tb_opts_print_help(void)
 {
     printf("usage: mpirun -np N topobench [run] [OPTIONS]\n"
            "       srun --mpi=pmix topobench [run] [OPTIONS]\n\n"
@@ -98,7 +121,7 @@ static void print_help(void)
            "  matrix         all-pairs bandwidth and latency, every rank (shift pattern)\n"
            "  node_matrix    the same with one rank per node (fabric check)\n"
            "  isolated       the pairs given with --pairs, one at a time\n"
-           "Default: all but isolated (selected by --pairs).\n\n"
+           "Default: all but isolated; --pairs alone runs only isolated.\n\n"
            "Defaults: timeout 60s, window 64, check on.\n\n");
     tb_cli_print_exit_statuses(stdout);
 }
@@ -148,12 +171,14 @@ static tb_status_t parse_pairs(tb_opts_t *o, const char *list)
     while (*p) {
         char *end;
         long a, b;
+        errno = 0;
         a = strtol(p, &end, 10);
-        if (end == p || *end != '-')
+        if (end == p || *end != '-' || errno)
             goto bad;
         p = end + 1;
         b = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',') || a < 0 || b < 0 || a == b)
+        if (end == p || (*end && *end != ',') || errno || a < 0 || b < 0 || a == b ||
+            a > INT_MAX || b > INT_MAX)
             goto bad;
         if (o->npairs >= TB_MAX_PAIRS)
             return tb_error(TB_ERR_USAGE, "--pairs: at most %d pairs", TB_MAX_PAIRS);
@@ -202,7 +227,7 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->check = 1;
     o->check_iters = 1;
     o->timeout = 60.0;
-    o->outdir = "topobench-results";
+    o->outdir = TB_DEFAULT_OUTDIR;
     o->window = 64;
     o->progress = 1;
 
@@ -227,7 +252,7 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
         const struct opt_def *d = NULL;
         const char *arg = optarg, *name;
         size_t size = 0;
-        double dval = 0;
+        double dval = 0, num = 0;
         long lval = 0;
         char *end;
 
@@ -251,22 +276,27 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             if (tb_size_parse(arg, &size))
                 return tb_error(TB_ERR_USAGE, "--%s '%s': expected a size such as 8, 64K, 4M, 1G",
                                 name, arg);
+            num = (double)size;
             break;
         case ARG_LONG:
+            errno = 0;
             lval = strtol(arg, &end, 10);
-            if (end == arg || *end || lval < 0)
-                return tb_error(TB_ERR_USAGE, "--%s '%s': expected a non-negative integer", name,
-                                arg);
+            if (end == arg || *end || lval < 0 || errno)
+                return tb_error(TB_ERR_USAGE, "--%s '%s': expected an integer from %.0f to %.0f",
+                                name, arg, d->lo, d->hi);
+            num = (double)lval;
             break;
         case ARG_DOUBLE:
             dval = strtod(arg, &end);
             if (end == arg || *end || !isfinite(dval))
                 return tb_error(TB_ERR_USAGE, "--%s '%s': expected a number", name, arg);
+            num = dval;
             break;
         case ARG_DURATION:
-            if (tb_duration_parse(arg, &dval))
+            if (tb_duration_parse(arg, &dval) || !isfinite(dval))
                 return tb_error(TB_ERR_USAGE,
                                 "--%s '%s': expected a duration such as 30, 500ms, 2m", name, arg);
+            num = dval;
             break;
         case ARG_BOOL:
             if (strcmp(arg, "0") && strcmp(arg, "1"))
@@ -275,6 +305,20 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             break;
         default:
             break;
+        }
+        if ((d->arg == ARG_SIZE || d->arg == ARG_LONG || d->arg == ARG_DOUBLE ||
+             d->arg == ARG_DURATION) &&
+            (num < d->lo || num > d->hi)) {
+            char lo[32], hi[32];
+            if (d->arg == ARG_SIZE) {
+                tb_size_format((size_t)d->lo, lo, sizeof(lo));
+                tb_size_format((size_t)d->hi, hi, sizeof(hi));
+            } else {
+                snprintf(lo, sizeof(lo), "%.10g%s", d->lo, d->arg == ARG_DURATION ? "s" : "");
+                snprintf(hi, sizeof(hi), "%.10g%s", d->hi, d->arg == ARG_DURATION ? "s" : "");
+            }
+            return tb_error(TB_ERR_USAGE, "--%s %s: out of range, expected %s to %s", name, arg,
+                            lo, hi);
         }
         if (!strcmp(name, "suite"))
             ; /* handled above */
@@ -298,19 +342,19 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             tb_status_t st = parse_tests(o, arg);
             if (st)
                 return st;
-        } else if (!strcmp(name, "outdir"))
+        } else if (!strcmp(name, "outdir")) {
+            if (!arg[0])
+                return tb_error(TB_ERR_USAGE, "--outdir: empty directory name");
             o->outdir = arg;
-        else if (!strcmp(name, "check"))
+            o->outdir_given = 1;
+        } else if (!strcmp(name, "check"))
             o->check = (int)lval;
         else if (!strcmp(name, "timeout"))
             o->timeout = dval;
         else if (!strcmp(name, "matrix-size"))
             o->matrix_bytes = size;
-        else if (!strcmp(name, "window")) {
-            if (lval < 1 || lval > 4096)
-                return tb_error(TB_ERR_USAGE, "--window %s: expected 1..4096", arg);
+        else if (!strcmp(name, "window"))
             o->window = (int)lval;
-        }
         else if (!strcmp(name, "pairs")) {
             tb_status_t st = parse_pairs(o, arg);
             if (st)
@@ -320,7 +364,6 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
         else if (!strcmp(name, "quiet"))
             o->quiet = 1;
         else if (!strcmp(name, "help")) {
-            print_help();
             *help_p = 1;
             return TB_OK;
         }
@@ -335,8 +378,6 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
         return tb_error(TB_ERR_USAGE, "--maxbytes %zu: at most 16G", o->max_bytes);
     if (!(o->step_factor > 1.0))
         return tb_error(TB_ERR_USAGE, "--stepfactor %g: must be greater than 1", o->step_factor);
-    if (o->window < 1 || o->window > 4096)
-        return tb_error(TB_ERR_USAGE, "--window %d: expected 1..4096", o->window);
     if (o->timeout <= 0)
         return tb_error(TB_ERR_USAGE, "--timeout: must be greater than 0");
     if (o->iters == 0 && o->time_budget <= 0)
@@ -357,7 +398,10 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
                             "sizes; use a larger --stepfactor",
                             o->min_bytes, o->max_bytes, o->step_factor, TB_MAX_SIZES);
     }
-    if (o->ntests == 0) {
+    if (o->ntests == 0 && o->npairs) {
+        /* `-p 0-4` alone: confirm a suspect pair, nothing else. */
+        snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "isolated");
+    } else if (o->ntests == 0) {
         for (size_t i = 0; i + 1 < N_ALL_TESTS; i++)
             snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "%s", all_tests[i]);
     }
@@ -366,6 +410,85 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     if (tb_opts_has_test(o, "isolated") && !o->npairs)
         return tb_error(TB_ERR_USAGE, "test 'isolated' needs --pairs A-B,...");
     return TB_OK;
+}
+
+tb_status_t tb_opts_check_job(const tb_opts_t *o, int nranks)
+{
+    for (int i = 0; i < o->npairs; i++)
+        if (o->pairs[i][0] >= nranks || o->pairs[i][1] >= nranks)
+            return tb_error(TB_ERR_USAGE, "--pairs %d-%d: the job has ranks 0..%d only",
+                            o->pairs[i][0], o->pairs[i][1], nranks - 1);
+    return TB_OK;
+}
+
+/* Whether the launcher says this process is not the job's first rank (read before MPI
+ * is initialised, so that `run --help` prints once and starts no MPI). */
+static int launcher_rank_nonzero(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                       "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return strcmp(v, "0") != 0;
+    }
+    return 0;
+}
+
+int tb_opts_help_requested(int argc, char **argv)
+{
+    tb_opts_t o;
+    int help = 0;
+    tb_status_t st;
+    /* Parsed quietly: errors are said once MPI tells which rank speaks. */
+    tb_log_set_level(TB_LOG_ERROR + 1);
+    st = tb_opts_parse(argc, argv, &o, &help);
+    tb_log_set_level(TB_LOG_INFO);
+    if (st != TB_OK || !help)
+        return 0;
+    if (!launcher_rank_nonzero())
+        tb_opts_print_help();
+    return 1;
+}
+
+tb_status_t tb_opts_outdir_create(tb_opts_t *o)
+{
+    char stamp[32], path[sizeof(o->outdir_buf) + 16];
+    time_t now = time(NULL);
+    struct tm tm;
+    struct stat sb;
+    tb_status_t st;
+
+    if (o->outdir_given) {
+        if ((st = tb_mkdir_p(o->outdir)))
+            return st;
+        snprintf(path, sizeof(path), "%s/results.json", o->outdir);
+        if (stat(path, &sb) == 0)
+            tb_warn("%s already holds a results.json: this run replaces it and its CSV files",
+                    o->outdir);
+        return TB_OK;
+    }
+    /* The default is a new directory per run, never a previous run's. */
+    if ((st = tb_mkdir_p(TB_DEFAULT_OUTDIR)))
+        return st;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    for (int n = 1; n < 100; n++) {
+        if (n == 1)
+            snprintf(o->outdir_buf, sizeof(o->outdir_buf), "%s/%s", TB_DEFAULT_OUTDIR, stamp);
+        else
+            snprintf(o->outdir_buf, sizeof(o->outdir_buf), "%s/%s-%d", TB_DEFAULT_OUTDIR, stamp,
+                     n);
+        if (mkdir(o->outdir_buf, 0777) == 0) {
+            o->outdir = o->outdir_buf;
+            return TB_OK;
+        }
+        if (errno != EEXIST)
+            return tb_error(TB_ERR_ENV, "cannot create output directory %s: %s", o->outdir_buf,
+                            strerror(errno));
+    }
+    return tb_error(TB_ERR_ENV, "cannot find a new directory name under %s/%s",
+                    TB_DEFAULT_OUTDIR, stamp);
 }
 
 int tb_opts_has_test(const tb_opts_t *o, const char *name)

@@ -25,6 +25,8 @@ typedef struct tb_opts {
     int check_iters;
     double timeout;         /* watchdog: seconds without progress */
     const char *outdir;
+    int outdir_given;       /* -o given; otherwise a new directory under TB_DEFAULT_OUTDIR */
+    char outdir_buf[4096];
     int ntests;
     char tests[TB_MAX_TESTS][32];
     size_t matrix_bytes;    /* message size of the bandwidth matrices */
@@ -35,9 +37,27 @@ typedef struct tb_opts {
     int quiet;              /* no terminal tables */
 } tb_opts_t;
 
-/* Parses argv (argv[0] is "run"). On --help prints the help and returns TB_OK with
- * *help_p = 1. Errors print a message naming the option (TB_ERR_USAGE). */
+/* Parent of the default output directory: each run without -o gets a new
+ * TB_DEFAULT_OUTDIR/YYYYMMDD-HHMMSS (with -2, -3, ... when two start in the same second). */
+#define TB_DEFAULT_OUTDIR "topobench-results"
+
+/* Parses argv (argv[0] is "run"). On --help returns TB_OK with *help_p = 1 (printing is
+ * the caller's: tb_opts_print_help). Errors print a message naming the option and, for
+ * numbers, the accepted range (TB_ERR_USAGE). */
 TB_NODISCARD tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *opts, int *help_p);
+void tb_opts_print_help(void);
+
+/* Before MPI is initialised: whether argv asks for --help; if so the help is printed once
+ * (by the launcher's rank 0, or by a process started without a launcher). */
+int tb_opts_help_requested(int argc, char **argv);
+
+/* What needs the job's size: --pairs name existing ranks. TB_ERR_USAGE otherwise. */
+TB_NODISCARD tb_status_t tb_opts_check_job(const tb_opts_t *opts, int nranks);
+
+/* Rank 0: creates the output directory. With -o, DIR (mkdir -p; an existing results.json
+ * there is replaced, with a warning); without, a new directory under TB_DEFAULT_OUTDIR,
+ * never an existing one; opts->outdir then names it. TB_ERR_ENV when it cannot. */
+TB_NODISCARD tb_status_t tb_opts_outdir_create(tb_opts_t *opts);
 
 /* Whether test `name` is selected. */
 int tb_opts_has_test(const tb_opts_t *opts, const char *name);

@@ -62,13 +62,11 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
     tb_rt_library_version(mpi_lib, sizeof(mpi_lib));
     MPI_Get_version(&ver, &sub);
     snprintf(mpi_ver, sizeof(mpi_ver), "%d.%d", ver, sub);
-    return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:{s:b, s:b, s:b, s:b, s:b}, s:s, s:s, "
+    return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:s, "
                      "s:s, s:i, s:i, s:o, s:b}",
                      "start_time", now, "end_time", now, "command_line", cmd,
                      "topobench_version", TB_VERSION, "git_hash", TB_GIT_HASH, "build_type",
-                     TB_BUILD_TYPE, "build", "cuda", TB_HAVE_CUDA, "nccl", TB_HAVE_NCCL, "ucx",
-                     TB_HAVE_UCX, "verbs", TB_HAVE_VERBS, "sanitize",
-                     strcmp(TB_SANITIZE_BUILD, "ON") == 0, "mpi_library", mpi_lib,
+                     TB_BUILD_TYPE, "build", (json_t *)tb_cli_build_json(), "mpi_library", mpi_lib,
                      "mpi_version", mpi_ver, "hwloc_version", tb_topo_hwloc_version(), "nranks",
                      s->rt->size, "nnodes", s->rt->nnodes,
                      "options", (json_t *)tb_opts_to_json(s->opts), "fault_injection",
@@ -120,9 +118,11 @@ static void describe_job(tb_suite_t *s)
     free(all);
 }
 
-/* TOPOBENCH_TOPO_FILE for this host, with %h replaced by the host name so one setting
- * serves a directory of per-node files. 0 (discover live) when unset, or when the file
- * for this host does not exist (said once, on this node). */
+/* How a node's topology was obtained, sent to rank 0 with the model. */
+enum { TOPO_LIVE, TOPO_FROM_FILE, TOPO_FILE_MISSING, TOPO_FILE_INVALID };
+
+/* TOPOBENCH_TOPO_FILE for `host`, with %h replaced by the host name so one setting
+ * serves a directory of per-node files. 0 when unset. */
 static int topo_file_for(const char *host, char *path, size_t len)
 {
     const char *spec = getenv("TOPOBENCH_TOPO_FILE");
@@ -140,35 +140,64 @@ static int topo_file_for(const char *host, char *path, size_t len)
             n = len - 1;
     }
     path[n] = '\0';
-    if (access(path, F_OK) != 0) {
-        tb_warn("TOPOBENCH_TOPO_FILE: %s does not exist; discovering this node live", path);
-        return 0;
-    }
     return 1;
+}
+
+/* Rank 0: the finding for a node whose TOPOBENCH_TOPO_FILE is missing or unreadable. */
+static void topo_file_finding(json_t *findings, const char *host, int how)
+{
+    char path[4096], msg[4400];
+    if (how != TOPO_FILE_MISSING && how != TOPO_FILE_INVALID)
+        return;
+    topo_file_for(host, path, sizeof(path));
+    if (how == TOPO_FILE_MISSING)
+        snprintf(msg, sizeof(msg),
+                 "TOPOBENCH_TOPO_FILE: %s does not exist; this node was discovered live", path);
+    else
+        snprintf(msg, sizeof(msg),
+                 "TOPOBENCH_TOPO_FILE: %s cannot be read as a topology (the error is on that "
+                 "node's output); nothing was measured",
+                 path);
+    json_array_append_new(findings,
+                          json_pack("{s:s, s:s, s:s, s:s}", "severity",
+                                    how == TOPO_FILE_MISSING ? "warning" : "error", "code",
+                                    how == TOPO_FILE_MISSING ? "topology_file_missing"
+                                                             : "topology_file_invalid",
+                                    "host", host, "message", msg));
 }
 
 /* Every node's topology: local rank 0 discovers its node, rank 0 gathers the models over
  * the node leaders, puts each into hosts[].topology and reports the nodes that differ from
- * the majority. A node whose discovery fails gets a null topology and a finding. */
-static void gather_topologies(tb_suite_t *s)
+ * the majority. A node whose discovery fails gets a null topology and a finding. A
+ * TOPOBENCH_TOPO_FILE that exists but cannot be read is malformed input (TB_ERR_INPUT, on
+ * that node's leader): the caller agrees on it and measures nothing. */
+static tb_status_t gather_topologies(tb_suite_t *s)
 {
     const tb_rt_t *rt = s->rt;
     tb_topo_t *mine = NULL, **topos = NULL;
     void *img = NULL;
-    char *all = NULL, file[4096];
+    char *all = NULL, file[4096] = "";
     tb_status_t st;
     size_t len = 0;
-    int ilen, *lens = NULL, *displs = NULL, total = 0;
+    int ilen, *lens = NULL, *displs = NULL, total = 0, how = TOPO_LIVE, *hows = NULL;
 
     if (rt->leaders == MPI_COMM_NULL)
-        return;
+        return TB_OK;
     tb_wd_context("topology", "", 0, 0, -1, "discovering this node's topology");
     /* A recorded file stands in for discovery where the live view is wrong (VMs whose
      * virtual PCIe tree hides the real locality, as NCCL_TOPO_FILE does for NCCL). */
-    if (topo_file_for(rt->host, file, sizeof(file)))
+    if (topo_file_for(rt->host, file, sizeof(file)) && access(file, F_OK) == 0) {
+        how = TOPO_FROM_FILE;
         st = tb_topo_import_file(file, TB_TOPO_FMT_AUTO, &mine);
-    else
+        if (st != TB_OK)
+            how = TOPO_FILE_INVALID;
+    } else {
+        if (file[0]) {
+            how = TOPO_FILE_MISSING;
+            tb_warn("TOPOBENCH_TOPO_FILE: %s does not exist; discovering this node live", file);
+        }
         st = tb_topo_discover(&mine);
+    }
     if (st == TB_OK && !mine->hostname[0])
         snprintf(mine->hostname, sizeof(mine->hostname), "%s", rt->host);
     if (st == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)
@@ -179,8 +208,10 @@ static void gather_topologies(tb_suite_t *s)
     if (rt->rank == 0) {
         lens = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
         displs = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
+        hows = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
     }
     MPI_Gather(&ilen, 1, MPI_INT, lens, 1, MPI_INT, 0, rt->leaders);
+    MPI_Gather(&how, 1, MPI_INT, hows, 1, MPI_INT, 0, rt->leaders);
     if (rt->rank == 0 && lens && displs) {
         for (int i = 0; i < rt->nnodes; i++) {
             displs[i] = total;
@@ -200,6 +231,11 @@ static void gather_topologies(tb_suite_t *s)
     for (int i = 0; topos && i < rt->nnodes; i++) {
         json_t *host = json_array_get(hosts, (size_t)i), *tj;
         tb_topo_t *t = NULL;
+        if (hows)
+            topo_file_finding(findings, json_string_value(json_object_get(host, "name")),
+                              hows[i]);
+        if (hows && hows[i] == TOPO_FILE_INVALID)
+            continue;
         if (lens[i] == 0 || tb_topo_unpack(all + displs[i], (size_t)lens[i], &t) != TB_OK) {
             json_array_append_new(findings, json_pack("{s:s, s:s, s:s, s:s}", "severity", "warning",
                                                       "code", "topology_unknown", "host",
@@ -222,6 +258,8 @@ out:
     free(all);
     free(lens);
     free(displs);
+    free(hows);
+    return how == TOPO_FILE_INVALID ? TB_ERR_INPUT : TB_OK;
 }
 
 /* Rank 0's watchdog hook: keep what finished, marked as a timeout. */
@@ -385,6 +423,9 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     tb_status_t st;
     int help = 0;
 
+    /* `run --help` starts no MPI. */
+    if (tb_opts_help_requested(argc, argv))
+        return TB_OK;
     if ((st = tb_rt_init(&argc, &argv, &rt)))
         return st;
     memset(&suite, 0, sizeof(suite));
@@ -404,6 +445,10 @@ tb_status_t tb_run_cmd(int argc, char **argv)
         st = tb_opts_parse(argc, argv, &opts, &help);
     }
     tb_log_set_level(TB_LOG_INFO);
+    if (st == TB_OK && rt.rank == 0)
+        st = tb_opts_check_job(&opts, rt.size); /* before anything is measured */
+    /* Rank 0 alone checked the job: everyone follows its word. */
+    st = tb_rt_agree(&rt, st);
     if (st || help)
         goto out_finalize;
 
@@ -411,7 +456,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     tb_progress_init(&suite.progress, stderr, opts.progress && rt.rank == 0);
 
     if (rt.rank == 0) {
-        st = tb_mkdir_p(opts.outdir);
+        st = tb_opts_outdir_create(&opts);
         snprintf(suite.results_path, sizeof(suite.results_path), "%s/results.json", opts.outdir);
         if (st == TB_OK) {
             suite.doc = tb_doc_new();
@@ -433,10 +478,12 @@ tb_status_t tb_run_cmd(int argc, char **argv)
 
     if ((st = tb_rt_agree(&rt, tb_wd_start(&rt, opts.timeout, on_timeout, &suite))))
         goto out_finalize;
-    gather_topologies(&suite);
+    /* A broken TOPOBENCH_TOPO_FILE is malformed input: nothing is measured. */
+    st = tb_rt_agree(&rt, gather_topologies(&suite));
     if (rt.rank == 0)
         (void)tb_suite_save(&suite);
-    st = run_tests(&suite);
+    if (st == TB_OK)
+        st = run_tests(&suite);
     tb_wd_stop();
 
     if (rt.rank == 0) {
