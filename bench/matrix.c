@@ -1,15 +1,45 @@
-/* All-pairs bandwidth and latency matrices with the shift pattern: in round d (1..N-1)
- * rank r sends to r+d and receives from r-d, all pairs of the round at once, so a matrix
- * costs N-1 rounds. Each rank keeps one row (O(N)); comm rank 0 gathers the N x N
- * matrices (O(N^2)). Bandwidth into r is timed at the receiver from a common start (a
- * barrier) to the completion of its receive; latency is a concurrent ping-pong in which
- * every rank pings r+d and answers r-d, half the round trip. Medians over repetitions. */
+/* All-pairs bandwidth and latency matrices with the shift pattern, and the isolated mode.
+ *
+ * Shift pattern (mpiGraph's): in round d (1..N-1) rank r sends to r+d and receives from
+ * r-d, all pairs of the round at once, so a matrix costs N-1 rounds. In each repetition of
+ * a round every rank posts a window of receives from r-d and a window of sends to r+d,
+ * after two barriers (the first polled, as it may wait long on the previous repetition's
+ * slowest pair; the second short, so the ranks start together). The receives' and the
+ * sends' completions are timed apart from that start: the receive time gives the
+ * bandwidth from r-d into r, the send time the bandwidth r pushed to r+d. A window (many
+ * megabytes, not one message) makes a fixed per-repetition cost (barrier skew, wake-up
+ * of a descheduled rank, rendezvous) small beside the transfer, so it does not compress
+ * the ratios between slow and healthy pairs. Each cell is the median over repetitions,
+ * with its spread (coefficient of variation of the repetition times).
+ *
+ * Latency is a concurrent ping-pong in which every rank pings r+d and answers r-d, half
+ * the round trip. Every round ends with dedicated check repetitions carrying the
+ * (rank, iteration, size) pattern of harness.h, for the window and for the ping-pong.
+ *
+ * Waiting never spins for long: requests are completed by MPI_Test polling that spins
+ * for the first 20 us (a ping-pong's wait), then yields the CPU (sched_yield) up to 1 ms,
+ * then sleeps for 1/128 of the time waited so far (at most 1 ms) between polls. On an
+ * idle core a yield returns at once, so short waits keep a spin's precision; on an oversubscribed
+ * machine (ranks > cores, the virtual cluster) a rank waiting on a slow peer no longer takes the
+ * CPU from the ranks that do the work. The sleep overshoots a completion by at most 1/128 (< 0.8%)
+ * of the time measured plus the wake-up latency (the timer slack is set to 1 us while a matrix
+ * runs). Open MPI's mpi_yield_when_idle would only yield, and only where the launcher or user set
+ * it, and other MPI libraries have no such switch.
+ *
+ * Each rank keeps one row of each matrix (O(N)); comm rank 0 gathers the N x N matrices
+ * one at a time (O(N^2)). */
 #include "matrix.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
+#include "doc.h"
 #include "harness.h"
 #include "stats.h"
 #include "units.h"
@@ -18,14 +48,25 @@
 #define TAG_BW 21
 #define TAG_PING 22
 #define TAG_PONG 23
+#define TAG_RESULT 31
 #define LAT_BYTES 8
+/* A window moves up to this many bytes per pair and repetition (at least one message,
+ * at most --window messages). */
+#define WINDOW_BYTES ((size_t)16 << 20)
+#define MAX_REPS 200
+#define SPIN_S 20e-6         /* poll without yielding for the first 20 us of a wait */
+#define YIELD_S 1e-3         /* yield, not sleep, for the first millisecond of a wait */
+#define PAUSE_FRACTION 128.0 /* then sleep 1/128 of the time waited */
+#define PAUSE_MAX_S 1e-3
 
-static double median_of(double *v, int n)
-{
-    tb_stats_t st;
-    tb_stats_compute(v, (size_t)n, &st);
-    return st.median;
-}
+/* A failed MPI call inside a round leaves the other ranks blocked in theirs: end the job
+ * (no figure is recorded from it). */
+#define MUST(call)                                                                                 \
+    do {                                                                                           \
+        tb_status_t must_st_ = TB_MPI_CHECK(call);                                                 \
+        if (must_st_ != TB_OK)                                                                     \
+            tb_rt_abort(must_st_, "matrix round");                                                 \
+    } while (0)
 
 static int reps_for(const tb_opts_t *o, double est, int lo, int hi)
 {
@@ -37,84 +78,329 @@ static int reps_for(const tb_opts_t *o, double est, int lo, int hi)
     return r > hi ? hi : (int)r;
 }
 
-/* A failed MPI call inside a round leaves the other ranks blocked in theirs: end the job. */
-#define MUST(call)                                                                         \
-    do {                                                                                   \
-        tb_status_t must_st_ = TB_MPI_CHECK(call);                                         \
-        if (must_st_ != TB_OK)                                                             \
-            tb_rt_abort(must_st_, "matrix round");                                         \
-    } while (0)
-
-/* One bandwidth repetition of round d; returns the receive time. */
-static double bw_rep(MPI_Comm comm, void *sbuf, void *rbuf, int bytes, int src, int dst)
+/* Gives the CPU away while waiting `waited` seconds on other ranks (see the top). */
+static void pause_waiting(double waited)
 {
-    MPI_Request rq[2];
-    double t0, t;
-    MUST(MPI_Barrier(comm));
-    t0 = MPI_Wtime();
-    MUST(MPI_Irecv(rbuf, bytes, MPI_BYTE, src, TAG_BW, comm, &rq[0]));
-    MUST(MPI_Isend(sbuf, bytes, MPI_BYTE, dst, TAG_BW, comm, &rq[1]));
-    MUST(MPI_Wait(&rq[0], MPI_STATUS_IGNORE));
-    t = MPI_Wtime() - t0;
-    MUST(MPI_Wait(&rq[1], MPI_STATUS_IGNORE));
-    tb_wd_beat();
-    return t;
+    double p;
+    struct timespec ts;
+    if (waited < SPIN_S)
+        return;
+    if (waited < YIELD_S) {
+        sched_yield();
+        return;
+    }
+    p = waited / PAUSE_FRACTION;
+    if (p > PAUSE_MAX_S)
+        p = PAUSE_MAX_S;
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)(p * 1e9);
+    nanosleep(&ts, NULL);
 }
 
+/* Completes rq[0..nrecv) and rq[nrecv..nrecv+nsend) by polling, and notes when each
+ * group completed, in seconds since t0 (t_recv, t_send NULL: not timed). The first polls
+ * read no clock, so a short wait costs what MPI_Wait would. */
+static void wait_apart(MPI_Request *rq, int nrecv, int nsend, double t0, double *t_recv,
+                       double *t_send)
+{
+    int rdone = nrecv == 0, sdone = nsend == 0, polls = 0;
+    double since = 0;
+    while (!rdone || !sdone) {
+        if (!rdone) {
+            if (nrecv == 1)
+                MUST(MPI_Test(rq, &rdone, MPI_STATUS_IGNORE));
+            else
+                MUST(MPI_Testall(nrecv, rq, &rdone, MPI_STATUSES_IGNORE));
+            if (rdone && t_recv)
+                *t_recv = MPI_Wtime() - t0;
+        }
+        if (!sdone) {
+            MUST(MPI_Testall(nsend, rq + nrecv, &sdone, MPI_STATUSES_IGNORE));
+            if (sdone && t_send)
+                *t_send = MPI_Wtime() - t0;
+        }
+        if ((rdone && sdone) || ++polls < 64)
+            continue;
+        if (polls == 64)
+            since = MPI_Wtime();
+        pause_waiting(MPI_Wtime() - since);
+    }
+}
+
+static void wait_one(MPI_Request *rq)
+{
+    wait_apart(rq, 1, 0, 0, NULL, NULL);
+}
+
+/* One round's bandwidth state: a window of `window` messages of `bytes` each way. */
+typedef struct {
+    MPI_Comm comm;
+    int window;
+    size_t bytes;
+    unsigned char *sbuf, *rbuf; /* window x bytes each */
+    MPI_Request *rq;            /* receives, then sends */
+} bw_t;
+
+/* One bandwidth repetition: receive a window from src while sending one to dst. */
+static void bw_rep(bw_t *b, int src, int dst, double *t_send, double *t_recv)
+{
+    MPI_Request bar;
+    double t0;
+    int w, n = (int)b->bytes;
+    MUST(MPI_Ibarrier(b->comm, &bar));
+    wait_one(&bar);
+    MUST(MPI_Barrier(b->comm));
+    t0 = MPI_Wtime();
+    for (w = 0; w < b->window; w++)
+        MUST(MPI_Irecv(b->rbuf + (size_t)w * b->bytes, n, MPI_BYTE, src, TAG_BW, b->comm,
+                       &b->rq[w]));
+    for (w = 0; w < b->window; w++)
+        MUST(MPI_Isend(b->sbuf + (size_t)w * b->bytes, n, MPI_BYTE, dst, TAG_BW, b->comm,
+                       &b->rq[b->window + w]));
+    wait_apart(b->rq, b->window, b->window, t0, t_recv, t_send);
+    tb_wd_beat();
+}
+
+/* The ping-pong buffer: [0] pong received from dst, [1] ping received from src, [2] ping
+ * sent to dst, [3] pong sent to src, LAT_BYTES each. */
+enum { LAT_PONG_IN, LAT_PING_IN, LAT_PING_OUT, LAT_PONG_OUT };
+
 /* One concurrent ping-pong: ping dst, answer src. Returns half the round trip to dst. */
-static double lat_rep(MPI_Comm comm, char *buf, int src, int dst)
+static double lat_rep(MPI_Comm comm, unsigned char *buf, int src, int dst)
 {
     MPI_Request rq[4];
-    double t0, t;
+    double t0, t = 0;
     t0 = MPI_Wtime();
-    MUST(MPI_Irecv(buf, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, comm, &rq[0]));
-    MUST(MPI_Irecv(buf + LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, comm, &rq[1]));
-    MUST(MPI_Isend(buf + 2 * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, comm, &rq[2]));
-    MUST(MPI_Wait(&rq[1], MPI_STATUS_IGNORE));
-    MUST(MPI_Isend(buf + 3 * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, comm, &rq[3]));
-    MUST(MPI_Wait(&rq[0], MPI_STATUS_IGNORE));
-    t = MPI_Wtime() - t0;
-    MUST(MPI_Waitall(2, rq + 2, MPI_STATUSES_IGNORE));
+    MUST(
+        MPI_Irecv(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, comm, &rq[0]));
+    MUST(
+        MPI_Irecv(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, comm, &rq[1]));
+    MUST(MPI_Isend(buf + LAT_PING_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, comm,
+                   &rq[2]));
+    wait_one(&rq[1]);
+    MUST(MPI_Isend(buf + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, comm,
+                   &rq[3]));
+    wait_apart(rq, 1, 0, t0, &t, NULL);
+    wait_apart(rq + 2, 2, 0, 0, NULL, NULL);
     tb_wd_beat();
     return t / 2;
 }
 
-static json_t *matrix_json(const double *m, int n)
+/* Byte i of the pattern `seed`, or its complement (a receive buffer's sentinel, so a
+ * transfer that did not happen cannot pass for one that did). */
+static void fill_bytes(unsigned char *p, size_t n, uint64_t seed, int complement)
 {
-    json_t *rows = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *row = json_array();
-        for (int j = 0; j < n; j++)
-            json_array_append_new(row, i == j || isnan(m[(size_t)i * n + j])
-                                           ? json_null()
-                                           : json_real(m[(size_t)i * n + j]));
-        json_array_append_new(rows, row);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(complement ? ~tb_pattern_byte(seed, i) : tb_pattern_byte(seed, i));
+}
+
+static void check_bytes(const unsigned char *p, size_t n, uint64_t seed, size_t base,
+                        tb_mismatch_t *mm)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char want = tb_pattern_byte(seed, i);
+        if (p[i] != want)
+            tb_mismatch_note(mm, base + i, want, p[i]);
     }
-    return rows;
+}
+
+/* A receiver's first wrong data of one measurement, with who sent it. */
+typedef struct {
+    tb_mismatch_t mm;
+    int from; /* world rank */
+} bad_t;
+
+static void note_bad(bad_t *bad, const tb_mismatch_t *one, int from)
+{
+    if (!bad->mm.wrong) {
+        bad->mm = *one;
+        bad->from = from;
+    } else {
+        bad->mm.wrong += one->wrong;
+    }
+}
+
+/* Check repetition of round d's bandwidth: every message of the window carries its own
+ * pattern (iteration d x window + w). */
+static void bw_check(tb_suite_t *s, const char *name, const char *level, bw_t *b, int d, int src,
+                     int dst, int my_world, int src_world, bad_t *bad)
+{
+    tb_mismatch_t one = {0};
+    double ts, tr;
+    for (int w = 0; w < b->window; w++) {
+        long iter = (long)d * b->window + w;
+        fill_bytes(b->sbuf + (size_t)w * b->bytes, b->bytes,
+                   tb_pattern_seed(my_world, iter, b->bytes), 0);
+        fill_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
+                   tb_pattern_seed(src_world, iter, b->bytes), 1);
+    }
+    tb_wd_iteration(-1);
+    bw_rep(b, src, dst, &ts, &tr);
+    if (tb_suite_fault(s, "corrupt", name))
+        b->rbuf[0] ^= 0x5a;
+    for (int w = 0; w < b->window; w++) {
+        long iter = (long)d * b->window + w;
+        check_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
+                    tb_pattern_seed(src_world, iter, b->bytes), (size_t)w * b->bytes, &one);
+    }
+    if (one.wrong) {
+        tb_log(TB_LOG_ERROR,
+               "data corruption: test '%s' (%s) size %zu round %d: %zu wrong bytes from rank %d "
+               "(host %s), first at offset %zu of the %d-message window",
+               name, level, b->bytes, d, one.wrong, src_world, tb_rt_host_of(s->rt, src_world),
+               one.first_offset, b->window);
+        note_bad(bad, &one, src_world);
+    }
+}
+
+/* Check repetition of round d's ping-pong: the ping carries the pinger's pattern of
+ * iteration 2d, the pong the answerer's of iteration 2d + 1. */
+static void lat_check(tb_suite_t *s, const char *name, const char *level, MPI_Comm comm,
+                      unsigned char *buf, int d, int src, int dst, const int *world_of,
+                      int my_world, bad_t *bad)
+{
+    char fault[48];
+    tb_mismatch_t ping = {0}, pong = {0};
+    uint64_t ping_in = tb_pattern_seed(world_of[src], 2L * d, LAT_BYTES);
+    uint64_t pong_in = tb_pattern_seed(world_of[dst], 2L * d + 1, LAT_BYTES);
+    fill_bytes(buf + LAT_PING_OUT * LAT_BYTES, LAT_BYTES,
+               tb_pattern_seed(my_world, 2L * d, LAT_BYTES), 0);
+    fill_bytes(buf + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES,
+               tb_pattern_seed(my_world, 2L * d + 1, LAT_BYTES), 0);
+    fill_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 1);
+    fill_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 1);
+    (void)lat_rep(comm, buf, src, dst);
+    snprintf(fault, sizeof(fault), "%s_latency", name);
+    if (tb_suite_fault(s, "corrupt", fault))
+        buf[LAT_PING_IN * LAT_BYTES] ^= 0x5a;
+    check_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 0, &ping);
+    check_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 0, &pong);
+    for (int k = 0; k < 2; k++) {
+        const tb_mismatch_t *one = k ? &pong : &ping;
+        int from = world_of[k ? dst : src];
+        if (!one->wrong)
+            continue;
+        tb_log(TB_LOG_ERROR,
+               "data corruption: test '%s' (%s) latency size %d round %d: %zu wrong bytes in "
+               "the %s from rank %d (host %s), first at offset %zu",
+               name, level, LAT_BYTES, d, one->wrong, k ? "pong" : "ping", from,
+               tb_rt_host_of(s->rt, from), one->first_offset);
+        note_bad(bad, one, from);
+    }
+}
+
+/* Gathers one row per rank into the N x N matrix `key` of the entry's matrix object
+ * (comm rank 0), transposed when each rank's row is a column of the document's
+ * [sender][receiver] layout, and stores it through the document's matrix API (inline, or a
+ * side file beside results.json for large N). Returns the storing status at rank 0. */
+static tb_status_t gather_matrix(tb_suite_t *s, MPI_Comm comm, int n, int me, const double *row,
+                                 int transpose, json_t *mobj, const char *stem, const char *key)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    double *all = me == 0 ? tb_rt_gather_buffer(sizeof(double) * nn) : NULL;
+    char dir[sizeof(s->results_path)], *slash;
+    tb_status_t st;
+    MUST(MPI_Gather(row, n, MPI_DOUBLE, all, n, MPI_DOUBLE, 0, comm));
+    if (me != 0)
+        return TB_OK;
+    if (transpose)
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) {
+                double t = all[(size_t)i * n + j];
+                all[(size_t)i * n + j] = all[(size_t)j * n + i];
+                all[(size_t)j * n + i] = t;
+            }
+    snprintf(dir, sizeof(dir), "%s", s->results_path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    pthread_mutex_lock(&s->doc_lock);
+    st = tb_doc_matrix_set(mobj, key, all, (size_t)n, dir, stem);
+    pthread_mutex_unlock(&s->doc_lock);
+    free(all);
+    return st;
+}
+
+/* Each receiver's first wrong data of bandwidth and latency, with who sent it, into the
+ * entry's errors (comm rank 0). */
+static void collect_errors(tb_suite_t *s, json_t *entry, MPI_Comm comm, int n, int me, int my_world,
+                           const bad_t bad[2])
+{
+    double mine[2][3], *all = NULL;
+    static const char *what[2] = {"bandwidth", "latency"};
+    for (int k = 0; k < 2; k++) {
+        mine[k][0] = (double)bad[k].mm.wrong;
+        mine[k][1] = (double)bad[k].mm.first_offset;
+        mine[k][2] = (double)bad[k].from;
+    }
+    if (me == 0)
+        all = tb_rt_gather_buffer(sizeof(mine) * (size_t)n + sizeof(int) * (size_t)n);
+    MUST(MPI_Gather(mine, 6, MPI_DOUBLE, all, 6, MPI_DOUBLE, 0, comm));
+    {
+        int *worlds = all ? (int *)(all + 6 * (size_t)n) : NULL;
+        MUST(MPI_Gather(&my_world, 1, MPI_INT, worlds, 1, MPI_INT, 0, comm));
+        for (int r = 0; all && r < n; r++)
+            for (int k = 0; k < 2; k++) {
+                const double *e = all + 6 * (size_t)r + 3 * k;
+                if (e[0] > 0)
+                    tb_suite_add_error(
+                        s, entry,
+                        json_pack("{s:I, s:s, s:i, s:s, s:i, s:I, s:I}", "size",
+                                  (json_int_t)(k ? LAT_BYTES : s->opts->matrix_bytes),
+                                  "measurement", what[k], "rank", worlds[r], "host",
+                                  tb_rt_host_of(s->rt, worlds[r]), "from_rank", (int)e[2], "offset",
+                                  (json_int_t)e[1], "wrong", (json_int_t)e[0]));
+            }
+    }
+    free(all);
+}
+
+/* Median time of the repetitions as bandwidth, and their spread. */
+static void cell_of(double *times, int reps, double bytes, double *gbps, double *cv)
+{
+    tb_stats_t st;
+    tb_stats_compute(times, (size_t)reps, &st);
+    *gbps = tb_gbps(bytes, st.median);
+    *cv = st.cv;
 }
 
 tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MPI_Comm comm)
 {
     const tb_opts_t *o = s->opts;
-    int n, me, bytes = (int)o->matrix_bytes;
-    double *bw_from = NULL, *lat_to = NULL, *times = NULL, *all_bw = NULL, *all_lat = NULL;
-    int *world_of = NULL, my_world = s->rt->rank;
-    void *sbuf = NULL, *rbuf = NULL;
-    char latbuf[4 * LAT_BYTES] = {0};
-    json_t *entry = NULL;
+    enum { RECV, RECV_CV, SEND, SEND_CV, LAT, NROWS };
+    int n, me, my_world = s->rt->rank, *world_of = NULL, *reps_of = NULL;
+    double *rows = NULL, *tsend = NULL, *trecv = NULL;
+    unsigned char latbuf[4 * LAT_BYTES] = {0};
+    json_t *entry = NULL, *mobj = NULL;
     tb_status_t st = TB_OK;
-    tb_mismatch_t mm = {0};
-    unsigned long long wrong = 0, wrong_total = 0;
-    int max_reps = 200, mm_src = -1;
+    bad_t bad[2];
+    unsigned long long wrong, wrong_total = 0;
     double t_start = 0, elapsed;
+    bw_t b;
+    tb_doc_keys_t keys;
+#ifdef __linux__
+    int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+#endif
 
-    MPI_Comm_size(comm, &n);
-    MPI_Comm_rank(comm, &me);
-    tb_doc_keys_t keys = tb_suite_keys("byte", NULL, level);
+    memset(&b, 0, sizeof(b));
+    memset(bad, 0, sizeof(bad));
+    MUST(MPI_Comm_size(comm, &n));
+    MUST(MPI_Comm_rank(comm, &me));
+    b.comm = comm;
+    b.bytes = o->matrix_bytes;
+    b.window = (int)(WINDOW_BYTES / b.bytes);
+    if (b.window < 1)
+        b.window = 1;
+    if (b.window > o->window)
+        b.window = o->window;
+    keys = tb_suite_keys("byte", NULL, level);
     if (me == 0)
-        entry = tb_suite_begin_test(s, name, "matrix", &keys,
-                                    json_pack("{s:I, s:i}", "size", (json_int_t)o->matrix_bytes,
-                                              "ranks", n));
+        entry =
+            tb_suite_begin_test(s, name, "matrix", &keys,
+                                json_pack("{s:I, s:i, s:i}", "size", (json_int_t)o->matrix_bytes,
+                                          "ranks", n, "window", b.window));
     if (n < 2) {
         if (entry)
             tb_suite_end_test(s, entry, "skipped",
@@ -122,128 +408,122 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
                                                     : "needs at least 2 nodes");
         return TB_OK;
     }
-    bw_from = calloc((size_t)n, sizeof(double));
-    lat_to = calloc((size_t)n, sizeof(double));
-    times = calloc((size_t)max_reps * 4 + 8, sizeof(double));
+    rows = malloc(sizeof(double) * NROWS * (size_t)n);
+    tsend = malloc(sizeof(double) * 4 * MAX_REPS);
+    trecv = malloc(sizeof(double) * 4 * MAX_REPS);
     world_of = calloc((size_t)n, sizeof(int));
-    if (posix_memalign(&sbuf, 4096, o->matrix_bytes) != 0)
-        sbuf = NULL;
-    if (posix_memalign(&rbuf, 4096, o->matrix_bytes) != 0)
-        rbuf = NULL;
-    if (!bw_from || !lat_to || !times || !world_of || !sbuf || !rbuf)
-        st = tb_error(TB_ERR_ENV, "%s: cannot allocate buffers for %zu-byte messages", name,
-                      o->matrix_bytes);
+    reps_of = calloc((size_t)n, sizeof(int));
+    b.rq = malloc(sizeof(MPI_Request) * 2 * (size_t)b.window);
+    if (posix_memalign((void **)&b.sbuf, 4096, b.bytes * (size_t)b.window) != 0)
+        b.sbuf = NULL;
+    if (posix_memalign((void **)&b.rbuf, 4096, b.bytes * (size_t)b.window) != 0)
+        b.rbuf = NULL;
+    if (!rows || !tsend || !trecv || !world_of || !reps_of || !b.rq || !b.sbuf || !b.rbuf)
+        st = tb_error(TB_ERR_ENV, "%s: cannot allocate buffers for a window of %d x %zu bytes",
+                      name, b.window, o->matrix_bytes);
     if ((st = tb_rt_agree_comm(comm, st)))
         goto out;
-    MPI_Allgather(&my_world, 1, MPI_INT, world_of, 1, MPI_INT, comm);
-    memset(sbuf, 0, o->matrix_bytes);
-    memset(rbuf, 0, o->matrix_bytes);
-    bw_from[me] = lat_to[me] = NAN;
+    MUST(MPI_Allgather(&my_world, 1, MPI_INT, world_of, 1, MPI_INT, comm));
+    memset(b.sbuf, 0, b.bytes * (size_t)b.window);
+    memset(b.rbuf, 0, b.bytes * (size_t)b.window);
+    for (int k = 0; k < NROWS; k++)
+        rows[(size_t)k * n + me] = NAN;
+#ifdef __linux__
+    (void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+#endif
     t_start = MPI_Wtime();
 
     for (int d = 1; d < n; d++) {
         int dst = (me + d) % n, src = (me - d + n) % n, reps;
-        double est = 0, local;
+        double est = 0, local, ts, tr, bytes = (double)b.bytes * b.window;
         if (me == 0)
-            tb_progress_update(&s->progress, "[%d] %s (%s) round %d/%d", s->test_seq, name,
-                               level, d, n - 1);
+            tb_progress_update(&s->progress, "[%d] %s (%s) round %d/%d", s->test_seq, name, level,
+                               d, n - 1);
         tb_wd_context(name, level, o->matrix_bytes, d, world_of[src], NULL);
-        /* Bandwidth: one calibration repetition, then as many as the budget allows. */
-        local = bw_rep(comm, sbuf, rbuf, bytes, src, dst);
-        MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm);
-        reps = reps_for(o, est, 3, max_reps);
+        /* Bandwidth: one calibration repetition (it also opens lazy connections), then as
+         * many as the budget allows, the same count on every rank. */
+        bw_rep(&b, src, dst, &ts, &tr);
+        local = ts > tr ? ts : tr;
+        MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm));
+        reps = reps_for(o, est, 3, MAX_REPS);
+        reps_of[d] = reps;
         for (int i = 0; i < reps; i++) {
             tb_wd_iteration(i);
-            times[i] = bw_rep(comm, sbuf, rbuf, bytes, src, dst);
+            bw_rep(&b, src, dst, &tsend[i], &trecv[i]);
         }
-        bw_from[src] = tb_gbps(o->matrix_bytes, median_of(times, reps));
-        if (o->check) {
-            long iter = d;
-            tb_mismatch_t one = {0};
-            uint64_t src_seed = tb_pattern_seed(world_of[src], iter, o->matrix_bytes);
-            tb_pattern_fill(&tb_dtype_byte, sbuf, o->matrix_bytes, my_world, 0, iter,
-                            o->matrix_bytes, 0);
-            memset(rbuf, 0, o->matrix_bytes);
-            bw_rep(comm, sbuf, rbuf, bytes, src, dst);
-            if (tb_suite_fault(s, "corrupt", name))
-                ((unsigned char *)rbuf)[0] ^= 0x5a;
-            for (size_t i = 0; i < o->matrix_bytes; i++) {
-                unsigned char want = tb_pattern_byte(src_seed, i);
-                if (((unsigned char *)rbuf)[i] != want)
-                    tb_mismatch_note(&one, i, want, ((unsigned char *)rbuf)[i]);
-            }
-            if (one.wrong) {
-                tb_log(TB_LOG_ERROR,
-                       "data corruption: test '%s' (%s) size %zu round %d: %zu wrong bytes from "
-                       "rank %d (host %s), first at offset %zu",
-                       name, level, o->matrix_bytes, d, one.wrong, world_of[src],
-                       tb_rt_host_of(s->rt, world_of[src]), one.first_offset);
-                if (!mm.wrong) {
-                    mm = one;
-                    mm_src = world_of[src];
-                }
-                wrong += one.wrong;
-            }
-        }
+        cell_of(trecv, reps, bytes, &rows[RECV * (size_t)n + src],
+                &rows[RECV_CV * (size_t)n + src]);
+        cell_of(tsend, reps, bytes, &rows[SEND * (size_t)n + dst],
+                &rows[SEND_CV * (size_t)n + dst]);
+        if (o->check)
+            bw_check(s, name, level, &b, d, src, dst, my_world, world_of[src], &bad[0]);
         /* Latency: concurrent ping-pong. */
+        tb_wd_context(name, level, LAT_BYTES, d, world_of[src], NULL);
         local = lat_rep(comm, latbuf, src, dst);
-        MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm);
-        reps = reps_for(o, 2 * est, 10, 4 * max_reps);
-        for (int i = 0; i < reps; i++)
-            times[i] = lat_rep(comm, latbuf, src, dst);
-        lat_to[dst] = median_of(times, reps) * 1e6;
+        MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm));
+        reps = reps_for(o, 2 * est, 10, 4 * MAX_REPS);
+        for (int i = 0; i < reps; i++) {
+            tb_wd_iteration(i);
+            trecv[i] = lat_rep(comm, latbuf, src, dst);
+        }
+        {
+            tb_stats_t lst;
+            tb_stats_compute(trecv, (size_t)reps, &lst);
+            rows[LAT * (size_t)n + dst] = lst.median * 1e6;
+        }
+        if (o->check)
+            lat_check(s, name, level, comm, latbuf, d, src, dst, world_of, my_world, &bad[1]);
+        tb_wd_iteration(-1);
     }
+#ifdef __linux__
+    if (slack > 0)
+        (void)prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+#endif
 
     elapsed = MPI_Wtime() - t_start;
-    /* Rows to comm rank 0: O(N^2) there, O(N) everywhere else. */
     if (me == 0) {
-        all_bw = tb_rt_gather_buffer(sizeof(double) * (size_t)n * (size_t)n);
-        all_lat = tb_rt_gather_buffer(sizeof(double) * (size_t)n * (size_t)n);
-    }
-    MPI_Gather(bw_from, n, MPI_DOUBLE, all_bw, n, MPI_DOUBLE, 0, comm);
-    MPI_Gather(lat_to, n, MPI_DOUBLE, all_lat, n, MPI_DOUBLE, 0, comm);
-    MPI_Allreduce(&wrong, &wrong_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
-    if (me == 0 && all_bw && all_lat) {
-        /* all_bw[r][src] is bandwidth src -> r; the document is [sender][receiver]. */
-        double *bw = malloc(sizeof(double) * (size_t)n * (size_t)n);
-        json_t *labels = json_array(), *ranks = json_array();
-        for (int i = 0; bw && i < n; i++)
-            for (int j = 0; j < n; j++)
-                bw[(size_t)i * n + j] = all_bw[(size_t)j * n + i];
+        json_t *labels = json_array(), *ranks = json_array(), *reps = json_array();
         for (int i = 0; i < n; i++) {
             char label[TB_HOST_LEN + 16];
-            snprintf(label, sizeof(label), "%s:%d", tb_rt_host_of(s->rt, world_of[i]),
-                     world_of[i]);
+            snprintf(label, sizeof(label), "%s:%d", tb_rt_host_of(s->rt, world_of[i]), world_of[i]);
             json_array_append_new(labels, json_string(label));
             json_array_append_new(ranks, json_integer(world_of[i]));
+            if (i > 0)
+                json_array_append_new(reps, json_integer(reps_of[i]));
         }
+        mobj =
+            json_pack("{s:s, s:I, s:i, s:i, s:o, s:f, s:o, s:o}", "level", level, "size",
+                      (json_int_t)o->matrix_bytes, "window", b.window, "rounds", n - 1,
+                      "repetitions", reps, "elapsed_s", elapsed, "labels", labels, "ranks", ranks);
         pthread_mutex_lock(&s->doc_lock);
-        json_object_set_new(entry, "matrix",
-                            json_pack("{s:s, s:I, s:i, s:f, s:o, s:o, s:o, s:o}", "level",
-                                      level, "size", (json_int_t)o->matrix_bytes, "rounds", n - 1,
-                                      "elapsed_s", elapsed, "labels", labels, "ranks", ranks,
-                                      "bandwidth_gbps", matrix_json(bw ? bw : all_bw, n),
-                                      "latency_us", matrix_json(all_lat, n)));
+        json_object_set_new(entry, "matrix", mobj);
         pthread_mutex_unlock(&s->doc_lock);
-        free(bw);
     }
-    if (wrong_total) {
-        /* Each receiver's first wrong byte, with who sent it. */
-        double mine[4] = {(double)mm.wrong, (double)mm.first_offset, (double)mm_src,
-                          (double)my_world};
-        double *errs = me == 0 ? tb_rt_gather_buffer(sizeof(mine) * (size_t)n) : NULL;
-        MPI_Gather(mine, 4, MPI_DOUBLE, errs, 4, MPI_DOUBLE, 0, comm);
-        for (int r = 0; errs && r < n; r++) {
-            double *e = errs + 4 * r;
-            if (e[0] > 0)
-                tb_suite_add_error(s, entry,
-                                   json_pack("{s:I, s:i, s:s, s:i, s:I, s:I}", "size",
-                                             (json_int_t)o->matrix_bytes, "rank", (int)e[3],
-                                             "host", tb_rt_host_of(s->rt, (int)e[3]), "from_rank",
-                                             (int)e[2], "offset", (json_int_t)e[1], "wrong",
-                                             (json_int_t)e[0]));
+    /* Row r of the receive matrices is indexed by sender: the document's column r. One
+     * matrix at a time at rank 0. */
+    {
+        static const struct {
+            int row, transpose;
+            const char *key;
+        } mats[] = {{RECV, 1, "recv_gbps"},
+                    {RECV_CV, 1, "recv_cv"},
+                    {SEND, 0, "send_gbps"},
+                    {SEND_CV, 0, "send_cv"},
+                    {LAT, 0, "latency_us"}};
+        char stem[128];
+        snprintf(stem, sizeof(stem), "%s-%s", name, level);
+        for (size_t k = 0; k < sizeof(mats) / sizeof(mats[0]); k++) {
+            tb_status_t one = gather_matrix(s, comm, n, me, rows + mats[k].row * (size_t)n,
+                                            mats[k].transpose, mobj, stem, mats[k].key);
+            if (one && !st)
+                st = one;
         }
-        free(errs);
+        st = tb_rt_agree_comm(comm, st);
+    }
+    wrong = bad[0].mm.wrong + bad[1].mm.wrong;
+    MUST(MPI_Allreduce(&wrong, &wrong_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm));
+    if (wrong_total) {
+        collect_errors(s, entry, comm, n, me, my_world, bad);
         st = TB_ERR_CORRUPT;
     }
 out:
@@ -251,44 +531,99 @@ out:
         tb_suite_end_test(s, entry, st == TB_OK ? "ok" : tb_status_string(st), NULL);
     if (me == 0)
         tb_progress_clear(&s->progress);
-    free(bw_from);
-    free(lat_to);
-    free(times);
+    free(rows);
+    free(tsend);
+    free(trecv);
     free(world_of);
-    free(all_bw);
-    free(all_lat);
-    free(sbuf);
-    free(rbuf);
+    free(reps_of);
+    free(b.rq);
+    free(b.sbuf);
+    free(b.rbuf);
     return st;
 }
 
+/* ---- isolated mode: chosen pairs one at a time, with the point-to-point tests ---- */
+
 /* Median time of `reps` runs of a point-to-point operation on a two-rank ctx, with the
- * repetition count agreed from one calibration run. */
+ * repetition count agreed from one calibration run. A failed run ends the job: the peer
+ * is blocked in the matching call, and no figure may come from a failed call. */
 static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx_t *ctx,
                            double *times, int lo, int hi)
 {
     double est = 0, t0, local;
+    tb_stats_t st;
+    tb_status_t rc;
     int reps;
     t0 = MPI_Wtime();
-    (void)ops->run(ctx);
+    if ((rc = ops->run(ctx)))
+        tb_rt_abort(rc, "isolated pair");
     local = MPI_Wtime() - t0;
-    MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, ctx->comm);
+    MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, ctx->comm));
     reps = reps_for(s->opts, est, lo, hi);
     for (int i = 0; i < reps; i++) {
         t0 = MPI_Wtime();
-        (void)ops->run(ctx);
+        if ((rc = ops->run(ctx)))
+            tb_rt_abort(rc, "isolated pair");
         times[i] = MPI_Wtime() - t0;
         tb_wd_beat();
     }
-    return median_of(times, reps);
+    tb_stats_compute(times, (size_t)reps, &st);
+    return st.median;
 }
 
-/* One measured pair with its hosts, so the isolated table can show them. */
-static json_t *pair_json(const tb_rt_t *rt, int a, int b, const double res[2])
+/* Check iterations of a point-to-point operation (one message per window, as the harness
+ * does): the p2p tests' own fill and check with the (rank, iteration, size) pattern. */
+static void pair_check(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx_t *ctx,
+                       const char *fault, tb_mismatch_t *mm)
 {
-    return json_pack("{s:i, s:s, s:i, s:s, s:f, s:f}", "a", a, "a_host", tb_rt_host_of(rt, a),
-                     "b", b, "b_host", tb_rt_host_of(rt, b), "bw_gbps", res[0], "latency_us",
-                     res[1]);
+    int window = ctx->window;
+    tb_status_t rc;
+    ctx->window = 1;
+    for (int j = 0; j < s->opts->check_iters; j++) {
+        long iter = 1 + j;
+        ops->fill(ctx, iter);
+        tb_wd_iteration(iter);
+        if ((rc = ops->run(ctx)))
+            tb_rt_abort(rc, "isolated pair");
+        if (tb_suite_fault(s, "corrupt", fault))
+            ((unsigned char *)ctx->recvbuf)[0] ^= 0x5a;
+        ops->check(ctx, iter, mm);
+        tb_wd_beat();
+    }
+    ctx->window = window;
+    tb_wd_iteration(-1);
+}
+
+/* What the initiator of a pair sends to rank 0: the two figures, then per pair rank
+ * (a, b) and per measurement (latency, bandwidth) wrong bytes, first offset, expected and
+ * received value. */
+enum { RES_BW, RES_LAT, RES_ERR, RES_PER_RANK = 8, RES_LEN = RES_ERR + 2 * RES_PER_RANK };
+
+static void pair_record(tb_suite_t *s, json_t *entry, json_t *pairs, int a, int b,
+                        const double *res)
+{
+    static const char *what[2] = {"latency", "bandwidth"};
+    json_int_t wrong = 0;
+    for (int r = 0; r < 2; r++)
+        for (int k = 0; k < 2; k++) {
+            const double *e = res + RES_ERR + r * RES_PER_RANK + 4 * k;
+            int rank = r ? b : a;
+            if (!(e[0] > 0))
+                continue;
+            wrong += (json_int_t)e[0];
+            tb_suite_add_error(s, entry,
+                               json_pack("{s:I, s:s, s:i, s:s, s:i, s:I, s:f, s:f, s:I}", "size",
+                                         (json_int_t)(k ? s->opts->matrix_bytes : LAT_BYTES),
+                                         "measurement", what[k], "rank", rank, "host",
+                                         tb_rt_host_of(s->rt, rank), "from_rank", r ? a : b,
+                                         "offset", (json_int_t)e[1], "expected", e[2], "got", e[3],
+                                         "wrong", (json_int_t)e[0]));
+        }
+    /* With the hosts, so the isolated table can show them. */
+    json_array_append_new(pairs, json_pack("{s:i, s:s, s:i, s:s, s:f, s:f, s:I}", "a", a, "a_host",
+                                           tb_rt_host_of(s->rt, a), "b", b, "b_host",
+                                           tb_rt_host_of(s->rt, b), "bw_gbps", res[RES_BW],
+                                           "latency_us", res[RES_LAT], "wrong", wrong));
 }
 
 tb_status_t tb_isolated_run(tb_suite_t *s)
@@ -299,16 +634,17 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
     double *times = calloc(4000, sizeof(double));
     void *sbuf = NULL, *rbuf = NULL;
     tb_status_t st = TB_OK;
+    int corrupt = 0;
 
     if (rt->rank == 0) {
         tb_doc_keys_t keys = tb_suite_keys("byte", NULL, "isolated");
         json_t *plist = json_array();
         for (int i = 0; i < o->npairs; i++)
             json_array_append_new(plist, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
-        entry = tb_suite_begin_test(s, "isolated", "matrix", &keys,
-                                    json_pack("{s:I, s:o, s:i}", "size",
-                                              (json_int_t)o->matrix_bytes, "pairs", plist,
-                                              "window", o->window));
+        entry =
+            tb_suite_begin_test(s, "isolated", "matrix", &keys,
+                                json_pack("{s:I, s:o, s:i}", "size", (json_int_t)o->matrix_bytes,
+                                          "pairs", plist, "window", o->window));
         pairs = json_array();
     }
     for (int i = 0; i < o->npairs; i++)
@@ -326,12 +662,16 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
 
     for (int i = 0; st == TB_OK && i < o->npairs; i++) {
         int a = o->pairs[i][0], b = o->pairs[i][1], in = rt->rank == a || rt->rank == b;
+        double res[RES_LEN];
         MPI_Comm pc;
-        MPI_Comm_split(rt->world, in ? 0 : MPI_UNDEFINED, rt->rank == a ? 0 : 1, &pc);
+        memset(res, 0, sizeof(res));
+        MUST(MPI_Comm_split(rt->world, in ? 0 : MPI_UNDEFINED, rt->rank == a ? 0 : 1, &pc));
         if (in) {
             tb_bench_ctx_t ctx;
-            double res[2];
+            tb_mismatch_t mm[2];
+            double mine[RES_PER_RANK];
             memset(&ctx, 0, sizeof(ctx));
+            memset(mm, 0, sizeof(mm));
             ctx.suite = s;
             ctx.comm = pc;
             ctx.nranks = 2;
@@ -346,32 +686,55 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
             ctx.buf_bytes = o->matrix_bytes;
             tb_wd_context("isolated", "", LAT_BYTES, i + 1, ctx.peer_world, NULL);
             ctx.size = ctx.count = LAT_BYTES;
-            res[1] = pair_measure(s, &tb_test_latency, &ctx, times, 10, 4000) / 2 * 1e6;
+            res[RES_LAT] = pair_measure(s, &tb_test_latency, &ctx, times, 10, 4000) / 2 * 1e6;
+            if (o->check)
+                pair_check(s, &tb_test_latency, &ctx, "isolated_latency", &mm[0]);
             ctx.size = ctx.count = o->matrix_bytes;
             tb_wd_context("isolated", "", o->matrix_bytes, i + 1, ctx.peer_world, NULL);
-            res[0] = tb_gbps((double)o->matrix_bytes * o->window,
-                             pair_measure(s, &tb_test_bw, &ctx, times, 3, 200));
-            /* The initiator reports to rank 0. */
+            res[RES_BW] = tb_gbps((double)o->matrix_bytes * o->window,
+                                  pair_measure(s, &tb_test_bw, &ctx, times, 3, 200));
+            if (o->check)
+                pair_check(s, &tb_test_bw, &ctx, "isolated", &mm[1]);
+            for (int k = 0; k < 2; k++) {
+                mine[4 * k] = (double)mm[k].wrong;
+                mine[4 * k + 1] = (double)mm[k].first_offset;
+                mine[4 * k + 2] = mm[k].expected;
+                mine[4 * k + 3] = mm[k].got;
+                if (mm[k].wrong)
+                    tb_log(TB_LOG_ERROR,
+                           "data corruption: test 'isolated' %s pair %d-%d size %zu: %zu wrong "
+                           "bytes from rank %d (host %s), first at offset %zu",
+                           k ? "bandwidth" : "latency", a, b, k ? o->matrix_bytes : LAT_BYTES,
+                           mm[k].wrong, ctx.peer_world, tb_rt_host_of(rt, ctx.peer_world),
+                           mm[k].first_offset);
+            }
+            /* Both sides' checks to the initiator, which reports to rank 0. */
+            MUST(MPI_Gather(mine, RES_PER_RANK, MPI_DOUBLE, res + RES_ERR, RES_PER_RANK, MPI_DOUBLE,
+                            0, pc));
             if (rt->rank == a && a != 0)
-                MPI_Send(res, 2, MPI_DOUBLE, 0, 31, rt->world);
-            if (rt->rank == 0 && a == 0)
-                json_array_append_new(pairs, pair_json(rt, a, b, res));
-            MPI_Comm_free(&pc);
+                MUST(MPI_Send(res, RES_LEN, MPI_DOUBLE, 0, TAG_RESULT, rt->world));
+            MUST(MPI_Comm_free(&pc));
         }
         if (rt->rank == 0 && a != 0) {
             /* Polled, so the heartbeat goes on while the pair measures; the pair's own
              * watchdogs catch a hang between them. */
-            double res[2];
             MPI_Request rq;
             tb_wd_context("isolated", "", o->matrix_bytes, i + 1, a, NULL);
-            MUST(MPI_Irecv(res, 2, MPI_DOUBLE, a, 31, rt->world, &rq));
+            MUST(MPI_Irecv(res, RES_LEN, MPI_DOUBLE, a, TAG_RESULT, rt->world, &rq));
             if (tb_wd_wait_polled(&rq) != TB_OK)
                 tb_rt_abort(TB_ERR_INTERNAL, "isolated: receiving a pair's result");
-            json_array_append_new(pairs, pair_json(rt, a, b, res));
+        }
+        if (rt->rank == 0) {
+            pair_record(s, entry, pairs, a, b, res);
+            if (res[RES_ERR] > 0 || res[RES_ERR + 4] > 0 || res[RES_ERR + RES_PER_RANK] > 0 ||
+                res[RES_ERR + RES_PER_RANK + 4] > 0)
+                corrupt = 1;
         }
         /* One pair at a time: nobody starts the next pair before this one is done. */
         tb_suite_wait_all(s, "isolated");
     }
+    if (st == TB_OK)
+        st = tb_rt_agree(rt, corrupt ? TB_ERR_CORRUPT : TB_OK);
     if (entry) {
         pthread_mutex_lock(&s->doc_lock);
         json_object_set_new(entry, "matrix",

@@ -465,7 +465,8 @@ static tb_status_t validate_keys(const json_t *t, const char *what, const char *
  * per label, isolated pairs are objects. */
 static tb_status_t validate_matrix(const json_t *t, const char *what, const char *where)
 {
-    static const char *const matrices[] = {"bandwidth_gbps", "latency_us"};
+    static const char *const matrices[] = {"recv_gbps", "send_gbps",  "recv_cv",
+                                           "send_cv",   "latency_us", "bandwidth_gbps"};
     const json_t *m = json_object_get(t, "matrix"), *labels, *ranks, *pairs, *x;
     char mwhere[160];
     const char *key;

@@ -42,7 +42,7 @@ int tb_doc_entry_same(const json_t *a, const json_t *b);
 void tb_doc_entry_label(const json_t *entry, char *buf, size_t len);
 
 /* Matrices (N x N doubles, row-major, NaN where there is no measurement, the diagonal
- * included) live in an entry's "matrix" object under a key such as "bandwidth_gbps".
+ * included) live in an entry's "matrix" object under a key such as "recv_gbps".
  * Up to TB_DOC_MATRIX_INLINE_MAX rows they are inline, N arrays of N numbers (null for
  * NaN), readable by eye; larger ones go to a side file beside the document in numpy's
  * NPY format 1.0 (little-endian float64, C order), and the document holds the reference

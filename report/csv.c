@@ -353,7 +353,7 @@ static tb_status_t write_pairs(const json_t *doc, const json_t *pairs, const cha
 
     if ((st = csv_open(&c, dir, base, "-pairs.csv")))
         return st;
-    fputs("a_rank,a_host,b_rank,b_host,bw_GBps,latency_us\n", c.f);
+    fputs("a_rank,a_host,b_rank,b_host,bw_GBps,latency_us,wrong\n", c.f);
     json_array_foreach(pairs, i, p) {
         const json_t *a = json_object_get(p, "a"), *b = json_object_get(p, "b");
         csv_json(&c, a);
@@ -362,6 +362,7 @@ static tb_status_t write_pairs(const json_t *doc, const json_t *pairs, const cha
         csv_str(&c, json_is_integer(b) ? rank_host(doc, json_integer_value(b)) : "");
         csv_json(&c, json_object_get(p, "bw_gbps"));
         csv_json(&c, json_object_get(p, "latency_us"));
+        csv_json(&c, json_object_get(p, "wrong"));
         csv_end_row(&c);
     }
     return csv_close(&c);
@@ -475,8 +476,9 @@ static tb_status_t matrix_max_median(const json_t *m, const char *key, const cha
     return TB_OK;
 }
 
-/* Matrix entries: peak = best cell, large = median cell of the bandwidth matrix, small =
- * median latency cell; isolated pairs the same over the pairs. */
+/* Matrix entries: peak = best cell, large = median cell of the receive bandwidth matrix
+ * (`bandwidth_gbps` in documents before it was measured both ways), small = median latency
+ * cell; isolated pairs the same over the pairs. */
 static tb_status_t summarize_matrix(const json_t *m, const char *docdir, const char *where,
                                     summary_t *s)
 {

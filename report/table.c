@@ -218,12 +218,13 @@ static void print_p2p(const json_t *test, FILE *out)
 
 /* ---- matrices ---- */
 
-/* `fmt` formats one cell: fmt_bw_d for bandwidths, fmt2d for latencies. */
-static void print_grid(const json_t *labels, const double *cells, size_t n,
-                       const char *(*fmt)(double, char[CELL]), FILE *out)
+/* `fmt` formats one cell: fmt_bw_d for bandwidths, fmt2d for latencies; with `spread`
+ * (n x n), each cell is followed by its spread as a percentage: "1.23 (4%)". */
+static void print_grid(const json_t *labels, const double *cells, const double *spread,
+                       size_t n, const char *(*fmt)(double, char[CELL]), FILE *out)
 {
-    int w = 6;
-    char b[CELL];
+    int w = spread ? 11 : 6;
+    char b[CELL], cell[2 * CELL];
 
     for (size_t i = 0; i < n; i++) {
         int len = (int)strlen(str_at(labels, i));
@@ -236,8 +237,16 @@ static void print_grid(const json_t *labels, const double *cells, size_t n,
     fputc('\n', out);
     for (size_t i = 0; i < n; i++) {
         fprintf(out, "%-*s", w, str_at(labels, i));
-        for (size_t j = 0; j < n; j++)
-            fprintf(out, "  %*s", w, i == j ? "-" : fmt(cells[i * n + j], b));
+        for (size_t j = 0; j < n; j++) {
+            double x = cells[i * n + j], sp = spread ? spread[i * n + j] : NAN;
+            if (i == j || x != x)
+                snprintf(cell, sizeof(cell), "-");
+            else if (sp == sp)
+                snprintf(cell, sizeof(cell), "%s (%.0f%%)", fmt(x, b), 100 * sp);
+            else
+                snprintf(cell, sizeof(cell), "%s", fmt(x, b));
+            fprintf(out, "  %*s", w, cell);
+        }
         fputc('\n', out);
     }
 }
@@ -422,14 +431,15 @@ out:
     free(nodes);
 }
 
-/* One matrix of an entry: the grid, or the aggregate above TB_REPORT_GRID_MAX ranks. */
-static tb_status_t print_one_matrix(const json_t *m, const char *key, const char *docdir,
-                                    const char *where, const char *title, int low_is_bad,
-                                    const char *unit, const char *(*fmt)(double, char[CELL]),
-                                    FILE *out)
+/* One matrix of an entry: the grid (each cell with its spread from m[spread_key] when
+ * that is given and present), or the aggregate above TB_REPORT_GRID_MAX ranks. */
+static tb_status_t print_one_matrix(const json_t *m, const char *key, const char *spread_key,
+                                    const char *docdir, const char *where, const char *title,
+                                    int low_is_bad, const char *unit,
+                                    const char *(*fmt)(double, char[CELL]), FILE *out)
 {
-    double *cells = NULL;
-    size_t n = 0;
+    double *cells = NULL, *spread = NULL;
+    size_t n = 0, ns = 0;
     tb_status_t st = tb_doc_matrix_get(m, key, docdir, where, &cells, &n);
     if (st) {
         fprintf(out, "# %s: not readable (see the message above)\n", key);
@@ -437,13 +447,20 @@ static tb_status_t print_one_matrix(const json_t *m, const char *key, const char
     }
     if (!cells)
         return TB_OK;
+    if (spread_key && n <= TB_REPORT_GRID_MAX &&
+        (st = tb_doc_matrix_get(m, spread_key, docdir, where, &spread, &ns)) == TB_OK &&
+        ns != n) {
+        free(spread);
+        spread = NULL;
+    }
     fprintf(out, "# %s\n", title);
     if (n <= TB_REPORT_GRID_MAX)
-        print_grid(json_object_get(m, "labels"), cells, n, fmt, out);
+        print_grid(json_object_get(m, "labels"), cells, spread, n, fmt, out);
     else
         print_aggregate(json_object_get(m, "labels"), cells, n, low_is_bad, unit, fmt, out);
     free(cells);
-    return TB_OK;
+    free(spread);
+    return st;
 }
 
 /* What one matrix holds, for its heading line. */
@@ -490,21 +507,38 @@ static tb_status_t print_matrix(const json_t *test, const char *docdir, FILE *ou
         }
         return TB_OK;
     }
-    fprintf(out, ": %zu ranks, %s-byte messages\n", json_array_size(labels),
+    fprintf(out, ": %zu ranks, %s-byte messages", json_array_size(labels),
             fmt_int(json_object_get(m, "size"), b[0]));
+    if (json_is_integer(json_object_get(m, "window")))
+        fprintf(out, ", a window of %s per pair and repetition",
+                fmt_int(json_object_get(m, "window"), b[0]));
+    fputc('\n', out);
     snprintf(where, sizeof(where), "%s", str_or(test, "name", "?"));
-    /* Every matrix of the entry, in document order. */
+    /* Every matrix of the entry, in document order; a *_cv matrix is printed beside the
+     * bandwidths it is the spread of. */
     st = TB_OK;
     json_object_foreach((json_t *)m, key, v) {
-        char title[160];
+        char title[200], spread_key[64];
         size_t klen = strlen(key);
-        int gbps = klen > 5 && !strcmp(key + klen - 5, "_gbps");
+        int gbps = klen > 5 && !strcmp(key + klen - 5, "_gbps"), spread = 0;
         if (!strcmp(key, "labels") || !strcmp(key, "ranks") || !strcmp(key, "pairs") ||
             !tb_doc_matrix_is(m, key))
             continue;
+        if (klen > 3 && !strcmp(key + klen - 3, "_cv")) {
+            snprintf(spread_key, sizeof(spread_key), "%.*s_gbps", (int)(klen - 3), key);
+            if (tb_doc_matrix_is(m, spread_key))
+                continue;
+        }
+        if (gbps) {
+            snprintf(spread_key, sizeof(spread_key), "%.*s_cv", (int)(klen - 5), key);
+            spread = tb_doc_matrix_is(m, spread_key);
+        }
         matrix_title(key, title, sizeof(title));
-        one = print_one_matrix(m, key, docdir, where, title, gbps, gbps ? "GB/s" : "",
-                               gbps ? fmt_bw_d : fmt2d, out);
+        if (spread)
+            snprintf(title + strlen(title), sizeof(title) - strlen(title),
+                     "; (n%%) = spread over repetitions (cv)");
+        one = print_one_matrix(m, key, spread ? spread_key : NULL, docdir, where, title, gbps,
+                               gbps ? "GB/s" : "", gbps ? fmt_bw_d : fmt2d, out);
         if (one && !st)
             st = one;
     }
@@ -530,6 +564,8 @@ static void print_errors(const json_t *errors, FILE *out)
         fprintf(out, " rank %s", fmt_int(json_object_get(e, "rank"), b));
         if (json_is_string(json_object_get(e, "host")))
             fprintf(out, " (%s)", str_or(e, "host", ""));
+        if (json_is_string(json_object_get(e, "measurement")))
+            fprintf(out, " %s", str_or(e, "measurement", ""));
         if (json_is_integer(json_object_get(e, "from_rank")))
             fprintf(out, " from rank %s", fmt_int(json_object_get(e, "from_rank"), b));
         fprintf(out, " offset %s", fmt_int(json_object_get(e, "offset"), b));

@@ -5,17 +5,30 @@
 CONFIRM=inject-faults-into-this-run
 common=(--suite quick -e 4K -m 4K -T 5ms --no-progress -q)
 
-for t in all_reduce latency reduce_scatter alltoall matrix; do
-  expect_status 6 "corruption in $t is caught" \
-    tb_mpirun 2 -x TOPOBENCH_TEST_FAULT=corrupt:$t:1 -x TOPOBENCH_TEST_FAULT_CONFIRM=$CONFIRM \
-    "$TB" run "${common[@]}" -t "$t" -o "$WORK/c-$t"
-  expect_output "data corruption: test '$t'.*size" "$t: the corruption is reported with test and size"
-  py_check "$t: the error is in the document" "$WORK/c-$t/results.json" <<'PY'
+# FAULT:TEST: the fault switch's target and the test it runs in (the matrices' and the
+# isolated mode's latency checks are targeted as <test>_latency).
+for ft in all_reduce:all_reduce latency:latency reduce_scatter:reduce_scatter \
+  alltoall:alltoall matrix:matrix matrix_latency:matrix isolated:isolated \
+  isolated_latency:isolated; do
+  f=${ft%%:*} t=${ft#*:} pairs=()
+  [ "$t" = isolated ] && pairs=(-p 0-1)
+  expect_status 6 "corruption in $f is caught" \
+    tb_mpirun 2 -x TOPOBENCH_TEST_FAULT=corrupt:$f:1 -x TOPOBENCH_TEST_FAULT_CONFIRM=$CONFIRM \
+    "$TB" run "${common[@]}" -t "$t" "${pairs[@]}" -o "$WORK/c-$f"
+  expect_output "data corruption: test '$t'.*size" "$f: the corruption is reported with test and size"
+  py_check "$f: the error is in the document" "$WORK/c-$f/results.json" "$f" <<'PY'
 import json, sys
-doc = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[1])); fault = sys.argv[2]
 assert doc["status"] == "data corruption" and doc["exit_code"] == 6, doc["status"]
 errs = [e for t in doc["tests"] for e in t["errors"]]
 assert errs and all(e["rank"] == 1 and "offset" in e and "size" in e for e in errs), errs
+if fault.endswith("_latency") or fault in ("matrix", "isolated"):
+    want = "latency" if fault.endswith("_latency") else "bandwidth"
+    assert all(e["measurement"] == want and e["from_rank"] == 0 for e in errs), errs
+    assert all(e["size"] == (8 if want == "latency" else 4096) for e in errs), errs
+if fault.startswith("isolated"):
+    pairs = [t for t in doc["tests"] if t["name"] == "isolated"][0]["matrix"]["pairs"]
+    assert len(pairs) == 1 and pairs[0]["wrong"] >= 1, pairs
 PY
 done
 

@@ -14,11 +14,12 @@ fi
 mkdir -p "$WORK/doc"
 cp "$SAMPLE" "$WORK/doc/results.json"
 expect_status 0 "report on the sample" "$TB" report "$WORK/doc/results.json"
-expect_output "^report: wrote 7 files to $WORK/doc\$" "last line counts the files"
+expect_output "^report: wrote 10 files to $WORK/doc\$" "last line counts the files"
 expect_output "out-of-place +in-place" "collective table printed"
-expect_output "^nodeA:1 +38.0 +- +22.9 +11.4\$" "matrix table printed (3 significant digits)"
+expect_output "^nodeA:1 +38.0 \\(15%\\) +- +22.9 \\(1%\\) +11.4 \\(3%\\)\$" "matrix table printed with spreads (3 significant digits)"
 for f in summary.csv all_reduce-float.csv latency-intra-node.csv bw-inter-node.csv \
-  matrix-rank-matrix-bw.csv matrix-rank-matrix-lat.csv isolated-isolated-pairs.csv; do
+  matrix-rank-matrix-recv_gbps.csv matrix-rank-matrix-send_cv.csv matrix-rank-matrix-lat.csv \
+  isolated-isolated-pairs.csv; do
   if [ -s "$WORK/doc/$f" ]; then pass "$f written"; else fail "$f missing"; fi
 done
 
@@ -45,19 +46,19 @@ python3 - "$SAMPLE" "$WORK" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 m = [t for t in doc["tests"] if t["name"] == "matrix"][0]["matrix"]
-m["bandwidth_gbps"].pop()
+m["recv_gbps"].pop()
 json.dump(doc, open(sys.argv[2] + "/short.json", "w"))
-m["bandwidth_gbps"] = "fast"
+m["recv_gbps"] = "fast"
 json.dump(doc, open(sys.argv[2] + "/typed.json", "w"))
 t = [t for t in doc["tests"] if t["name"] == "latency"][0]
 t["results"][0]["size"] = "8"
 json.dump(doc, open(sys.argv[2] + "/size.json", "w"))
 PY
 expect_status 3 "matrix with a row missing" "$TB" report "$WORK/short.json" -o "$WORK/s"
-expect_output "short\.json: tests\[[0-9]+\] \(matrix\): matrix\.bandwidth_gbps has 3 rows but there are 4 labels" \
+expect_output "short\.json: tests\[[0-9]+\] \(matrix\): matrix\.recv_gbps has 3 rows but there are 4 labels" \
   "the file, entry and field are named"
 expect_status 3 "matrix of the wrong type" "$TB" report "$WORK/typed.json" -o "$WORK/s"
-expect_output "typed\.json: .*matrix\.bandwidth_gbps should be an array of rows" "wrong type named"
+expect_output "typed\.json: .*matrix\.recv_gbps should be an array of rows" "wrong type named"
 expect_status 3 "size of the wrong type" "$TB" report "$WORK/size.json" -o "$WORK/s"
 expect_output 'results\[0\]: field "size" should be an integer' "size named"
 

@@ -72,14 +72,16 @@ for key, t in tests.items():
             assert math.isclose(r["bw_gbps"], want_bw, rel_tol=1e-6), (key, r)
 m = tests[("matrix", "rank")]["matrix"]
 assert m["ranks"] == list(range(n)) and len(m["labels"]) == n
-for name in ("bandwidth_gbps", "latency_us"):
+assert m["rounds"] == n - 1 and len(m["repetitions"]) == n - 1 and min(m["repetitions"]) >= 3
+assert m["window"] == 64 and tests[("matrix", "rank")]["errors"] == []  # 64 KiB: the --window cap
+for name in ("recv_gbps", "recv_cv", "send_gbps", "send_cv", "latency_us"):
     mat = m[name]
     assert len(mat) == n and all(len(row) == n for row in mat)
     for i in range(n):
         for j in range(n):
             v = mat[i][j]
             assert (v is None) == (i == j), (name, i, j, v)
-            assert v is None or v > 0
+            assert v is None or (v >= 0 if name.endswith("_cv") else v > 0), (name, v)
 PY
   if ls "$out"/*.csv >/dev/null 2>&1; then pass "$np ranks: CSV files written"; else
     fail "$np ranks: no CSV files in $out"; fi

@@ -133,7 +133,7 @@ static void test_csv_golden(const json_t *doc)
     if (d)
         closedir(d);
     TB_CHECK_INT(nout, ngolden);
-    TB_CHECK_INT(ngolden, 7);
+    TB_CHECK_INT(ngolden, 10);
     remove_dir(tmp);
 }
 
@@ -223,8 +223,21 @@ static void test_table_details(void)
     t = table_of(
         "{\"name\": \"matrix\", \"kind\": \"matrix\", \"level\": \"rank\","
         " \"status\": \"ok\", \"results\": [], \"matrix\": {\"size\": 8,"
-        " \"labels\": [\"a:0\", \"b:1\"], \"bandwidth_gbps\": [[null, 1], [null, null]]}}");
+        " \"labels\": [\"a:0\", \"b:1\"], \"recv_gbps\": [[null, 1], [null, null]],"
+        " \"latency_us\": [[null, 2], [3, null]]}}");
     TB_CHECK_HAS(t, "#          a:0     b:1\na:0          -    1.00\nb:1          -       -\n");
+    TB_CHECK_HAS(t, "a:0          -    2.00\nb:1       3.00       -\n");
+    free(t);
+
+    /* A cell's spread follows it as a percentage. */
+    t = table_of(
+        "{\"name\": \"node_matrix\", \"kind\": \"matrix\", \"variant\": \"node\","
+        " \"status\": \"ok\", \"results\": [], \"matrix\": {\"size\": 8, \"window\": 2,"
+        " \"labels\": [\"a:0\", \"b:1\"], \"send_gbps\": [[null, 0.5], [2, null]],"
+        " \"send_cv\": [[null, 0.042], [null, null]]}}");
+    TB_CHECK_HAS(t, ", a window of 2 per pair and repetition\n");
+    TB_CHECK_HAS(t, "# bandwidth in GB/s timed at the sender");
+    TB_CHECK_HAS(t, "a:0                    -   0.500 (4%)\nb:1                 2.00            -\n");
     free(t);
 }
 

@@ -64,10 +64,10 @@ intra = tests[("latency", "intra-node")]["params"]["hosts"]
 check(intra[0] == intra[1], f"the intra-node pair shares a host: {intra}")
 check(tests[("all_reduce", "float")]["status"] == "ok", "all_reduce across nodes")
 m = tests[("matrix", "rank")]["matrix"]
-check(len(m["bandwidth_gbps"]) == 2 * n and m["rounds"] == 2 * n - 1,
-      f"rank matrix {len(m['bandwidth_gbps'])} x {len(m['bandwidth_gbps'])}, {m['rounds']} rounds")
+check(len(m["recv_gbps"]) == 2 * n and m["rounds"] == 2 * n - 1,
+      f"rank matrix {len(m['recv_gbps'])} x {len(m['recv_gbps'])}, {m['rounds']} rounds")
 nm = tests[("node_matrix", "node")]["matrix"]
-check(len(nm["bandwidth_gbps"]) == n and [l.split(":")[0] for l in nm["labels"]] ==
+check(len(nm["recv_gbps"]) == n and [l.split(":")[0] for l in nm["labels"]] ==
       [f"node{k}" for k in range(n)], f"node matrix labels {nm['labels']}")
 for name, h in sorted(hosts.items()):
     t = h["topology"]
