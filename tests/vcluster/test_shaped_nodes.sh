@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The virtual cluster with two slow nodes at different rates: 5 namespace "nodes" on a
+# bridge, one rank per node, node 3's link shaped to 200 Mbit/s and node 1's to 600 Mbit/s,
+# both ways. topobench's 1 MiB node matrix must see the 5 nodes by their own host names,
+# measure the pairs of each shaped node near its shaped rate (the pair of the two shaped
+# nodes at the slower one), put every cell of either shaped node clearly below the healthy
+# pairs' median (under half) and every 600 Mbit cell above every 200 Mbit cell, in both the
+# receive and the send matrix. 5 ranks share the machine's cores: the waiting ranks must
+# not starve the ones moving data (see bench/matrix.c).
+# Usage: bash test_shaped_nodes.sh /path/to/topobench   (exit 0 pass, 1 fail, 77 skip)
+set -u
+TB=${1:?usage: test_shaped_nodes.sh /path/to/topobench}
+# shellcheck source=tests/vcluster/vcluster.sh
+. "$(dirname "$0")/vcluster.sh"
+
+NODES=5
+SLOW=3 SLOW_MBIT=200
+MID=1 MID_MBIT=600
+# What TCP can carry through a token bucket of RATE bits/s: tbf counts whole frames, and
+# a 1500-byte-MTU frame (1514 bytes with the Ethernet header) carries 1448 bytes of
+# payload (IP 20 + TCP 32 with timestamps). 200 Mbit/s -> 0.02391 GB/s, 600 -> 0.07173.
+# See docs/vcluster.md.
+rate_gbps() { python3 -c "print($1 * 1e6 / 8 / 1e9 * 1448 / 1514)"; }
+TOLERANCE=0.25
+
+if ! why=$(vc_check); then
+    echo "SKIP: $why"
+    exit 77
+fi
+[ -x "$TB" ] || { echo "FAIL: $TB is not an executable"; exit 1; }
+command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
+
+start=$(date +%s)
+vc_reap # namespaces left by runs that were killed outright (SIGKILL, ctest timeout)
+vc_create "$NODES" || { echo "FAIL: could not build the virtual cluster"; exit 1; }
+vc_shape "$SLOW" "${SLOW_MBIT}mbit" || { echo "FAIL: could not shape node$SLOW"; exit 1; }
+vc_shape "$MID" "${MID_MBIT}mbit" || { echo "FAIL: could not shape node$MID"; exit 1; }
+
+out="$VC_DIR/out"
+VC_TIMEOUT=300 vc_mpirun "$TB" run --tests node_matrix --matrix-size 1M --time-budget 1s \
+    --timeout 120 --no-progress -o "$out" >"$VC_DIR/mpirun.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ] || [ ! -f "$out/results.json" ]; then
+    echo "FAIL: topobench across the virtual cluster ended with status $rc"
+    tail -40 "$VC_DIR/mpirun.log"
+    exit 1
+fi
+
+python3 - "$out/results.json" "$NODES" "$SLOW" "$(rate_gbps $SLOW_MBIT)" "$MID" \
+    "$(rate_gbps $MID_MBIT)" "$TOLERANCE" <<'PY'
+import json, statistics, sys
+doc = json.load(open(sys.argv[1]))
+n, slow, slow_bw, mid, mid_bw, tol = (int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]),
+                                      int(sys.argv[5]), float(sys.argv[6]), float(sys.argv[7]))
+fails = []
+def check(ok, what):
+    print(("ok: " if ok else "FAIL: ") + what)
+    if not ok:
+        fails.append(what)
+
+names = [f"node{k}" for k in range(n)]
+check(doc["run"]["nnodes"] == n, f"run.nnodes = {doc['run']['nnodes']}, expected {n}")
+hosts = [h["name"] for h in doc["hosts"]]
+check(sorted(hosts) == names, f"hosts[] = {hosts}, expected the {n} node names")
+seen = {r["rank"]: r["host"] for r in doc["ranks"]}
+check(seen == {k: f"node{k}" for k in range(n)},
+      f"each rank reports its own node's host name: {seen}")
+nm = [t for t in doc["tests"] if t["name"] == "node_matrix"]
+check(len(nm) == 1 and nm[0]["status"] == "ok",
+      f"node_matrix ran: {[t['status'] for t in nm]}")
+if fails:
+    sys.exit(1)
+m = nm[0]["matrix"]
+keys = ("recv_gbps", "send_gbps", "recv_cv", "send_cv")
+check(all(len(m[k]) == n and all(len(row) == n for row in m[k]) for k in keys),
+      f"{', '.join(keys)} are {n} x {n}")
+if fails:
+    sys.exit(1)
+labels = m["labels"]
+node = [int(lab.split(":")[0].removeprefix("node")) for lab in labels]
+def group(i, j):
+    if slow in (node[i], node[j]):
+        return "slow"
+    return "mid" if mid in (node[i], node[j]) else "healthy"
+
+print(f"\nnode matrix at {m['size']} bytes, a window of {m['window']} per pair, "
+      f"{m['rounds']} rounds in {m['elapsed_s']:.1f} s, repetitions {m['repetitions']}; "
+      f"node{slow} shaped to {slow_bw:.4f} GB/s, node{mid} to {mid_bw:.4f} GB/s")
+for key in ("recv_gbps", "send_gbps"):
+    bw, cv = m[key], m[key.replace("gbps", "cv")]
+    cells = {"slow": [], "mid": [], "healthy": []}
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                check(bw[i][j] is None, f"{key}: diagonal [{i}][{i}] is null")
+            elif bw[i][j] is None:
+                check(False, f"{key}: {labels[i]} -> {labels[j]} has no value")
+            else:
+                cells[group(i, j)].append(bw[i][j])
+    if any(not v for v in cells.values()):
+        check(False, f"{key}: cells missing")
+        continue
+    med = statistics.median(cells["healthy"])
+    print(f"\n{key} (GB/s; spread in %), then each cell / the healthy pairs' median "
+          f"{med:.4f} GB/s (row sends to column)")
+    print(" " * 9 + "".join(f"{lab:>16}" for lab in labels))
+    for i in range(n):
+        row = "".join(f"{'-':>16}" if i == j else f"{bw[i][j]:9.4f} ({100 * cv[i][j]:3.0f}%)"
+                      for j in range(n))
+        print(f"{labels[i]:>9}{row}")
+    print(" " * 9 + "".join(f"{lab:>16}" for lab in labels))
+    for i in range(n):
+        row = "".join(f"{'-':>16}" if i == j else f"{bw[i][j] / med:16.3f}" for j in range(n))
+        print(f"{labels[i]:>9}{row}")
+    lo, hi = min, max
+    for g, want in (("slow", slow_bw), ("mid", mid_bw)):
+        v = cells[g]
+        print(f"{key} {g}: {lo(v):.4f}..{hi(v):.4f} GB/s = {lo(v) / med:.3f}..{hi(v) / med:.3f} "
+              f"of the healthy median")
+        check(hi(v) < 0.5 * med, f"{key}: every {g} cell (max {hi(v):.4f}) under half the "
+              f"healthy median {med:.4f}")
+        if key == "recv_gbps":
+            # The send side completes when the data is handed to TCP, so its rate is read
+            # at the receiver only.
+            check(all(abs(x / want - 1) <= tol for x in v),
+                  f"{key}: {g} cells {lo(v):.4f}..{hi(v):.4f} within {100 * tol:.0f}% of "
+                  f"{want:.4f} GB/s")
+    check(min(cells["mid"]) > max(cells["slow"]),
+          f"{key}: every 600 Mbit cell (min {min(cells['mid']):.4f}) above every 200 Mbit cell "
+          f"(max {max(cells['slow']):.4f})")
+    print(f"{key} healthy: {min(cells['healthy']):.4f}..{max(cells['healthy']):.4f} GB/s")
+print(f"{len(fails)} failed")
+sys.exit(1 if fails else 0)
+PY
+verdict=$?
+echo "wall time $(($(date +%s) - start)) s"
+if [ $verdict -eq 0 ]; then echo "PASS: both shaped nodes stand out in the node matrix"; else
+    echo "FAIL: see above"; tail -20 "$VC_DIR/mpirun.log"; fi
+exit $verdict
