@@ -9,7 +9,8 @@
  * bandwidth from r-d into r, the send time the bandwidth r pushed to r+d. A window (many
  * megabytes, not one message) makes a fixed per-repetition cost (barrier skew, wake-up
  * of a descheduled rank, rendezvous) small beside the transfer, so it does not compress
- * the ratios between slow and healthy pairs. Each cell is the median over repetitions,
+ * the ratios between slow and healthy pairs. Each cell is window x size over the mean
+ * time of the repetitions (mpiGraph's definition: it sums its per-repetition times),
  * with its spread (coefficient of variation of the repetition times).
  *
  * Latency is a concurrent ping-pong in which every rank pings r+d and answers r-d, half
@@ -357,12 +358,12 @@ static void collect_errors(tb_suite_t *s, json_t *entry, MPI_Comm comm, int n, i
     free(all);
 }
 
-/* Median time of the repetitions as bandwidth, and their spread. */
+/* Bandwidth from the mean time of the repetitions, and their spread. */
 static void cell_of(double *times, int reps, double bytes, double *gbps, double *cv)
 {
     tb_stats_t st;
     tb_stats_compute(times, (size_t)reps, &st);
-    *gbps = tb_gbps(bytes, st.median);
+    *gbps = tb_gbps(bytes, st.mean);
     *cv = st.cv;
 }
 
@@ -469,7 +470,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         {
             tb_stats_t lst;
             tb_stats_compute(trecv, (size_t)reps, &lst);
-            rows[LAT * (size_t)n + dst] = lst.median * 1e6;
+            rows[LAT * (size_t)n + dst] = lst.mean * 1e6;
         }
         if (o->check)
             lat_check(s, name, level, comm, latbuf, d, src, dst, world_of, my_world, &bad[1]);
@@ -544,9 +545,9 @@ out:
 
 /* ---- isolated mode: chosen pairs one at a time, with the point-to-point tests ---- */
 
-/* Median time of `reps` runs of a point-to-point operation on a two-rank ctx, with the
- * repetition count agreed from one calibration run. A failed run ends the job: the peer
- * is blocked in the matching call, and no figure may come from a failed call. */
+/* Mean time (OSU's headline) of `reps` runs of a point-to-point operation on a two-rank ctx, with
+ * the repetition count agreed from one calibration run. A failed run ends the job: the peer is
+ * blocked in the matching call, and no figure may come from a failed call. */
 static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx_t *ctx,
                            double *times, int lo, int hi)
 {
@@ -568,7 +569,7 @@ static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx
         tb_wd_beat();
     }
     tb_stats_compute(times, (size_t)reps, &st);
-    return st.median;
+    return st.mean;
 }
 
 /* Check iterations of a point-to-point operation (one message per window, as the harness
