@@ -78,6 +78,29 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* Copies without leading and trailing blanks: BIOSes pad CPU brand strings. */
+static void copy_trimmed(char *dst, size_t len, const char *src)
+{
+    size_t n;
+    src = src ? src : "";
+    src += strspn(src, " \t");
+    n = strlen(src);
+    while (n > 0 && isspace((unsigned char)src[n - 1]))
+        n--;
+    snprintf(dst, len, "%.*s", (int)n, src);
+}
+
+/* pci.ids names functions "MT27800 Family [ConnectX-5]": the bracketed marketing name is
+ * what the NCCL importer's table and every vendor tool call the NIC. */
+static void nic_model(char *dst, size_t len, const char *pcidev)
+{
+    const char *open = strrchr(pcidev, '['), *close = strrchr(pcidev, ']');
+    if (open && close && close > open + 1 && close[1] == '\0')
+        snprintf(dst, len, "%.*s", (int)(close - open - 1), open + 1);
+    else
+        copy_str(dst, len, pcidev);
+}
+
 static void busid_of(const struct hwloc_pcidev_attr_s *pci, char *buf, size_t len)
 {
     snprintf(buf, len, "%04x:%02x:%02x.%01x", (unsigned)pci->domain, (unsigned)pci->bus,
@@ -90,6 +113,8 @@ static void set_link(tb_topo_obj_t *o, float linkspeed)
         return;
     o->link_gbs = linkspeed;
     tb_topo_pcie_from_gbs(linkspeed, &o->link_gen, &o->link_width);
+    if (o->link_gen > 0)
+        o->inferred |= TB_INF_LINK; /* one GB/s figure, several (gen, width) pairs */
 }
 
 /* The NUMA node of a normal object: its nodeset when it holds exactly one node. */
@@ -140,15 +165,17 @@ static tb_status_t map_normal(hw_ctx_t *ctx, hwloc_obj_t o, int parent)
         obj.os_index = o->os_index == HWLOC_UNKNOWN_INDEX ? -1 : (int)o->os_index;
         snprintf(obj.name, sizeof(obj.name), "Package%d", obj.os_index >= 0 ? obj.os_index
                                                                             : (int)o->logical_index);
-        copy_str(obj.model, sizeof(obj.model), cpu);
+        copy_trimmed(obj.model, sizeof(obj.model), cpu);
         if (cpu && !ctx->topo->cpu_model[0]) {
             /* The brand string never names the generation that sets the inter-socket
              * figure; the family and model numbers do. */
             const char *fam = hwloc_obj_get_info_by_name(o, "CPUFamilyNumber");
             const char *mod = hwloc_obj_get_info_by_name(o, "CPUModelNumber");
-            snprintf(ctx->topo->cpu_model, sizeof(ctx->topo->cpu_model), "%s%s", cpu,
-                     tb_topo_cpu_generation(hwloc_obj_get_info_by_name(o, "CPUVendor"),
-                                            fam ? atol(fam) : -1, mod ? atol(mod) : -1));
+            const char *vendor = hwloc_obj_get_info_by_name(o, "CPUVendor");
+            long f = fam ? atol(fam) : -1, m = mod ? atol(mod) : -1;
+            snprintf(ctx->topo->cpu_model, sizeof(ctx->topo->cpu_model), "%s%s", obj.model,
+                     tb_topo_cpu_generation(vendor, f, m));
+            ctx->topo->cpu_pcie_gen = tb_topo_cpu_pcie_gen(vendor, f, m);
         }
         if (o->cpuset)
             hwloc_bitmap_list_snprintf(obj.cpuset, sizeof(obj.cpuset), o->cpuset);
@@ -368,6 +395,48 @@ static const char *netdev_name(hwloc_obj_t pci)
     return "";
 }
 
+/* Bytes of a hardware address "aa:bb:...": 6 for Ethernet, 20 for IPoIB; 0 unknown. */
+static int address_bytes(hwloc_obj_t pci, const char *netdev)
+{
+    for (hwloc_obj_t c = pci->io_first_child; c; c = c->next_sibling) {
+        const char *addr;
+        if (c->type != HWLOC_OBJ_OS_DEVICE || !c->name || strcmp(c->name, netdev) != 0)
+            continue;
+        addr = hwloc_obj_get_info_by_name(c, "Address");
+        return addr && *addr ? (int)(strlen(addr) + 1) / 3 : 0;
+    }
+    return 0;
+}
+
+/* hwloc records no link layer; the port says it as the NCCL importer's class rule does,
+ * from the strongest evidence first: a LID is assigned only on InfiniBand (Ethernet ports
+ * read 0), an IPoIB netdev has a 20-byte hardware address and an Ethernet one 6 bytes, and
+ * the PCI class is 0x0207 (InfiniBand), 0x0208 (fabric: Omni-Path presents InfiniBand to
+ * verbs), 0x0c06 (old IB HCAs) or 0x0200 (Ethernet: RoCE). Marked inferred. */
+static void infer_link_layers(hwloc_obj_t pci, tb_topo_obj_t *obj)
+{
+    unsigned cls = pci->type == HWLOC_OBJ_PCI_DEVICE ? pci->attr->pcidev.class_id : 0;
+    for (int k = 0; k < obj->nports && k < TB_TOPO_MAX_PORTS; k++) {
+        tb_topo_port_t *pt = &obj->ports[k];
+        int bytes = pt->netdev[0] ? address_bytes(pci, pt->netdev) : 0;
+        const char *layer = NULL;
+        if (pt->link_layer[0])
+            continue;
+        if (pt->lid != 0 || bytes == 20)
+            layer = "InfiniBand";
+        else if (bytes == 6)
+            layer = "Ethernet";
+        else if (cls == 0x0207 || cls == 0x0208 || cls == 0x0c06)
+            layer = "InfiniBand";
+        else if ((cls >> 8) == 0x02)
+            layer = "Ethernet";
+        if (layer) {
+            copy_str(pt->link_layer, sizeof(pt->link_layer), layer);
+            obj->inferred |= TB_INF_LINK_LAYER;
+        }
+    }
+}
+
 /* NIC name, ports and netdevs from its OpenFabrics and network OS devices. */
 static void nic_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj)
 {
@@ -419,6 +488,7 @@ static void nic_from_osdevs(hwloc_obj_t pci, tb_topo_obj_t *obj)
     }
     if (!obj->name[0] && netname)
         copy_str(obj->name, sizeof(obj->name), netname);
+    infer_link_layers(pci, obj);
 }
 
 static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa);
@@ -550,6 +620,8 @@ static tb_status_t map_io(hw_ctx_t *ctx, hwloc_obj_t o, int parent, int numa)
             snprintf(obj.name, sizeof(obj.name), "NVSwitch%d", ctx->nswitches++);
             break;
         case TB_OBJ_NIC:
+            if (pcidev_name)
+                nic_model(obj.model, sizeof(obj.model), pcidev_name);
             nic_from_osdevs(o, &obj);
             if (!obj.name[0])
                 copy_str(obj.name, sizeof(obj.name), obj.busid);
@@ -677,8 +749,10 @@ static tb_status_t map_distances(hw_ctx_t *ctx, const char *name, tb_link_kind_t
                 else if (topo->objs[b].kind == TB_OBJ_GPU)
                     gpu_model = topo->objs[b].model;
                 if (kind == TB_LINK_NVLINK) {
+                    /* Both from the GPU model: hwloc gives MB/s summed over links. */
                     nvlink_gen(gpu_model, &link.version, &per_link);
                     link.count = fmod(link.gbs, per_link) == 0 ? (int)(link.gbs / per_link) : 0;
+                    link.inferred = TB_INF_COUNT | (link.version ? TB_INF_VERSION : 0);
                 } else {
                     link.count = 1; /* xGMI: no per-link figure is recorded */
                 }
@@ -849,7 +923,7 @@ tb_status_t tb_topo_from_hwloc(tb_topo_t *topo, const char *xml_path)
     if (st == TB_OK && !topo->cpu_model[0]) {
         /* hwloc 1.x exports put CPUModel on the machine object. */
         const char *cpu = hwloc_obj_get_info_by_name(root, "CPUModel");
-        copy_str(topo->cpu_model, sizeof(topo->cpu_model), cpu);
+        copy_trimmed(topo->cpu_model, sizeof(topo->cpu_model), cpu);
     }
     if (st == TB_OK) {
         choose_gpu_numbers(&ctx);

@@ -296,10 +296,13 @@ static tb_status_t add_nets(nccl_ctx_t *c, xmlNodePtr nic, xmlNodePtr pci, int p
         speed = attr_long(n, "speed", 0); /* Mb/s */
         if (speed > 0)
             o.ports[0].rate_gbps = speed / 1000.0;
+        /* NCCL writes no link layer: the PCI class says it (marked inferred). */
         if ((cls >> 8) == 0x0207)
             snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "InfiniBand");
         else if ((cls >> 8) == 0x0200 && vendor == 0x15b3)
             snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "Ethernet");
+        if (o.ports[0].link_layer[0])
+            o.inferred |= TB_INF_LINK_LAYER;
         if (add(c, &o) < 0)
             return TB_ERR_INTERNAL;
         /* NCCL writes gdr="0" when GPUDirect RDMA cannot be used with this NIC (no
@@ -373,14 +376,18 @@ static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
         else if (is(n, "nic"))
             nic = n;
     }
-    if (nic && !gpu)
-        /* Each <net> becomes a NIC with this PCI function's link. */
+    if (nic && !gpu && (cls >> 16) != 0x06)
+        /* Each <net> becomes a NIC with this PCI function's link. A <nic> inside a bridge
+         * or host bridge <pci> is not that function: it hangs below the bridge object
+         * (walk_children) and keeps neither its model nor its link. */
         return add_nets(c, nic, pci, parent);
 
     if (gpu)
         tb_topo_obj_init(&o, TB_OBJ_GPU);
     else if ((cls >> 8) == 0x0604)
         tb_topo_obj_init(&o, TB_OBJ_BRIDGE);
+    else if ((cls >> 8) == 0x0600)
+        tb_topo_obj_init(&o, TB_OBJ_HOSTBRIDGE); /* a root complex some dumps list */
     else if ((cls >> 16) == 0x03)
         tb_topo_obj_init(&o, TB_OBJ_GPU);
     else if ((cls >> 8) == 0x0680 && attr_long(pci, "vendor", -1) == 0x10de)
@@ -417,8 +424,10 @@ static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
         o.nports = 1;
         o.ports[0].num = 1;
         o.ports[0].rocev2_gid_index = -1;
-        if ((cls >> 8) == 0x0207)
+        if ((cls >> 8) == 0x0207) {
             snprintf(o.ports[0].link_layer, sizeof(o.ports[0].link_layer), "InfiniBand");
+            o.inferred |= TB_INF_LINK_LAYER;
+        }
         break;
     default:
         snprintf(o.name, sizeof(o.name), "pci %s", o.busid[0] ? o.busid : "?");
@@ -522,8 +531,11 @@ static tb_status_t resolve_links(nccl_ctx_t *c)
         l.active = 1;
         l.p2p = -1;
         l.cls = TB_PATH_UNKNOWN;
-        if (p->kind == TB_LINK_NVLINK)
+        if (p->kind == TB_LINK_NVLINK) {
             l.version = p->version;
+            /* NCCL states the count, not the generation (from sm or the PCI id). */
+            l.inferred = l.version ? TB_INF_VERSION : 0;
+        }
         if (tb_topo_add_link(topo, &l) < 0)
             return tb_error(TB_ERR_INTERNAL, "%s: out of memory", c->path);
     }

@@ -465,8 +465,10 @@ static tb_status_t place(nvsmi_ctx_t *c)
                 l->cls > TB_PATH_NODE)
                 continue;
             for (int j = 0; j < c->ndev; j++)
-                if (c->obj[j] == other && c->numa[j] >= 0)
+                if (c->obj[j] == other && c->numa[j] >= 0) {
                     c->numa[i] = c->numa[j];
+                    d->inferred |= TB_INF_NUMA; /* the text gives NICs none */
+                }
         }
     }
     for (int i = 0; i < c->ndev; i++) {

@@ -29,6 +29,22 @@ static int set_int(json_t *o, const char *key, long long v)
     return v >= 0 ? json_object_set_new(o, key, json_integer(v)) : 0;
 }
 
+/* The names of TB_INF_* bits, for the "inferred" lists. */
+static json_t *inferred_json(unsigned bits)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{TB_INF_NUMA, "numa"},           {TB_INF_LINK, "pcie_link"},
+                 {TB_INF_LINK_MAX, "pcie_max_gen"}, {TB_INF_LINK_LAYER, "link_layer"},
+                 {TB_INF_COUNT, "count"},          {TB_INF_VERSION, "version"}};
+    json_t *arr = json_array();
+    for (size_t k = 0; arr && k < sizeof(names) / sizeof(names[0]); k++)
+        if (bits & names[k].bit)
+            json_array_append_new(arr, json_string(names[k].name));
+    return arr;
+}
+
 static json_t *obj_json(const tb_topo_t *topo, size_t i)
 {
     const tb_topo_obj_t *o = &topo->objs[i];
@@ -56,6 +72,8 @@ static json_t *obj_json(const tb_topo_t *topo, size_t i)
     }
     if (o->nvlink_expected)
         err |= json_object_set_new(j, "nvlink_expected", json_integer(o->nvlink_expected));
+    if (o->inferred)
+        err |= json_object_set_new(j, "inferred", inferred_json(o->inferred));
     if (o->kind == TB_OBJ_NIC) {
         json_t *ports = json_array();
         for (int k = 0; ports && k < o->nports && k < TB_TOPO_MAX_PORTS; k++) {
@@ -94,16 +112,17 @@ static json_t *path_json(const tb_topo_t *topo, int a, int b)
     tb_topo_path_t p;
     json_t *j;
     tb_topo_path(topo, a, b, &p);
+    /* xGMI paths: class "XGMI" with "xgmi_links", as the text prints XGMI#. */
     j = json_pack("{s:s, s:s, s:s}", "a", topo->objs[a].name, "b", topo->objs[b].name, "class",
-                  tb_path_class_name(p.cls));
+                  p.xgmi ? "XGMI" : tb_path_class_name(p.cls));
     if (!j)
         return NULL;
     if (p.cls == TB_PATH_NV)
-        json_object_set_new(j, "nvlinks", json_integer(p.nvlinks));
-    if (p.xgmi)
-        json_object_set_new(j, "xgmi", json_true());
+        json_object_set_new(j, p.xgmi ? "xgmi_links" : "nvlinks", json_integer(p.nvlinks));
     if (p.given)
         json_object_set_new(j, "given", json_true());
+    if (p.inferred)
+        json_object_set_new(j, "inferred", json_true());
     if (p.theoretical_gbs > 0) {
         json_object_set_new(j, "theoretical_gbs", json_real(p.theoretical_gbs));
         json_object_set_new(j, "achievable_gbs", json_real(p.achievable_gbs));
@@ -188,6 +207,8 @@ void *tb_topo_to_json(const tb_topo_t *topo)
             goto err;
         if (l->version)
             json_object_set_new(lj, "version", json_integer(l->version));
+        if (l->inferred)
+            json_object_set_new(lj, "inferred", inferred_json(l->inferred));
         if (l->gbs > 0)
             json_object_set_new(lj, "gbs", json_real(l->gbs));
         if (l->kind == TB_LINK_GIVEN) {

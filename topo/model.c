@@ -329,7 +329,7 @@ static int has_given_links(const tb_topo_t *topo)
 }
 
 /* NVLinks (or xGMI links) of `a` that end in the NVSwitch fabric. */
-static int switch_links(const tb_topo_t *topo, int a, int *version_p)
+static int switch_links(const tb_topo_t *topo, int a, int *version_p, int *inferred_p)
 {
     int n = 0;
     for (size_t i = 0; i < topo->nlinks; i++) {
@@ -343,6 +343,8 @@ static int switch_links(const tb_topo_t *topo, int a, int *version_p)
         n += l->count > 0 ? l->count : 1;
         if (l->version)
             *version_p = l->version;
+        if (inferred_p)
+            *inferred_p |= (l->inferred & (TB_INF_COUNT | TB_INF_VERSION)) != 0;
     }
     return n;
 }
@@ -353,15 +355,17 @@ static int gpu_nvlink_version(const tb_topo_t *topo, int a)
 }
 
 /* Keeps the smaller of two bandwidths as the bottleneck; unknown (0) never wins. */
-static void take_min(tb_topo_path_t *p, const tb_topo_bw_t *bw)
+static int take_min(tb_topo_path_t *p, const tb_topo_bw_t *bw)
 {
     if (!(bw->theoretical_gbs > 0))
-        return;
+        return 0;
     if (p->theoretical_gbs > 0 && p->theoretical_gbs <= bw->theoretical_gbs)
-        return;
+        return 0;
     p->theoretical_gbs = bw->theoretical_gbs;
     p->achievable_gbs = bw->achievable_gbs;
     snprintf(p->bottleneck, sizeof(p->bottleneck), "%s", bw->name);
+    p->inferred = 0;
+    return 1;
 }
 
 /* The link from object `i` up to its parent, as a table entry. */
@@ -415,9 +419,11 @@ static void nv_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *p)
         if (l->version)
             version = l->version;
         given_gbs += l->gbs;
+        p->inferred |= (l->inferred & (TB_INF_COUNT | TB_INF_VERSION)) != 0;
     }
     if (topo->objs[a].kind == TB_OBJ_GPU && topo->objs[b].kind == TB_OBJ_GPU) {
-        int sa = switch_links(topo, a, &va), sb = switch_links(topo, b, &vb);
+        int sa = switch_links(topo, a, &va, &p->inferred);
+        int sb = switch_links(topo, b, &vb, &p->inferred);
         int fabric = sa < sb ? sa : sb;
         if (fabric > 0) {
             direct += fabric;
@@ -533,10 +539,16 @@ static void tree_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *p)
         const int *anc = side ? ab : aa;
         int n = side ? ib : ia;
         for (int i = 0; i < n; i++)
-            if (uplink_bw(topo, anc[i], &bw) == 0)
-                take_min(p, &bw);
+            if (uplink_bw(topo, anc[i], &bw) == 0 && take_min(p, &bw))
+                /* hwloc's GB/s figure names a generation and width by a rule. */
+                p->inferred = (topo->objs[anc[i]].inferred & TB_INF_LINK) != 0;
     }
-    if (p->cls == TB_PATH_SYS) {
+    if (p->cls == TB_PATH_SYS && tb_topo_count(topo, TB_OBJ_PACKAGE) == 1) {
+        /* NUMA nodes of one package (EPYC NPS4, Threadripper): the path crosses the
+         * package's own fabric, not an inter-socket link, and has no table figure. */
+        if (!(p->theoretical_gbs > 0))
+            snprintf(p->bottleneck, sizeof(p->bottleneck), "cross-NUMA, one package");
+    } else if (p->cls == TB_PATH_SYS) {
         const char *cpu = topo->cpu_model;
         if (tb_topo_bw_socket(cpu, &bw) == 0)
             take_min(p, &bw);
@@ -784,6 +796,12 @@ tb_status_t tb_topo_number_gpus(tb_topo_t *topo)
 static void fill_numa(tb_topo_t *topo)
 {
     for (size_t i = 0; i < topo->nobjs; i++) {
+        tb_topo_obj_t *o = &topo->objs[i];
+        /* Sources that state generation and width (NCCL XML) get the GB/s they imply. */
+        if (!(o->link_gbs > 0) && o->link_gen > 0 && o->link_width > 0)
+            o->link_gbs = tb_topo_pcie_gbs(o->link_gen, o->link_width);
+    }
+    for (size_t i = 0; i < topo->nobjs; i++) {
         int anc[MAX_DEPTH], n;
         tb_topo_obj_t *o = &topo->objs[i];
         if (o->numa >= 0)
@@ -843,8 +861,10 @@ static void link_capability(tb_topo_t *topo)
         tb_topo_obj_t *o = &topo->objs[i];
         int cap = 0, p = o->parent;
         if (o->kind == TB_OBJ_BRIDGE && o->link_max_gen <= 0 && o->link_gen > 0 &&
-            chip[i] > o->link_gen)
+            chip[i] > o->link_gen) {
             o->link_max_gen = chip[i];
+            o->inferred |= TB_INF_LINK_MAX; /* from the chip's other ports */
+        }
         if (o->link_max_gen <= 0 || p < 0)
             continue;
         switch (topo->objs[p].kind) {
@@ -861,8 +881,10 @@ static void link_capability(tb_topo_t *topo)
         default:
             break;
         }
-        if (cap > 0 && cap < o->link_max_gen)
+        if (cap > 0 && cap < o->link_max_gen) {
             o->link_max_gen = cap > o->link_gen ? cap : o->link_gen;
+            o->inferred |= TB_INF_LINK_MAX; /* capped by the link partner */
+        }
     }
     free(chip);
 }
@@ -890,9 +912,12 @@ static void find_pcie(tb_topo_t *topo)
         }
         tb_topo_add_finding(topo, TB_SEV_WARN, "pcie_degraded", o->name,
                             "%s %s link runs at %s (%.1f GB/s) below its capability %s "
-                            "(%.1f GB/s)%s",
+                            "(%.1f GB/s%s)%s",
                             tb_topo_kind_name(o->kind), what, now.name, now.theoretical_gbs,
                             max.name, max.theoretical_gbs,
+                            o->inferred & TB_INF_LINK_MAX
+                                ? ", inferred: the switch's other ports and the link partner"
+                                : "",
                             o->kind == TB_OBJ_BRIDGE ? ": every device below it is limited"
                                                      : "");
     }
@@ -1023,7 +1048,9 @@ static void find_ports(tb_topo_t *topo)
                 tb_topo_add_finding(topo, TB_SEV_WARN, "ib_port_slow", o->name,
                                     "%s port %d runs at %g Gb/s, it supports %g Gb/s", o->name,
                                     pt->num, pt->rate_gbps, pt->max_rate_gbps);
-            if (strcmp(pt->link_layer, "Ethernet") == 0 && !pt->has_rocev2_gid)
+            /* Only a source that typed the GIDs (verbs, sysfs) can tell none is v2. */
+            if (strcmp(pt->link_layer, "Ethernet") == 0 && pt->gids_typed &&
+                !pt->has_rocev2_gid)
                 tb_topo_add_finding(topo, TB_SEV_WARN, "roce_no_v2_gid", o->name,
                                     "%s port %d is Ethernet (RoCE) without a RoCE v2 GID: "
                                     "NCCL needs one (NCCL_IB_GID_INDEX)",

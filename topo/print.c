@@ -7,6 +7,15 @@
 
 #include "topo.h"
 
+/* A NUMA node as printed: "N/A" unknown, a '*' when inferred (TB_INF_NUMA). */
+static void numa_text(const tb_topo_obj_t *o, char *buf, size_t len)
+{
+    if (o->numa >= 0)
+        snprintf(buf, len, "%d%s", o->numa, o->inferred & TB_INF_NUMA ? "*" : "");
+    else
+        snprintf(buf, len, "N/A");
+}
+
 static void cell_text(const tb_topo_path_t *p, char *buf, size_t len)
 {
     if (p->cls == TB_PATH_NV)
@@ -57,10 +66,8 @@ static void print_class_matrix(const tb_topo_t *topo, FILE *out, const int *idx,
             fprintf(out, "%-*s", w, buf);
         }
         /* A long cpuset still leaves one space before the NUMA column. */
-        if (o->numa >= 0)
-            fprintf(out, "%-17s %d\n", o->cpuset[0] ? o->cpuset : "N/A", o->numa);
-        else
-            fprintf(out, "%-17s %s\n", o->cpuset[0] ? o->cpuset : "N/A", "N/A");
+        numa_text(o, buf, sizeof(buf));
+        fprintf(out, "%-17s %s\n", o->cpuset[0] ? o->cpuset : "N/A", buf);
     }
     fprintf(out, "  X = self, NV# = # NVLinks (XGMI# = # xGMI links), PIX = at most one PCIe "
                  "switch,\n  PXB = several PCIe switches, PHB = through a PCIe host bridge, "
@@ -74,6 +81,7 @@ typedef struct bottleneck_row {
     double theo, achv;
     int count;
     char example[2 * TB_TOPO_NAME_LEN + 2];
+    int inferred;
 } bottleneck_row_t;
 
 static void print_bw_matrix(const tb_topo_t *topo, FILE *out, const int *idx, size_t n,
@@ -110,7 +118,7 @@ static void print_bw_matrix(const tb_topo_t *topo, FILE *out, const int *idx, si
             cell_text(&p, cls, sizeof(cls));
             for (k = 0; k < nrows; k++)
                 if (strcmp(rows[k].cls, cls) == 0 && strcmp(rows[k].name, p.bottleneck) == 0 &&
-                    rows[k].theo == p.theoretical_gbs)
+                    rows[k].theo == p.theoretical_gbs && rows[k].inferred == p.inferred)
                     break;
             if (k == nrows) {
                 nrows++;
@@ -118,6 +126,7 @@ static void print_bw_matrix(const tb_topo_t *topo, FILE *out, const int *idx, si
                 snprintf(rows[k].name, sizeof(rows[k].name), "%s", p.bottleneck);
                 rows[k].theo = p.theoretical_gbs;
                 rows[k].achv = p.achievable_gbs;
+                rows[k].inferred = p.inferred;
                 snprintf(rows[k].example, sizeof(rows[k].example), "%s-%s",
                          topo->objs[idx[r]].name, topo->objs[idx[c]].name);
             }
@@ -128,6 +137,9 @@ static void print_bw_matrix(const tb_topo_t *topo, FILE *out, const int *idx, si
     fprintf(out, "\n%-8s %-34s %11s %11s %6s  %s\n", "class", "bottleneck link",
             "theor. GB/s", "typ. GB/s", "pairs", "e.g.");
     for (size_t k = 0; k < nrows; k++) {
+        if (rows[k].inferred) /* the link's figure rests on an inferred value */
+            snprintf(rows[k].name + strlen(rows[k].name),
+                     sizeof(rows[k].name) - strlen(rows[k].name), "*");
         if (rows[k].theo > 0)
             fprintf(out, "%-8s %-34.34s %11.1f %11.1f %6d  %s\n", rows[k].cls, rows[k].name,
                     rows[k].theo, rows[k].achv, rows[k].count, rows[k].example);
@@ -173,7 +185,7 @@ static void print_locality(const tb_topo_t *topo, FILE *out)
                     snprintf(list + used, sizeof(list) - used, " (%s)",
                              tb_path_class_name(best.cls));
             }
-            snprintf(numa, sizeof(numa), o->numa >= 0 ? "%d" : "N/A", o->numa);
+            numa_text(o, numa, sizeof(numa));
             fprintf(out, "%-10.10s %-5s %-32.32s %-30s %s\n", o->name, numa,
                     o->model[0] ? o->model : "-", list, o->cpuset[0] ? o->cpuset : "N/A");
         }
@@ -186,7 +198,7 @@ static void print_locality(const tb_topo_t *topo, FILE *out)
             char numa[8];
             if (o->kind != TB_OBJ_NIC)
                 continue;
-            snprintf(numa, sizeof(numa), o->numa >= 0 ? "%d" : "N/A", o->numa);
+            numa_text(o, numa, sizeof(numa));
             fprintf(out, "%-16.16s %-5s %-22.22s", o->name, numa, o->model[0] ? o->model : "-");
             for (int k = 0; k < o->nports && k < TB_TOPO_MAX_PORTS; k++) {
                 const tb_topo_port_t *pt = &o->ports[k];
@@ -195,9 +207,10 @@ static void print_locality(const tb_topo_t *topo, FILE *out)
                     snprintf(rate, sizeof(rate), "%g", pt->rate_gbps);
                 else
                     snprintf(rate, sizeof(rate), "?");
-                fprintf(out, " %s%d: %s %s %s", k ? "; " : "", pt->num,
+                fprintf(out, " %s%d: %s %s %s%s", k ? "; " : "", pt->num,
                         pt->state[0] ? pt->state : "state?", rate,
-                        pt->link_layer[0] ? pt->link_layer : "layer?");
+                        pt->link_layer[0] ? pt->link_layer : "layer?",
+                        pt->link_layer[0] && (o->inferred & TB_INF_LINK_LAYER) ? "*" : "");
             }
             fprintf(out, "\n");
         }
@@ -250,6 +263,13 @@ void tb_topo_print(const tb_topo_t *topo, FILE *out)
         }
         fprintf(out, "\n");
     }
+    for (size_t i = 0; i < topo->nobjs + topo->nlinks; i++)
+        if (i < topo->nobjs ? topo->objs[i].inferred : topo->links[i - topo->nobjs].inferred) {
+            fprintf(out, "* = inferred: not stated by the source, derived by a rule (NUMA node, "
+                         "PCIe generation/width from GB/s, link capability, link layer, NVLink "
+                         "count or version; JSON \"inferred\")\n\n");
+            break;
+        }
     fprintf(out, "Findings (%zu)\n", topo->nfindings);
     for (size_t i = 0; i < topo->nfindings; i++) {
         const tb_topo_finding_t *f = &topo->findings[i];

@@ -353,6 +353,7 @@ static void sysfs_fill_port(tb_topo_port_t *port, const char *dev, int num)
 
     snprintf(rel, sizeof(rel), "class/infiniband/%s/ports/%d/gids", dev, num);
     ngids = list_dir(rel, &gids);
+    port->gids_typed = 1;
     /* Numeric order: GID indices are what NCCL_IB_GID_INDEX names. */
     for (int want = 0, seen = 0; (size_t)seen < ngids && want < 4096; want++) {
         char name[16], type[32];
@@ -374,8 +375,8 @@ static void sysfs_fill_port(tb_topo_port_t *port, const char *dev, int num)
     free_list(gids, ngids);
 }
 
-/* Ports that libibverbs already described (it always sets the link layer; hwloc never
- * does) are left alone: verbs is the production source, sysfs the fallback. */
+/* Ports that libibverbs already described (it always sets the physical state; hwloc
+ * never does) are left alone: verbs is the production source, sysfs the fallback. */
 static int add_infiniband(tb_topo_t *topo)
 {
     char **devs;
@@ -395,7 +396,8 @@ static int add_infiniband(tb_topo_t *topo)
         np = list_dir(rel, &ports);
         for (size_t p = 0; p < np; p++) {
             tb_topo_port_t *port = tb_topo_nic_port(&topo->objs[idx], atoi(ports[p]));
-            if (!port || port->link_layer[0])
+            /* verbs always reads the physical state; hwloc's OS-device infos never do. */
+            if (!port || port->phys_state[0])
                 continue;
             sysfs_fill_port(port, devs[d], port->num);
             nports++;
@@ -449,8 +451,10 @@ static int add_pci_links(tb_topo_t *topo)
         snprintf(rel, sizeof(rel), "bus/pci/devices/%s/max_link_width", busid);
         if (read_line(rel, val, sizeof(val)) == 0 && atoi(val) > 0)
             o->link_max_width = atoi(val), got = 1;
-        if (got && o->link_gen && o->link_width)
+        if (got && o->link_gen && o->link_width) {
             o->link_gbs = tb_topo_pcie_gbs(o->link_gen, o->link_width);
+            o->inferred &= ~TB_INF_LINK; /* sysfs states generation and width */
+        }
         n += got;
     }
     return n;

@@ -74,7 +74,18 @@ typedef struct tb_topo_port {
     int ngids;               /* non-zero GIDs in the table */
     int nrocev1_gids;        /* GIDs of type RoCE v1 (Ethernet ports) */
     int nrocev2_gids;        /* GIDs of type RoCE v2 */
+    int gids_typed;          /* the source read the GID types (verbs, sysfs; hwloc does not) */
 } tb_topo_port_t;
+
+/* What a source did not state but a rule derived (docs/topology.md, "Inferred values"):
+ * bits of tb_topo_obj_t.inferred and tb_topo_link_t.inferred, shown in the text output
+ * with a '*' and in JSON as an "inferred" list. */
+#define TB_INF_NUMA 0x01u       /* obj: NUMA node taken from a neighbour, not stated */
+#define TB_INF_LINK 0x02u       /* obj: PCIe generation/width from a GB/s figure (hwloc) */
+#define TB_INF_LINK_MAX 0x04u   /* obj: maximum generation from the switch's other ports */
+#define TB_INF_LINK_LAYER 0x08u /* obj: port link layer from PCI class, LID or address */
+#define TB_INF_COUNT 0x10u      /* link: link count from GB/s / per-link rate of the model */
+#define TB_INF_VERSION 0x20u    /* link: NVLink version from the GPU model name */
 
 typedef struct tb_topo_obj {
     tb_topo_kind_t kind;
@@ -97,6 +108,7 @@ typedef struct tb_topo_obj {
     tb_topo_port_t ports[TB_TOPO_MAX_PORTS];
     char firmware[48];
     char driver[48];
+    unsigned inferred;           /* TB_INF_* bits */
 } tb_topo_obj_t;
 
 typedef struct tb_topo_link {
@@ -109,6 +121,7 @@ typedef struct tb_topo_link {
     /* TB_LINK_GIVEN only. */
     int cls;       /* tb_path_class_t, TB_PATH_UNKNOWN when only p2p is given */
     int p2p;       /* -1 not stated, 0 no P2P (GNS, CNS, ...), 1 OK */
+    unsigned inferred; /* TB_INF_COUNT, TB_INF_VERSION */
 } tb_topo_link_t;
 
 /* A network interface of the host (sysfs /sys/class/net), physical or not: NCCL_SOCKET_IFNAME
@@ -221,6 +234,7 @@ typedef struct tb_topo_path {
     int nvlinks;              /* for TB_PATH_NV: links between the two (NV#) */
     int xgmi;                 /* TB_PATH_NV made of AMD xGMI links (printed XGMI#) */
     int given;                /* class stated by the source, not derived from a tree */
+    int inferred;             /* the bottleneck's figure rests on an inferred value */
     double theoretical_gbs;   /* per direction */
     double achievable_gbs;    /* typically achieved */
     char bottleneck[64];      /* "PCIe Gen4 x16", "NVLink3 x12", "UPI" */

@@ -59,6 +59,7 @@ static void fill_port(tb_topo_port_t *port, struct ibv_context *ctx, const char 
     port->lid = pa->lid;
     if (!port->netdev[0])
         tb_topo_sysfs_port_netdev(dev, port->num, port->netdev, sizeof(port->netdev));
+    port->gids_typed = 1;
     for (int i = 0; i < pa->gid_tbl_len; i++) {
         union ibv_gid gid;
         char type[32];

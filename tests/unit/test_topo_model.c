@@ -268,6 +268,7 @@ static void test_port_findings(void)
     p = &s.t->objs[s.nic[1]].ports[0];
     snprintf(p->state, sizeof(p->state), "ACTIVE");
     p->max_rate_gbps = 400;
+    p->gids_typed = 1; /* a source that reads GID types (verbs, sysfs) */
     snprintf(p->link_layer, sizeof(p->link_layer), "Ethernet");
     TB_CHECK_INT(tb_topo_model_build(s.t), TB_OK);
     for (size_t i = 0; i < s.t->nfindings; i++) {

@@ -2,11 +2,13 @@
  * one per shape, with the counts, classes, numbering and findings a reader of the file
  * expects; and the rules checked on every shared fixture (NICs are RDMA devices, GPU i is
  * the driver's device i). tests/data/topo/README.md says what each file describes. */
+#define _DEFAULT_SOURCE /* open_memstream, mkstemp */
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "tb_test.h"
@@ -262,6 +264,386 @@ static void test_rules_on_fixtures(void)
     }
 }
 
+/* ---- Shape 6: one machine through two sources gives one model ----
+ * Every field of the JSON model is compared where both sources state it; a field one
+ * source does not carry (port state and rate in hwloc, NVLink GB/s in NCCL XML) is not a
+ * disagreement, nor is a figure computed from it (a GPU-NIC path whose bottleneck is the
+ * port). Provenance ("inferred", notes, source), the graph's indices and the interface
+ * list (NCCL lists only its transport's devices) are not model facts. */
+static const char *const ignored_keys[] = {"index", "parent", "inferred", NULL};
+/* Two captures of one machine class (not one machine) share the shape, not the bus ids,
+ * core numbers, NIC numbering or memory size of the GPU model. */
+static const char *const class_keys[] = {"busid", "cpuset", "os_index", "model", NULL};
+static int class_only;
+
+static int ignored(const char *key)
+{
+    for (int i = 0; ignored_keys[i]; i++)
+        if (strcmp(key, ignored_keys[i]) == 0)
+            return 1;
+    for (int i = 0; class_only && class_keys[i]; i++)
+        if (strcmp(key, class_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static json_t *by_name(json_t *arr, const char *key, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        const char *n = json_string_value(json_object_get(e, key));
+        if (n && strcmp(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Values present on both sides must be equal (reals within 0.1%); recursion into
+ * objects and arrays (element by element). Reports the path of each difference. */
+static int same_value(json_t *x, json_t *y, const char *where)
+{
+    int diff = 0;
+    if (json_is_number(x) && json_is_number(y)) {
+        double a = json_number_value(x), b = json_number_value(y);
+        diff = !(a == b || (a - b < 1e-3 * (a > 0 ? a : -a) && b - a < 1e-3 * (a > 0 ? a : -a)));
+    } else if (json_is_object(x) && json_is_object(y)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(x, k, v) {
+            char sub[256];
+            json_t *w = json_object_get(y, k);
+            if (!w || ignored(k))
+                continue;
+            snprintf(sub, sizeof(sub), "%s.%s", where, k);
+            diff |= !same_value(v, w, sub);
+        }
+        return !diff;
+    } else if (json_is_array(x) && json_is_array(y)) {
+        diff = json_array_size(x) != json_array_size(y);
+        for (size_t i = 0; !diff && i < json_array_size(x); i++) {
+            char sub[256];
+            snprintf(sub, sizeof(sub), "%s[%zu]", where, i);
+            diff |= !same_value(json_array_get(x, i), json_array_get(y, i), sub);
+        }
+    } else {
+        diff = !json_equal(x, y);
+    }
+    if (diff) {
+        char *a = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *b = json_dumps(y, JSON_COMPACT | JSON_ENCODE_ANY);
+        fprintf(stderr, "  %s: %s != %s\n", where, a ? a : "?", b ? b : "?");
+        free(a);
+        free(b);
+    }
+    return !diff;
+}
+
+static int port_rate_known(json_t *model, const char *nic)
+{
+    json_t *o = by_name(json_object_get(model, "objects"), "name", nic);
+    json_t *p = o ? json_array_get(json_object_get(o, "ports"), 0) : NULL;
+    return p && json_object_get(p, "rate_gbps") != NULL;
+}
+
+static void pair_key(json_t *e, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s-%s", json_string_value(json_object_get(e, "a")),
+             json_string_value(json_object_get(e, "b")));
+}
+
+static json_t *by_pair(json_t *arr, const char *key)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) {
+        char k[256];
+        pair_key(e, k, sizeof(k));
+        if (strcmp(k, key) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Findings as a sorted "code object" list. */
+static void finding_list(json_t *model, char *buf, size_t len)
+{
+    char items[64][128];
+    size_t n = 0, i;
+    json_t *f;
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(model, "findings"), i, f) {
+        if (n < 64)
+            snprintf(items[n++], sizeof(items[0]), "%s %s",
+                     json_string_value(json_object_get(f, "code")),
+                     json_string_value(json_object_get(f, "object")));
+    }
+    qsort(items, n, sizeof(items[0]), (int (*)(const void *, const void *))strcmp);
+    for (i = 0; i < n; i++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? "; " : "", items[i]);
+}
+
+static size_t count_kind(json_t *model, const char *kind)
+{
+    size_t n = 0, i;
+    json_t *o;
+    json_array_foreach(json_object_get(model, "objects"), i, o)
+        n += strcmp(json_string_value(json_object_get(o, "kind")), kind) == 0;
+    return n;
+}
+
+/* Compares two sources' models of one machine; `machine_class`: two captures of one
+ * machine class, compared on shape only (class_keys). */
+static void check_same_model(const char *pa, const char *pb, int machine_class)
+{
+    static const char *const kinds[] = {"gpu", "nic", "nvswitch", "numa"};
+    tb_topo_t *ta = import(pa), *tb = import(pb);
+    json_t *a, *b, *e;
+    size_t i;
+    char fa[4096], fb[4096];
+    if (!ta || !tb) {
+        tb_topo_destroy(ta);
+        tb_topo_destroy(tb);
+        return;
+    }
+    fprintf(stderr, "same model: %s vs %s\n", pa, pb);
+    class_only = machine_class;
+    a = tb_topo_to_json(ta);
+    b = tb_topo_to_json(tb);
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        TB_CHECK_INT(count_kind(a, kinds[k]), count_kind(b, kinds[k]));
+    /* GPU and NIC objects by name: busid, model, NUMA, near cores, os_index, PCIe link,
+     * NVLinks expected, ports. */
+    json_array_foreach(json_object_get(a, "objects"), i, e) {
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        const char *name = json_string_value(json_object_get(e, "name"));
+        json_t *o = by_name(json_object_get(b, "objects"), "name", name);
+        if (strcmp(kind, "gpu") != 0 && strcmp(kind, "nic") != 0)
+            continue;
+        TB_CHECK(o != NULL);
+        if (!o)
+            continue;
+        TB_CHECK(same_value(e, o, name));
+    }
+    /* GPU pairs: class, NV#, expected bandwidth, bottleneck. */
+    json_array_foreach(json_object_get(a, "gpu_pairs"), i, e) {
+        char key[256];
+        pair_key(e, key, sizeof(key));
+        TB_CHECK(by_pair(json_object_get(b, "gpu_pairs"), key) != NULL);
+        if (by_pair(json_object_get(b, "gpu_pairs"), key))
+            TB_CHECK(same_value(e, by_pair(json_object_get(b, "gpu_pairs"), key), key));
+    }
+    TB_CHECK_INT(json_array_size(json_object_get(a, "gpu_pairs")),
+                 json_array_size(json_object_get(b, "gpu_pairs")));
+    /* GPU-NIC paths: the class always, figures where both know the port rate. */
+    json_array_foreach(json_object_get(a, "gpu_nic_paths"), i, e) {
+        char key[256];
+        json_t *o;
+        const char *nic = json_string_value(json_object_get(e, "b"));
+        pair_key(e, key, sizeof(key));
+        o = by_pair(json_object_get(b, "gpu_nic_paths"), key);
+        TB_CHECK(o != NULL);
+        if (!o)
+            continue;
+        if (port_rate_known(a, nic) != port_rate_known(b, nic)) {
+            json_object_del(e, "theoretical_gbs"), json_object_del(o, "theoretical_gbs");
+            json_object_del(e, "achievable_gbs"), json_object_del(o, "achievable_gbs");
+            json_object_del(e, "bottleneck"), json_object_del(o, "bottleneck");
+        }
+        TB_CHECK(same_value(e, o, key));
+    }
+    TB_CHECK_INT(json_array_size(json_object_get(a, "gpu_nic_paths")),
+                 json_array_size(json_object_get(b, "gpu_nic_paths")));
+    /* Locality: NUMA node, near cores, nearest NICs and their class. */
+    json_array_foreach(json_object_get(a, "locality"), i, e) {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        json_t *o = by_name(json_object_get(b, "locality"), "name", name);
+        TB_CHECK(o != NULL);
+        if (o)
+            TB_CHECK(same_value(e, o, name));
+    }
+    /* NVLink and xGMI links: ends, count, version, state. */
+    json_array_foreach(json_object_get(a, "links"), i, e) {
+        char key[256];
+        json_t *o;
+        pair_key(e, key, sizeof(key));
+        o = by_pair(json_object_get(b, "links"), key);
+        if (!o) { /* listed from the other end */
+            char rev[256];
+            snprintf(rev, sizeof(rev), "%s-%s", json_string_value(json_object_get(e, "b")),
+                     json_string_value(json_object_get(e, "a")));
+            o = by_pair(json_object_get(b, "links"), rev);
+            json_object_del(e, "a"), json_object_del(e, "b");
+        }
+        TB_CHECK(o != NULL);
+        if (o)
+            TB_CHECK(same_value(e, o, key));
+    }
+    TB_CHECK_INT(json_array_size(json_object_get(a, "links")),
+                 json_array_size(json_object_get(b, "links")));
+    finding_list(a, fa, sizeof(fa));
+    finding_list(b, fb, sizeof(fb));
+    TB_CHECK_STR(fa, fb);
+    json_decref(a);
+    json_decref(b);
+    tb_topo_destroy(ta);
+    tb_topo_destroy(tb);
+}
+
+static void test_same_machine_two_sources(void)
+{
+    /* Hand-made: one V100 node as lstopo and as NCCL would write it. */
+    check_same_model(DATA "hwloc-same-node.xml", DATA "nccl_same_node.xml", 0);
+    /* Real: one machine exported with hwloc's normal and whole I/O filters. */
+    check_same_model(TB_FIXTURES_DIR "/hwloc_xml/hwloc-v2x_32em64t-2n8c2t-pci-normalio.xml",
+                     TB_FIXTURES_DIR "/hwloc_xml/hwloc-v2x_32em64t-2n8c2t-pci-wholeio.xml", 0);
+    /* Real: the OCI and AWS pairs of one machine class (A100 40 and 80 GB parts). */
+    check_same_model(TB_FIXTURES_DIR "/nccl_topo_xml/oci-hpc-oke_BM.GPU4.8.xml",
+                     TB_FIXTURES_DIR "/nccl_topo_xml/oci-hpc-oke_BM.GPU.A100-v2.8.xml", 1);
+    check_same_model(TB_FIXTURES_DIR "/nccl_topo_xml/aws-ofi-nccl_p4d-24xl-topo.xml",
+                     TB_FIXTURES_DIR "/nccl_topo_xml/aws-ofi-nccl_p4de-24xl-topo.xml", 1);
+}
+
+/* Text output of a topology, for checks on what the user reads. */
+static char *print_text(const tb_topo_t *t)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    tb_topo_print(t, f);
+    fclose(f);
+    return buf;
+}
+
+/* Shape 6, item by item: what one source left unsaid or said differently. */
+static void test_same_model_details(void)
+{
+    tb_topo_t *t;
+    json_t *j, *e;
+    char *text;
+
+    /* hwloc: link layer from LID / address / class, marked inferred; CPU model trimmed;
+     * NIC model as the NCCL importer names it; a NIC on a root port (folded into its host
+     * bridge) keeps its own model. */
+    if ((t = import(DATA "hwloc-same-node.xml"))) {
+        int nic = tb_topo_find(t, "mlx5_1");
+        TB_CHECK_STR(t->cpu_model, "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz (Skylake/Cascade Lake)");
+        TB_CHECK(nic >= 0 && t->objs[t->objs[nic].parent].kind == TB_OBJ_HOSTBRIDGE);
+        if (nic >= 0) {
+            TB_CHECK_STR(t->objs[nic].model, "ConnectX-5");
+            TB_CHECK_STR(t->objs[nic].ports[0].link_layer, "InfiniBand");
+            TB_CHECK(t->objs[nic].inferred & TB_INF_LINK_LAYER);
+            TB_CHECK(t->objs[nic].inferred & TB_INF_LINK); /* Gen3 x16 from 15.75 GB/s */
+        }
+        text = print_text(t);
+        TB_CHECK(text && strstr(text, "1: ACTIVE ? InfiniBand*") != NULL);
+        TB_CHECK(text && strstr(text, "* = inferred") != NULL);
+        free(text);
+        tb_topo_destroy(t);
+    }
+    if ((t = import(DATA "hwloc-ethernet-beside-rdma.xml"))) {
+        TB_CHECK_STR(t->objs[tb_topo_nth(t, TB_OBJ_PACKAGE, 0)].model,
+                     "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz"); /* file: two trailing blanks */
+        tb_topo_destroy(t);
+    }
+    /* An Ethernet function with LID 0 and a MAC (ConnectX-4 Lx, hwloc 1.x export). */
+    if ((t = import(TB_FIXTURES_DIR "/hwloc_xml/mpibind_arm64-ulna-hwloc1.xml"))) {
+        int nic = tb_topo_find(t, "mlx5_1");
+        TB_CHECK(nic >= 0 && strcmp(t->objs[nic].ports[0].link_layer, "Ethernet") == 0);
+        /* hwloc does not type GIDs: no RoCE v2 verdict. */
+        TB_CHECK_INT(tb_topo_count_findings(t, "roce_no_v2_gid"), 0);
+        tb_topo_destroy(t);
+    }
+    /* NCCL XML: the GB/s of a stated generation and width. */
+    if ((t = import(DATA "nccl_same_node.xml"))) {
+        j = tb_topo_to_json(t);
+        e = by_name(json_object_get(j, "objects"), "name", "GPU0");
+        TB_CHECK_NEAR(json_real_value(json_object_get(json_object_get(e, "pcie_link"), "gbs")),
+                      15.75, 0.01);
+        json_decref(j);
+        tb_topo_destroy(t);
+    }
+    /* xGMI: text XGMI#, JSON class XGMI with xgmi_links; one package's NUMA nodes are not
+     * joined by an inter-socket link. */
+    if ((t = import(DATA "hwloc-mi250x-rsmi-order.xml"))) {
+        tb_topo_path_t p;
+        j = tb_topo_to_json(t);
+        e = by_pair(json_object_get(j, "gpu_pairs"), "GPU0-GPU1");
+        TB_CHECK_STR(json_string_value(json_object_get(e, "class")), "XGMI");
+        TB_CHECK_INT(json_integer_value(json_object_get(e, "xgmi_links")), 1);
+        TB_CHECK(json_object_get(e, "nvlinks") == NULL);
+        json_decref(j);
+        tb_topo_path(t, tb_topo_find(t, "GPU0"), tb_topo_find(t, "GPU3"), &p);
+        TB_CHECK_STR(tb_path_class_name(p.cls), "SYS");
+        TB_CHECK(strstr(p.bottleneck, "inter-socket") == NULL);
+        TB_CHECK_STR(p.bottleneck, "PCIe Gen4 x16");
+        text = print_text(t);
+        TB_CHECK(text && strstr(text, "XGMI1") != NULL && strstr(text, "inter-socket (") == NULL);
+        free(text);
+        tb_topo_destroy(t);
+    }
+    /* Inferred capability (NCCL XML switch uplinks) and NIC NUMA (nvidia-smi text). */
+    if ((t = import(TB_FIXTURES_DIR "/nccl_topo_xml/oci-hpc-oke_BM.GPU.H100.8.xml"))) {
+        int sw = tb_topo_find(t, "switch 0000:08:00.0");
+        TB_CHECK(sw >= 0 && (t->objs[sw].inferred & TB_INF_LINK_MAX));
+        j = tb_topo_to_json(t);
+        e = by_name(json_object_get(j, "objects"), "name", "switch 0000:08:00.0");
+        TB_CHECK_STR(json_string_value(json_array_get(json_object_get(e, "inferred"), 0)),
+                     "pcie_max_gen");
+        json_decref(j);
+        tb_topo_destroy(t);
+    }
+    if ((t = import(TB_FIXTURES_DIR "/nvidia_smi_topo/"
+                    "NVIDIA-nccl-issue933_8xA800-NV8-9NIC_PIX-NODE-SYS_PARTIAL-rows-GPU0-6.txt"))) {
+        int nic = tb_topo_find(t, "NIC0");
+        TB_CHECK(nic >= 0 && t->objs[nic].numa >= 0 && (t->objs[nic].inferred & TB_INF_NUMA));
+        text = print_text(t);
+        TB_CHECK(text && strstr(text, "* = inferred") != NULL);
+        free(text);
+        tb_topo_destroy(t);
+    }
+    /* Near cores in full: no list cut at a column with a dangling comma. */
+    if ((t = import(TB_FIXTURES_DIR "/nccl_topo_xml/zy-uestc-yccl_4xA6000-gen3-noRDMA_topo.xml"))) {
+        const char *cpus = t->objs[tb_topo_find(t, "GPU0")].cpuset;
+        text = print_text(t);
+        TB_CHECK(strlen(cpus) > 22 && text && strstr(text, cpus) != NULL);
+        for (char *l = text; l && (l = strstr(l, ",\n")); l++)
+            TB_CHECK(l == text || l[-1] < '0' || l[-1] > '9'); /* "...,16," cut */
+        free(text);
+        tb_topo_destroy(t);
+    }
+    /* NCCL XML: a <nic> inside a root-complex <pci> (class 0x0600) is not that function:
+     * it takes neither its model, bus id nor link. */
+    {
+        char path[] = "/tmp/tb_topo_rc_XXXXXX";
+        int fd = mkstemp(path);
+        static const char xml[] =
+            "<system version=\"1\">\n"
+            " <cpu numaid=\"0\" affinity=\"0000000f\" arch=\"x86_64\" vendor=\"GenuineIntel\""
+            " familyid=\"6\" modelid=\"143\">\n"
+            "  <pci busid=\"0000:00:00.0\" class=\"0x060000\" vendor=\"0x8086\" device=\"0x09a2\""
+            " link_speed=\"\" link_width=\"0\">\n"
+            "   <nic><net name=\"mlx5_0\" dev=\"0\" speed=\"400000\" port=\"1\" gdr=\"1\"/></nic>\n"
+            "  </pci>\n </cpu>\n</system>\n";
+        TB_CHECK(fd >= 0 && write(fd, xml, sizeof(xml) - 1) == (ssize_t)(sizeof(xml) - 1));
+        if (fd >= 0)
+            close(fd);
+        if ((t = import(path))) {
+            int nic = tb_topo_find(t, "mlx5_0");
+            TB_CHECK(nic >= 0);
+            if (nic >= 0) {
+                TB_CHECK(strstr(t->objs[nic].model, "0x8086") == NULL);
+                TB_CHECK_STR(t->objs[nic].busid, "");
+                TB_CHECK_INT(t->objs[t->objs[nic].parent].kind, TB_OBJ_HOSTBRIDGE);
+            }
+            tb_topo_destroy(t);
+        }
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     tb_log_set_level(TB_LOG_ERROR);
@@ -271,5 +653,7 @@ int main(void)
     test_mi250x_numbering();
     test_bus_order_fallback();
     test_rules_on_fixtures();
+    test_same_machine_two_sources();
+    test_same_model_details();
     return tb_test_done();
 }
