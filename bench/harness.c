@@ -404,11 +404,11 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
             tb_status_t one;
             if (s->rt->rank == 0) {
                 char sz[32];
-                tb_progress_update(&s->progress, "[%d] %s%s%s%s %s%s", s->test_seq, ops->name,
-                                   sw.variant[0] ? " (" : "", sw.variant,
-                                   sw.variant[0] ? ")" : "",
-                                   tb_size_format(sizes[i], sz, sizeof(sz)),
-                                   in_place ? " in-place" : "");
+                tb_progress_step(&s->progress,
+                                 (double)(i * (1 + ops->has_in_place) + in_place) /
+                                     (double)(nsizes * (1 + ops->has_in_place)),
+                                 "%s%s", tb_size_format(sizes[i], sz, sizeof(sz)),
+                                 in_place ? " in-place" : "");
             }
             one = sweep_one(&sw, sizes[i], in_place);
             if (one == TB_ERR_CORRUPT) {

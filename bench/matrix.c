@@ -438,8 +438,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         int dst = (me + d) % n, src = (me - d + n) % n, reps;
         double est = 0, local, ts, tr, bytes = (double)b.bytes * b.window;
         if (me == 0)
-            tb_progress_update(&s->progress, "[%d] %s (%s) round %d/%d", s->test_seq, name, level,
-                               d, n - 1);
+            tb_progress_step(&s->progress, (double)(d - 1) / (n - 1), "round %d/%d", d, n - 1);
         tb_wd_context(name, level, o->matrix_bytes, d, world_of[src], NULL);
         /* Bandwidth: one calibration repetition (it also opens lazy connections), then as
          * many as the budget allows, the same count on every rank. */

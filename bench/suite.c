@@ -1,6 +1,7 @@
 /* Document bookkeeping of a run (rank 0), the idle wait, and the test-only fault switch. */
 #include "suite.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,27 @@ tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char
     return k;
 }
 
+int tb_suite_planned_entries(const tb_suite_t *s)
+{
+    static const char *const one_entry[] = {"all_gather", "reduce_scatter", "broadcast",
+                                            "alltoall", "matrix", "node_matrix", "isolated"};
+    const tb_opts_t *o = s->opts;
+    int n = 0;
+    /* Point-to-point: the intra-node pair (measured or skipped), and the inter-node pair
+     * with two nodes or more. all_reduce: float and double. */
+    for (int i = 0; i < o->ntests; i++) {
+        const char *t = o->tests[i];
+        if (!strcmp(t, "latency") || !strcmp(t, "bw") || !strcmp(t, "bibw"))
+            n += 1 + (s->rt->nnodes > 1);
+        else if (!strcmp(t, "all_reduce"))
+            n += 2;
+        else
+            for (size_t j = 0; j < sizeof(one_entry) / sizeof(one_entry[0]); j++)
+                n += !strcmp(t, one_entry[j]);
+    }
+    return n;
+}
+
 json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
                             const tb_doc_keys_t *keys, json_t *params)
 {
@@ -28,6 +50,16 @@ json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
     if (s->rt->rank != 0) {
         json_decref(params);
         return NULL;
+    }
+    {
+        const char *what = keys ? (keys->placement ? keys->placement
+                                   : keys->level   ? keys->level
+                                                   : keys->dtype)
+                                : NULL;
+        char label[96];
+        snprintf(label, sizeof(label), "%s%s%s%s", name, what ? " (" : "", what ? what : "",
+                 what ? ")" : "");
+        tb_progress_test(&s->progress, s->test_seq, tb_suite_planned_entries(s), label);
     }
     entry = tb_doc_entry_new(name, kind, keys, params);
     pthread_mutex_lock(&s->doc_lock);

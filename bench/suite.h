@@ -33,6 +33,9 @@ typedef struct tb_suite {
     int test_seq;      /* entries started so far */
 } tb_suite_t;
 
+/* How many test entries the selected tests make (the n of the progress line's k/n). */
+int tb_suite_planned_entries(const tb_suite_t *s);
+
 /* Rank 0: appends a test entry (tb_doc_entry_new: name, kind, the keys, status
  * "running", params, units, results [], errors []) to the document and returns it
  * (borrowed); NULL elsewhere. */

@@ -135,4 +135,10 @@ assert "nothing-" + f[0]["host"] + ".xml" in f[0]["message"], f[0]["message"]
 assert doc["hosts"][0]["topology"]["source"] == "live"
 assert doc["status"] == "success"
 PY
+
+# Progress under mpirun (stderr is a pipe): plain lines with test k of n, what is measured,
+# elapsed time and an estimate of what is left.
+expect_status 0 "progress lines" tb_mpirun 2 "$TB" run -t latency,bw -b 8 -e 64K -T 2ms -q -o "$WORK/prog"
+expect_output "^progress: test 1/2 latency \(intra-node\): 8; 0:0[0-9] elapsed, estimating what is left$" "first progress line: k/n, size, elapsed"
+if grep -q $'\r' "$WORK/out"; then fail "progress redraws (\\r) on a pipe"; else pass "no redrawn line on a pipe"; fi
 finish

@@ -4,6 +4,7 @@
 
 #include "stats.h"
 #include "status.h"
+#include "progress.h"
 #include "tb_test.h"
 #include "units.h"
 
@@ -92,11 +93,57 @@ static void test_status(void)
             TB_CHECK(tb_status_exit_code((tb_status_t)a) != tb_status_exit_code((tb_status_t)b));
 }
 
+static void test_progress_format(void)
+{
+    char line[256];
+    /* Test 3 of 10 half done after 50 s: 2.5 of 10 tests took 50 s, 7.5 take 150 s. */
+    tb_progress_format(line, sizeof(line), 3, 10, "all_reduce (float)", "64K in-place", 0.5,
+                       50.0);
+    TB_CHECK_STR(line, "test 3/10 all_reduce (float): 64K in-place; 0:50 elapsed, about 2:30 left");
+    /* Nothing done yet: no estimate. */
+    tb_progress_format(line, sizeof(line), 1, 12, "latency (intra-node)", "8", 0, 0.2);
+    TB_CHECK_STR(line, "test 1/12 latency (intra-node): 8; 0:00 elapsed, estimating what is left");
+    /* Hours; more tests than planned never shows k above n (12.25 of 13 done). */
+    tb_progress_format(line, sizeof(line), 13, 12, "matrix (rank)", "round 2/63", 0.25, 7322);
+    TB_CHECK_STR(line, "test 13/13 matrix (rank): round 2/63; 2:02:02 elapsed, about 7:28 left");
+    /* Out-of-range fractions are clamped. */
+    tb_progress_format(line, sizeof(line), 2, 2, "isolated (isolated)", "", 7.0, 10);
+    TB_CHECK_STR(line, "test 2/2 isolated (isolated); 0:10 elapsed, about 0:00 left");
+}
+
+static void test_progress_plain_lines(void)
+{
+    /* Not a terminal: the first step prints at once, the next ones only after the
+     * interval, each a plain line with k/n, what, elapsed and the estimate. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    tb_progress_t p;
+    tb_progress_init(&p, f, 1);
+    tb_progress_test(&p, 1, 4, "bw (intra-node)");
+    tb_progress_step(&p, 0.0, "%s", "8");
+    tb_progress_step(&p, 0.5, "%s", "4K");
+    p.interval = 0;
+    tb_progress_step(&p, 0.5, "%s", "4K");
+    tb_progress_clear(&p);
+    fclose(f);
+    {
+        const char *first = "progress: test 1/4 bw (intra-node): 8; 0:00 elapsed, estimating";
+        TB_CHECK(buf && !strncmp(buf, first, strlen(first)));
+    }
+    TB_CHECK(buf && strstr(buf, "\nprogress: test 1/4 bw (intra-node): 4K; 0:00 elapsed, about"));
+    TB_CHECK(buf && !strstr(buf, "\033"));
+    TB_CHECK_INT(buf ? (long long)(strchr(strchr(buf, '\n') + 1, '\n') - buf) + 1 : 0, (long long)len);
+    free(buf);
+}
+
 int main(void)
 {
     test_size_parse();
     test_duration_parse();
     test_stats();
     test_status();
+    test_progress_format();
+    test_progress_plain_lines();
     return tb_test_done();
 }
