@@ -1,26 +1,43 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): topobench against independent peers, interleaved in one run.
-#   point-to-point: NetPIPE (Debian's netpipe-openmpi, NPopenmpi) at 8 B, 1 MiB, 4 MiB
-#     vs topobench run --tests latency,bw -b 8 -e 4M
-#   all_reduce: ref_allreduce.c (OSU's method, built here with mpicc) at 1 MiB and 16 MiB
-#     on 2 and 4 ranks vs topobench run --tests all_reduce
-# Every repetition runs each tool once per measurement, alternating which goes first;
-# the table gives the medians over repetitions, topobench/peer, the target and
-# PASS/MISS. ref_pingpong.c (naive, two buffer modes) explains NetPIPE differences.
-# Method and reading: docs/perf.md.
-# Usage: bash bench/perf/compare.sh [-r REPS] [-k] [path/to/topobench]
-#   -r REPS  repetitions (default 5)     -k  keep the work directory (raw results)
-#   MPIRUN_ARGS="--mca btl tcp,self"     extra mpirun options for every run, both tools
+# Benchmark (not a test): topobench against OSU Micro-Benchmarks, interleaved in one run,
+# for every MPI test: latency, bw, bibw (2 ranks: OSU's point-to-point tests take exactly
+# two), all_reduce, all_gather, reduce_scatter, broadcast, alltoall (2 and 4 ranks), at
+# every power of two from 8 B to 16 MiB (topobench's size; see docs/perf.md for how OSU's
+# sizes map). Both tools run the same iteration and warm-up counts (OSU's defaults).
+# Prints, per test and size, the ratio topobench/OSU of the medians over repetitions:
+# times for latency and collectives (OSU's "Avg Latency" vs topobench's time_us.mean),
+# bandwidth for bw and bibw; target within 5% (point-to-point) and 10% (collectives).
+#
+# OSU is not part of topobench: build it yourself and point the script at it.
+# Usage: OSU_DIR=/path/to/osu bash bench/perf/compare.sh [-r REPS] [-k] [-t TESTS] [-n NPS]
+#        [-d DIV] [path/to/topobench]
+#   OSU_DIR   a directory holding osu_latency, osu_bw, osu_bibw, osu_allreduce,
+#             osu_allgather, osu_reduce_scatter, osu_bcast and osu_alltoall (searched
+#             recursively: an OSU install prefix or build tree will do); OSU 7.x (needs
+#             -m MIN:MAX on the point-to-point tests and -T for the datatype)
+#   -r REPS   repetitions (default 3)     -k  keep the work directory (raw results)
+#   -t TESTS  comma-separated subset of the tests above (default: all)
+#   -n NPS    rank counts for the collectives (default "2,4")
+#   -d DIV    divide OSU's iteration and warm-up counts by DIV for both tools (default 1;
+#             a busy or slow machine: the comparison stays like for like)
+#   MPIRUN_ARGS="--mca btl tcp,self"   extra mpirun options for every run, both tools
 # Exit 0 whatever the ratios or failed runs (reported); 4 when a tool is missing.
+# docs/perf.md explains the method and the results on the development machine.
 set -uo pipefail
 
-reps=5
+reps=3
 keep=0
-while getopts "r:kh" opt; do
+tests_sel="latency,bw,bibw,all_reduce,all_gather,reduce_scatter,broadcast,alltoall"
+nps_sel="2,4"
+div=1
+while getopts "r:kt:n:d:h" opt; do
     case $opt in
         r) reps=$OPTARG ;;
         k) keep=1 ;;
-        h) sed -n '2,15p' "$0"; exit 0 ;;
+        t) tests_sel=$OPTARG ;;
+        n) nps_sel=$OPTARG ;;
+        d) div=$OPTARG ;;
+        h) sed -n '2,25p' "$0"; exit 0 ;;
         *) exit 2 ;;
     esac
 done
@@ -28,14 +45,29 @@ shift $((OPTIND - 1))
 here=$(cd "$(dirname "$0")" && pwd)
 tb=${1:-$here/../../build/bench/topobench}
 
+declare -A osu_name=([latency]=osu_latency [bw]=osu_bw [bibw]=osu_bibw
+    [all_reduce]=osu_allreduce [all_gather]=osu_allgather
+    [reduce_scatter]=osu_reduce_scatter [broadcast]=osu_bcast [alltoall]=osu_alltoall)
+declare -A osu_bin
 missing=()
-for t in mpirun mpicc NPopenmpi python3; do
+for t in mpirun python3; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
 [ -x "$tb" ] || missing+=("topobench ($tb)")
+IFS=, read -ra tests <<<"$tests_sel"
+IFS=, read -ra nps <<<"$nps_sel"
+if [ -z "${OSU_DIR:-}" ] || [ ! -d "${OSU_DIR:-}" ]; then
+    missing+=("OSU_DIR (a directory with OSU Micro-Benchmarks binaries)")
+else
+    for t in "${tests[@]}"; do
+        [ -n "${osu_name[$t]:-}" ] || { echo "compare.sh: unknown test '$t'" >&2; exit 2; }
+        b=$(find -L "$OSU_DIR" -type f -name "${osu_name[$t]}" -perm -u+x 2>/dev/null | head -1)
+        if [ -n "$b" ]; then osu_bin[$t]=$b; else missing+=("${osu_name[$t]} under $OSU_DIR"); fi
+    done
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "compare.sh: missing: ${missing[*]}" >&2
-    echo "  (apt-get install openmpi-bin libopenmpi-dev netpipe-openmpi python3; build topobench)" >&2
+    echo "  (build OSU Micro-Benchmarks 7.x with mpicc outside this repository and set OSU_DIR)" >&2
     exit 4
 fi
 
@@ -43,17 +75,10 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work=$(mktemp -d /tmp/topobench-compare.XXXXXX)
 if [ "$keep" = 1 ]; then trap 'echo "raw results kept in $work"' EXIT; else
     trap 'rm -rf "$work"' EXIT; fi
-raw="$work/raw.tsv" # metric <tab> tool <tab> repetition <tab> value
+raw="$work/raw.tsv" # test <tab> np <tab> size <tab> tool <tab> repetition <tab> value
 : >"$raw"
 cores=$(nproc)
 read -ra extra <<<"${MPIRUN_ARGS:-}"
-
-if ! mpicc -O2 -o "$work/ref_allreduce" "$here/ref_allreduce.c" 2>"$work/mpicc.log" ||
-    ! mpicc -O2 -o "$work/ref_pingpong" "$here/ref_pingpong.c" 2>>"$work/mpicc.log"; then
-    echo "compare.sh: cannot build the reference programs:" >&2
-    cat "$work/mpicc.log" >&2
-    exit 4
-fi
 
 # mpirun with the same placement for both tools: a core per rank while there are cores
 # enough, otherwise unbound and yielding (oversubscribed ranks must not spin).
@@ -61,7 +86,7 @@ run_np() { # run_np NP LOG CMD...
     local np=$1 log=$2
     shift 2
     local place=(--bind-to core)
-    [ "$np" -gt "$cores" ] && place=(--bind-to none --mca mpi_yield_when_idle 1)
+    [ "$np" -gt "$cores" ] || [ "$shared" = 1 ] && place=(--bind-to none --mca mpi_yield_when_idle 1)
     mpirun --oversubscribe -np "$np" "${place[@]}" "${extra[@]}" "$@" >"$log" 2>&1
 }
 
@@ -72,104 +97,82 @@ note_fail() {
     tail -5 "$2" >&2
 }
 
-# topobench point-to-point: 8-byte latency, ping-pong bandwidth from the latency test
-# (size / half round trip, what NetPIPE reports), windowed bandwidth from bw.
-tb_p2p() {
-    local rep=$1 out="$work/tb-p2p-$1"
-    run_np 2 "$out.log" "$tb" run --tests latency,bw -b 8 -e 4M -q --no-progress -o "$out" ||
-        { note_fail "topobench latency,bw" "$out.log"; return; }
-    python3 - "$out/results.json" "$rep" >>"$raw" <<'PY'
+# OSU's iteration counts (osu_util.h): up to 8 KiB ("small") and above; the same counts
+# are given to topobench with -n/-w, so both tools time alike many iterations.
+#   kind   small: iterations warm-up   large: iterations warm-up
+#   lat           10000       100             1000       10
+#   bw              100        10               20        2     (windows of 64 messages)
+#   coll           1000       100              100       10
+kind_of() { case $1 in latency) echo lat ;; bw | bibw) echo bw ;; *) echo coll ;; esac; }
+iters_of() { # iters_of KIND small|large -> "ITERS WARMUP", divided by -d (at least 1)
+    local c
+    case $1-$2 in
+        lat-small) c="10000 100" ;; lat-large) c="1000 10" ;;
+        bw-small) c="100 10" ;; bw-large) c="20 2" ;;
+        coll-small) c="1000 100" ;; coll-large) c="100 10" ;;
+    esac
+    set -- $c
+    echo "$(((${1} + div - 1) / div)) $(((${2} + div - 1) / div))"
+}
+# OSU counts reduce_scatter's size as the whole buffer (n blocks); topobench counts one
+# rank's block (REFERENCE.md §1). OSU's sizes are topobench's times this factor.
+osu_factor() { [ "$1" = reduce_scatter ] && echo "$2" || echo 1; }
+
+# topobench at sizes LO..HI of one iteration class; records time_us.mean (latency,
+# collectives: out-of-place rows, float) or bw_gbps (bw, bibw).
+tb_one() { # tb_one REP NP TEST CLASS LO HI
+    local rep=$1 np=$2 t=$3 cls=$4 lo=$5 hi=$6 it wu
+    read -r it wu <<<"$(iters_of "$(kind_of "$t")" "$cls")"
+    local out="$work/tb-$t-np$np-$cls-$rep"
+    run_np "$np" "$out.log" "$tb" run -t "$t" -b "$lo" -e "$hi" -f 2 -n "$it" -w "$wu" -c 0 \
+        -q --no-progress -o "$out" || { note_fail "topobench $t np=$np $cls" "$out.log"; return; }
+    python3 - "$out/results.json" "$rep" "$np" "$t" >>"$raw" <<'PY'
 import json, sys
-doc = json.load(open(sys.argv[1])); rep = sys.argv[2]
-tests = {t["name"]: t for t in doc["tests"] if t["status"] == "ok"}
-def res(name, size):
-    return [r for r in tests[name]["results"] if r["size"] == size and not r.get("in_place")][0]
-# "~mean": the same from the mean iteration time, to show what preemption does to means.
-lat = res("latency", 8)["time_us"]
-print(f"lat_8\ttopobench\t{rep}\t{lat['median']}")
-print(f"lat_8~mean\ttopobench\t{rep}\t{lat['mean']}")
-for size, tag in ((1 << 20, "1M"), (4 << 20, "4M")):
-    t = res("latency", size)["time_us"]
-    print(f"pingpong_{tag}\ttopobench\t{rep}\t{size / (t['median'] * 1e-6) / 1e9}")
-    print(f"pingpong_{tag}~mean\ttopobench\t{rep}\t{size / (t['mean'] * 1e-6) / 1e9}")
-    print(f"stream_{tag}\ttopobench\t{rep}\t{res('bw', size)['bw_gbps']}")
+doc = json.load(open(sys.argv[1])); rep, np, name = sys.argv[2], sys.argv[3], sys.argv[4]
+for t in doc["tests"]:
+    if t["name"] != name or t["status"] != "ok":
+        continue
+    if t["kind"] == "collective" and t.get("dtype") != "float":
+        continue
+    if t["kind"] == "p2p" and t.get("placement") != "intra-node":
+        continue
+    for r in t["results"]:
+        if r.get("in_place"):
+            continue
+        v = r["bw_gbps"] if "bw_gbps" in r else r["time_us"]["mean"]
+        print(f"{name}\t{np}\t{r['size']}\ttopobench\t{rep}\t{v}")
 PY
 }
 
-# NetPIPE at exactly one size: -l/-u bounds, -p 0 no perturbation sizes around it. Its
-# output file has "bytes Mbps seconds" (Mbps in 2^20 bits/s; seconds: the best of its
-# trials of the mean one-way time); -s streams one way instead of ping-pong. NetPIPE
-# receives into and sends from one buffer; ref_pingpong.c below measures what that costs.
-np_one() { # np_one REP SIZE TAG [-s]
-    local rep=$1 size=$2 tag=$3 mode=${4:-}
-    local out="$work/np-$tag-$rep${mode:+-s}"
-    # shellcheck disable=SC2086
-    run_np 2 "$out.log" NPopenmpi $mode -l "$size" -u "$size" -p 0 -o "$out.dat" ||
-        { note_fail "NPopenmpi $mode $size" "$out.log"; return; }
-    # The time column has 10 ns resolution (4% of an 8-byte latency): take the time from
-    # the throughput column instead, t = bytes x 8 / (Mbps x 2^20).
-    awk -v rep="$rep" -v tag="$tag" -v mode="$mode" -v size="$size" '
-        $1 == size && $2 > 0 {
-            t = $1 * 8 / ($2 * 1048576)
-            if (tag == "8") printf "lat_8\tnetpipe\t%s\t%.6f\n", rep, t * 1e6
-            else printf "%s_%s\tnetpipe\t%s\t%.6f\n", (mode == "-s" ? "stream" : "pingpong"),
-                tag, rep, $1 / t / 1e9
-        }' "$out.dat" >>"$raw"
-}
-np_p2p() {
-    ref_pp "$1"
-    np_one "$1" 8 8
-    np_one "$1" 1048576 1M
-    np_one "$1" 4194304 4M
-    np_one "$1" 1048576 1M -s
-    np_one "$1" 4194304 4M -s
+# OSU at the same sizes (times its factor); OSU prints "size value [...]" per size: us, or
+# MB/s (1e6 B/s) for bw and bibw, converted to GB/s.
+osu_one() { # osu_one REP NP TEST CLASS LO HI
+    local rep=$1 np=$2 t=$3 cls=$4 lo=$5 hi=$6 it wu
+    read -r it wu <<<"$(iters_of "$(kind_of "$t")" "$cls")"
+    local f
+    f=$(osu_factor "$t" "$np")
+    local out="$work/osu-$t-np$np-$cls-$rep" args=(-m "$((lo * f)):$((hi * f))" -i "$it" -x "$wu")
+    case $t in all_reduce | reduce_scatter) args+=(-T mpi_float) ;; esac
+    case $t in latency | bw | bibw) ;; *) args+=(-M $((1 << 30))) ;; esac
+    run_np "$np" "$out.log" "${osu_bin[$t]}" "${args[@]}" ||
+        { note_fail "${osu_name[$t]} np=$np $cls" "$out.log"; return; }
+    awk -v rep="$rep" -v np="$np" -v t="$t" -v f="$f" '
+        $1 ~ /^[0-9]+$/ && NF >= 2 {
+            v = $2; if (t == "bw" || t == "bibw") v = v / 1000
+            printf "%s\t%s\t%d\tosu\t%s\t%s\n", t, np, $1 / f, rep, v
+        }' "$out.log" >>"$raw"
 }
 
-# The naive ping-pong, with a send buffer of its own (OSU's and topobench's way, "~ref2")
-# and echoing its one buffer (NetPIPE's way, "~ref1").
-ref_pp() {
-    local rep=$1 size tag iters nbuf out
-    for spec in 8:8:100000 1048576:1M:1000 4194304:4M:300; do
-        IFS=: read -r size tag iters <<<"$spec"
-        for nbuf in 2 1; do
-            out="$work/ref-pp-$tag-$nbuf-$rep"
-            run_np 2 "$out.log" "$work/ref_pingpong" "$size" "$iters" $((iters / 10)) "$nbuf" ||
-                { note_fail "ref_pingpong $size $nbuf" "$out.log"; continue; }
-            awk -v rep="$rep" -v tag="$tag" -v nbuf="$nbuf" -v size="$size" '$1 == size {
-                if (tag == "8") printf "lat_8~ref%s\tpeer\t%s\t%s\n", nbuf, rep, $2
-                else printf "pingpong_%s~ref%s\tpeer\t%s\t%.6f\n", tag, nbuf, rep, size / $2 / 1e3
-            }' "$out.log" >>"$raw"
-        done
-    done
-}
-
-# topobench all_reduce, out-of-place float, median time; -f 16 measures 1 MiB and 16 MiB only.
-tb_ar() { # tb_ar REP NP
-    local rep=$1 np=$2 out="$work/tb-ar$2-$1"
-    run_np "$np" "$out.log" "$tb" run --tests all_reduce -b 1M -e 16M -f 16 -q --no-progress \
-        -o "$out" || { note_fail "topobench all_reduce np=$np" "$out.log"; return; }
-    python3 - "$out/results.json" "$rep" "$np" >>"$raw" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1])); rep, np = sys.argv[2], sys.argv[3]
-t = [t for t in doc["tests"] if t["name"] == "all_reduce" and t["dtype"] == "float"][0]
-for r in t["results"]:
-    if not r["in_place"] and r["size"] in (1 << 20, 16 << 20):
-        m = f"allreduce_{r['size'] >> 20}M_np{np}"
-        print(f"{m}\ttopobench\t{rep}\t{r['time_us']['median']}")
-        print(f"{m}~mean\ttopobench\t{rep}\t{r['time_us']['mean']}")
-PY
-}
-
-# The reference: OSU's defaults for large messages, 100 timed iterations after 10.
-ref_ar() { # ref_ar REP NP
-    local rep=$1 np=$2 size out
-    for size in 1048576 16777216; do
-        out="$work/ref-ar$np-$size-$rep"
-        run_np "$np" "$out.log" "$work/ref_allreduce" "$size" 100 10 ||
-            { note_fail "ref_allreduce np=$np $size" "$out.log"; continue; }
-        awk -v rep="$rep" -v np="$np" -v size="$size" '$1 == size {
-            printf "allreduce_%dM_np%s\tpeer\t%s\t%s\n", size / 1048576, np, rep, $2 }' \
-            "$out.log" >>"$raw"
+# One test at one rank count, both iteration classes, the tools in the given order.
+pair_run() { # pair_run REP NP TEST FIRST
+    local rep=$1 np=$2 t=$3 first=$4 cls lo hi
+    for spec in small:8:8192 large:16384:16777216; do
+        IFS=: read -r cls lo hi <<<"$spec"
+        if [ "$first" = tb ]; then
+            tb_one "$rep" "$np" "$t" "$cls" "$lo" "$hi"; osu_one "$rep" "$np" "$t" "$cls" "$lo" "$hi"
+        else
+            osu_one "$rep" "$np" "$t" "$cls" "$lo" "$hi"; tb_one "$rep" "$np" "$t" "$cls" "$lo" "$hi"
+        fi
     done
 }
 
@@ -184,93 +187,88 @@ busy_pct() {
     for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
     echo $(((tot - idle) * 100 / (tot > 0 ? tot : 1)))
 }
-echo "compare.sh: $reps repetitions, $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "compare.sh: $reps repetitions, OSU's iteration counts / $div, $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 busy=$(busy_pct)
 echo "  CPU busy before start: $busy% of the machine"
-[ "$busy" -ge 10 ] && echo "  WARNING: other processes use the CPU; expect preemption to inflate the means (see docs/perf.md)"
-echo "  topobench: $tb"
-echo "  peers: $(command -v NPopenmpi) (NetPIPE); ref_pingpong.c, ref_allreduce.c (built with $(command -v mpicc))"
+shared=0
+if [ "$busy" -ge 25 ]; then
+    # Ranks that spin on a core another process wants burn whole time slices while their
+    # peer waits for the CPU: both tools run unbound and yielding instead.
+    shared=1
+    echo "  WARNING: other processes use the CPU; expect preemption to inflate the means (see docs/perf.md);"
+    echo "  both tools run unbound and yielding (--bind-to none --mca mpi_yield_when_idle 1)"
+elif [ "$busy" -ge 10 ]; then
+    echo "  WARNING: other processes use the CPU; expect preemption to inflate the means (see docs/perf.md)"
+fi
+echo "  topobench: $tb ($("$tb" version 2>/dev/null | head -1))"
+echo "  OSU: $OSU_DIR"
+echo "  mpirun: $(mpirun --version 2>/dev/null | head -1)"
 [ ${#extra[@]} -gt 0 ] && echo "  extra mpirun options: ${extra[*]}"
 start=$(date +%s)
 for rep in $(seq 1 "$reps"); do
     echo "repetition $rep/$reps ($(($(date +%s) - start)) s)" >&2
-    # Alternate the order so slow drift of the machine does not favour one tool.
-    if [ $((rep % 2)) = 1 ]; then
-        tb_p2p "$rep"; np_p2p "$rep"
-        for np in 2 4; do tb_ar "$rep" "$np"; ref_ar "$rep" "$np"; done
-    else
-        np_p2p "$rep"; tb_p2p "$rep"
-        for np in 2 4; do ref_ar "$rep" "$np"; tb_ar "$rep" "$np"; done
-    fi
+    # Alternate which tool goes first, so a slow drift of the machine favours neither.
+    first=tb
+    [ $((rep % 2)) = 0 ] && first=osu
+    for t in "${tests[@]}"; do
+        if [ "$(kind_of "$t")" = coll ]; then
+            for np in "${nps[@]}"; do pair_run "$rep" "$np" "$t" "$first"; done
+        else
+            pair_run "$rep" 2 "$t" "$first"
+        fi
+    done
 done
 echo "  wall time $(($(date +%s) - start)) s, load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  OSU version: $(grep -rhom1 'v[0-9][0-9.]*$' "$work"/osu-*.log 2>/dev/null | head -1)"
 
 python3 - "$raw" "$cores" <<'PY'
 import sys, statistics
 from collections import defaultdict
 vals = defaultdict(list)
 for line in open(sys.argv[1]):
-    metric, tool, rep, v = line.split("\t")
-    vals[(metric, "topobench" if tool == "topobench" else "peer")].append(float(v))
-
-def pair(metric):
-    """A row "X~k" takes topobench's values of X~k or else X, the peer's of X~k or else X."""
-    base = metric.split("~")[0]
-    tb = vals.get((metric, "topobench")) or vals.get((base, "topobench"), [])
-    peer = vals.get((metric, "peer")) or vals.get((base, "peer"), [])
-    return tb, peer
-
-OVER = f" ({sys.argv[2]} cores)" if int(sys.argv[2]) < 4 else ""
-MEAN = ("~mean", "  (topobench mean vs the same peer)")
-REFS = [("~ref2", "  (vs ref_pingpong.c, own send buffer)"),
-        ("~ref1", "  (vs ref_pingpong.c, echoing one buffer)")]
-# metric, what, target (None: shown for information), extra rows. topobench's bandwidth
-# is OSU's windowed stream, so its like-for-like NetPIPE figure is NetPIPE's stream mode
-# (-s): those rows carry the target. NetPIPE's default ping-pong echoes the buffer it
-# just received (see ref_pingpong.c), which no MPI application does: shown for
-# information, with the naive ping-pong both ways beside it.
-sections = [
-    ("point-to-point latency (us, half round trip), 2 ranks, peer NetPIPE", [
-        ("lat_8", "8 B ping-pong", 0.10, [MEAN] + REFS)]),
-    ("point-to-point bandwidth (GB/s = 1e9 B/s), 2 ranks, peer NetPIPE", [
-        ("stream_1M", "1 MiB stream (tb: OSU window; NP: -s)", 0.05, []),
-        ("stream_4M", "4 MiB stream (tb: OSU window; NP: -s)", 0.05, []),
-        ("pingpong_1M", "1 MiB ping-pong (tb: size/latency)", None, [MEAN] + REFS),
-        ("pingpong_4M", "4 MiB ping-pong (tb: size/latency)", None, [MEAN] + REFS)]),
-    ("all_reduce time (us, out-of-place float sum), peer ref_allreduce.c", [
-        ("allreduce_1M_np2", "1 MiB, 2 ranks", 0.10, [MEAN]),
-        ("allreduce_16M_np2", "16 MiB, 2 ranks", 0.10, [MEAN]),
-        ("allreduce_1M_np4", "1 MiB, 4 ranks" + OVER, 0.10, [MEAN]),
-        ("allreduce_16M_np4", "16 MiB, 4 ranks" + OVER, 0.10, [MEAN])]),
-]
+    test, np, size, tool, rep, v = line.rstrip("\n").split("\t")
+    vals[(test, int(np), int(size), tool)].append(float(v))
+cores = int(sys.argv[2])
+order = ["latency", "bw", "bibw", "all_reduce", "all_gather", "reduce_scatter", "broadcast",
+         "alltoall"]
+tests = [t for t in order if any(k[0] == t for k in vals)]
 def fmt(v):
-    return f"{v:.4g}" if v is not None else "-"
-def rng(v):
-    return f"{min(v):.3g}..{max(v):.3g}" if v else "-"
-misses = 0
-for title, rows in sections:
-    print(f"\n{title}")
-    print(f"  {'measurement':<42}{'topobench':>10}{'peer':>10}{'ratio':>7}{'target':>8}  "
-          f"{'verdict':<8}{'n':>2}  spread topobench / peer")
-    for metric, what, target, extra in rows:
-        for m, w, t in [(metric, what, target)] + [(metric + k, w, None) for k, w in extra]:
-            a, b = pair(m)
+    return "-" if v is None else f"{v:.4g}" if v < 1e6 else f"{v:.3e}"
+misses = total = 0
+worst = []
+for t in tests:
+    p2p = t in ("latency", "bw", "bibw")
+    target = 0.05 if p2p else 0.10
+    unit = "GB/s" if t in ("bw", "bibw") else "us"
+    nps = sorted({k[1] for k in vals if k[0] == t})
+    sizes = sorted({k[2] for k in vals if k[0] == t})
+    print(f"\n{t} ({unit}; ratio = topobench / OSU, medians over repetitions; "
+          f"target ±{target:.0%})")
+    head = f"  {'size':>9}"
+    for np in nps:
+        over = "*" if np > cores else ""
+        head += f" | {f'np={np}{over}':<6}{'topobench':>10} {'OSU':>10} {'ratio':>7}  "
+    print(head)
+    for size in sizes:
+        line = f"  {size:>9}"
+        for np in nps:
+            a, b = vals.get((t, np, size, "topobench"), []), vals.get((t, np, size, "osu"), [])
             ma = statistics.median(a) if a else None
             mb = statistics.median(b) if b else None
-            ratio = ma / mb if ma and mb else None
-            if t is None:
-                tgt, verdict = "info", "-"
-            elif ratio is None:
-                tgt, verdict = f"±{t:.0%}", "NO DATA"
-                misses += 1
-            else:
-                tgt = f"±{t:.0%}"
-                verdict = "PASS" if abs(ratio - 1) <= t else "MISS"
-                misses += verdict == "MISS"
-            print(f"  {w:<42}{fmt(ma):>10}{fmt(mb):>10}{fmt(ratio):>7}{tgt:>8}  {verdict:<8}"
-                  f"{min(len(a), len(b)):>2}  {rng(a)} / {rng(b)}")
-print(f"\nratio = topobench / peer (medians over repetitions); "
-      f"{misses} targeted measurement(s) outside the target")
+            r = ma / mb if ma and mb else None
+            mark = " "
+            total += 1
+            if r is None:
+                mark = "?"; misses += 1
+            elif abs(r - 1) > target:
+                mark = "!"; misses += 1
+                worst.append((abs(r - 1), t, np, size, r))
+            line += f" | {'':<6}{fmt(ma):>10} {fmt(mb):>10} {fmt(r):>7}{mark} "
+        print(line)
+print(f"\n{total - misses} of {total} ratios within target; '!' outside, '?' no data"
+      + (f"; '*': {cores} cores, oversubscribed" if any(k[1] > cores for k in vals) else ""))
+for d, t, np, size, r in sorted(worst, reverse=True)[:10]:
+    print(f"  worst: {t} np={np} {size} B: {r:.3f}")
 PY
 [ "$failed" = 0 ] || echo "some runs failed; their measurements are missing above" >&2
 exit 0
