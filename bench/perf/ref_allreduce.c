@@ -1,9 +1,9 @@
-/* Independent reference for topobench's all_reduce timing (bench/perf/compare.sh).
+/* Independent reference for topobench's all_reduce timing (bench/perf/compare_netpipe.sh).
  * Deliberately naive and sharing no code with topobench: the OSU micro-benchmarks'
  * method (osu_allreduce) in a few lines. Per size: a barrier, `warmup` untimed calls, then
  * `iters` timed calls of MPI_Allreduce(MPI_FLOAT, MPI_SUM, out-of-place), each timed on its
  * own with a barrier after it; every rank averages its own times and the job reports the
- * largest average (the slowest rank).
+ * mean of those averages over ranks (OSU's "Avg Latency", topobench's headline).
  * Build: mpicc -O2 -o ref_allreduce ref_allreduce.c
  * Usage: mpirun -np N ref_allreduce BYTES [ITERS [WARMUP]]
  * Output (rank 0): "BYTES AVG_US" per line, the time in microseconds. */
@@ -13,14 +13,15 @@
 
 int main(int argc, char **argv)
 {
-    int rank, iters, warmup;
+    int rank, nranks, iters, warmup;
     long bytes;
     size_t count;
     float *in, *out;
-    double t, sum = 0, avg, worst;
+    double t, sum = 0, avg, total = 0;
 
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     if (argc < 2) {
         if (rank == 0)
             fprintf(stderr, "usage: ref_allreduce BYTES [ITERS [WARMUP]]\n");
@@ -49,9 +50,9 @@ int main(int argc, char **argv)
         MPI_Barrier(MPI_COMM_WORLD);
     }
     avg = sum / iters;
-    MPI_Reduce(&avg, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&avg, &total, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     if (rank == 0)
-        printf("%ld %.3f\n", bytes, worst * 1e6);
+        printf("%ld %.3f\n", bytes, total / nranks * 1e6);
     free(in);
     free(out);
     MPI_Finalize();

@@ -1,4 +1,4 @@
-/* Independent ping-pong for bench/perf/compare.sh, deliberately naive and sharing no
+/* Independent ping-pong for bench/perf/compare_netpipe.sh, deliberately naive and sharing no
  * code with topobench. It exists to explain a difference between topobench and NetPIPE:
  * NetPIPE (in its default cache mode) sends back the very buffer it just received into,
  * OSU and topobench send from a buffer of their own. Both variants here:
