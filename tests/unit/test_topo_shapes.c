@@ -644,6 +644,51 @@ static void test_same_model_details(void)
     }
 }
 
+/* Shape 7: benchmark outputs (nccl-tests, OSU, perftest) are no topology: refused as
+ * input (exit 3) naming the file and what is read, also when a format is forced. */
+static void test_not_topologies(void)
+{
+    static const char *const dirs[] = {"nccl_tests", "perftest_osu"};
+    int n = 0;
+    for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+        char dir[512];
+        DIR *dp;
+        struct dirent *e;
+        snprintf(dir, sizeof(dir), "%s/%s", TB_FIXTURES_DIR, dirs[d]);
+        dp = opendir(dir);
+        TB_CHECK(dp != NULL);
+        while (dp && (e = readdir(dp))) {
+            char path[1024], err[4096] = "";
+            tb_topo_t *t = NULL;
+            FILE *cap = tmpfile();
+            int saved = dup(fileno(stderr));
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            fflush(stderr);
+            if (cap)
+                dup2(fileno(cap), fileno(stderr));
+            TB_CHECK_INT(tb_topo_import_file(path, TB_TOPO_FMT_AUTO, &t), TB_ERR_INPUT);
+            TB_CHECK_INT(tb_topo_import_file(path, TB_TOPO_FMT_NVSMI, &t), TB_ERR_INPUT);
+            TB_CHECK(t == NULL);
+            fflush(stderr);
+            dup2(saved, fileno(stderr));
+            close(saved);
+            if (cap) {
+                rewind(cap);
+                err[fread(err, 1, sizeof(err) - 1, cap)] = '\0';
+                fclose(cap);
+            }
+            TB_CHECK(strstr(err, e->d_name) != NULL);
+            TB_CHECK(strstr(err, "not a topology this program reads") != NULL);
+            n++;
+        }
+        if (dp)
+            closedir(dp);
+    }
+    TB_CHECK(n >= 20);
+}
+
 int main(void)
 {
     tb_log_set_level(TB_LOG_ERROR);
@@ -655,5 +700,6 @@ int main(void)
     test_rules_on_fixtures();
     test_same_machine_two_sources();
     test_same_model_details();
+    test_not_topologies();
     return tb_test_done();
 }
