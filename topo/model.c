@@ -543,7 +543,8 @@ static void tree_path(const tb_topo_t *topo, int a, int b, tb_topo_path_t *p)
                 /* hwloc's GB/s figure names a generation and width by a rule. */
                 p->inferred = (topo->objs[anc[i]].inferred & TB_INF_LINK) != 0;
     }
-    if (p->cls == TB_PATH_SYS && tb_topo_count(topo, TB_OBJ_PACKAGE) == 1) {
+    if (p->cls == TB_PATH_SYS && (topo->objs[lca].kind == TB_OBJ_PACKAGE ||
+                                  tb_topo_count(topo, TB_OBJ_PACKAGE) == 1)) {
         /* NUMA nodes of one package (EPYC NPS4, Threadripper): the path crosses the
          * package's own fabric, not an inter-socket link, and has no table figure. */
         if (!(p->theoretical_gbs > 0))

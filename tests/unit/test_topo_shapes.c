@@ -584,6 +584,44 @@ static void test_same_model_details(void)
         free(text);
         tb_topo_destroy(t);
     }
+    /* Two packages, two NUMA nodes each (NPS2): GPUs on the two NUMA nodes of package 0
+     * cross its own fabric (SYS, PCIe-bound), not the 16 GB/s inter-socket link that
+     * joins them to package 1's. */
+    {
+        tb_topo_obj_t o;
+        int root, gpu[3], k = 0;
+        TB_CHECK_INT(tb_topo_create(&t), TB_OK);
+        snprintf(t->cpu_model, sizeof(t->cpu_model), "AMD EPYC 7402 24-Core Processor");
+        tb_topo_obj_init(&o, TB_OBJ_MACHINE);
+        root = tb_topo_add_obj(t, &o);
+        for (int pk = 0; pk < 2; pk++) {
+            int pkg;
+            tb_topo_obj_init(&o, TB_OBJ_PACKAGE);
+            o.parent = root;
+            pkg = tb_topo_add_obj(t, &o);
+            for (int n = 0; n < 2 - pk; n++) {
+                tb_topo_obj_init(&o, TB_OBJ_NUMA);
+                o.parent = pkg;
+                o.os_index = 2 * pk + n;
+                o.parent = tb_topo_add_obj(t, &o);
+                o.kind = TB_OBJ_GPU;
+                o.os_index = -1;
+                o.link_gen = 4;
+                o.link_width = 16;
+                gpu[k++] = tb_topo_add_obj(t, &o);
+            }
+        }
+        TB_CHECK_INT(tb_topo_model_build(t), TB_OK);
+        {
+            tb_topo_path_t p;
+            tb_topo_path(t, gpu[0], gpu[1], &p);
+            TB_CHECK_STR(tb_path_class_name(p.cls), "SYS");
+            TB_CHECK_STR(p.bottleneck, "PCIe Gen4 x16");
+            tb_topo_path(t, gpu[0], gpu[2], &p);
+            TB_CHECK_STR(p.bottleneck, "inter-socket (xGMI)");
+        }
+        tb_topo_destroy(t);
+    }
     /* Inferred capability (NCCL XML switch uplinks) and NIC NUMA (nvidia-smi text). */
     if ((t = import(TB_FIXTURES_DIR "/nccl_topo_xml/oci-hpc-oke_BM.GPU.H100.8.xml"))) {
         int sw = tb_topo_find(t, "switch 0000:08:00.0");
