@@ -100,9 +100,10 @@ void tb_cli_print_exit_statuses(FILE *out)
             "  %d  environment error (unwritable output directory, missing library)\n"
             "  %d  performance below baseline (check)\n"
             "  %d  data corruption detected\n"
-            "  %d  timeout: a blocking step exceeded the watchdog\n",
+            "  %d  timeout: a blocking step exceeded the watchdog\n"
+            "  %d  interrupted by SIGINT or SIGTERM (what finished is kept)\n",
             TB_EXIT_OK, TB_EXIT_INTERNAL, TB_EXIT_USAGE, TB_EXIT_INPUT, TB_EXIT_ENV,
-            TB_EXIT_REGRESSION, TB_EXIT_CORRUPT, TB_EXIT_TIMEOUT);
+            TB_EXIT_REGRESSION, TB_EXIT_CORRUPT, TB_EXIT_TIMEOUT, TB_EXIT_INTERRUPTED);
 }
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -107,7 +107,7 @@ static double sweep_iterate(sweep_t *sw, long n, long batch, double *times, long
         double t0, t1;
         tb_wd_iteration(first_iter + i * batch);
         if (sw->ops->kind == TB_KIND_COLL)
-            MPI_Barrier(ctx->comm);
+            TB_MPI_OR_ABORT(MPI_Barrier(ctx->comm), sw->ops->name);
         t0 = MPI_Wtime();
         for (long b = 0; b < batch; b++) {
             tb_status_t st = sw->ops->run(ctx);
@@ -166,16 +166,18 @@ static json_t *json_number(double v)
 }
 
 /* Gathers every rank's mismatch at comm rank 0 and records them. */
-static void sweep_collect_errors(sweep_t *sw, const tb_mismatch_t *mm, long iter)
+static tb_status_t sweep_collect_errors(sweep_t *sw, const tb_mismatch_t *mm, long iter)
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
     double mine[5] = {(double)mm->wrong, (double)mm->first_offset, mm->expected, mm->got,
                       (double)ctx->world_rank};
     double *all = NULL;
-    if (ctx->rank == 0)
-        all = tb_rt_gather_buffer(sizeof(mine) * (size_t)ctx->nranks);
-    MPI_Gather(mine, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, ctx->comm);
-    if (ctx->rank == 0 && all) {
+    tb_status_t st;
+    if ((st = tb_rt_alloc_agreed(ctx->comm, 1, sizeof(mine) * (size_t)ctx->nranks,
+                                 (void **)&all)) ||
+        (st = TB_MPI_CHECK(MPI_Gather(mine, 5, MPI_DOUBLE, all, 5, MPI_DOUBLE, 0, ctx->comm))))
+        goto out;
+    if (ctx->rank == 0) {
         for (int r = 0; r < ctx->nranks; r++) {
             double *e = all + 5 * r;
             if (e[0] > 0)
@@ -189,7 +191,9 @@ static void sweep_collect_errors(sweep_t *sw, const tb_mismatch_t *mm, long iter
                                              (json_int_t)e[0], "iteration", (json_int_t)iter));
         }
     }
+out:
     free(all);
+    return st;
 }
 
 static long clamp_long(double v, long lo, long hi)
@@ -210,6 +214,7 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     long iters, warmup, batch, samples, wrong_total_l = 0;
     tb_mismatch_t mm = {0};
     unsigned long long wrong_local, wrong_total = 0;
+    tb_status_t st;
 
     /* A size that is not a whole number of elements moves only the whole elements. */
     ctx->count = size / ctx->dtype->size;
@@ -223,6 +228,8 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     sw->ops->fill(ctx, 0);
     if (tb_suite_fault(sw->s, "hang", sw->ops->name))
         tb_suite_hang(sw->ops->name, sw->variant, size);
+    if (tb_suite_fault(sw->s, "fail", sw->ops->name))
+        tb_rt_abort(TB_ERR_INTERNAL, "an injected failed call (test fault switch)");
 
     /* Calibration: two cold iterations, then four timed ones; the slowest rank's estimate
      * decides for everyone so all ranks run the same count. The estimate is the loop's
@@ -231,7 +238,8 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     wall = sweep_iterate(sw, 4, 1, calib, -4);
     est_local[0] = wall / 4;
     est_local[1] = fmin(fmin(calib[0], calib[1]), fmin(calib[2], calib[3]));
-    MPI_Allreduce(est_local, est2, 2, MPI_DOUBLE, MPI_MAX, ctx->comm);
+    TB_MPI_OR_ABORT(MPI_Allreduce(est_local, est2, 2, MPI_DOUBLE, MPI_MAX, ctx->comm),
+                    sw->ops->name);
     est = est2[0];
     if (o->iters > 0)
         iters = o->iters;
@@ -247,14 +255,19 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     samples = (iters + batch - 1) / batch;
     iters = samples * batch;
     warmup = o->warmup >= 0 ? o->warmup : clamp_long((double)iters / 10, 1, 100);
+    /* samples is the same on every rank (from the agreed estimate), so every rank
+     * reallocates here together and agrees before the collectives that use the buffers. */
     if ((size_t)samples > sw->times_cap) {
         free(sw->times);
         free(sw->reduced);
         sw->times = malloc(sizeof(double) * (size_t)samples);
         sw->reduced = malloc(sizeof(double) * (size_t)samples);
-        if (!sw->times || !sw->reduced)
-            return tb_error(TB_ERR_INTERNAL, "out of memory for %ld iteration times", samples);
-        sw->times_cap = (size_t)samples;
+        st = TB_OK;
+        if (!sw->times || !sw->reduced || tb_suite_fault(sw->s, "oom", sw->ops->name))
+            st = tb_error(TB_ERR_ENV, "out of memory for %ld iteration times", samples);
+        sw->times_cap = st == TB_OK ? (size_t)samples : 0;
+        if ((st = tb_rt_agree_comm(ctx->comm, st)))
+            return st;
     }
     sweep_iterate(sw, warmup, 1, NULL, -1 - warmup);
     sweep_iterate(sw, samples, batch, sw->times, 0);
@@ -270,8 +283,12 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
             sum += sw->times[i];
         mine[0] = sum / (double)samples;
         mine[1] = -mine[0];
-        MPI_Reduce(sw->times, sw->reduced, (int)samples, MPI_DOUBLE, MPI_SUM, 0, ctx->comm);
-        MPI_Reduce(mine, ext, 2, MPI_DOUBLE, MPI_MAX, 0, ctx->comm);
+        /* A failed reduction leaves rank 0's buffer unset: never a figure. */
+        TB_MPI_OR_ABORT(MPI_Reduce(sw->times, sw->reduced, (int)samples, MPI_DOUBLE, MPI_SUM,
+                                   0, ctx->comm),
+                        sw->ops->name);
+        TB_MPI_OR_ABORT(MPI_Reduce(mine, ext, 2, MPI_DOUBLE, MPI_MAX, 0, ctx->comm),
+                        sw->ops->name);
         for (long i = 0; i < samples; i++)
             sw->reduced[i] /= ctx->nranks;
         rank_max = ext[0];
@@ -283,9 +300,12 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     if (o->check) {
         sweep_check(sw, iters, &mm);
         wrong_local = mm.wrong;
-        MPI_Allreduce(&wrong_local, &wrong_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, ctx->comm);
-        if (wrong_total)
-            sweep_collect_errors(sw, &mm, iters + 1 + ((iters + 1) % 17 == 0));
+        TB_MPI_OR_ABORT(MPI_Allreduce(&wrong_local, &wrong_total, 1, MPI_UNSIGNED_LONG_LONG,
+                                      MPI_SUM, ctx->comm),
+                        sw->ops->name);
+        if (wrong_total &&
+            (st = sweep_collect_errors(sw, &mm, iters + 1 + ((iters + 1) % 17 == 0))))
+            return st;
         wrong_total_l = (long)wrong_total;
     }
 
@@ -343,13 +363,14 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
     sw.ctx.dtype = dt;
     sw.ctx.window = s->opts->window;
     sw.ctx.world_rank = s->rt->rank;
-    MPI_Comm_rank(comm, &sw.ctx.rank);
-    MPI_Comm_size(comm, &sw.ctx.nranks);
+    if ((st = TB_MPI_CHECK(MPI_Comm_rank(comm, &sw.ctx.rank))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_size(comm, &sw.ctx.nranks))))
+        return st;
     sw.ctx.peer = sw.ctx.nranks == 2 ? 1 - sw.ctx.rank : -1;
     if (ops->kind == TB_KIND_P2P) {
         int peer_world = -1, me = s->rt->rank;
-        MPI_Sendrecv(&me, 1, MPI_INT, sw.ctx.peer, 0, &peer_world, 1, MPI_INT, sw.ctx.peer, 0,
-                     comm, MPI_STATUS_IGNORE);
+        st = TB_MPI_CHECK(MPI_Sendrecv(&me, 1, MPI_INT, sw.ctx.peer, 0, &peer_world, 1,
+                                       MPI_INT, sw.ctx.peer, 0, comm, MPI_STATUS_IGNORE));
         sw.ctx.peer_world = peer_world;
     }
     k.dtype = dt->name;
@@ -415,7 +436,8 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
                 worst = TB_ERR_CORRUPT; /* keep measuring: report every bad size */
                 one = TB_OK;
             }
-            st = tb_rt_agree_comm(comm, one);
+            /* Rank 0 saves what finished every few seconds meanwhile. */
+            st = tb_suite_sync(s, comm, one);
         }
     }
     if (st == TB_OK)

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "topo.h"
 
@@ -23,16 +24,20 @@ static void rt_binding(tb_rt_t *rt)
         rt->bound = 0;
 }
 
-/* Warns once per node when ranks are unbound or share cores. */
-static void rt_binding_check(tb_rt_t *rt)
+/* Warns once per node when ranks are unbound or share cores. The allocation is agreed
+ * on before the gathers that use it. */
+static tb_status_t rt_binding_check(tb_rt_t *rt)
 {
     char *all = calloc((size_t)rt->local_size, sizeof(rt->cpuset));
     int *bound = calloc((size_t)rt->local_size, sizeof(int));
-    if (!all || !bound)
+    tb_status_t st = all && bound ? TB_OK
+                                  : tb_error(TB_ERR_ENV, "out of memory for %d ranks' bindings",
+                                             rt->local_size);
+    if ((st = tb_rt_agree_comm(rt->node, st)) ||
+        (st = TB_MPI_CHECK(MPI_Allgather(rt->cpuset, sizeof(rt->cpuset), MPI_CHAR, all,
+                                         sizeof(rt->cpuset), MPI_CHAR, rt->node))) ||
+        (st = TB_MPI_CHECK(MPI_Allgather(&rt->bound, 1, MPI_INT, bound, 1, MPI_INT, rt->node))))
         goto out;
-    MPI_Allgather(rt->cpuset, sizeof(rt->cpuset), MPI_CHAR, all, sizeof(rt->cpuset), MPI_CHAR,
-                  rt->node);
-    MPI_Allgather(&rt->bound, 1, MPI_INT, bound, 1, MPI_INT, rt->node);
     if (rt->local_rank == 0) {
         int unbound = 0, shared = 0;
         for (int i = 0; i < rt->local_size; i++)
@@ -52,6 +57,7 @@ static void rt_binding_check(tb_rt_t *rt)
 out:
     free(all);
     free(bound);
+    return st;
 }
 
 /* One rank's name for the sort: ties broken by rank, so the first of a run of equal
@@ -112,80 +118,106 @@ tb_status_t tb_rt_init(int *argc, char ***argv, tb_rt_t *rt)
 {
     int name_len = 0, shared_size = 0;
     char name[MPI_MAX_PROCESSOR_NAME] = "";
-    MPI_Comm shared;
+    MPI_Comm shared = MPI_COMM_NULL;
     tb_status_t st;
 
     memset(rt, 0, sizeof(*rt));
-    rt->leaders = MPI_COMM_NULL;
+    rt->world = rt->node = rt->leaders = MPI_COMM_NULL;
     /* MPI_Init, not MPI_Init_thread(FUNNELED): asking Open MPI 4.1 for any thread level
      * adds ~50 ns to every small message (0.27 -> 0.32 us ping-pong here, measured with
-     * bench/perf/ref_pingpong.c both ways). The watchdog thread makes one MPI call,
-     * MPI_Abort, and only when the main thread is stuck inside MPI for good. */
+     * bench/perf/ref_pingpong.c both ways). The watchdog thread makes no MPI call (it
+     * talks to rank 0's watchdog over its own socket and leaves with _exit). */
     if ((st = TB_MPI_CHECK(MPI_Init(argc, argv))))
         return st;
-    MPI_Comm_dup(MPI_COMM_WORLD, &rt->world);
-    /* Errors come back as codes so that we report them with context. */
-    MPI_Comm_set_errhandler(rt->world, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(rt->world, &rt->rank);
-    MPI_Comm_size(rt->world, &rt->size);
-    MPI_Get_processor_name(name, &name_len);
+    if ((st = TB_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &rt->world))) ||
+        /* Errors come back as codes so that we report them with context. */
+        (st = TB_MPI_CHECK(MPI_Comm_set_errhandler(rt->world, MPI_ERRORS_RETURN))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_rank(rt->world, &rt->rank))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_size(rt->world, &rt->size))) ||
+        (st = TB_MPI_CHECK(MPI_Get_processor_name(name, &name_len))))
+        return st;
     snprintf(rt->host, sizeof(rt->host), "%.*s", TB_HOST_LEN - 1, name);
     tb_log_set_identity(rt->host, rt->rank);
 
     rt->hosts = calloc((size_t)rt->size, TB_HOST_LEN);
     rt->node_of = calloc((size_t)rt->size, sizeof(int));
-    if (!rt->hosts || !rt->node_of)
-        return tb_error(TB_ERR_INTERNAL, "out of memory for %d ranks", rt->size);
-    if ((st = TB_MPI_CHECK(MPI_Allgather(rt->host, TB_HOST_LEN, MPI_CHAR, rt->hosts,
+    st = rt->hosts && rt->node_of
+             ? TB_OK
+             : tb_error(TB_ERR_ENV, "out of memory for %d ranks", rt->size);
+    if ((st = tb_rt_agree(rt, st)) ||
+        (st = TB_MPI_CHECK(MPI_Allgather(rt->host, TB_HOST_LEN, MPI_CHAR, rt->hosts,
                                          TB_HOST_LEN, MPI_CHAR, rt->world))))
         return st;
 
-    if ((st = tb_rt_group_nodes(rt->hosts, rt->size, rt->node_of, &rt->nnodes)))
+    if ((st = tb_rt_agree(rt, tb_rt_group_nodes(rt->hosts, rt->size, rt->node_of,
+                                                 &rt->nnodes))))
         return st;
     rt->first_rank_of_node = calloc((size_t)rt->nnodes, sizeof(int));
-    if (!rt->first_rank_of_node)
-        return tb_error(TB_ERR_INTERNAL, "out of memory for %d nodes", rt->nnodes);
+    st = rt->first_rank_of_node ? TB_OK
+                                : tb_error(TB_ERR_ENV, "out of memory for %d nodes", rt->nnodes);
+    if ((st = tb_rt_agree(rt, st)))
+        return st;
     for (int r = rt->size - 1; r >= 0; r--)
         rt->first_rank_of_node[rt->node_of[r]] = r;
     rt->node_index = rt->node_of[rt->rank];
-    MPI_Comm_split(rt->world, rt->node_index, rt->rank, &rt->node);
-    MPI_Comm_rank(rt->node, &rt->local_rank);
-    MPI_Comm_size(rt->node, &rt->local_size);
-    MPI_Comm_split(rt->world, rt->local_rank == 0 ? 0 : MPI_UNDEFINED, rt->rank, &rt->leaders);
+    if ((st = TB_MPI_CHECK(MPI_Comm_split(rt->world, rt->node_index, rt->rank, &rt->node))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_rank(rt->node, &rt->local_rank))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_size(rt->node, &rt->local_size))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_split(rt->world, rt->local_rank == 0 ? 0 : MPI_UNDEFINED,
+                                          rt->rank, &rt->leaders))))
+        return st;
 
     /* Containers can share a host name across machines, or hide one machine's ranks from
      * each other: the shared-memory split must agree with the names. */
-    MPI_Comm_split_type(rt->world, MPI_COMM_TYPE_SHARED, rt->rank, MPI_INFO_NULL, &shared);
-    MPI_Comm_size(shared, &shared_size);
-    MPI_Comm_free(&shared);
+    if ((st = TB_MPI_CHECK(MPI_Comm_split_type(rt->world, MPI_COMM_TYPE_SHARED, rt->rank,
+                                               MPI_INFO_NULL, &shared))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_size(shared, &shared_size))) ||
+        (st = TB_MPI_CHECK(MPI_Comm_free(&shared))))
+        return st;
     if (shared_size != rt->local_size)
         tb_warn("host name '%s' groups %d ranks but shared memory groups %d; node identity "
                 "follows the host name",
                 rt->host, rt->local_size, shared_size);
 
     rt_binding(rt);
-    rt_binding_check(rt);
-    return TB_OK;
+    return rt_binding_check(rt);
 }
 
 void tb_rt_finalize(tb_rt_t *rt)
 {
+    /* Failures here are logged; nothing is measured any more. */
     if (rt->leaders != MPI_COMM_NULL)
-        MPI_Comm_free(&rt->leaders);
-    MPI_Comm_free(&rt->node);
-    MPI_Comm_free(&rt->world);
+        (void)TB_MPI_CHECK(MPI_Comm_free(&rt->leaders));
+    if (rt->node != MPI_COMM_NULL)
+        (void)TB_MPI_CHECK(MPI_Comm_free(&rt->node));
+    if (rt->world != MPI_COMM_NULL)
+        (void)TB_MPI_CHECK(MPI_Comm_free(&rt->world));
     free(rt->hosts);
     free(rt->node_of);
     free(rt->first_rank_of_node);
-    MPI_Finalize();
+    (void)TB_MPI_CHECK(MPI_Finalize());
 }
 
 tb_status_t tb_rt_agree_comm(MPI_Comm comm, tb_status_t local)
 {
     int in = (int)local, out = (int)TB_ERR_INTERNAL;
-    if (MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
-        return TB_ERR_INTERNAL;
-    return (tb_status_t)out;
+    tb_status_t st = TB_MPI_CHECK(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm));
+    return st ? st : (tb_status_t)out;
+}
+
+tb_status_t tb_rt_alloc_agreed(MPI_Comm comm, int root_only, size_t bytes, void **p)
+{
+    int me = 0;
+    tb_status_t st = TB_MPI_CHECK(MPI_Comm_rank(comm, &me));
+    *p = NULL;
+    if (st == TB_OK && (!root_only || me == 0) && !(*p = malloc(bytes ? bytes : 1)))
+        st = tb_error(TB_ERR_ENV, "out of memory for %zu bytes", bytes);
+    st = tb_rt_agree_comm(comm, st);
+    if (st != TB_OK) {
+        free(*p);
+        *p = NULL;
+    }
+    return st;
 }
 
 tb_status_t tb_rt_agree(const tb_rt_t *rt, tb_status_t local)
@@ -204,16 +236,29 @@ void tb_rt_library_version(char *buf, size_t len)
 {
     char v[MPI_MAX_LIBRARY_VERSION_STRING] = "";
     int n = 0;
-    MPI_Get_library_version(v, &n);
+    if (TB_MPI_CHECK(MPI_Get_library_version(v, &n)))
+        snprintf(v, sizeof(v), "unknown");
     /* Keep the first line: Open MPI appends build details. */
     v[strcspn(v, "\n")] = '\0';
     snprintf(buf, len, "%s", v);
 }
 
+static tb_rt_abort_hook_t abort_hook;
+
+void tb_rt_set_abort_hook(tb_rt_abort_hook_t hook)
+{
+    abort_hook = hook;
+}
+
 void tb_rt_abort(tb_status_t status, const char *where)
 {
-    tb_log(TB_LOG_ERROR, "%s failed (%s); ending the job", where, tb_status_string(status));
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s failed (%s)", where, tb_status_string(status));
+    tb_log(TB_LOG_ERROR, "%s; ending the job", msg);
+    if (abort_hook)
+        abort_hook(status, msg);
     MPI_Abort(MPI_COMM_WORLD, tb_status_exit_code(status));
+    _exit(tb_status_exit_code(status)); /* MPI_Abort does not return; if it did */
 }
 
 void *tb_rt_gather_buffer(size_t bytes)

@@ -1,8 +1,11 @@
 /* `topobench run`: set up MPI, the results document and the watchdog, run the selected
  * tests in a fixed order, and finish with the agreed status. Rank 0 owns the document
  * and rewrites it after every finished test. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -15,34 +18,6 @@
 #include "topo.h"
 #include "topo_pack.h"
 #include "watchdog.h"
-
-static void fault_from_env(tb_suite_t *s)
-{
-    const char *spec = getenv("TOPOBENCH_TEST_FAULT");
-    const char *confirm = getenv("TOPOBENCH_TEST_FAULT_CONFIRM");
-    char kind[16] = "", test[32] = "";
-    int rank = -1;
-    if (!spec || !*spec)
-        return;
-    if (!confirm || strcmp(confirm, TB_FAULT_CONFIRM_PHRASE) != 0) {
-        if (s->rt->rank == 0)
-            tb_warn("TOPOBENCH_TEST_FAULT is set but not confirmed; ignored (it is a test-only "
-                    "switch)");
-        return;
-    }
-    if (sscanf(spec, "%15[a-z]:%31[a-z_]:%d", kind, test, &rank) != 3 ||
-        (strcmp(kind, "corrupt") && strcmp(kind, "hang"))) {
-        if (s->rt->rank == 0)
-            tb_warn("TOPOBENCH_TEST_FAULT='%s' ignored: expected corrupt|hang:TEST:RANK", spec);
-        return;
-    }
-    s->fault.enabled = 1;
-    snprintf(s->fault.kind, sizeof(s->fault.kind), "%s", kind);
-    snprintf(s->fault.test, sizeof(s->fault.test), "%s", test);
-    s->fault.rank = rank;
-    if (s->rt->rank == 0)
-        tb_warn("TEST FAULT INJECTION ENABLED: %s in test '%s' on rank %d", kind, test, rank);
-}
 
 /* Per-rank facts gathered at rank 0 for the document. */
 typedef struct rank_info {
@@ -60,7 +35,7 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
         json_array_append_new(cmd, json_string(argv[i]));
     tb_doc_timestamp(now, sizeof(now));
     tb_rt_library_version(mpi_lib, sizeof(mpi_lib));
-    MPI_Get_version(&ver, &sub);
+    (void)TB_MPI_CHECK(MPI_Get_version(&ver, &sub));
     snprintf(mpi_ver, sizeof(mpi_ver), "%d.%d", ver, sub);
     return json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:s, "
                      "s:s, s:i, s:i, s:o, s:b}",
@@ -74,21 +49,25 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
 }
 
 /* Hosts and ranks arrays. Every rank calls it (gathers). */
-static void describe_job(tb_suite_t *s)
+static tb_status_t describe_job(tb_suite_t *s)
 {
     const tb_rt_t *rt = s->rt;
     rank_info_t mine, *all = NULL;
+    tb_status_t st;
     memset(&mine, 0, sizeof(mine));
     mine.local_rank = rt->local_rank;
     mine.local_size = rt->local_size;
     mine.node_index = rt->node_index;
     mine.bound = rt->bound;
     snprintf(mine.cpuset, sizeof(mine.cpuset), "%s", rt->cpuset);
-    if (rt->rank == 0)
-        all = tb_rt_gather_buffer((size_t)rt->size * sizeof(*all));
-    MPI_Gather(&mine, sizeof(mine), MPI_BYTE, all, sizeof(mine), MPI_BYTE, 0, rt->world);
-    if (rt->rank != 0 || !all)
-        return;
+    if ((st = tb_rt_alloc_agreed(rt->world, 1, (size_t)rt->size * sizeof(*all), (void **)&all)))
+        return st;
+    st = TB_MPI_CHECK(
+        MPI_Gather(&mine, sizeof(mine), MPI_BYTE, all, sizeof(mine), MPI_BYTE, 0, rt->world));
+    if (st != TB_OK || rt->rank != 0) {
+        free(all);
+        return st;
+    }
     json_t *hosts = json_object_get(s->doc, "hosts"), *ranks = json_object_get(s->doc, "ranks");
     for (int n = 0; n < rt->nnodes; n++) {
         json_t *rl = json_array();
@@ -116,6 +95,7 @@ static void describe_job(tb_suite_t *s)
                                                "local_size", all[r].local_size, "cpuset",
                                                all[r].cpuset, "bound", all[r].bound));
     free(all);
+    return TB_OK;
 }
 
 /* How a node's topology was obtained, sent to rank 0 with the model. */
@@ -183,7 +163,7 @@ static tb_status_t gather_topologies(tb_suite_t *s)
 
     if (rt->leaders == MPI_COMM_NULL)
         return TB_OK;
-    tb_wd_context("topology", "", 0, 0, -1, "discovering this node's topology");
+    tb_wd_context("topology", "", 0, 0, TB_WD_LOCAL, "discovering this node's topology");
     /* A recorded file stands in for discovery where the live view is wrong (VMs whose
      * virtual PCIe tree hides the real locality, as NCCL_TOPO_FILE does for NCCL). */
     if (topo_file_for(rt->host, file, sizeof(file)) && access(file, F_OK) == 0) {
@@ -203,25 +183,28 @@ static tb_status_t gather_topologies(tb_suite_t *s)
     if (st == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)
         len = 0;
     tb_topo_destroy(mine);
-    tb_wd_context("topology", "", 0, 0, -1, "gathering the nodes' topologies at rank 0");
+    tb_wd_context("topology", "", 0, 0, TB_WD_LEADERS, "gathering the nodes' topologies at rank 0");
     ilen = len <= (size_t)1 << 30 ? (int)len : 0;
+    if ((st = tb_rt_alloc_agreed(rt->leaders, 1, (size_t)rt->nnodes * sizeof(int),
+                                 (void **)&lens)) ||
+        (st = tb_rt_alloc_agreed(rt->leaders, 1, (size_t)rt->nnodes * sizeof(int),
+                                 (void **)&displs)) ||
+        (st = tb_rt_alloc_agreed(rt->leaders, 1, (size_t)rt->nnodes * sizeof(int),
+                                 (void **)&hows)) ||
+        (st = TB_MPI_CHECK(MPI_Gather(&ilen, 1, MPI_INT, lens, 1, MPI_INT, 0, rt->leaders))) ||
+        (st = TB_MPI_CHECK(MPI_Gather(&how, 1, MPI_INT, hows, 1, MPI_INT, 0, rt->leaders))))
+        goto out;
     if (rt->rank == 0) {
-        lens = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
-        displs = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
-        hows = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int));
-    }
-    MPI_Gather(&ilen, 1, MPI_INT, lens, 1, MPI_INT, 0, rt->leaders);
-    MPI_Gather(&how, 1, MPI_INT, hows, 1, MPI_INT, 0, rt->leaders);
-    if (rt->rank == 0 && lens && displs) {
         for (int i = 0; i < rt->nnodes; i++) {
             displs[i] = total;
             total += lens[i];
         }
-        all = tb_rt_gather_buffer((size_t)total);
     }
-    MPI_Gatherv(img, ilen, MPI_BYTE, all, lens, displs, MPI_BYTE, 0, rt->leaders);
-    free(img);
-    if (rt->rank != 0 || !all)
+    if ((st = tb_rt_alloc_agreed(rt->leaders, 1, (size_t)total, (void **)&all)) ||
+        (st = TB_MPI_CHECK(MPI_Gatherv(img, ilen, MPI_BYTE, all, lens, displs, MPI_BYTE, 0,
+                                       rt->leaders))))
+        goto out;
+    if (rt->rank != 0)
         goto out;
     topos = calloc((size_t)rt->nnodes, sizeof(*topos));
     /* The watchdog's hook may write the document meanwhile. */
@@ -254,54 +237,137 @@ static tb_status_t gather_topologies(tb_suite_t *s)
     for (size_t i = 0; topos && i < ngood; i++)
         tb_topo_destroy(topos[i]);
 out:
+    free(img);
     free(topos);
     free(all);
     free(lens);
     free(displs);
     free(hows);
-    return how == TOPO_FILE_INVALID ? TB_ERR_INPUT : TB_OK;
+    if (st == TB_OK && how == TOPO_FILE_INVALID)
+        st = TB_ERR_INPUT;
+    return st;
 }
 
-/* Rank 0's watchdog hook: keep what finished, marked as a timeout. */
-static void on_timeout(void *arg, const char *message)
+/* Marks the running tests and the document with how the run ended. */
+static void mark_ending(json_t *doc, const tb_wd_ending_t *e)
 {
-    tb_suite_t *s = arg;
-    json_t *tests, *t;
+    json_t *tests = json_object_get(doc, "tests"), *t, *stalled = json_array();
+    const char *name = tb_status_string(e->status);
     size_t i;
-    if (s->rt->rank != 0 || !s->doc)
-        return;
-    /* The measuring thread is stuck in MPI, not in the document; a bounded wait for the
-     * lock still guards against the unlikely case that it is. */
-    for (int tries = 0; pthread_mutex_trylock(&s->doc_lock) != 0; tries++) {
-        if (tries > 100)
-            return;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    tests = json_object_get(s->doc, "tests");
     json_array_foreach(tests, i, t) {
-        if (!strcmp(json_string_value(json_object_get(t, "status")), "running")) {
-            json_object_set_new(t, "status", json_string("timeout"));
-            json_object_set_new(t, "timeout_message", json_string(message));
+        const char *st = json_string_value(json_object_get(t, "status"));
+        if (st && !strcmp(st, "running")) {
+            json_object_set_new(t, "status", json_string(name));
+            json_object_set_new(t, e->status == TB_ERR_TIMEOUT ? "timeout_message"
+                                                               : "ending_message",
+                                json_string(e->message));
         }
     }
-    json_object_set_new(s->doc, "status", json_string(tb_status_string(TB_ERR_TIMEOUT)));
-    json_object_set_new(s->doc, "exit_code", json_integer(TB_EXIT_TIMEOUT));
-    json_object_set_new(s->doc, "complete", json_false());
-    if (tb_doc_write(s->doc, s->results_path) == TB_OK &&
-        tb_report_csv_write(s->doc, s->opts->outdir, s->opts->outdir) == TB_OK)
+    for (int k = 0; k < e->nstalled; k++)
+        json_array_append_new(stalled, json_integer(e->stalled[k]));
+    json_object_set_new(doc, "status", json_string(name));
+    json_object_set_new(doc, "exit_code", json_integer(tb_status_exit_code(e->status)));
+    json_object_set_new(doc, "complete", json_false());
+    json_object_set_new(doc, "ending", json_pack("{s:s, s:s, s:o}", "status", name, "message",
+                                                 e->message, "stalled_ranks", stalled));
+}
+
+/* Writes the CSV files beside the document, or says what the document on disk lacks. */
+static tb_status_t write_outputs(tb_suite_t *s, json_t *doc, tb_status_t doc_st)
+{
+    char missing[1024], dir[sizeof(s->results_path)];
+    char *slash;
+    snprintf(dir, sizeof(dir), "%s", s->results_path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    if (doc_st == TB_OK && (doc_st = tb_report_csv_write(doc, dir, dir)) == TB_OK)
+        return TB_OK;
+    if (s->rt->rank == 0) {
+        tb_suite_unsaved_tests(s, missing, sizeof(missing));
+        tb_log(TB_LOG_ERROR, "%s lacks these tests: %s; CSV files were not written",
+               s->results_path, missing);
+    } else {
+        tb_log(TB_LOG_ERROR, "CSV files were not written");
+    }
+    return doc_st;
+}
+
+/* Rank 0 whose main thread is stuck or leaving: the lock is held only briefly by the
+ * main thread, unless it is itself writing the document. */
+static int lock_doc(tb_suite_t *s)
+{
+    for (int tries = 0; pthread_mutex_trylock(&s->doc_lock) != 0; tries++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        if (tries > 500)
+            return 0;
+        nanosleep(&ts, NULL);
+    }
+    return 1;
+}
+
+/* Another rank found rank 0 silent: a rank on rank 0's node (which sees its output
+ * directory) records the ending in the document rank 0 last saved. */
+static void record_for_rank0(tb_suite_t *s, const tb_wd_ending_t *e)
+{
+    const tb_rt_t *rt = s->rt;
+    json_t *doc = NULL;
+    const char *status;
+    if (rt->node_of[rt->rank] != 0 || rt->local_rank > 2)
+        return;
+    sleep((unsigned)rt->local_rank - 1); /* one at a time; the first one does it */
+    if (tb_doc_load(s->results_path, &doc) != TB_OK)
+        return;
+    status = json_string_value(json_object_get(doc, "status"));
+    if (status && !strcmp(status, "running")) {
+        mark_ending(doc, e);
+        if (write_outputs(s, doc, tb_doc_write(doc, s->results_path)) == TB_OK)
+            tb_log(TB_LOG_ERROR, "rank %d recorded the ending in %s for rank 0", rt->rank,
+                   s->results_path);
+    }
+    json_decref(doc);
+}
+
+/* The watchdog's hook: keep what finished, marked with how the run ended. */
+static void on_ending(void *arg, const tb_wd_ending_t *e)
+{
+    tb_suite_t *s = arg;
+    tb_status_t st;
+    struct stat sb;
+    if (s->rt->rank != 0) {
+        if (e->rank0_silent)
+            record_for_rank0(s, e);
+        return;
+    }
+    if (!s->doc || !lock_doc(s)) {
+        tb_log(TB_LOG_ERROR, "the results document could not be updated (busy)");
+        return;
+    }
+    /* Rank 0 stopped, then resumed by the launcher's teardown (SIGCONT, SIGTERM): the
+     * ending another rank recorded meanwhile is the true one. */
+    if (s->saved_ino &&
+        (stat(s->results_path, &sb) != 0 || (unsigned long)sb.st_ino != s->saved_ino)) {
+        pthread_mutex_unlock(&s->doc_lock);
+        tb_log(TB_LOG_ERROR, "%s was rewritten by another rank (rank 0 did not respond); "
+               "kept as it is", s->results_path);
+        return;
+    }
+    mark_ending(s->doc, e);
+    st = tb_doc_write(s->doc, s->results_path);
+    pthread_mutex_unlock(&s->doc_lock);
+    if (write_outputs(s, s->doc, st) == TB_OK)
         tb_log(TB_LOG_ERROR, "results so far kept in %s (and CSV files beside it)",
                s->results_path);
-    pthread_mutex_unlock(&s->doc_lock);
 }
 
 /* Makes a two-rank communicator for (a, b), with a as comm rank 0; NULL elsewhere. */
-static MPI_Comm pair_comm(const tb_rt_t *rt, int a, int b)
+static tb_status_t pair_comm(const tb_rt_t *rt, int a, int b, MPI_Comm *c)
 {
-    MPI_Comm c;
     int in = rt->rank == a || rt->rank == b;
-    MPI_Comm_split(rt->world, in ? 0 : MPI_UNDEFINED, rt->rank == a ? 0 : 1, &c);
-    return c;
+    *c = MPI_COMM_NULL;
+    return TB_MPI_CHECK(MPI_Comm_split(rt->world, in ? 0 : MPI_UNDEFINED, rt->rank == a ? 0 : 1, c));
 }
 
 static tb_status_t skip_test(tb_suite_t *s, const char *name, const char *kind,
@@ -337,8 +403,9 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
             if (i == 0 || rt->nnodes > 1)
                 one = skip_test(s, ops->name, "p2p", &keys, pairs[i].why);
         } else {
-            MPI_Comm c = pair_comm(rt, 0, pairs[i].peer);
-            if (c != MPI_COMM_NULL) {
+            MPI_Comm c;
+            one = pair_comm(rt, 0, pairs[i].peer, &c);
+            if (one == TB_OK && c != MPI_COMM_NULL) {
                 json_t *params = rt->rank == 0
                                      ? json_pack("{s:[i,i], s:[s,s], s:i}", "pair", 0,
                                                  pairs[i].peer, "hosts", tb_rt_host_of(rt, 0),
@@ -346,11 +413,11 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
                                                  s->opts->window)
                                      : NULL;
                 one = tb_harness_run(s, ops, &tb_dtype_byte, &keys, c, params);
-                MPI_Comm_free(&c);
+                (void)TB_MPI_CHECK(MPI_Comm_free(&c));
             }
         }
         tb_suite_wait_all(s, ops->name);
-        one = tb_rt_agree(rt, one);
+        one = tb_suite_sync(s, rt->world, one);
         if (one > st)
             st = one;
     }
@@ -383,7 +450,7 @@ static tb_status_t run_tests(tb_suite_t *s)
 /* Corruption is recorded and the run goes on; anything worse ends it. */
 #define TB_NEXT(expr)                                                                          \
     do {                                                                                       \
-        st = tb_rt_agree(rt, (expr));                                                          \
+        st = tb_suite_sync(s, rt->world, (expr));                                              \
         if (st > worst)                                                                        \
             worst = st;                                                                        \
         if (st != TB_OK && st != TB_ERR_CORRUPT)                                               \
@@ -452,8 +519,10 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     if (st || help)
         goto out_finalize;
 
-    fault_from_env(&suite);
+    tb_suite_fault_from_env(&suite);
     tb_progress_init(&suite.progress, stderr, opts.progress && rt.rank == 0);
+    /* A file-size limit makes a write fail (reported) instead of killing rank 0. */
+    signal(SIGXFSZ, SIG_IGN);
 
     if (rt.rank == 0) {
         st = tb_opts_outdir_create(&opts);
@@ -464,43 +533,54 @@ tb_status_t tb_run_cmd(int argc, char **argv)
             st = tb_doc_write(suite.doc, suite.results_path);
         }
     }
-    if ((st = tb_rt_agree(&rt, st)))
+    /* Every rank knows the document's path: one on rank 0's node records the ending if
+     * rank 0 stops (on_ending). */
+    if ((st = tb_rt_agree(&rt, st)) ||
+        (st = TB_MPI_CHECK(MPI_Bcast(suite.results_path, sizeof(suite.results_path), MPI_CHAR,
+                                     0, rt.world))) ||
+        (st = describe_job(&suite)))
         goto out_finalize;
-    describe_job(&suite);
     if (rt.rank == 0) {
         tb_info("%d ranks on %d nodes; results go to %s", rt.size, rt.nnodes,
                 suite.results_path);
-        if ((st = tb_suite_save(&suite)))
-            (void)0;
+        st = tb_suite_save(&suite);
     }
     if ((st = tb_rt_agree(&rt, st)))
         goto out_finalize;
 
-    if ((st = tb_rt_agree(&rt, tb_wd_start(&rt, opts.timeout, on_timeout, &suite))))
+    if ((st = tb_rt_agree(&rt, tb_wd_start(&rt, opts.timeout, on_ending, &suite))))
         goto out_finalize;
     /* A broken TOPOBENCH_TOPO_FILE is malformed input: nothing is measured. */
-    st = tb_rt_agree(&rt, gather_topologies(&suite));
+    st = gather_topologies(&suite);
     if (rt.rank == 0)
-        (void)tb_suite_save(&suite);
+        suite.finished_unsaved = 1; /* the topologies */
+    st = tb_suite_sync(&suite, rt.world, st);
     if (st == TB_OK)
         st = run_tests(&suite);
     tb_wd_stop();
 
     if (rt.rank == 0) {
-        tb_status_t wst;
+        tb_status_t final = st > suite.save_status ? st : suite.save_status, wst;
         json_object_set_new(suite.doc, "complete", json_boolean(st == TB_OK || st == TB_ERR_CORRUPT));
-        json_object_set_new(suite.doc, "status", json_string(tb_status_string(st)));
-        json_object_set_new(suite.doc, "exit_code", json_integer(tb_status_exit_code(st)));
-        wst = tb_suite_save(&suite);
-        if (wst == TB_OK)
-            wst = tb_report_csv_write(suite.doc, opts.outdir, opts.outdir);
-        if (wst && st == TB_OK)
-            st = wst;
+        json_object_set_new(suite.doc, "status", json_string(tb_status_string(final)));
+        json_object_set_new(suite.doc, "exit_code", json_integer(tb_status_exit_code(final)));
+        wst = write_outputs(&suite, suite.doc, tb_suite_save(&suite));
+        if (wst > final)
+            final = wst;
+        if (wst == TB_OK && suite.save_status != TB_OK)
+            tb_log(TB_LOG_ERROR, "%s could not be rewritten during the run (see above); it "
+                   "holds every test now, and the exit status says the run was at risk",
+                   suite.results_path);
         if (st == TB_ERR_CORRUPT)
             tb_log(TB_LOG_ERROR, "data corruption detected; see the errors in %s",
                    suite.results_path);
-        printf("topobench: %s; results in %s (and CSV files beside it)\n", tb_status_string(st),
-               suite.results_path);
+        if (wst == TB_OK)
+            printf("topobench: %s; results in %s (and CSV files beside it)\n",
+                   tb_status_string(final), suite.results_path);
+        else
+            printf("topobench: %s; %s is incomplete and no CSV files were written\n",
+                   tb_status_string(final), suite.results_path);
+        st = final;
     }
     st = tb_rt_agree(&rt, st);
 out_finalize:

@@ -2,7 +2,9 @@
 #include "suite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "doc.h"
@@ -72,6 +74,7 @@ void tb_suite_add_result(tb_suite_t *s, json_t *entry, json_t *result)
 {
     pthread_mutex_lock(&s->doc_lock);
     json_array_append_new(json_object_get(entry, "results"), result);
+    s->dirty = 1;
     pthread_mutex_unlock(&s->doc_lock);
 }
 
@@ -82,28 +85,102 @@ void tb_suite_add_error(tb_suite_t *s, json_t *entry, json_t *error)
     pthread_mutex_unlock(&s->doc_lock);
 }
 
+/* Finished entries (a prefix: tests run one after another). Under the lock. */
+static size_t finished_tests(const tb_suite_t *s)
+{
+    json_t *tests = json_object_get(s->doc, "tests"), *t;
+    size_t i, n = 0;
+    json_array_foreach(tests, i, t) {
+        const char *st = json_string_value(json_object_get(t, "status"));
+        if (st && strcmp(st, "running") != 0)
+            n = i + 1;
+    }
+    return n;
+}
+
+void tb_suite_unsaved_tests(tb_suite_t *s, char *buf, size_t len)
+{
+    json_t *tests, *t;
+    size_t i, off = 0;
+    buf[0] = '\0';
+    pthread_mutex_lock(&s->doc_lock);
+    tests = json_object_get(s->doc, "tests");
+    json_array_foreach(tests, i, t) {
+        char label[96];
+        if (i < s->saved_finished || off >= len)
+            continue;
+        tb_doc_entry_label(t, label, sizeof(label));
+        off += (size_t)snprintf(buf + off, len - off, "%s%s%s%s%s", off ? ", " : "",
+                                json_string_value(json_object_get(t, "name")),
+                                label[0] ? " (" : "", label, label[0] ? ")" : "");
+    }
+    pthread_mutex_unlock(&s->doc_lock);
+    if (!buf[0])
+        snprintf(buf, len, "none");
+}
+
 tb_status_t tb_suite_save(tb_suite_t *s)
 {
     char now[32];
     tb_status_t st;
+    size_t finished;
+    double t0 = tb_now();
     tb_doc_timestamp(now, sizeof(now));
+    /* A test fault: a file system that takes three timeouts to write. */
+    if (s->fault.enabled && s->fault.rank == 0 && !strcmp(s->fault.kind, "slowsave") &&
+        s->finished_unsaved) {
+        pthread_mutex_lock(&s->doc_lock);
+        json_t *tests = json_object_get(s->doc, "tests");
+        json_t *last = json_array_get(tests, json_array_size(tests) - 1);
+        int hit = last && !strcmp(json_string_value(json_object_get(last, "name")), s->fault.test);
+        pthread_mutex_unlock(&s->doc_lock);
+        if (hit) {
+            tb_warn("test fault: the document write takes %.0f s", 3 * s->opts->timeout);
+            tb_wd_busy(1);
+            usleep((useconds_t)(3 * s->opts->timeout * 1e6));
+        }
+    }
+    tb_wd_busy(1);
     pthread_mutex_lock(&s->doc_lock);
     json_object_set_new(json_object_get(s->doc, "run"), "end_time", json_string(now));
+    finished = finished_tests(s);
     st = tb_doc_write(s->doc, s->results_path);
+    if (st == TB_OK) {
+        struct stat sb;
+        s->saved_ino = stat(s->results_path, &sb) == 0 ? (unsigned long)sb.st_ino : 0;
+        if (s->save_status != TB_OK && s->saved_finished < finished)
+            tb_info("%s written again", s->results_path);
+        s->saved_finished = finished;
+        s->dirty = s->finished_unsaved = 0;
+    }
     pthread_mutex_unlock(&s->doc_lock);
+    tb_wd_busy(0);
+    s->last_save = tb_now();
+    s->save_cost = s->last_save - t0;
+    if (st != TB_OK) {
+        char missing[512];
+        /* Said once per failing stretch; the status is kept for the run's ending. */
+        if (s->save_status == TB_OK) {
+            tb_suite_unsaved_tests(s, missing, sizeof(missing));
+            tb_log(TB_LOG_ERROR,
+                   "%s is not up to date: it lacks %s; measuring goes on and the write is "
+                   "retried",
+                   s->results_path, missing);
+        }
+        s->save_status = st;
+    }
     return st;
 }
 
 tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
                               const char *skip_reason)
 {
-    tb_status_t st;
     pthread_mutex_lock(&s->doc_lock);
     json_object_set_new(entry, "status", json_string(status));
     if (skip_reason)
         json_object_set_new(entry, "skip_reason", json_string(skip_reason));
+    s->dirty = s->finished_unsaved = 1;
     pthread_mutex_unlock(&s->doc_lock);
-    st = tb_suite_save(s);
     tb_progress_clear(&s->progress);
     if (!s->opts->quiet) {
         /* A malformed matrix was logged and the table says so; the run goes on. */
@@ -111,7 +188,35 @@ tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
         fputc('\n', stdout);
         fflush(stdout);
     }
-    return st;
+    return TB_OK;
+}
+
+tb_status_t tb_suite_sync(tb_suite_t *s, MPI_Comm comm, tb_status_t local)
+{
+    int in[2] = {(int)local, 0}, out[2] = {(int)TB_ERR_INTERNAL, 0};
+    MPI_Request req;
+    tb_status_t st;
+    if (s->rt->rank == 0 && s->doc) {
+        pthread_mutex_lock(&s->doc_lock);
+        double every = 10 * s->save_cost > TB_SAVE_INTERVAL_S ? 10 * s->save_cost
+                                                               : TB_SAVE_INTERVAL_S;
+        in[1] = s->finished_unsaved || (s->dirty && tb_now() - s->last_save >= every);
+        pthread_mutex_unlock(&s->doc_lock);
+    }
+    if ((st = TB_MPI_CHECK(MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, comm))))
+        return st;
+    if (!out[1])
+        return (tb_status_t)out[0];
+    /* A failed write is kept in save_status (the run's ending reports it); measuring
+     * goes on, so every rank goes on together. */
+    if (s->rt->rank == 0)
+        (void)tb_suite_save(s);
+    tb_wd_context("saving", "", 0, 0, s->rt->rank == 0 ? TB_WD_COLLECTIVE : 0,
+                  "waiting for rank 0 to write the results document");
+    if ((st = TB_MPI_CHECK(MPI_Ibarrier(comm, &req))) ||
+        (st = tb_wd_wait_polled_for(&req, TB_WD_BUSY_FACTOR * s->opts->timeout)))
+        return st;
+    return (tb_status_t)out[0];
 }
 
 void tb_suite_wait_all(tb_suite_t *s, const char *test)
@@ -135,8 +240,43 @@ int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test)
 void tb_suite_hang(const char *test, const char *variant, size_t size)
 {
     tb_log(TB_LOG_WARN, "test fault: hanging in test '%s' on purpose", test);
-    tb_wd_context(test, variant, size, 0, -1,
+    tb_wd_context(test, variant, size, 0, TB_WD_LOCAL,
                   "injected hang (test fault switch), not waiting on a peer");
     for (;;)
         sleep(1);
+}
+
+void tb_suite_fault_from_env(tb_suite_t *s)
+{
+    static const char *const kinds[] = {"corrupt", "hang", "stop", "oom", "slowsave", "fail"};
+    const char *spec = getenv("TOPOBENCH_TEST_FAULT");
+    const char *confirm = getenv("TOPOBENCH_TEST_FAULT_CONFIRM");
+    char kind[16] = "", test[32] = "";
+    int rank = -1, known = 0;
+    if (!spec || !*spec)
+        return;
+    if (!confirm || strcmp(confirm, TB_FAULT_CONFIRM_PHRASE) != 0) {
+        if (s->rt->rank == 0)
+            tb_warn("TOPOBENCH_TEST_FAULT is set but not confirmed; ignored (it is a test-only "
+                    "switch)");
+        return;
+    }
+    if (sscanf(spec, "%15[a-z]:%31[a-z_]:%d", kind, test, &rank) == 3)
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+            known |= !strcmp(kind, kinds[i]);
+    if (!known) {
+        if (s->rt->rank == 0)
+            tb_warn("TOPOBENCH_TEST_FAULT='%s' ignored: expected "
+                    "corrupt|hang|stop|oom|slowsave|fail:TEST:RANK",
+                    spec);
+        return;
+    }
+    s->fault.enabled = 1;
+    snprintf(s->fault.kind, sizeof(s->fault.kind), "%s", kind);
+    snprintf(s->fault.test, sizeof(s->fault.test), "%s", test);
+    s->fault.rank = rank;
+    if (s->rt->rank == 0)
+        tb_warn("TEST FAULT INJECTION ENABLED: %s in test '%s' on rank %d", kind, test, rank);
+    if (!strcmp(kind, "stop") && rank == s->rt->rank)
+        tb_wd_stop_in(test);
 }

@@ -17,7 +17,7 @@
 #define TB_FAULT_CONFIRM_PHRASE "inject-faults-into-this-run"
 typedef struct tb_fault {
     int enabled;
-    char kind[16]; /* "corrupt" or "hang" */
+    char kind[16]; /* corrupt hang stop oom slowsave fail (README, tests/mpi) */
     char test[32]; /* test name */
     int rank;      /* world rank that misbehaves */
 } tb_fault_t;
@@ -31,10 +31,22 @@ typedef struct tb_suite {
     tb_progress_t progress;
     tb_fault_t fault;
     int test_seq;      /* entries started so far */
+    /* Rank 0's saving of the document: due when dirty and a test finished or
+     * TB_SAVE_INTERVAL_S passed; a failed write is kept (save_status) and retried. */
+    int dirty, finished_unsaved;
+    double last_save, save_cost; /* when, and how long the last write took */
+    size_t saved_finished; /* finished tests in the last document written */
+    tb_status_t save_status;
+    unsigned long saved_ino; /* results.json as rank 0 last wrote it (rename: a new inode) */
 } tb_suite_t;
 
 /* How many test entries the selected tests make (the n of the progress line's k/n). */
 int tb_suite_planned_entries(const tb_suite_t *s);
+
+/* Results finished inside a test reach the disk this long after they were measured (a
+ * kill keeps them), or 10 x the time one write takes when that is longer, so a large
+ * document costs the run at most a tenth of its time. */
+#define TB_SAVE_INTERVAL_S 5.0
 
 /* Rank 0: appends a test entry (tb_doc_entry_new: name, kind, the keys, status
  * "running", params, units, results [], errors []) to the document and returns it
@@ -48,13 +60,22 @@ json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
 /* Rank 0: appends one measurement (steals `result`). */
 void tb_suite_add_result(tb_suite_t *s, json_t *entry, json_t *result);
 void tb_suite_add_error(tb_suite_t *s, json_t *entry, json_t *error);
-/* Rank 0: final status of the entry, then writes the document and prints the entry's
- * table (the CSV files are written at the end of the run). Returns TB_ERR_ENV when the
- * document cannot be written. */
+/* Rank 0: final status of the entry, and prints the entry's table; the document is
+ * written at the next tb_suite_sync (the CSV files at the end of the run). */
 tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
                               const char *skip_reason);
-/* Rank 0: writes the document (under the lock). */
+/* Rank 0: writes the document (under the lock). A failure is logged with the tests the
+ * document on disk lacks, kept in save_status, and returned. */
 tb_status_t tb_suite_save(tb_suite_t *s);
+/* Rank 0: "bw (intra-node), all_reduce (float)": the tests missing from the document
+ * on disk (finished or running after the last successful write). */
+void tb_suite_unsaved_tests(tb_suite_t *s, char *buf, size_t len);
+
+/* Every rank of `comm` (whose rank 0 is world rank 0, or which lacks world rank 0):
+ * agrees on the worst status, and when rank 0 has results to save (a test finished, or
+ * TB_SAVE_INTERVAL_S passed) rank 0 writes the document while the others wait polled,
+ * so the write never counts toward their watchdog (up to 10 x the timeout). */
+tb_status_t tb_suite_sync(tb_suite_t *s, MPI_Comm comm, tb_status_t local);
 
 /* Every world rank: waits until all ranks reach this point, polling so the heartbeat
  * keeps beating (ranks idle during a pair test are not stuck; the busy ones are watched). */
@@ -64,5 +85,7 @@ void tb_suite_wait_all(tb_suite_t *s, const char *test);
 int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test);
 /* Injected hang: never returns (the watchdog ends the job). */
 void tb_suite_hang(const char *test, const char *variant, size_t size);
+/* Parses TOPOBENCH_TEST_FAULT (inert without its confirmation variable). */
+void tb_suite_fault_from_env(tb_suite_t *s);
 
 #endif

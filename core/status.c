@@ -13,6 +13,7 @@ static const struct {
     [TB_ERR_REGRESSION] = {"performance below baseline", TB_EXIT_REGRESSION},
     [TB_ERR_CORRUPT] = {"data corruption", TB_EXIT_CORRUPT},
     [TB_ERR_TIMEOUT] = {"timeout", TB_EXIT_TIMEOUT},
+    [TB_ERR_INTERRUPTED] = {"interrupted", TB_EXIT_INTERRUPTED},
 };
 
 const char *tb_status_string(tb_status_t status)

@@ -26,6 +26,7 @@ typedef enum tb_status {
     TB_ERR_REGRESSION, /* below baseline (the `check` gate) */
     TB_ERR_CORRUPT,    /* a transfer delivered wrong data */
     TB_ERR_TIMEOUT,    /* a blocking step exceeded its watchdog */
+    TB_ERR_INTERRUPTED, /* SIGINT or SIGTERM ended the run */
     TB_STATUS_COUNT
 } tb_status_t;
 
@@ -40,6 +41,7 @@ enum {
     TB_EXIT_REGRESSION = 5,
     TB_EXIT_CORRUPT = 6,
     TB_EXIT_TIMEOUT = 7,
+    TB_EXIT_INTERRUPTED = 8,
 };
 
 const char *tb_status_string(tb_status_t status);

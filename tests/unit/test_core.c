@@ -86,6 +86,8 @@ static void test_status(void)
     TB_CHECK_INT(tb_status_exit_code(TB_ERR_USAGE), TB_EXIT_USAGE);
     TB_CHECK_INT(tb_status_exit_code(TB_ERR_CORRUPT), TB_EXIT_CORRUPT);
     TB_CHECK_INT(tb_status_exit_code(TB_ERR_TIMEOUT), TB_EXIT_TIMEOUT);
+    TB_CHECK_INT(tb_status_exit_code(TB_ERR_INTERRUPTED), 8);
+    TB_CHECK_STR(tb_status_string(TB_ERR_INTERRUPTED), "interrupted");
     TB_CHECK_INT(tb_status_exit_code((tb_status_t)99), TB_EXIT_INTERNAL);
     /* Exit statuses are distinct. */
     for (int a = 0; a < TB_STATUS_COUNT; a++)
