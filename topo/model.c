@@ -1060,6 +1060,15 @@ static void find_ports(tb_topo_t *topo)
     }
 }
 
+static int has_finding(const tb_topo_t *topo, const char *code, const char *object)
+{
+    for (size_t i = 0; i < topo->nfindings; i++)
+        if (strcmp(topo->findings[i].code, code) == 0 &&
+            strcmp(topo->findings[i].object, object) == 0)
+            return 1;
+    return 0;
+}
+
 static void find_gpu_nic(tb_topo_t *topo)
 {
     if (tb_topo_count(topo, TB_OBJ_NIC) == 0)
@@ -1078,7 +1087,9 @@ static void find_gpu_nic(tb_topo_t *topo)
                                 "is off by default and traffic crosses the CPU interconnect",
                                 topo->objs[g].name, tb_path_class_name(p.cls),
                                 topo->objs[nic].name);
-        else if (p.cls == TB_PATH_PHB || p.cls == TB_PATH_NODE)
+        else if ((p.cls == TB_PATH_PHB || p.cls == TB_PATH_NODE) &&
+                 !has_finding(topo, "gdr_unavailable", topo->objs[nic].name))
+            /* (No advice to enable what the source says is unavailable.) */
             /* NCCL's default GDR level is PXB: a host bridge on the way turns it off. */
             tb_topo_add_finding(topo, TB_SEV_INFO, "gdr_off_by_default", topo->objs[g].name,
                                 "%s reaches its nearest RDMA NIC %s through %s: NCCL uses "

@@ -109,11 +109,12 @@ static const file_fact_t facts[] = {
     {"sugarlxn-nccl_test_4xRTX4090-4NUMA-calico_nccl_topo.xml", TB_OK, 4, 0, 0,
      {{"GPU0", "GPU3", "SYS", 0, NULL}},
      NULL, 0, 0},
-    /* Both ConnectX-4 nets say gdr="0": 2 gdr_unavailable; GPU0-mlx5_0 is PHB
-     * (1 gdr_off_by_default), GPU1 is across the socket (1 gpu_nic_far). */
+    /* Both ConnectX-4 nets say gdr="0": 2 gdr_unavailable; GPU0-mlx5_0 is PHB, but no
+     * gdr_off_by_default advice for a NIC without GPUDirect RDMA; GPU1 is across the
+     * socket (1 gpu_nic_far). */
     {"yynil-RWKVinLLAMA_2xRTX4090-CX4_topo.xml", TB_OK, 2, 2, 0,
      {{"GPU0", "mlx5_0", "PHB", 0, "IB EDR"}, {"GPU1", "mlx5_1", "SYS", 0, NULL}},
-     "gpu_nic_far", 1, 4},
+     "gpu_nic_far", 1, 3},
     /* Two 1G Broadcom socket interfaces, no RDMA: no NIC, no GPU-NIC finding. */
     {"zy-uestc-yccl_4xA6000-gen3-noRDMA_topo.xml", TB_OK, 4, 0, 0,
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen3 x16"},
