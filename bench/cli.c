@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "log.h"
 #include "report.h"
 #include "tb_build_info.h"
@@ -22,6 +23,7 @@ static const struct tb_subcommand {
     {"run", tb_run_cmd, "measure (default; launch with mpirun or srun)"},
     {"topo", tb_topo_cmd, "this node's or a recorded topology, paths, expected bandwidth"},
     {"report", tb_report_cmd, "regenerate CSV files from a results.json, offline"},
+    {"analyze", tb_analyze_cmd, "judge a results.json against its topology and peers, offline"},
     {"version", cmd_version, "print version and build options"},
     {"help", cmd_help, "this text; `topobench help SUBCOMMAND` for a subcommand's options"},
 };

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Writes the hand-made analysis documents of this folder (tests/unit/test_analysis.c).
+
+Each is a small schema-2 results document: N nodes with an IB HDR port each (200 Gb/s:
+23.5 GB/s typically achieved in the model's table), ranks bound to one of two NUMA nodes,
+and a node-level (or rank-level) matrix with seeded noise of +-4%, plus one injected
+fault. Run it again after changing a case; the JSON files are committed so the tests need
+no Python.
+"""
+import json, random
+
+BASE_GBPS = 21.0   # healthy NET cell, 0.89 of the model's 23.5
+BASE_LAT = 1.9     # healthy NET latency, us
+
+
+def topology(host, rate=200.0, findings=()):
+    objs = [
+        {"index": 0, "kind": "machine", "parent": -1, "name": "Machine", "cpuset": "0-7"},
+        {"index": 1, "kind": "package", "parent": 0, "name": "Package0", "os_index": 0, "cpuset": "0-3"},
+        {"index": 2, "kind": "numa", "parent": 1, "name": "NUMA0", "os_index": 0, "cpuset": "0-3"},
+        {"index": 3, "kind": "package", "parent": 0, "name": "Package1", "os_index": 1, "cpuset": "4-7"},
+        {"index": 4, "kind": "numa", "parent": 3, "name": "NUMA1", "os_index": 1, "cpuset": "4-7"},
+        {"index": 5, "kind": "nic", "parent": 2, "name": "mlx5_0", "model": "ConnectX-6",
+         "ports": [{"num": 1, "state": "ACTIVE", "link_layer": "InfiniBand", "rate_gbps": rate,
+                    "max_rate_gbps": 200.0}]},
+    ]
+    return {"hostname": host, "source": "test", "cpu_model": "Intel Xeon", "gpus": 0, "nics": 1,
+            "netifs": [], "objects": objs, "links": [], "gpu_pairs": [], "gpu_nic_paths": [],
+            "locality": [], "findings": list(findings), "notes": []}
+
+
+def matrix_entry(name, level, ranks, labels, recv, send, lat, size=4194304):
+    return {"name": name, "kind": "matrix", "backend": "mpi", "send_memory": "host",
+            "recv_memory": "host", "dtype": "byte", "placement": None, "level": level,
+            "status": "ok", "params": {"size": size, "ranks": len(ranks), "window": 4},
+            "units": {"size": "bytes", "time": "us", "bandwidth": "GB/s"}, "results": [],
+            "errors": [],
+            "matrix": {"level": level, "size": size, "window": 4, "rounds": len(ranks) - 1,
+                       "repetitions": [3] * (len(ranks) - 1), "elapsed_s": 1.0,
+                       "labels": labels, "ranks": ranks, "recv_gbps": recv, "send_gbps": send,
+                       "recv_cv": [[None if i == j else 0.01 for j in range(len(ranks))]
+                                   for i in range(len(ranks))],
+                       "send_cv": [[None if i == j else 0.01 for j in range(len(ranks))]
+                                   for i in range(len(ranks))],
+                       "latency_us": lat}}
+
+
+def document(nodes, per_node, tests, findings=(), rates=None, host_findings=None):
+    hosts, ranks = [], []
+    for n in range(nodes):
+        name = "n%d" % n
+        rs = list(range(n * per_node, (n + 1) * per_node))
+        hf = (host_findings or {}).get(n, ())
+        hosts.append({"name": name, "node_index": n, "ranks": rs,
+                      "topology": topology(name, (rates or {}).get(n, 200.0), hf)})
+        for lr, r in enumerate(rs):
+            cpus = "%d" % (lr * 8 // per_node)
+            ranks.append({"rank": r, "host": name, "node_index": n, "local_rank": lr,
+                          "local_size": per_node, "cpuset": cpus if per_node > 1 else "0",
+                          "bound": True})
+    return {"schema": "topobench-results", "schema_version": 2, "complete": True,
+            "status": "success", "exit_code": 0,
+            "run": {"start_time": "2026-12-02T12:00:00Z", "end_time": "2026-12-02T12:01:00Z",
+                    "command_line": ["run", "-t", "node_matrix"], "nranks": len(ranks),
+                    "nnodes": nodes},
+            "hosts": hosts, "ranks": ranks, "tests": tests, "findings": list(findings)}
+
+
+def node_matrix(nodes, per_node, seed, bw=None, lat=None):
+    rnd = random.Random(seed)
+    rows = [n * per_node for n in range(nodes)]
+    labels = ["n%d:%d" % (n, r) for n, r in enumerate(rows)]
+    recv, send, latm = [], [], []
+    for i in range(nodes):
+        rr, ss, ll = [], [], []
+        for j in range(nodes):
+            if i == j:
+                rr.append(None); ss.append(None); ll.append(None)
+                continue
+            f = bw(i, j) if bw else 1.0
+            g = lat(i, j) if lat else 1.0
+            rr.append(round(BASE_GBPS * f * rnd.uniform(0.96, 1.04), 4))
+            ss.append(round(BASE_GBPS * f * rnd.uniform(0.96, 1.04), 4))
+            ll.append(round(BASE_LAT * g * rnd.uniform(0.96, 1.04), 4))
+        recv.append(rr); send.append(ss); latm.append(ll)
+    return matrix_entry("node_matrix", "node", rows, labels, recv, send, latm)
+
+
+def write(name, doc):
+    with open(name, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+N = 8
+write("noise_only.json", document(N, 1, [node_matrix(N, 1, 1)]))
+write("slow_node.json", document(N, 1, [node_matrix(
+    N, 1, 2, bw=lambda i, j: 0.45 if 3 in (i, j) else 1.0)]))
+write("slow_link.json", document(N, 1, [node_matrix(
+    N, 1, 3, bw=lambda i, j: 0.4 if {i, j} == {1, 4} else 1.0)]))
+write("one_way.json", document(N, 1, [node_matrix(
+    N, 1, 4, bw=lambda i, j: 0.4 if (i, j) == (2, 5) else 1.0)]))
+write("latency_link.json", document(N, 1, [node_matrix(
+    N, 1, 5, lat=lambda i, j: 3.0 if {i, j} == {0, 6} else 1.0)]))
+write("below_model.json", document(N, 1, [node_matrix(
+    N, 1, 6, bw=lambda i, j: 0.3)]))
+# node 4's port trained at 100 Gb/s: topology differs and its links are low
+write("half_rate_nic.json", document(N, 1, [node_matrix(
+    N, 1, 7, bw=lambda i, j: 0.5 if 4 in (i, j) else 1.0)],
+    findings=[{"severity": "warning", "code": "node_differs", "host": "n4",
+               "message": "NIC port rates: mlx5_0/1 100 Gb/s, the majority 200 Gb/s"}],
+    rates={4: 100.0},
+    host_findings={4: [{"severity": "warning", "code": "ib_port_slow", "object": "mlx5_0",
+                        "message": "port 1 active at 100 Gb/s, supports 200 Gb/s"}]}))
+# a node whose topology differs but measures like its peers
+write("differs_healthy.json", document(N, 1, [node_matrix(N, 1, 8)],
+    findings=[{"severity": "warning", "code": "node_differs", "host": "n2",
+               "message": "GPU count 7, the majority 8"}]))
+# rank level: 3 nodes x 2 ranks (one per socket): NET, cross-socket paths, noise only
+rnd = random.Random(9)
+R = 6
+rows = list(range(R))
+def cell(i, j):
+    if i == j:
+        return None
+    same = i // 2 == j // 2
+    return round((6.0 if same else BASE_GBPS) * rnd.uniform(0.97, 1.03), 4)
+recv = [[cell(i, j) for j in rows] for i in rows]
+send = [[cell(i, j) for j in rows] for i in rows]
+lat = [[None if i == j else round((0.6 if i // 2 == j // 2 else BASE_LAT) * rnd.uniform(0.97, 1.03), 4)
+        for j in rows] for i in rows]
+write("rank_level.json", document(3, 2, [matrix_entry(
+    "matrix", "rank", rows, ["n%d:%d" % (r // 2, r) for r in rows], recv, send, lat)]))
+# malformed for the analyzer: a matrix row names rank 9 of a 6-rank job
+bad = document(3, 2, [matrix_entry("matrix", "rank", [0, 1, 2, 3, 4, 9],
+                                   ["n%d:%d" % (r // 2, r) for r in rows], recv, send, lat)])
+write("bad_rank.json", bad)

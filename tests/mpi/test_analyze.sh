@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `topobench analyze`: offline on a real quick run here (exit 0, a versioned analysis
+# section written into the document, a verdict printed first), on a hand-made document
+# with one slow node (the node named, the confirmation command printed), and bad input
+# (2 usage, 3 malformed, 4 unwritable).
+. "$(dirname "$0")/common.sh"
+
+DATA=${TB_TEST_DATA_DIR:-}
+if [ ! -f "$DATA/analysis/slow_node.json" ]; then
+  echo "skip: TB_TEST_DATA_DIR does not hold analysis/slow_node.json"
+  exit 77
+fi
+
+# A real run: 4 ranks, the matrix and the p2p tests.
+expect_status 0 "quick run" tb_mpirun 4 "$TB" run -s quick -t latency,bw,matrix -o "$WORK/run" -q --no-progress
+DOC=$WORK/run/results.json
+cp "$DOC" "$WORK/before.json"
+expect_status 0 "analyze a real run" "$TB" analyze "$DOC"
+expect_output "^analysis: (OK|[0-9]+ culprits?)" "verdict first"
+expect_output "^analysis: written to $DOC" "says where the section went"
+py_check "analysis section: version 1, every matrix cell judged, paths from ranks[]" "$DOC" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["analysis"]
+assert a["version"] == 1 and a["verdict"] in ("ok", "suspect"), a["verdict"]
+sets = {(s["test"], s["metric"]): s for s in a["sets"]}
+for m in ("recv_gbps", "send_gbps", "latency_us"):
+    s = sets[("matrix", m)]
+    assert s["cells_judged"] == 12 and len(s["cells"]) == 12, s["cells_judged"]
+    for c in s["cells"]:
+        assert c["path"] == "intra-node" and c["verdict"] in ("ok", "suspect", "unjudged"), c
+# the other members are untouched
+b = json.load(open(sys.argv[1].replace("run/results.json", "before.json")))
+del d["analysis"]
+assert d == b
+PY
+# --json prints the section; --no-write leaves the file alone; analyze twice replaces it.
+cp "$WORK/before.json" "$WORK/nowrite.json"
+expect_status 0 "analyze --json --no-write" "$TB" analyze --json -n "$WORK/nowrite.json"
+if cmp -s "$WORK/before.json" "$WORK/nowrite.json"; then pass "--no-write left the file alone"; else
+  fail "--no-write changed the file"; fi
+py_check "--json prints the section" "$WORK/out" <<'PY'
+import json, sys
+assert json.load(open(sys.argv[1]))["version"] == 1
+PY
+expect_status 0 "analyze again" "$TB" analyze "$DOC"
+
+# A slow node: named, with its evidence, and the command that confirms it.
+cp "$DATA/analysis/slow_node.json" "$WORK/slow.json"
+expect_status 0 "analyze a slow node" "$TB" analyze "$WORK/slow.json" --program /opt/tb/topobench
+expect_output "^analysis: 1 culprit " "one culprit"
+expect_output "^  NODE n3: " "the node is named"
+expect_output "14 of its 14 cells low" "its cells are cited"
+expect_output "expected 23.5 GB/s, measured 0.4[0-9] of it \(n[0-9]: mlx5_0 port 1, IB HDR" "expected figure and its source"
+expect_output "^  mpirun -np 8 --host n0:1,n1:1,n2:1,n3:1,n4:1,n5:1,n6:1,n7:1 --map-by slot /opt/tb/topobench run -t isolated --pairs [0-9]-[0-9](,[0-9]-[0-9])* -m 4194304\$" "confirmation command"
+expect_status 0 "a stricter threshold" "$TB" analyze -n "$WORK/slow.json" --min-drop 0.6
+expect_output "^analysis: OK" "a 0.45x node passes a 60% minimum departure"
+
+# Bad input.
+expect_status 2 "no file" "$TB" analyze
+expect_status 2 "unknown option" "$TB" analyze --bogus "$DOC"
+expect_status 2 "threshold out of range" "$TB" analyze -k 0 "$DOC"
+expect_output "expected a number in" "the range is named"
+expect_status 2 "missing file" "$TB" analyze "$WORK/none.json"
+head -c 300 "$DOC" >"$WORK/trunc.json"
+expect_status 3 "truncated document" "$TB" analyze "$WORK/trunc.json"
+expect_output "trunc\.json:[0-9]+:[0-9]+: malformed JSON" "file:line:column named"
+expect_status 3 "a matrix naming a rank the job lacks" "$TB" analyze "$DATA/analysis/bad_rank.json" -n
+expect_output "rank 9 is not in ranks\[\]" "the rank is named"
+if [ "$(id -u)" != 0 ]; then
+  cp "$DOC" "$WORK/ro.json" && chmod a-w "$WORK" && {
+    expect_status 4 "unwritable directory" "$TB" analyze "$WORK/ro.json"
+    chmod u+w "$WORK"; }
+fi
+finish

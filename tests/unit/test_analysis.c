@@ -1,0 +1,192 @@
+/* The analyzer's rules on hand-made documents (tests/data/analysis, written by make.py):
+ * each rule fires where its fault is injected and nowhere else, and noise alone is OK. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "doc.h"
+#include "log.h"
+#include "tb_test.h"
+
+#define DIR TB_TEST_DATA_DIR "/analysis"
+
+static json_t *analyze(const char *name, const tb_analysis_opts_t *opts_in)
+{
+    char path[512];
+    json_t *doc = NULL, *a = NULL;
+    tb_analysis_opts_t opts;
+    tb_analysis_opts_default(&opts);
+    if (opts_in)
+        opts = *opts_in;
+    snprintf(path, sizeof(path), "%s/%s", DIR, name);
+    TB_CHECK_INT(tb_doc_load(path, &doc), TB_OK);
+    if (!doc)
+        return NULL;
+    TB_CHECK_INT(tb_analysis_run(doc, DIR, &opts, &a), TB_OK);
+    json_decref(doc);
+    return a;
+}
+
+/* "kind subject" of every culprit, sorted by position, joined by "; ". */
+static void culprits_of(const json_t *a, char *buf, size_t len)
+{
+    const json_t *cu;
+    size_t i, n = 0;
+    buf[0] = 0;
+    json_array_foreach(json_object_get(a, "culprits"), i, cu)
+        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s %s", i ? "; " : "",
+                              json_string_value(json_object_get(cu, "kind")),
+                              json_string_value(json_object_get(cu, "subject")));
+}
+
+static const char *verdict(const json_t *a)
+{
+    return json_string_value(json_object_get(a, "verdict"));
+}
+
+static void expect(const char *doc, const char *want_verdict, const char *want_culprits)
+{
+    char got[1024];
+    json_t *a = analyze(doc, NULL);
+    if (!a)
+        return;
+    culprits_of(a, got, sizeof(got));
+    printf("%s: %s [%s]\n", doc, verdict(a), got);
+    TB_CHECK_STR(verdict(a), want_verdict);
+    TB_CHECK_STR(got, want_culprits);
+    json_decref(a);
+}
+
+static const json_t *first_evidence(const json_t *a)
+{
+    return json_array_get(json_object_get(json_array_get(json_object_get(a, "culprits"), 0),
+                                          "evidence"),
+                          0);
+}
+
+static void test_rules(void)
+{
+    expect("noise_only.json", "ok", "");
+    expect("rank_level.json", "ok", "");
+    expect("slow_node.json", "suspect", "node n3");
+    expect("slow_link.json", "suspect", "link n1 <-> n4");
+    expect("one_way.json", "suspect", "direction n2 -> n5");
+    expect("latency_link.json", "suspect", "latency_link n0 <-> n6");
+    expect("below_model.json", "suspect", "path_class every NET cell below the model");
+    expect("half_rate_nic.json", "suspect", "node n4");
+    expect("differs_healthy.json", "suspect", "topology n2");
+}
+
+/* The evidence a verdict cites: cells, the peer median, the expected figure and source,
+ * the topology facts; and the command that confirms it. */
+static void test_evidence(void)
+{
+    json_t *a = analyze("half_rate_nic.json", NULL);
+    const json_t *cu = json_array_get(json_object_get(a, "culprits"), 0), *ev = first_evidence(a);
+    const json_t *confirm = json_object_get(a, "confirm");
+    const char *cmd = json_string_value(json_object_get(confirm, "command"));
+    char facts[2048] = "";
+    size_t i;
+    const json_t *x;
+    if (!a)
+        return;
+    TB_CHECK_STR(json_string_value(json_object_get(ev, "path")), "NET");
+    TB_CHECK_INT(json_integer_value(json_object_get(ev, "cells_total")), 14);
+    TB_CHECK_INT(json_integer_value(json_object_get(ev, "cells_outside_peers")), 14);
+    TB_CHECK_INT(json_array_size(json_object_get(ev, "cells")), 6);
+    TB_CHECK(json_number_value(json_object_get(ev, "peer_median")) > 20.0);
+    TB_CHECK(json_number_value(json_object_get(ev, "ratio_to_peers")) < 0.6);
+    /* the slower end's port sets the figure: EDR (100 Gb/s) 12 GB/s achieved */
+    TB_CHECK_NEAR(json_number_value(json_object_get(ev, "expected_gbps")), 12.0, 1e-9);
+    TB_CHECK(strstr(json_string_value(json_object_get(ev, "expected_source")), "IB EDR") != NULL);
+    json_array_foreach(json_object_get(cu, "topology"), i, x)
+        strncat(facts, json_string_value(x), sizeof(facts) - strlen(facts) - 1);
+    TB_CHECK(strstr(facts, "ib_port_slow") != NULL);
+    TB_CHECK(strstr(facts, "node_differs") != NULL);
+    TB_CHECK(cmd && strstr(cmd, "--host n0:1,n1:1,n2:1,n3:1,n4:1,n5:1,n6:1,n7:1") != NULL);
+    TB_CHECK(cmd && strstr(cmd, "run -t isolated --pairs ") != NULL);
+    TB_CHECK(cmd && strstr(cmd, "-4") != NULL); /* a pair with node 4 (rank 4) */
+    TB_CHECK(cmd && strstr(cmd, " -m 4194304") != NULL);
+    json_decref(a);
+
+    /* a direction verdict confirms both directions; every cell listed, with its path */
+    a = analyze("one_way.json", NULL);
+    if (!a)
+        return;
+    TB_CHECK_STR(json_string_value(json_object_get(json_object_get(a, "confirm"), "command")) +
+                     strlen(json_string_value(json_object_get(json_object_get(a, "confirm"),
+                                                              "command"))) -
+                     strlen("--pairs 2-5,5-2 -m 4194304"),
+                 "--pairs 2-5,5-2 -m 4194304");
+    TB_CHECK_INT(json_integer_value(json_object_get(a, "cells_judged")), 3 * 8 * 7);
+    TB_CHECK_INT(json_array_size(json_object_get(json_array_get(json_object_get(a, "sets"), 0),
+                                                 "cells")),
+                 8 * 7);
+    json_decref(a);
+}
+
+/* Paths from ranks[] and the NUMA nodes of hosts[].topology. */
+static void test_paths(void)
+{
+    json_t *a = analyze("rank_level.json", NULL);
+    const json_t *set, *cl;
+    size_t i;
+    char classes[256] = "";
+    if (!a)
+        return;
+    set = json_array_get(json_object_get(a, "sets"), 0);
+    json_array_foreach(json_object_get(set, "classes"), i, cl) {
+        strncat(classes, json_string_value(json_object_get(cl, "path")),
+                sizeof(classes) - strlen(classes) - 1);
+        strncat(classes, " ", sizeof(classes) - strlen(classes) - 1);
+    }
+    TB_CHECK_STR(classes, "NET cross-socket ");
+    json_decref(a);
+}
+
+/* The threshold is an option: a strict one finds nothing in the one-way document's 0.4x
+ * cell when the minimum departure is set above it. */
+static void test_threshold(void)
+{
+    tb_analysis_opts_t o;
+    json_t *a;
+    tb_analysis_opts_default(&o);
+    o.min_drop = 0.7;
+    a = analyze("one_way.json", &o);
+    if (a)
+        TB_CHECK_STR(verdict(a), "ok");
+    json_decref(a);
+    tb_analysis_opts_default(&o);
+    o.mad_k = 1.0;
+    o.min_drop = 0.01;
+    a = analyze("noise_only.json", &o);
+    if (a)
+        TB_CHECK_STR(verdict(a), "suspect"); /* a loose threshold does see noise */
+    json_decref(a);
+}
+
+/* A matrix naming a rank the job does not have is malformed input (exit 3). */
+static void test_malformed(void)
+{
+    json_t *doc = NULL, *a = NULL;
+    tb_analysis_opts_t o;
+    tb_analysis_opts_default(&o);
+    TB_CHECK_INT(tb_doc_load(DIR "/bad_rank.json", &doc), TB_OK);
+    TB_CHECK_INT(tb_analysis_run(doc, DIR, &o, &a), TB_ERR_INPUT);
+    TB_CHECK(a == NULL);
+    json_object_set_new(json_array_get(json_object_get(doc, "ranks"), 2), "rank",
+                        json_integer(7));
+    TB_CHECK_INT(tb_analysis_run(doc, DIR, &o, &a), TB_ERR_INPUT);
+    json_decref(doc);
+}
+
+int main(void)
+{
+    tb_log_set_identity("test", -1);
+    test_rules();
+    test_evidence();
+    test_paths();
+    test_threshold();
+    test_malformed();
+    return tb_test_done();
+}

@@ -1,0 +1,1171 @@
+/* The analyzer (docs/analysis.md): reads a results document, joins every measured cell to
+ * its path through ranks[] and hosts[].topology, judges it against the model's expected
+ * figure and, robustly (median and MAD), against its peers of the same path class, and
+ * names the culprits: a node whose links are all low, a link low both ways, one direction
+ * of a link, latency outliers apart, and nodes whose topology differs, joined to their
+ * measurements. Never touches hardware; the document is the only input. */
+#include "analysis.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "log.h"
+#include "stats.h"
+#include "topo.h"
+
+/* MAD scaled to the standard deviation of a normal distribution. */
+#define MAD_SCALE 1.4826
+#define CPU_WORDS 64 /* 4096 CPUs */
+#define MAX_NUMA 64
+#define CELLS_CITED 6
+
+typedef struct cpumask {
+    uint64_t w[CPU_WORDS];
+    int any;
+} cpumask_t;
+
+typedef struct numa_info {
+    int os_index, package;
+    cpumask_t cpus;
+} numa_info_t;
+
+typedef struct host_info {
+    const char *name;
+    int nnuma;
+    numa_info_t numa[MAX_NUMA];
+    double net_gbs, net_theo_gbs; /* the node's fastest active RDMA port; 0 = none known */
+    char net_desc[192];
+    json_t *facts;    /* strings: topology findings and node_differs behind a verdict */
+    json_t *differs;  /* node_differs findings of this host (messages), or NULL */
+    json_t *measured; /* how the host measured against its peers, per set */
+    int ncpus, nlocal; /* CPUs of the machine (0 unknown), ranks on it */
+    size_t latency_skipped; /* latency outliers not judged: the node was oversubscribed */
+} host_info_t;
+
+typedef struct rank_info {
+    int host, numa, package, bound;
+} rank_info_t;
+
+enum { CLS_NET, CLS_SAME_NUMA, CLS_CROSS_NUMA, CLS_CROSS_SOCKET, CLS_INTRA, NCLS };
+static const char *const cls_names[NCLS] = {"NET", "same-NUMA", "cross-NUMA", "cross-socket",
+                                            "intra-node"};
+
+typedef struct ctx {
+    const json_t *doc;
+    const tb_analysis_opts_t *opts;
+    size_t nhosts, nranks;
+    host_info_t *hosts;
+    rank_info_t *ranks;
+    json_t *culprits, *sets, *p2p, *notes, *confirm_pairs;
+    size_t ncells, nflagged;
+    long long confirm_size;
+} ctx_t;
+
+/* ---- cpusets ---------------------------------------------------------------------- */
+
+/* hwloc list syntax "0-3,8,10-11"; anything else leaves the mask empty. */
+static void cpumask_parse(const char *s, cpumask_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    while (s && *s) {
+        char *end;
+        long a = strtol(s, &end, 10), b;
+        if (end == s || a < 0)
+            break;
+        b = a;
+        s = end;
+        if (*s == '-') {
+            b = strtol(s + 1, &end, 10);
+            if (end == s + 1 || b < a)
+                break;
+            s = end;
+        }
+        for (long c = a; c <= b && c < CPU_WORDS * 64; c++)
+            m->w[c / 64] |= 1ull << (c % 64), m->any = 1;
+        if (*s != ',')
+            break;
+        s++;
+    }
+}
+
+static int cpumask_within(const cpumask_t *a, const cpumask_t *b)
+{
+    if (!a->any)
+        return 0;
+    for (int i = 0; i < CPU_WORDS; i++)
+        if (a->w[i] & ~b->w[i])
+            return 0;
+    return 1;
+}
+
+/* ---- the document's facts --------------------------------------------------------- */
+
+static const char *str_of(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* NUMA nodes (with their package) and the fastest active RDMA port of one node. */
+static void host_read_topology(host_info_t *h, const json_t *topo)
+{
+    const json_t *objs = json_object_get(topo, "objects"), *o, *f;
+    size_t i, k;
+    json_array_foreach(objs, i, o) {
+        const char *kind = str_of(o, "kind");
+        if (!strcmp(kind, "machine")) {
+            cpumask_t m;
+            cpumask_parse(str_of(o, "cpuset"), &m);
+            for (int w = 0; w < CPU_WORDS; w++)
+                h->ncpus += __builtin_popcountll(m.w[w]);
+        } else if (!strcmp(kind, "numa") && h->nnuma < MAX_NUMA) {
+            numa_info_t *n = &h->numa[h->nnuma++];
+            json_int_t p = json_integer_value(json_object_get(o, "parent"));
+            n->os_index = (int)json_integer_value(json_object_get(o, "os_index"));
+            n->package = -1;
+            /* walk up to the package; bounded in case the parents form a loop */
+            for (int hop = 0; hop < 64 && p >= 0 && (size_t)p < json_array_size(objs); hop++) {
+                const json_t *up = json_array_get(objs, (size_t)p);
+                if (!strcmp(str_of(up, "kind"), "package")) {
+                    n->package = (int)p;
+                    break;
+                }
+                p = json_integer_value(json_object_get(up, "parent"));
+            }
+            cpumask_parse(str_of(o, "cpuset"), &n->cpus);
+        } else if (!strcmp(kind, "nic")) {
+            const json_t *port;
+            json_array_foreach(json_object_get(o, "ports"), k, port) {
+                const char *state = str_of(port, "state");
+                double rate = json_number_value(json_object_get(port, "rate_gbps"));
+                tb_topo_bw_t bw;
+                if (rate <= 0 || (state[0] && strcmp(state, "ACTIVE") != 0))
+                    continue;
+                if (tb_topo_bw_net(rate, str_of(port, "link_layer"), &bw) != 0 ||
+                    bw.achievable_gbs <= h->net_gbs)
+                    continue;
+                h->net_gbs = bw.achievable_gbs;
+                h->net_theo_gbs = bw.theoretical_gbs;
+                snprintf(h->net_desc, sizeof(h->net_desc), "%s port %lld, %s at %g Gb/s",
+                         str_of(o, "name"),
+                         (long long)json_integer_value(json_object_get(port, "num")), bw.name,
+                         rate);
+            }
+        }
+    }
+    json_array_foreach(json_object_get(topo, "findings"), i, f) {
+        if (!strcmp(str_of(f, "severity"), "info"))
+            continue;
+        json_array_append_new(h->facts, json_sprintf("%s: %s (%s): %s", h->name, str_of(f, "code"),
+                                                     str_of(f, "object"), str_of(f, "message")));
+    }
+}
+
+static tb_status_t ctx_load(ctx_t *c)
+{
+    const json_t *hosts = json_object_get(c->doc, "hosts"), *ranks = json_object_get(c->doc, "ranks");
+    const json_t *h, *r, *f;
+    size_t i;
+    c->nhosts = json_array_size(hosts);
+    c->nranks = json_array_size(ranks);
+    c->hosts = calloc(c->nhosts ? c->nhosts : 1, sizeof(*c->hosts));
+    c->ranks = calloc(c->nranks ? c->nranks : 1, sizeof(*c->ranks));
+    if (!c->hosts || !c->ranks)
+        return tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+    json_array_foreach(hosts, i, h) {
+        host_info_t *hi = &c->hosts[i];
+        hi->name = str_of(h, "name");
+        hi->facts = json_array();
+        hi->measured = json_array();
+        hi->nlocal = (int)json_array_size(json_object_get(h, "ranks"));
+        if (json_is_object(json_object_get(h, "topology")))
+            host_read_topology(hi, json_object_get(h, "topology"));
+    }
+    json_array_foreach(json_object_get(c->doc, "findings"), i, f) {
+        const char *host = str_of(f, "host");
+        if (strcmp(str_of(f, "code"), "node_differs") != 0)
+            continue;
+        for (size_t k = 0; k < c->nhosts; k++) {
+            if (strcmp(c->hosts[k].name, host) != 0)
+                continue;
+            json_array_append_new(c->hosts[k].facts,
+                                  json_sprintf("%s: node_differs (%s): %s", host,
+                                               str_of(f, "severity"), str_of(f, "message")));
+            if (!strcmp(str_of(f, "severity"), "warning")) {
+                if (!c->hosts[k].differs)
+                    c->hosts[k].differs = json_array();
+                json_array_append_new(c->hosts[k].differs, json_string(str_of(f, "message")));
+            }
+        }
+    }
+    json_array_foreach(ranks, i, r) {
+        rank_info_t *ri = &c->ranks[i];
+        json_int_t rank = json_integer_value(json_object_get(r, "rank"));
+        json_int_t node = json_integer_value(json_object_get(r, "node_index"));
+        cpumask_t cpus;
+        if (rank != (json_int_t)i || node < 0 || (size_t)node >= c->nhosts)
+            return tb_error(TB_ERR_INPUT,
+                            "analyze: ranks[%zu]: expected rank %zu with node_index 0..%zu, "
+                            "got rank %lld, node_index %lld",
+                            i, i, c->nhosts ? c->nhosts - 1 : 0, (long long)rank,
+                            (long long)node);
+        ri->host = (int)node;
+        ri->numa = ri->package = -1;
+        ri->bound = json_is_true(json_object_get(r, "bound"));
+        cpumask_parse(str_of(r, "cpuset"), &cpus);
+        for (int n = 0; ri->bound && n < c->hosts[node].nnuma; n++)
+            if (cpumask_within(&cpus, &c->hosts[node].numa[n].cpus)) {
+                ri->numa = c->hosts[node].numa[n].os_index;
+                ri->package = c->hosts[node].numa[n].package;
+            }
+    }
+    return TB_OK;
+}
+
+/* ---- paths ------------------------------------------------------------------------ */
+
+typedef struct path {
+    int cls;
+    double expected; /* GB/s, typically achieved; 0 = no model figure */
+    char detail[400], source[400];
+} path_t;
+
+static void path_of(const ctx_t *c, int ra, int rb, path_t *p)
+{
+    const rank_info_t *a = &c->ranks[ra], *b = &c->ranks[rb];
+    const host_info_t *ha = &c->hosts[a->host], *hb = &c->hosts[b->host];
+    p->expected = 0;
+    p->source[0] = 0;
+    if (a->host != b->host) {
+        p->cls = CLS_NET;
+        snprintf(p->detail, sizeof(p->detail), "NET: %s (%s) -> %s (%s)", ha->name,
+                 ha->net_desc[0] ? ha->net_desc : "no RDMA port in the model", hb->name,
+                 hb->net_desc[0] ? hb->net_desc : "no RDMA port in the model");
+        if (ha->net_gbs > 0 && hb->net_gbs > 0) {
+            const host_info_t *lo = ha->net_gbs <= hb->net_gbs ? ha : hb;
+            p->expected = lo->net_gbs;
+            snprintf(p->source, sizeof(p->source),
+                     "%s: %s (%.4g GB/s theoretical, %.4g typically achieved; link table, "
+                     "REFERENCE.md 3)",
+                     lo->name, lo->net_desc, lo->net_theo_gbs, lo->net_gbs);
+        } else {
+            snprintf(p->source, sizeof(p->source),
+                     "none: %s has no active RDMA port with a known rate in its topology",
+                     ha->net_gbs > 0 ? hb->name : ha->name);
+        }
+        return;
+    }
+    if (a->numa >= 0 && b->numa >= 0) {
+        p->cls = a->numa == b->numa             ? CLS_SAME_NUMA
+                 : a->package == b->package ? CLS_CROSS_NUMA
+                                            : CLS_CROSS_SOCKET;
+        snprintf(p->detail, sizeof(p->detail), "%s on %s: rank %d on NUMA %d, rank %d on NUMA %d",
+                 cls_names[p->cls], ha->name, ra, a->numa, rb, b->numa);
+    } else {
+        p->cls = CLS_INTRA;
+        snprintf(p->detail, sizeof(p->detail), "intra-node on %s: %s", ha->name,
+                 (!a->bound || !b->bound) ? "ranks not bound, NUMA placement unknown"
+                                          : "rank cpusets not within one NUMA node of the model");
+    }
+    snprintf(p->source, sizeof(p->source),
+             "none: the model has no figure for shared-memory copies (peers only)");
+}
+
+/* ---- one set of comparable cells -------------------------------------------------- */
+
+enum { PEER_OK, PEER_OUTLIER, PEER_NONE };
+
+typedef struct cell {
+    int ra, rb; /* world ranks: from, to */
+    double v;
+    unsigned char cls, peer, node_bad; /* node_bad: touches a node judged bad */
+} cell_t;
+
+typedef struct cellset {
+    const char *test, *level, *metric;
+    int higher; /* bandwidth: higher is better; latency: lower */
+    long long size;
+    cell_t *c;
+    size_t n;
+} cellset_t;
+
+/* Whether x is worse than the median beyond both thresholds. */
+static int is_worse(const ctx_t *c, int higher, double x, double med, double mad)
+{
+    double dev = higher ? med - x : x - med, sd = MAD_SCALE * mad;
+    if (dev <= 0)
+        return 0;
+    if (dev < c->opts->min_drop * med)
+        return 0;
+    return sd <= 0 || dev > c->opts->mad_k * sd;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Percentile p of v (sorted in place). */
+static double quantile(double *v, size_t n, double p)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return tb_stats_percentile_sorted(v, n, p);
+}
+
+static json_t *cells_cited(const cellset_t *s, const size_t *idx, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n && k < CELLS_CITED; k++) {
+        const cell_t *x = &s->c[idx[k]];
+        json_array_append_new(arr, json_pack("{s:i, s:i, s:f}", "from", x->ra, "to", x->rb,
+                                             "value", x->v));
+    }
+    return arr;
+}
+
+/* Finds or creates the culprit (kind, subject) and appends one piece of evidence. */
+static json_t *culprit_add(ctx_t *c, const char *kind, const char *subject, json_t *evidence)
+{
+    json_t *cu;
+    size_t i;
+    json_array_foreach(c->culprits, i, cu) {
+        if (!strcmp(str_of(cu, "kind"), kind) && !strcmp(str_of(cu, "subject"), subject)) {
+            json_array_append_new(json_object_get(cu, "evidence"), evidence);
+            return cu;
+        }
+    }
+    cu = json_pack("{s:s, s:s, s:[], s:[], s:[o], s:[], s:[]}", "kind", kind, "subject", subject,
+                   "hosts", "ranks", "evidence", evidence, "topology", "confirm_pairs");
+    json_array_append_new(c->culprits, cu);
+    return cu;
+}
+
+static void json_add_unique_str(json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) if (!strcmp(json_string_value(x), s)) return;
+    json_array_append_new(arr, json_string(s));
+}
+
+static void json_add_unique_pair(json_t *arr, int a, int b)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) {
+        if (json_integer_value(json_array_get(x, 0)) == a &&
+            json_integer_value(json_array_get(x, 1)) == b)
+            return;
+    }
+    json_array_append_new(arr, json_pack("[i, i]", a, b));
+}
+
+static void culprit_host(ctx_t *c, json_t *cu, int host)
+{
+    size_t i;
+    json_t *f;
+    json_add_unique_str(json_object_get(cu, "hosts"), c->hosts[host].name);
+    json_array_foreach(c->hosts[host].facts, i, f)
+        json_add_unique_str(json_object_get(cu, "topology"), json_string_value(f));
+}
+
+static void culprit_confirm(ctx_t *c, json_t *cu, const cellset_t *s, int a, int b)
+{
+    json_add_unique_pair(json_object_get(cu, "confirm_pairs"), a, b);
+    json_add_unique_pair(c->confirm_pairs, a, b);
+    if (!c->confirm_size && s->size > 0)
+        c->confirm_size = s->size;
+}
+
+static json_t *evidence_new(const cellset_t *s, int cls, double measured, double med,
+                            double mad, const path_t *p)
+{
+    json_t *e = json_pack("{s:s, s:s?, s:s, s:s, s:f, s:f, s:f, s:f}", "test", s->test, "level",
+                          s->level, "metric", s->metric, "path", cls_names[cls], "measured",
+                          measured, "peer_median", med, "peer_mad", mad, "ratio_to_peers",
+                          med > 0 ? measured / med : 0.0);
+    json_object_set_new(e, "path_detail", json_string(p->detail));
+    if (s->higher && p->expected > 0) {
+        json_object_set_new(e, "expected_gbps", json_real(p->expected));
+        json_object_set_new(e, "ratio_to_expected", json_real(measured / p->expected));
+    } else {
+        json_object_set_new(e, "expected_gbps", json_null());
+    }
+    json_object_set_new(e, "expected_source",
+                        json_string(s->higher ? p->source
+                                              : "none: the model has no latency figures (peers only)"));
+    return e;
+}
+
+static int cmp_idx_value;
+static const cellset_t *cmp_set;
+static int cmp_worst(const void *a, const void *b)
+{
+    double x = cmp_set->c[*(const size_t *)a].v, y = cmp_set->c[*(const size_t *)b].v;
+    int r = (x > y) - (x < y);
+    return cmp_idx_value ? r : -r; /* higher is better: ascending puts the worst first */
+}
+
+static void sort_worst_first(const cellset_t *s, size_t *idx, size_t n)
+{
+    cmp_set = s;
+    cmp_idx_value = s->higher;
+    qsort(idx, n, sizeof(*idx), cmp_worst);
+}
+
+/* Node stage: per host, its "good side" quantile among the cells of class `cls` that touch
+ * it (p75 of bandwidths, p25 of latencies), compared across hosts. A node whose best
+ * links are still low is the node, not its peers. Marks bad[h]. */
+static void judge_nodes(ctx_t *c, cellset_t *s, int cls, unsigned char *bad, double *score,
+                        double *node_med_p, double *node_mad_p)
+{
+    size_t *count = calloc(c->nhosts, sizeof(size_t)), *fill = calloc(c->nhosts, sizeof(size_t));
+    double **vals = calloc(c->nhosts, sizeof(double *)), *sc = NULL, *scratch = NULL;
+    size_t nh = 0;
+    *node_med_p = *node_mad_p = 0;
+    if (!count || !fill || !vals)
+        goto out;
+    for (size_t k = 0; k < s->n; k++) {
+        if (s->c[k].cls != cls)
+            continue;
+        int ha = c->ranks[s->c[k].ra].host, hb = c->ranks[s->c[k].rb].host;
+        count[ha]++;
+        if (hb != ha)
+            count[hb]++;
+    }
+    for (size_t h = 0; h < c->nhosts; h++)
+        if (count[h] && !(vals[h] = malloc(count[h] * sizeof(double))))
+            goto out;
+    for (size_t k = 0; k < s->n; k++) {
+        if (s->c[k].cls != cls)
+            continue;
+        int ha = c->ranks[s->c[k].ra].host, hb = c->ranks[s->c[k].rb].host;
+        vals[ha][fill[ha]++] = s->c[k].v;
+        if (hb != ha)
+            vals[hb][fill[hb]++] = s->c[k].v;
+    }
+    sc = malloc(c->nhosts * sizeof(double));
+    scratch = malloc(c->nhosts * sizeof(double));
+    if (!sc || !scratch)
+        goto out;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        score[h] = NAN;
+        if (count[h] >= 2)
+            sc[nh++] = score[h] = quantile(vals[h], count[h], s->higher ? 75 : 25);
+    }
+    if (nh < 3)
+        goto out;
+    tb_stats_median_mad(sc, nh, scratch, node_med_p, node_mad_p);
+    for (size_t h = 0; h < c->nhosts; h++)
+        if (!isnan(score[h]) && is_worse(c, s->higher, score[h], *node_med_p, *node_mad_p))
+            bad[h] = 1;
+out:
+    for (size_t h = 0; vals && h < c->nhosts; h++)
+        free(vals[h]);
+    free(vals);
+    free(count);
+    free(fill);
+    free(sc);
+    free(scratch);
+}
+
+static int cell_cmp_pair(const ctx_t *c, const cell_t *x, int *ka, int *kb)
+{
+    /* grouping key of an unexplained outlier: hosts for NET cells, ranks within a node */
+    if (x->cls == CLS_NET) {
+        *ka = c->ranks[x->ra].host;
+        *kb = c->ranks[x->rb].host;
+        return 1;
+    }
+    *ka = x->ra;
+    *kb = x->rb;
+    return 0;
+}
+
+/* More ranks than CPUs: a ping-pong then waits on the scheduler, not on the path. */
+static int oversubscribed(const host_info_t *h)
+{
+    return h->ncpus > 0 && h->nlocal > h->ncpus;
+}
+
+static const char *bad_word(const cellset_t *s)
+{
+    return s->higher ? "low" : "high";
+}
+
+static void set_judge(ctx_t *c, cellset_t *s)
+{
+    unsigned char *bad = calloc(c->nhosts, 1);
+    double *score = malloc(c->nhosts * sizeof(double));
+    double *vals = malloc((s->n ? s->n : 1) * sizeof(double)),
+           *scratch = malloc((s->n ? s->n : 1) * sizeof(double));
+    size_t *idx = malloc((s->n ? s->n : 1) * sizeof(size_t));
+    json_t *setj = json_pack("{s:s, s:s?, s:s, s:s, s:I, s:I, s:[], s:[]}", "test", s->test,
+                             "level", s->level, "metric", s->metric, "better",
+                             s->higher ? "higher" : "lower", "size", (json_int_t)s->size,
+                             "cells_judged", (json_int_t)s->n, "classes", "cells");
+    int list_all = !c->opts->list_max || s->n <= c->opts->list_max;
+    if (!bad || !score || !vals || !scratch || !idx || !setj)
+        goto out;
+    for (int cls = 0; cls < NCLS; cls++) {
+        size_t nc = 0, np = 0, nout = 0;
+        double med = 0, mad = 0, node_med, node_mad, exp_sum = 0;
+        path_t p;
+        int any = 0, first = -1;
+        for (size_t k = 0; k < s->n; k++)
+            if (s->c[k].cls == cls) {
+                nc++;
+                if (first < 0)
+                    first = (int)k;
+            }
+        if (!nc)
+            continue;
+        memset(bad, 0, c->nhosts);
+        judge_nodes(c, s, cls, bad, score, &node_med, &node_mad);
+        for (size_t k = 0; k < s->n; k++) {
+            cell_t *x = &s->c[k];
+            if (x->cls != cls)
+                continue;
+            x->node_bad = bad[c->ranks[x->ra].host] || bad[c->ranks[x->rb].host];
+            if (!x->node_bad)
+                vals[np++] = x->v;
+        }
+        if (np >= 3)
+            tb_stats_median_mad(vals, np, scratch, &med, &mad);
+        /* model: the class's median against its cells' expected figures */
+        np = np >= 3 ? np : 0;
+        for (size_t k = 0; k < s->n; k++) {
+            cell_t *x = &s->c[k];
+            if (x->cls != cls)
+                continue;
+            x->peer = !np ? PEER_NONE
+                          : is_worse(c, s->higher, x->v, med, mad) ? PEER_OUTLIER : PEER_OK;
+            if (x->peer == PEER_OUTLIER || x->node_bad)
+                nout++;
+            if (s->higher) {
+                path_of(c, x->ra, x->rb, &p);
+                if (p.expected > 0)
+                    exp_sum += p.expected, any++;
+            }
+        }
+        path_of(c, s->c[first].ra, s->c[first].rb, &p);
+        {
+            json_t *cj = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f}", "path", cls_names[cls],
+                                   "cells", (json_int_t)nc, "flagged", (json_int_t)nout,
+                                   "peer_median", med, "peer_mad", mad, "node_median", node_med);
+            double exp_mean = any ? exp_sum / any : 0;
+            json_object_set_new(cj, "expected_gbps", any ? json_real(exp_mean) : json_null());
+            json_object_set_new(cj, "expected_source",
+                                json_string(s->higher ? p.source
+                                                      : "none: the model has no latency figures"));
+            if (!np)
+                json_object_set_new(cj, "note",
+                                    json_string("fewer than 3 peers outside flagged nodes: cells "
+                                                "judged against the model only"));
+            json_array_append_new(json_object_get(setj, "classes"), cj);
+            /* every cell of the class below the model: the transport or the fabric, not
+             * one part of it */
+            if (any && np && med < c->opts->model_min * exp_mean) {
+                char subject[160];
+                json_t *ev = evidence_new(s, cls, med, med, mad, &p), *cu;
+                snprintf(subject, sizeof(subject), "every %s cell below the model", cls_names[cls]);
+                json_object_set_new(ev, "message",
+                                    json_sprintf("%s median %.3g GB/s is %.2f of the expected "
+                                                 "%.3g GB/s",
+                                                 cls_names[cls], med, med / exp_mean, exp_mean));
+                cu = culprit_add(c, "path_class", subject, ev);
+                json_object_set_new(cu, "suggests",
+                                    json_string("the transport or the fabric as a whole, not one "
+                                                "part of it: MPI over TCP instead of RDMA, the "
+                                                "wrong HCA or port for every rank, a fabric "
+                                                "below its rate"));
+            }
+        }
+        /* node verdicts */
+        for (size_t h = 0; h < c->nhosts; h++) {
+            size_t n = 0, nlow = 0;
+            char subject[160];
+            json_t *ev, *cu;
+            if (!isnan(score[h]) && c->hosts[h].differs)
+                json_array_append_new(c->hosts[h].measured,
+                                      json_sprintf("%s %s %s (%s): its cells %.3g against the "
+                                                   "nodes' median %.3g%s",
+                                                   s->test, s->level ? s->level : "", s->metric,
+                                                   cls_names[cls], score[h], node_med,
+                                                   bad[h] ? " (node verdict)" : ""));
+            if (!bad[h])
+                continue;
+            for (size_t k = 0; k < s->n; k++) {
+                const cell_t *x = &s->c[k];
+                if (x->cls == cls &&
+                    (c->ranks[x->ra].host == (int)h || c->ranks[x->rb].host == (int)h)) {
+                    idx[n++] = k;
+                    if (np && is_worse(c, s->higher, x->v, med, mad))
+                        nlow++;
+                }
+            }
+            sort_worst_first(s, idx, n);
+            path_of(c, s->c[idx[0]].ra, s->c[idx[0]].rb, &p);
+            ev = evidence_new(s, cls, score[h], node_med, node_mad, &p);
+            json_object_set_new(ev, "cells", cells_cited(s, idx, n));
+            json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
+            json_object_set_new(ev, "cells_outside_peers", json_integer((json_int_t)nlow));
+            json_object_set_new(ev, "cell_peer_median", json_real(med));
+            json_object_set_new(ev, "message",
+                                json_sprintf("%s's %s cells: p%d %.3g against the nodes' "
+                                             "median %.3g (%.2fx); %zu of its %zu cells %s "
+                                             "against peers' %.3g",
+                                             c->hosts[h].name, s->metric, s->higher ? 75 : 25,
+                                             score[h], node_med,
+                                             node_med > 0 ? score[h] / node_med : 0.0, nlow, n,
+                                             bad_word(s), med));
+            snprintf(subject, sizeof(subject), "%s", c->hosts[h].name);
+            cu = culprit_add(c, s->higher ? "node" : "latency_node", subject, ev);
+            culprit_host(c, cu, (int)h);
+            json_object_set_new(cu, "suggests",
+                                json_string(s->higher ? "the node: its HCA or port, its PCIe "
+                                                        "link, NUMA binding or CPU frequency"
+                                                      : "the node: CPU frequency or power "
+                                                        "state, binding, interrupt load, "
+                                                        "its HCA"));
+            {
+                /* confirm with the node's worst cell against a healthy node */
+                const cell_t *w = &s->c[idx[0]];
+                culprit_confirm(c, cu, s, w->ra, w->rb);
+            }
+        }
+        /* link and direction verdicts: outliers no node explains */
+        for (size_t k = 0; k < s->n; k++) {
+            cell_t *x = &s->c[k];
+            int ka, kb, net, fwd = 0, rev = 0, rev_ok = 0;
+            size_t n = 0;
+            char subject[200];
+            const char *kind;
+            json_t *ev, *cu;
+            if (x->cls != cls || x->peer != PEER_OUTLIER || x->node_bad)
+                continue;
+            if (!s->higher && (oversubscribed(&c->hosts[c->ranks[x->ra].host]) ||
+                               oversubscribed(&c->hosts[c->ranks[x->rb].host]))) {
+                c->hosts[c->ranks[x->ra].host].latency_skipped++;
+                continue;
+            }
+            net = cell_cmp_pair(c, x, &ka, &kb);
+            /* the first outlier of each group speaks for it */
+            for (size_t m = 0; m < k; m++) {
+                const cell_t *y = &s->c[m];
+                int ya, yb;
+                if (y->cls != cls || y->peer != PEER_OUTLIER || y->node_bad)
+                    continue;
+                cell_cmp_pair(c, y, &ya, &yb);
+                if ((ya == ka && yb == kb) || (ya == kb && yb == ka))
+                    goto next;
+            }
+            for (size_t m = k; m < s->n; m++) {
+                const cell_t *y = &s->c[m];
+                int ya, yb;
+                if (y->cls != cls)
+                    continue;
+                cell_cmp_pair(c, y, &ya, &yb);
+                if (ya == ka && yb == kb && y->peer == PEER_OUTLIER && !y->node_bad)
+                    fwd = 1, idx[n++] = m;
+                else if (ya == kb && yb == ka && ka != kb) {
+                    if (y->peer == PEER_OUTLIER && !y->node_bad)
+                        rev = 1, idx[n++] = m;
+                    else if (y->peer == PEER_OK)
+                        rev_ok = 1;
+                }
+            }
+            (void)fwd;
+            sort_worst_first(s, idx, n);
+            path_of(c, x->ra, x->rb, &p);
+            if (!s->higher) {
+                kind = "latency_link";
+            } else if (!rev && rev_ok) {
+                kind = "direction";
+            } else {
+                kind = "link";
+            }
+            if (net && !strcmp(kind, "direction"))
+                snprintf(subject, sizeof(subject), "%s -> %s", c->hosts[ka].name,
+                         c->hosts[kb].name);
+            else if (net)
+                snprintf(subject, sizeof(subject), "%s <-> %s",
+                         c->hosts[ka < kb ? ka : kb].name, c->hosts[ka < kb ? kb : ka].name);
+            else if (!strcmp(kind, "direction"))
+                snprintf(subject, sizeof(subject), "rank %d -> %d on %s", ka, kb,
+                         c->hosts[c->ranks[ka].host].name);
+            else
+                snprintf(subject, sizeof(subject), "ranks %d <-> %d on %s", ka < kb ? ka : kb,
+                         ka < kb ? kb : ka, c->hosts[c->ranks[ka].host].name);
+            {
+                double *v = malloc(n * sizeof(double)), cm;
+                for (size_t m = 0; v && m < n; m++)
+                    v[m] = s->c[idx[m]].v;
+                cm = v ? quantile(v, n, 50) : x->v;
+                free(v);
+                ev = evidence_new(s, cls, cm, med, mad, &p);
+            }
+            json_object_set_new(ev, "cells", cells_cited(s, idx, n));
+            json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
+            json_object_set_new(
+                ev, "message",
+                json_sprintf("%s %s: %s %.3g against peers' median %.3g (%.2fx, %.1f scaled "
+                             "MADs)%s",
+                             subject, s->metric, bad_word(s), s->c[idx[0]].v, med,
+                             med > 0 ? s->c[idx[0]].v / med : 0.0,
+                             mad > 0 ? fabs(s->c[idx[0]].v - med) / (MAD_SCALE * mad) : INFINITY,
+                             !strcmp(kind, "direction") ? "; the reverse direction is within "
+                                                          "its peers"
+                                                        : ""));
+            cu = culprit_add(c, kind, subject, ev);
+            culprit_host(c, cu, c->ranks[x->ra].host);
+            culprit_host(c, cu, c->ranks[x->rb].host);
+            json_add_unique_pair(json_object_get(cu, "ranks"), s->c[idx[0]].ra, s->c[idx[0]].rb);
+            json_object_set_new(
+                cu, "suggests",
+                json_string(!strcmp(kind, "direction")
+                                ? "one direction of the link: a transmit lane, the sender's "
+                                  "port or the switch port's egress"
+                            : net ? "the link between the two: cable, transceiver or switch "
+                                    "port"
+                                  : "the pair within the node: binding or the path between "
+                                    "their NUMA nodes"));
+            culprit_confirm(c, cu, s, s->c[idx[0]].ra, s->c[idx[0]].rb);
+            if (!strcmp(kind, "direction"))
+                culprit_confirm(c, cu, s, s->c[idx[0]].rb, s->c[idx[0]].ra);
+        next:;
+        }
+    }
+    /* the cells themselves */
+    for (size_t k = 0; k < s->n; k++) {
+        const cell_t *x = &s->c[k];
+        path_t p;
+        json_t *cj;
+        int flagged = x->peer == PEER_OUTLIER || x->node_bad;
+        double ratio = 0;
+        c->ncells++;
+        path_of(c, x->ra, x->rb, &p);
+        if (s->higher && p.expected > 0) {
+            ratio = x->v / p.expected;
+            if (ratio < c->opts->model_min)
+                flagged = 1;
+        }
+        c->nflagged += flagged;
+        if (!list_all && !flagged)
+            continue;
+        cj = json_pack("{s:i, s:i, s:f, s:s, s:s}", "from", x->ra, "to", x->rb, "value", x->v,
+                       "path", cls_names[x->cls], "peers",
+                       x->peer == PEER_NONE      ? "none"
+                       : x->peer == PEER_OUTLIER ? "outlier"
+                                                 : "ok");
+        if (s->higher && p.expected > 0) {
+            json_object_set_new(cj, "expected_gbps", json_real(p.expected));
+            json_object_set_new(cj, "ratio_to_expected", json_real(ratio));
+            json_object_set_new(cj, "model", json_string(ratio < c->opts->model_min ? "below"
+                                                                                    : "ok"));
+        } else {
+            json_object_set_new(cj, "model", json_string("none"));
+        }
+        if (x->node_bad)
+            json_object_set_new(cj, "node_verdict", json_true());
+        json_object_set_new(cj, "verdict",
+                            json_string(flagged                 ? "suspect"
+                                        : x->peer == PEER_NONE && !(s->higher && p.expected > 0)
+                                            ? "unjudged"
+                                            : "ok"));
+        json_array_append_new(json_object_get(setj, "cells"), cj);
+    }
+    if (!list_all)
+        json_object_set_new(setj, "cells_listed", json_string("flagged only"));
+    json_array_append(c->sets, setj);
+out:
+    json_decref(setj);
+    free(bad);
+    free(score);
+    free(vals);
+    free(scratch);
+    free(idx);
+}
+
+/* ---- reading the entries ---------------------------------------------------------- */
+
+static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb, double v)
+{
+    path_t p;
+    if (isnan(v) || ra == rb)
+        return TB_OK;
+    if (ra < 0 || rb < 0 || (size_t)ra >= c->nranks || (size_t)rb >= c->nranks)
+        return tb_error(TB_ERR_INPUT, "analyze: test '%s': %s: rank %d is not in ranks[] "
+                                      "(expected 0..%zu)", s->test, s->metric,
+                        (ra < 0 || (size_t)ra >= c->nranks) ? ra : rb, c->nranks ? c->nranks - 1 : 0);
+    if (s->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        cell_t *nx = realloc(s->c, nc * sizeof(*nx));
+        if (!nx)
+            return tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+        s->c = nx;
+        *cap = nc;
+    }
+    path_of(c, ra, rb, &p);
+    s->c[s->n++] = (cell_t){.ra = ra, .rb = rb, .v = v, .cls = (unsigned char)p.cls};
+    return TB_OK;
+}
+
+static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, size_t ti)
+{
+    static const struct {
+        const char *key;
+        int higher;
+    } metrics[] = {{"recv_gbps", 1}, {"send_gbps", 1}, {"latency_us", 0}};
+    const json_t *m = json_object_get(t, "matrix"), *ranks = json_object_get(m, "ranks");
+    char where[96];
+    tb_status_t st = TB_OK;
+    snprintf(where, sizeof(where), "tests[%zu]", ti);
+    if (json_is_array(json_object_get(m, "pairs"))) {
+        static const char *const keys[] = {"bw_gbps", "latency_us"};
+        for (int mk = 0; mk < 2 && !st; mk++) {
+            cellset_t s = {str_of(t, "name"), json_string_value(json_object_get(t, "level")),
+                           keys[mk], mk == 0, json_integer_value(json_object_get(m, "size")),
+                           NULL, 0};
+            size_t cap = 0, i;
+            const json_t *pr;
+            json_array_foreach(json_object_get(m, "pairs"), i, pr) {
+                const json_t *v = json_object_get(pr, keys[mk]);
+                if (json_is_number(v) &&
+                    (st = cell_push(c, &s, &cap,
+                                    (int)json_integer_value(json_object_get(pr, "a")),
+                                    (int)json_integer_value(json_object_get(pr, "b")),
+                                    json_number_value(v))))
+                    break;
+            }
+            if (!st && s.n)
+                set_judge(c, &s);
+            free(s.c);
+        }
+        return st;
+    }
+    for (size_t mk = 0; mk < sizeof(metrics) / sizeof(metrics[0]) && !st; mk++) {
+        double *cells = NULL;
+        size_t n = 0, cap = 0;
+        cellset_t s = {str_of(t, "name"), json_string_value(json_object_get(t, "level")),
+                       metrics[mk].key, metrics[mk].higher,
+                       json_integer_value(json_object_get(m, "size")), NULL, 0};
+        if ((st = tb_doc_matrix_get(m, metrics[mk].key, docdir, where, &cells, &n)) || !cells)
+            continue;
+        if (json_array_size(ranks) != n)
+            st = tb_error(TB_ERR_INPUT, "analyze: %s: matrix.ranks has %zu entries for a %zu x %zu "
+                                        "matrix", where, json_array_size(ranks), n, n);
+        for (size_t i = 0; !st && i < n; i++)
+            for (size_t j = 0; !st && j < n; j++)
+                st = cell_push(c, &s, &cap, (int)json_integer_value(json_array_get(ranks, i)),
+                               (int)json_integer_value(json_array_get(ranks, j)),
+                               cells[i * n + j]);
+        free(cells);
+        if (!st && s.n)
+            set_judge(c, &s);
+        free(s.c);
+    }
+    return st;
+}
+
+/* Point-to-point entries: one pair per placement, so no peers; judged against the model
+ * at the largest size where the model has a figure. */
+static void p2p_judge(ctx_t *c, const json_t *t)
+{
+    const json_t *params = json_object_get(t, "params"), *pair = json_object_get(params, "pair");
+    const json_t *results = json_object_get(t, "results"), *last;
+    const char *name = str_of(t, "name");
+    int a = (int)json_integer_value(json_array_get(pair, 0)),
+        b = (int)json_integer_value(json_array_get(pair, 1));
+    int bw = json_is_number(json_object_get(json_array_get(results, 0), "bw_gbps"));
+    double v, expected;
+    path_t p;
+    json_t *j;
+    if (json_array_size(pair) != 2 || !json_array_size(results) || a < 0 || b < 0 ||
+        (size_t)a >= c->nranks || (size_t)b >= c->nranks || a == b)
+        return;
+    last = json_array_get(results, json_array_size(results) - 1);
+    v = bw ? json_number_value(json_object_get(last, "bw_gbps"))
+           : json_number_value(json_object_get(json_object_get(last, "time_us"), "mean"));
+    path_of(c, a, b, &p);
+    /* bibw moves both directions at once: twice the per-direction figure */
+    expected = bw && p.expected > 0 ? p.expected * (!strcmp(name, "bibw") ? 2 : 1) : 0;
+    j = json_pack("{s:s, s:s?, s:i, s:i, s:I, s:s, s:f, s:s, s:s}", "test", name, "placement",
+                  json_string_value(json_object_get(t, "placement")), "from", a, "to", b, "size",
+                  json_integer_value(json_object_get(last, "size")), "metric",
+                  bw ? "bw_gbps" : "latency_us", "value", v, "path", cls_names[p.cls],
+                  "path_detail", p.detail);
+    json_object_set_new(j, "peers", json_string("none: one pair per placement"));
+    c->ncells++;
+    if (expected > 0) {
+        int below = v / expected < c->opts->model_min;
+        json_object_set_new(j, "expected_gbps", json_real(expected));
+        json_object_set_new(j, "expected_source", json_string(p.source));
+        json_object_set_new(j, "ratio_to_expected", json_real(v / expected));
+        json_object_set_new(j, "verdict", json_string(below ? "suspect" : "ok"));
+        if (below) {
+            char subject[200];
+            json_t *ev = json_pack("{s:s, s:s, s:f, s:f, s:f, s:s, s:s}", "test", name, "metric",
+                                   "bw_gbps", "measured", v, "expected_gbps", expected,
+                                   "ratio_to_expected", v / expected, "expected_source", p.source,
+                                   "path_detail", p.detail);
+            json_t *cu;
+            c->nflagged++;
+            snprintf(subject, sizeof(subject), "ranks %d -> %d (%s)", a, b, name);
+            cu = culprit_add(c, "below_model", subject, ev);
+            culprit_host(c, cu, c->ranks[a].host);
+            culprit_host(c, cu, c->ranks[b].host);
+            json_object_set_new(cu, "suggests",
+                                json_string("the pair's transport: MPI not using the modelled "
+                                            "NIC (TCP fallback, wrong HCA) or the path"));
+        }
+    } else {
+        json_object_set_new(j, "expected_source",
+                            json_string(bw ? p.source
+                                           : "none: the model has no latency figures"));
+        json_object_set_new(j, "verdict", json_string("unjudged"));
+    }
+    json_array_append_new(c->p2p, j);
+}
+
+/* ---- topology culprits and the confirmation command ------------------------------- */
+
+static void topology_culprits(ctx_t *c)
+{
+    for (size_t h = 0; h < c->nhosts; h++) {
+        json_t *cu, *ev, *x;
+        size_t i, k;
+        int has = 0;
+        if (!c->hosts[h].differs)
+            continue;
+        json_array_foreach(c->culprits, i, cu) {
+            json_array_foreach(json_object_get(cu, "hosts"), k, x)
+                if (!strcmp(json_string_value(x), c->hosts[h].name) &&
+                    (!strcmp(str_of(cu, "kind"), "node") ||
+                     !strcmp(str_of(cu, "kind"), "latency_node")))
+                    has = 1;
+        }
+        if (has)
+            continue; /* the node verdict already cites the finding among its facts */
+        ev = json_pack("{s:O, s:O}", "node_differs", c->hosts[h].differs, "measured",
+                       c->hosts[h].measured);
+        json_object_set_new(ev, "message",
+                            json_string(json_array_size(c->hosts[h].measured)
+                                            ? "its topology differs from the majority; its "
+                                              "measurements against the other nodes are in "
+                                              "`measured`"
+                                            : "its topology differs from the majority; no "
+                                              "measurement compares it with other nodes"));
+        cu = culprit_add(c, "topology", c->hosts[h].name, ev);
+        culprit_host(c, cu, (int)h);
+        json_object_set_new(cu, "suggests",
+                            json_string("the node's hardware or software differs: see the "
+                                        "node_differs finding"));
+    }
+}
+
+static json_t *confirm_command(ctx_t *c)
+{
+    /* run.command_line starts at the subcommand: the program's path is not recorded */
+    const char *prog = c->opts->program ? c->opts->program : "topobench";
+    size_t len = 0, cap = 512 + 64 * c->nhosts + 24 * json_array_size(c->confirm_pairs), i;
+    char *buf = malloc(cap);
+    int contiguous = 1, next = 0;
+    json_t *pr, *out;
+    if (!buf)
+        return json_null();
+    len += (size_t)snprintf(buf + len, cap - len, "mpirun -np %zu --host ", c->nranks);
+    for (size_t h = 0; h < c->nhosts; h++) {
+        const json_t *hr = json_object_get(json_array_get(json_object_get(c->doc, "hosts"), h),
+                                           "ranks");
+        json_t *r;
+        json_array_foreach(hr, i, r) if (json_integer_value(r) != next++) contiguous = 0;
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s:%zu", h ? "," : "", c->hosts[h].name,
+                                json_array_size(hr));
+    }
+    len += (size_t)snprintf(buf + len, cap - len, " --map-by slot %s run -t isolated --pairs ", prog);
+    json_array_foreach(c->confirm_pairs, i, pr)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld-%lld", i ? "," : "",
+                                (long long)json_integer_value(json_array_get(pr, 0)),
+                                (long long)json_integer_value(json_array_get(pr, 1)));
+    if (c->confirm_size > 0)
+        len += (size_t)snprintf(buf + len, cap - len, " -m %lld", c->confirm_size);
+    (void)len;
+    out = json_pack("{s:s, s:O}", "command", buf, "pairs", c->confirm_pairs);
+    if (!contiguous)
+        json_object_set_new(out, "note",
+                            json_string("the run's ranks were not placed host by host in rank "
+                                        "order: place them as the original run did"));
+    free(buf);
+    return out;
+}
+
+/* ---- entry points ----------------------------------------------------------------- */
+
+void tb_analysis_opts_default(tb_analysis_opts_t *opts)
+{
+    opts->mad_k = 4.0;
+    opts->min_drop = 0.25;
+    opts->model_min = 0.5;
+    opts->list_max = 4096;
+    opts->program = NULL;
+}
+
+tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_analysis_opts_t *opts,
+                            json_t **analysis_p)
+{
+    ctx_t c = {.doc = doc, .opts = opts};
+    tb_status_t st;
+    const json_t *t, *f;
+    size_t i;
+    json_t *a = NULL;
+    char now[40];
+    c.culprits = json_array();
+    c.sets = json_array();
+    c.p2p = json_array();
+    c.notes = json_array();
+    c.confirm_pairs = json_array();
+    if ((st = ctx_load(&c)))
+        goto out;
+    json_array_foreach(json_object_get(doc, "findings"), i, f)
+        if (!strcmp(str_of(f, "code"), "ranks_unbound"))
+            json_array_append_new(c.notes,
+                                  json_string("ranks were not bound to cores: intra-node "
+                                              "paths are unknown (class intra-node) and timings "
+                                              "noisier; bind them (mpirun --bind-to core) before "
+                                              "trusting a latency verdict"));
+    json_array_foreach(json_object_get(doc, "tests"), i, t) {
+        const char *kind = str_of(t, "kind"), *status = str_of(t, "status");
+        if (strcmp(status, "ok") != 0) {
+            json_array_append_new(c.notes, json_sprintf("%s (%s): %s%s%s, not judged",
+                                                        str_of(t, "name"), kind, status,
+                                                        json_object_get(t, "skip_reason") ? ": " : "",
+                                                        str_of(t, "skip_reason")));
+            continue;
+        }
+        if (!strcmp(kind, "matrix")) {
+            if ((st = matrix_sets(&c, t, docdir, i)))
+                goto out;
+        } else if (!strcmp(kind, "p2p")) {
+            p2p_judge(&c, t);
+        }
+    }
+    topology_culprits(&c);
+    for (size_t h = 0; h < c.nhosts; h++)
+        if (oversubscribed(&c.hosts[h]))
+            json_array_append_new(
+                c.notes, json_sprintf("%s ran %d ranks on %d CPUs (oversubscribed): a ping-pong "
+                                      "there waits on the scheduler, so its %zu latency "
+                                      "outlier cell%s named no culprit",
+                                      c.hosts[h].name, c.hosts[h].nlocal, c.hosts[h].ncpus,
+                                      c.hosts[h].latency_skipped,
+                                      c.hosts[h].latency_skipped == 1 ? "" : "s"));
+    tb_doc_timestamp(now, sizeof(now));
+    a = json_pack("{s:i, s:s, s:s, s:{s:f, s:f, s:f, s:f}, s:I, s:I}", "version",
+                  TB_ANALYSIS_VERSION, "generated", now, "verdict",
+                  json_array_size(c.culprits) ? "suspect" : "ok", "options", "mad_threshold",
+                  opts->mad_k, "min_drop", opts->min_drop, "model_min", opts->model_min,
+                  "mad_scale", MAD_SCALE, "cells_judged", (json_int_t)c.ncells, "cells_flagged",
+                  (json_int_t)c.nflagged);
+    if (!a) {
+        st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+        goto out;
+    }
+    json_object_set(a, "culprits", c.culprits);
+    json_object_set_new(a, "confirm",
+                        json_array_size(c.confirm_pairs) ? confirm_command(&c) : json_null());
+    json_object_set(a, "sets", c.sets);
+    json_object_set(a, "p2p", c.p2p);
+    json_object_set(a, "notes", c.notes);
+    *analysis_p = a;
+out:
+    for (size_t h = 0; c.hosts && h < c.nhosts; h++) {
+        json_decref(c.hosts[h].facts);
+        json_decref(c.hosts[h].differs);
+        json_decref(c.hosts[h].measured);
+    }
+    free(c.hosts);
+    free(c.ranks);
+    json_decref(c.culprits);
+    json_decref(c.sets);
+    json_decref(c.p2p);
+    json_decref(c.notes);
+    json_decref(c.confirm_pairs);
+    return st;
+}
+
+static const char *kind_title(const char *kind)
+{
+    static const struct {
+        const char *kind, *title;
+    } t[] = {{"node", "NODE"},
+             {"latency_node", "NODE (latency)"},
+             {"link", "LINK"},
+             {"direction", "DIRECTION"},
+             {"latency_link", "LINK (latency)"},
+             {"path_class", "PATH CLASS"},
+             {"below_model", "BELOW MODEL"},
+             {"topology", "TOPOLOGY"}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (!strcmp(kind, t[i].kind))
+            return t[i].title;
+    return kind;
+}
+
+void tb_analysis_print(const json_t *a, FILE *out)
+{
+    const json_t *cu, *ev, *x, *confirm = json_object_get(a, "confirm");
+    const json_t *culprits = json_object_get(a, "culprits");
+    const json_t *o = json_object_get(a, "options");
+    size_t i, k;
+    if (!json_array_size(culprits))
+        fprintf(out, "analysis: OK: no culprit among %lld cells judged (%lld flagged; an "
+                     "outlier: beyond %g scaled MADs and %g%% from its peers' median; below "
+                     "the model: under %g of its expected figure)\n",
+                (long long)json_integer_value(json_object_get(a, "cells_judged")),
+                (long long)json_integer_value(json_object_get(a, "cells_flagged")),
+                json_number_value(json_object_get(o, "mad_threshold")),
+                100 * json_number_value(json_object_get(o, "min_drop")),
+                json_number_value(json_object_get(o, "model_min")));
+    else
+        fprintf(out, "analysis: %zu culprit%s (%lld of %lld cells flagged)\n",
+                json_array_size(culprits), json_array_size(culprits) == 1 ? "" : "s",
+                (long long)json_integer_value(json_object_get(a, "cells_flagged")),
+                (long long)json_integer_value(json_object_get(a, "cells_judged")));
+    json_array_foreach(culprits, i, cu) {
+        fprintf(out, "  %s %s: %s\n", kind_title(str_of(cu, "kind")), str_of(cu, "subject"),
+                str_of(cu, "suggests"));
+        json_array_foreach(json_object_get(cu, "evidence"), k, ev) {
+            const json_t *exp = json_object_get(ev, "expected_gbps");
+            if (!strcmp(str_of(cu, "kind"), "topology")) {
+                size_t m;
+                json_array_foreach(json_object_get(ev, "measured"), m, x)
+                    fprintf(out, "    measured: %s\n", json_string_value(x));
+                continue;
+            }
+            fprintf(out, "    %s%s%s %s: %s\n", str_of(ev, "test"),
+                    json_object_get(ev, "level") ? " " : "", str_of(ev, "level"),
+                    str_of(ev, "metric"), str_of(ev, "message"));
+            if (json_is_number(exp))
+                fprintf(out, "      expected %.3g GB/s, measured %.2f of it (%s)\n",
+                        json_number_value(exp),
+                        json_number_value(json_object_get(ev, "ratio_to_expected")),
+                        str_of(ev, "expected_source"));
+            else
+                fprintf(out, "      expected: %s\n", str_of(ev, "expected_source"));
+        }
+        json_array_foreach(json_object_get(cu, "topology"), k, x)
+            fprintf(out, "    topology: %s\n", json_string_value(x));
+    }
+    if (json_is_object(confirm)) {
+        fprintf(out, "confirm in isolation:\n  %s\n", str_of(confirm, "command"));
+        if (json_object_get(confirm, "note"))
+            fprintf(out, "  (%s)\n", str_of(confirm, "note"));
+    }
+    json_array_foreach(json_object_get(a, "notes"), i, x)
+        fprintf(out, "note: %s\n", json_string_value(x));
+}
