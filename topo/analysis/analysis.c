@@ -587,7 +587,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
         }
         /* node verdicts */
         for (size_t h = 0; h < c->nhosts; h++) {
-            size_t n = 0, nlow = 0;
+            size_t n = 0, nlow = 0, worst;
             char subject[160];
             json_t *ev, *cu;
             if (!isnan(score[h]) && c->hosts[h].differs)
@@ -609,7 +609,18 @@ static void set_judge(ctx_t *c, cellset_t *s)
                 }
             }
             sort_worst_first(s, idx, n);
-            path_of(c, s->c[idx[0]].ra, s->c[idx[0]].rb, &p);
+            worst = idx[0];
+            /* the worst cell to a node without a verdict shows this node alone */
+            for (size_t m = 0; m < n; m++) {
+                const cell_t *y = &s->c[idx[m]];
+                int other = c->ranks[y->ra].host == (int)h ? c->ranks[y->rb].host
+                                                            : c->ranks[y->ra].host;
+                if (!bad[other] || other == (int)h) {
+                    worst = idx[m];
+                    break;
+                }
+            }
+            path_of(c, s->c[worst].ra, s->c[worst].rb, &p);
             ev = evidence_new(s, cls, score[h], node_med, node_mad, &p);
             json_object_set_new(ev, "cells", cells_cited(s, idx, n));
             json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
@@ -632,11 +643,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
                                                       : "the node: CPU frequency or power "
                                                         "state, binding, interrupt load, "
                                                         "its HCA"));
-            {
-                /* confirm with the node's worst cell against a healthy node */
-                const cell_t *w = &s->c[idx[0]];
-                culprit_confirm(c, cu, s, w->ra, w->rb);
-            }
+            /* confirm with the node's worst cell against a healthy node */
+            culprit_confirm(c, cu, s, s->c[worst].ra, s->c[worst].rb);
         }
         /* link and direction verdicts: outliers no node explains */
         for (size_t k = 0; k < s->n; k++) {
@@ -1058,12 +1066,17 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     for (size_t h = 0; h < c.nhosts; h++)
         if (oversubscribed(&c.hosts[h]))
             json_array_append_new(
-                c.notes, json_sprintf("%s ran %d ranks on %d CPUs (oversubscribed): a ping-pong "
-                                      "there waits on the scheduler, so its %zu latency "
-                                      "outlier cell%s named no culprit",
-                                      c.hosts[h].name, c.hosts[h].nlocal, c.hosts[h].ncpus,
-                                      c.hosts[h].latency_skipped,
-                                      c.hosts[h].latency_skipped == 1 ? "" : "s"));
+                c.notes,
+                c.hosts[h].latency_skipped
+                    ? json_sprintf("%s ran %d ranks on %d CPUs (oversubscribed): a ping-pong "
+                                   "there waits on the scheduler, so its %zu latency outlier "
+                                   "cell%s named no culprit",
+                                   c.hosts[h].name, c.hosts[h].nlocal, c.hosts[h].ncpus,
+                                   c.hosts[h].latency_skipped,
+                                   c.hosts[h].latency_skipped == 1 ? "" : "s")
+                    : json_sprintf("%s ran %d ranks on %d CPUs (oversubscribed): its latency "
+                                   "cells would name no culprit (none was an outlier)",
+                                   c.hosts[h].name, c.hosts[h].nlocal, c.hosts[h].ncpus));
     tb_doc_timestamp(now, sizeof(now));
     a = json_pack("{s:i, s:s, s:s, s:{s:f, s:f, s:f, s:f}, s:I, s:I}", "version",
                   TB_ANALYSIS_VERSION, "generated", now, "verdict",

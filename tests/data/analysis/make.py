@@ -135,3 +135,7 @@ write("rank_level.json", document(3, 2, [matrix_entry(
 bad = document(3, 2, [matrix_entry("matrix", "rank", [0, 1, 2, 3, 4, 9],
                                    ["n%d:%d" % (r // 2, r) for r in rows], recv, send, lat)])
 write("bad_rank.json", bad)
+# the virtual cluster's shape: 5 nodes, two shaped (0.1x and 0.3x): most cells are slow
+SHAPED = {3: 0.1, 4: 0.3}
+write("two_slow_nodes.json", document(5, 1, [node_matrix(
+    5, 1, 10, bw=lambda i, j: min(SHAPED.get(i, 1.0), SHAPED.get(j, 1.0)))]))
