@@ -81,7 +81,8 @@ vc_wait_up() {
 }
 
 # vc_create N: builds the cluster, writes $VC_DIR/{hosts,hostfile}, installs the cleanup
-# trap. Node k: namespace ${VC_PREFIX}<tag>n<k>, host name node<k>, address .(k+1).
+# trap. Node k: namespace ${VC_PREFIX}<tag>n<k>, host name node<k>, address .(k+1). The
+# links' MTU is $VC_MTU (default 1500).
 vc_create() {
     local n=${1:-3} k net
     VC_N=$n
@@ -109,10 +110,10 @@ vc_create() {
         # Created inside the bridge namespace, the node end moved straight into the node:
         # no interface ever appears in the root namespace.
         ip -n "$VC_BR_NS" link add "p$k" type veth peer name eth0 netns "${VC_NS[k]}" || return 1
-        ip -n "$VC_BR_NS" link set "p$k" master br0 up || return 1
+        ip -n "$VC_BR_NS" link set "p$k" mtu "${VC_MTU:-1500}" master br0 up || return 1
         ip -n "${VC_NS[k]}" link set lo up || return 1
         ip -n "${VC_NS[k]}" addr add "${VC_IPS[k]}/24" dev eth0 || return 1
-        ip -n "${VC_NS[k]}" link set eth0 up || return 1
+        ip -n "${VC_NS[k]}" link set eth0 mtu "${VC_MTU:-1500}" up || return 1
         echo "${VC_HOSTS[k]} ${VC_NS[k]} ${VC_IPS[k]}" >>"$VC_DIR/hosts"
         echo "${VC_HOSTS[k]} slots=1" >>"$VC_DIR/hostfile"
     done
