@@ -355,7 +355,7 @@ static void on_ending(void *arg, const tb_wd_ending_t *e)
         return;
     }
     mark_ending(s->doc, e);
-    st = tb_doc_write(s->doc, s->results_path);
+    st = tb_doc_writer_write(s->writer, s->doc, s->results_path);
     pthread_mutex_unlock(&s->doc_lock);
     if (write_outputs(s, s->doc, st) == TB_OK)
         tb_log(TB_LOG_ERROR, "results so far kept in %s (and CSV files beside it)",
@@ -552,6 +552,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
         goto out_finalize;
     /* A broken TOPOBENCH_TOPO_FILE is malformed input: nothing is measured. */
     st = gather_topologies(&suite);
+    tb_suite_freeze_job(&suite);
     if (rt.rank == 0)
         suite.finished_unsaved = 1; /* the topologies */
     st = tb_suite_sync(&suite, rt.world, st);
@@ -584,6 +585,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     }
     st = tb_rt_agree(&rt, st);
 out_finalize:
+    tb_doc_writer_destroy(suite.writer);
     json_decref(suite.doc);
     tb_rt_finalize(&rt);
     pthread_mutex_destroy(&suite.doc_lock);

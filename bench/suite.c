@@ -144,7 +144,7 @@ tb_status_t tb_suite_save(tb_suite_t *s)
     pthread_mutex_lock(&s->doc_lock);
     json_object_set_new(json_object_get(s->doc, "run"), "end_time", json_string(now));
     finished = finished_tests(s);
-    st = tb_doc_write(s->doc, s->results_path);
+    st = tb_doc_writer_write(s->writer, s->doc, s->results_path);
     if (st == TB_OK) {
         struct stat sb;
         s->saved_ino = stat(s->results_path, &sb) == 0 ? (unsigned long)sb.st_ino : 0;
@@ -170,6 +170,22 @@ tb_status_t tb_suite_save(tb_suite_t *s)
         s->save_status = st;
     }
     return st;
+}
+
+void tb_suite_freeze_job(tb_suite_t *s)
+{
+    tb_doc_writer_t *w = NULL;
+    if (s->rt->rank != 0 || !s->doc || tb_doc_writer_create(&w) != TB_OK)
+        return;
+    pthread_mutex_lock(&s->doc_lock);
+    /* Without the frozen text every rewrite still works, only slower. */
+    if (tb_doc_writer_freeze(w, s->doc, "hosts") != TB_OK ||
+        tb_doc_writer_freeze(w, s->doc, "ranks") != TB_OK) {
+        tb_doc_writer_destroy(w);
+        w = NULL;
+    }
+    s->writer = w;
+    pthread_mutex_unlock(&s->doc_lock);
 }
 
 tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,

@@ -26,6 +26,7 @@ typedef struct tb_suite {
     const tb_rt_t *rt;
     const tb_opts_t *opts;
     json_t *doc; /* rank 0 only */
+    tb_doc_writer_t *writer; /* rank 0: rewrites with hosts[] and ranks[] frozen (or NULL) */
     pthread_mutex_t doc_lock;
     char results_path[4096];
     tb_progress_t progress;
@@ -76,6 +77,9 @@ void tb_suite_unsaved_tests(tb_suite_t *s, char *buf, size_t len);
  * TB_SAVE_INTERVAL_S passed) rank 0 writes the document while the others wait polled,
  * so the write never counts toward their watchdog (up to 10 x the timeout). */
 tb_status_t tb_suite_sync(tb_suite_t *s, MPI_Comm comm, tb_status_t local);
+/* Rank 0, once hosts[] and ranks[] are complete (after the topologies are gathered):
+ * later rewrites reuse their text instead of serializing them again. */
+void tb_suite_freeze_job(tb_suite_t *s);
 
 /* Every world rank: waits until all ranks reach this point, polling so the heartbeat
  * keeps beating (ranks idle during a pair test are not stuck; the busy ones are watched). */

@@ -76,6 +76,22 @@ json_t *tb_doc_new(void);
  * document. TB_ERR_ENV (logged with the path) when it cannot. */
 TB_NODISCARD tb_status_t tb_doc_write(const json_t *doc, const char *path);
 
+/* A writer for a document rewritten many times (rank 0 rewrites it after every test):
+ * top-level members that will not change any more are frozen, serialized once and their
+ * text reused. At 4,096 ranks hosts[] (every node's topology model) is ~95% of the
+ * document, so a rewrite then costs the tests' entries only. The output is the same
+ * bytes tb_doc_write would write. */
+typedef struct tb_doc_writer tb_doc_writer_t;
+TB_NODISCARD tb_status_t tb_doc_writer_create(tb_doc_writer_t **writer_p);
+void tb_doc_writer_destroy(tb_doc_writer_t *writer);
+/* Promises that doc[key] will not be modified from now on (replacing it with another
+ * value is noticed and re-serialized; changing it in place is not). */
+TB_NODISCARD tb_status_t tb_doc_writer_freeze(tb_doc_writer_t *writer, const json_t *doc,
+                                              const char *key);
+/* tb_doc_write with the frozen members' text; `writer` NULL: plain tb_doc_write. */
+TB_NODISCARD tb_status_t tb_doc_writer_write(tb_doc_writer_t *writer, const json_t *doc,
+                                             const char *path);
+
 /* Loads and validates: JSON syntax (error names file, line and column), schema name,
  * version, the types of the top-level members, of each test's required members and keys,
  * and of each matrix (shape against its labels). A schema_version 1 document (one

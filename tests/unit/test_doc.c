@@ -322,6 +322,65 @@ static void test_matrix_rejects(void)
     }
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long len;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = calloc(1, (size_t)len + 1)) != NULL && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* A writer with frozen members writes the same bytes as tb_doc_write, reuses the frozen
+ * text while the member stays, and notices a member that was replaced. */
+static void test_writer(void)
+{
+    char plain[256], fast[256];
+    json_t *doc = tb_doc_new();
+    tb_doc_writer_t *w = NULL;
+    tb_doc_keys_t keys = {"mpi", "host", "host", "byte", "intra-node", NULL};
+    char *a, *b;
+
+    snprintf(plain, sizeof(plain), "%s/plain.json", dir);
+    snprintf(fast, sizeof(fast), "%s/fast.json", dir);
+    json_array_append_new(json_object_get(doc, "hosts"),
+                          json_pack("{s:s, s:i, s:[i,i], s:{s:[f,f]}}", "name", "n\"0", "node_index",
+                                    0, "ranks", 0, 1, "topology", "x", 1.5, 1.0 / 3.0));
+    TB_CHECK_INT(tb_doc_writer_create(&w), TB_OK);
+    TB_CHECK_INT(tb_doc_writer_freeze(w, doc, "hosts"), TB_OK);
+    TB_CHECK_INT(tb_doc_writer_freeze(w, doc, "no_such_member"), TB_ERR_INTERNAL);
+    for (int step = 0; step < 3; step++) {
+        if (step == 1)
+            json_array_append_new(json_object_get(doc, "tests"),
+                                  tb_doc_entry_new("latency", "p2p", &keys, NULL));
+        if (step == 2) /* replaced: the writer must not reuse the old text */
+            json_object_set_new(doc, "hosts", json_pack("[{s:s}]", "name", "other"));
+        TB_CHECK_INT(tb_doc_write(doc, plain), TB_OK);
+        TB_CHECK_INT(tb_doc_writer_write(w, doc, fast), TB_OK);
+        a = slurp(plain);
+        b = slurp(fast);
+        TB_CHECK(a && b && strcmp(a, b) == 0);
+        if (step == 2)
+            TB_CHECK(b && strstr(b, "other") != NULL);
+        free(a);
+        free(b);
+    }
+    {
+        json_t *back = NULL;
+        TB_CHECK_INT(tb_doc_load(fast, &back), TB_OK);
+        TB_CHECK(back && json_equal(back, doc));
+        json_decref(back);
+    }
+    tb_doc_writer_destroy(w);
+    json_decref(doc);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -329,6 +388,7 @@ int main(void)
     test_round_trip();
     test_rejects();
     test_keys();
+    test_writer();
     test_upgrade();
     test_matrix_round_trip();
     test_matrix_rejects();

@@ -1,42 +1,46 @@
 /* bench/rt.c node grouping: ranks with one host name share a node, nodes are numbered
  * in the order of their lowest rank, whatever order the names come in; checked against
- * the obvious quadratic definition on shuffled names. */
+ * the definition on shuffled names. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt.h"
 #include "tb_test.h"
 
-/* The definition: node of r = node of the first rank q < r with r's name, else new. */
-static int reference(const char *hosts, int n, int *node_of)
+/* The definition, checked as properties: ranks share a node exactly when their names
+ * are equal, and scanning ranks in order meets the nodes as 0, 1, 2, ... */
+static int reference(const char *hosts, int n, const int *node_of)
 {
-    int nnodes = 0;
+    int next = 0;
     for (int r = 0; r < n; r++) {
-        int found = -1;
-        for (int q = 0; q < r && found < 0; q++)
+        int first = r;
+        for (int q = 0; q < r; q++)
             if (!strncmp(hosts + (size_t)q * TB_HOST_LEN, hosts + (size_t)r * TB_HOST_LEN,
-                         TB_HOST_LEN))
-                found = node_of[q];
-        node_of[r] = found >= 0 ? found : nnodes++;
+                         TB_HOST_LEN)) {
+                first = q;
+                break;
+            }
+        if (first == r) {
+            if (node_of[r] != next++)
+                return -1;
+        } else if (node_of[r] != node_of[first]) {
+            return -1;
+        }
     }
-    return nnodes;
+    return next;
 }
 
 static void check_names(const char *const *names, int n)
 {
     char *hosts = calloc((size_t)(n ? n : 1), TB_HOST_LEN);
-    int *got = calloc((size_t)(n ? n : 1), sizeof(int)), *want = calloc((size_t)(n ? n : 1), sizeof(int));
-    int nnodes = -1, wnodes;
+    int *got = calloc((size_t)(n ? n : 1), sizeof(int));
+    int nnodes = -1;
     for (int r = 0; r < n; r++)
         snprintf(hosts + (size_t)r * TB_HOST_LEN, TB_HOST_LEN, "%s", names[r]);
-    wnodes = reference(hosts, n, want);
     TB_CHECK_INT(tb_rt_group_nodes(hosts, n, got, &nnodes), TB_OK);
-    TB_CHECK_INT(nnodes, wnodes);
-    for (int r = 0; r < n; r++)
-        TB_CHECK_INT(got[r], want[r]);
+    TB_CHECK_INT(reference(hosts, n, got), nnodes);
     free(hosts);
     free(got);
-    free(want);
 }
 
 int main(void)
