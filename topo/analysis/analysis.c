@@ -233,6 +233,27 @@ typedef struct path {
     char detail[400], source[400];
 } path_t;
 
+/* The class and expected figure alone, without the texts: once per cell. */
+static int path_cls(const ctx_t *c, int ra, int rb)
+{
+    const rank_info_t *a = &c->ranks[ra], *b = &c->ranks[rb];
+    if (a->host != b->host)
+        return CLS_NET;
+    if (a->numa < 0 || b->numa < 0)
+        return CLS_INTRA;
+    return a->numa == b->numa ? CLS_SAME_NUMA
+           : a->package == b->package ? CLS_CROSS_NUMA
+                                      : CLS_CROSS_SOCKET;
+}
+
+static double path_expected(const ctx_t *c, int ra, int rb)
+{
+    const host_info_t *ha = &c->hosts[c->ranks[ra].host], *hb = &c->hosts[c->ranks[rb].host];
+    if (ha == hb || ha->net_gbs <= 0 || hb->net_gbs <= 0)
+        return 0;
+    return ha->net_gbs < hb->net_gbs ? ha->net_gbs : hb->net_gbs;
+}
+
 static void path_of(const ctx_t *c, int ra, int rb, path_t *p)
 {
     const rank_info_t *a = &c->ranks[ra], *b = &c->ranks[rb];
@@ -258,14 +279,11 @@ static void path_of(const ctx_t *c, int ra, int rb, path_t *p)
         }
         return;
     }
-    if (a->numa >= 0 && b->numa >= 0) {
-        p->cls = a->numa == b->numa             ? CLS_SAME_NUMA
-                 : a->package == b->package ? CLS_CROSS_NUMA
-                                            : CLS_CROSS_SOCKET;
+    p->cls = path_cls(c, ra, rb);
+    if (p->cls != CLS_INTRA) {
         snprintf(p->detail, sizeof(p->detail), "%s on %s: rank %d on NUMA %d, rank %d on NUMA %d",
                  cls_names[p->cls], ha->name, ra, a->numa, rb, b->numa);
     } else {
-        p->cls = CLS_INTRA;
         snprintf(p->detail, sizeof(p->detail), "intra-node on %s: %s", ha->name,
                  (!a->bound || !b->bound) ? "ranks not bound, NUMA placement unknown"
                                           : "rank cpusets not within one NUMA node of the model");
@@ -503,7 +521,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
     double *score = malloc(c->nhosts * sizeof(double));
     double *vals = malloc((s->n ? s->n : 1) * sizeof(double)),
            *scratch = malloc((s->n ? s->n : 1) * sizeof(double));
-    size_t *idx = malloc((s->n ? s->n : 1) * sizeof(size_t));
+    size_t *idx = malloc((s->n ? s->n : 1) * sizeof(size_t)), *seen = NULL, nseen, seen_cap = 0;
     json_t *setj = json_pack("{s:s, s:s?, s:s, s:s, s:I, s:I, s:[], s:[]}", "test", s->test,
                              "level", s->level, "metric", s->metric, "better",
                              s->higher ? "higher" : "lower", "size", (json_int_t)s->size,
@@ -547,9 +565,9 @@ static void set_judge(ctx_t *c, cellset_t *s)
             if (x->peer == PEER_OUTLIER || x->node_bad)
                 nout++;
             if (s->higher) {
-                path_of(c, x->ra, x->rb, &p);
-                if (p.expected > 0)
-                    exp_sum += p.expected, any++;
+                double e = path_expected(c, x->ra, x->rb);
+                if (e > 0)
+                    exp_sum += e, any++;
             }
         }
         path_of(c, s->c[first].ra, s->c[first].rb, &p);
@@ -646,7 +664,9 @@ static void set_judge(ctx_t *c, cellset_t *s)
             /* confirm with the node's worst cell against a healthy node */
             culprit_confirm(c, cu, s, s->c[worst].ra, s->c[worst].rb);
         }
-        /* link and direction verdicts: outliers no node explains */
+        /* link and direction verdicts: outliers no node explains. The first outlier of
+         * each group speaks for it; `seen` holds the groups' first cells so far. */
+        nseen = 0;
         for (size_t k = 0; k < s->n; k++) {
             cell_t *x = &s->c[k];
             int ka, kb, net, fwd = 0, rev = 0, rev_ok = 0;
@@ -662,16 +682,20 @@ static void set_judge(ctx_t *c, cellset_t *s)
                 continue;
             }
             net = cell_cmp_pair(c, x, &ka, &kb);
-            /* the first outlier of each group speaks for it */
-            for (size_t m = 0; m < k; m++) {
-                const cell_t *y = &s->c[m];
+            for (size_t m = 0; m < nseen; m++) {
                 int ya, yb;
-                if (y->cls != cls || y->peer != PEER_OUTLIER || y->node_bad)
-                    continue;
-                cell_cmp_pair(c, y, &ya, &yb);
+                cell_cmp_pair(c, &s->c[seen[m]], &ya, &yb);
                 if ((ya == ka && yb == kb) || (ya == kb && yb == ka))
                     goto next;
             }
+            if (nseen == seen_cap) {
+                size_t *ns = realloc(seen, (seen_cap = seen_cap ? 2 * seen_cap : 16) *
+                                               sizeof(*seen));
+                if (!ns)
+                    break;
+                seen = ns;
+            }
+            seen[nseen++] = k;
             for (size_t m = k; m < s->n; m++) {
                 const cell_t *y = &s->c[m];
                 int ya, yb;
@@ -751,14 +775,12 @@ static void set_judge(ctx_t *c, cellset_t *s)
     /* the cells themselves */
     for (size_t k = 0; k < s->n; k++) {
         const cell_t *x = &s->c[k];
-        path_t p;
         json_t *cj;
         int flagged = x->peer == PEER_OUTLIER || x->node_bad;
-        double ratio = 0;
+        double ratio = 0, expected = path_expected(c, x->ra, x->rb);
         c->ncells++;
-        path_of(c, x->ra, x->rb, &p);
-        if (s->higher && p.expected > 0) {
-            ratio = x->v / p.expected;
+        if (s->higher && expected > 0) {
+            ratio = x->v / expected;
             if (ratio < c->opts->model_min)
                 flagged = 1;
         }
@@ -770,8 +792,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
                        x->peer == PEER_NONE      ? "none"
                        : x->peer == PEER_OUTLIER ? "outlier"
                                                  : "ok");
-        if (s->higher && p.expected > 0) {
-            json_object_set_new(cj, "expected_gbps", json_real(p.expected));
+        if (s->higher && expected > 0) {
+            json_object_set_new(cj, "expected_gbps", json_real(expected));
             json_object_set_new(cj, "ratio_to_expected", json_real(ratio));
             json_object_set_new(cj, "model", json_string(ratio < c->opts->model_min ? "below"
                                                                                     : "ok"));
@@ -782,7 +804,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
             json_object_set_new(cj, "node_verdict", json_true());
         json_object_set_new(cj, "verdict",
                             json_string(flagged                 ? "suspect"
-                                        : x->peer == PEER_NONE && !(s->higher && p.expected > 0)
+                                        : x->peer == PEER_NONE && !(s->higher && expected > 0)
                                             ? "unjudged"
                                             : "ok"));
         json_array_append_new(json_object_get(setj, "cells"), cj);
@@ -797,13 +819,13 @@ out:
     free(vals);
     free(scratch);
     free(idx);
+    free(seen);
 }
 
 /* ---- reading the entries ---------------------------------------------------------- */
 
 static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb, double v)
 {
-    path_t p;
     if (isnan(v) || ra == rb)
         return TB_OK;
     if (ra < 0 || rb < 0 || (size_t)ra >= c->nranks || (size_t)rb >= c->nranks)
@@ -818,8 +840,7 @@ static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb
         s->c = nx;
         *cap = nc;
     }
-    path_of(c, ra, rb, &p);
-    s->c[s->n++] = (cell_t){.ra = ra, .rb = rb, .v = v, .cls = (unsigned char)p.cls};
+    s->c[s->n++] = (cell_t){.ra = ra, .rb = rb, .v = v, .cls = (unsigned char)path_cls(c, ra, rb)};
     return TB_OK;
 }
 
