@@ -84,6 +84,8 @@ static const struct opt_def {
     {"pairs", 'p', ARG_STRING, "A-B,...",
      "isolated mode: measure these rank pairs one at a time (alone: only them)", 0, 0},
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
+    {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
+     0, 0},
     {"quiet", 'q', ARG_NONE, NULL, "no result tables on the terminal", 0, 0},
     {"help", 'h', ARG_NONE, NULL, "this text", 0, 0},
 };
@@ -230,6 +232,7 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->outdir = TB_DEFAULT_OUTDIR;
     o->window = 64;
     o->progress = 1;
+    o->analyze = 1;
 
     *sp++ = ':';
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -361,6 +364,8 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
                 return st;
         } else if (!strcmp(name, "no-progress"))
             o->progress = 0;
+        else if (!strcmp(name, "no-analyze"))
+            o->analyze = 0;
         else if (!strcmp(name, "quiet"))
             o->quiet = 1;
         else if (!strcmp(name, "help")) {

@@ -34,6 +34,7 @@ typedef struct tb_opts {
     int npairs;             /* isolated mode pairs */
     int pairs[TB_MAX_PAIRS][2];
     int progress;           /* show progress on rank 0 */
+    int analyze;            /* rank 0 analyses the document at the end (topo/analysis) */
     int quiet;              /* no terminal tables */
 } tb_opts_t;
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "cli.h"
 #include "doc.h"
 #include "fs.h"
@@ -295,6 +296,30 @@ static tb_status_t write_outputs(tb_suite_t *s, json_t *doc, tb_status_t doc_st)
     return doc_st;
 }
 
+/* Rank 0 at the end: the analysis of what was measured (topo/analysis), printed and
+ * written into the document. It judges the run; it never changes its exit status, and a
+ * failure leaves the document as it was. */
+static void analyze_results(tb_suite_t *s)
+{
+    tb_analysis_opts_t ao;
+    json_t *a = NULL;
+    char dir[sizeof(s->results_path)], *slash;
+    snprintf(dir, sizeof(dir), "%s", s->results_path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    tb_analysis_opts_default(&ao);
+    if (tb_analysis_run(s->doc, dir, &ao, &a) != TB_OK)
+        return;
+    fputc('\n', stdout);
+    tb_analysis_print(a, stdout);
+    json_object_set_new(s->doc, "analysis", a);
+    if (tb_doc_write(s->doc, s->results_path) != TB_OK)
+        json_object_del(s->doc, "analysis");
+}
+
 /* Rank 0 whose main thread is stuck or leaving: the lock is held only briefly by the
  * main thread, unless it is itself writing the document. */
 static int lock_doc(tb_suite_t *s)
@@ -575,6 +600,8 @@ tb_status_t tb_run_cmd(int argc, char **argv)
         if (st == TB_ERR_CORRUPT)
             tb_log(TB_LOG_ERROR, "data corruption detected; see the errors in %s",
                    suite.results_path);
+        if (wst == TB_OK && suite.opts->analyze)
+            analyze_results(&suite);
         if (wst == TB_OK)
             printf("topobench: %s; results in %s (and CSV files beside it)\n",
                    tb_status_string(final), suite.results_path);

@@ -11,9 +11,20 @@ if [ ! -f "$DATA/analysis/slow_node.json" ]; then
   exit 77
 fi
 
-# A real run: 4 ranks, the matrix and the p2p tests.
+# A real run: 4 ranks, the matrix and the p2p tests; rank 0 analyses at the end.
 expect_status 0 "quick run" tb_mpirun 4 "$TB" run -s quick -t latency,bw,matrix -o "$WORK/run" -q --no-progress
+expect_output "^analysis: (OK|[0-9]+ culprits?)" "run ends with the verdict"
 DOC=$WORK/run/results.json
+py_check "run wrote the analysis section" "$DOC" <<'PY'
+import json, sys
+assert json.load(open(sys.argv[1]))["analysis"]["version"] == 1
+PY
+expect_status 0 "run --no-analyze" tb_mpirun 2 "$TB" run -s quick -t latency -o "$WORK/noan" -q --no-progress --no-analyze
+if grep -q "^analysis:" "$WORK/out"; then fail "--no-analyze printed a verdict"; else pass "--no-analyze prints no verdict"; fi
+py_check "--no-analyze writes no analysis section" "$WORK/noan/results.json" <<'PY'
+import json, sys
+assert "analysis" not in json.load(open(sys.argv[1]))
+PY
 cp "$DOC" "$WORK/before.json"
 expect_status 0 "analyze a real run" "$TB" analyze "$DOC"
 expect_output "^analysis: (OK|[0-9]+ culprits?)" "verdict first"
@@ -31,7 +42,7 @@ for m in ("recv_gbps", "send_gbps", "latency_us"):
         assert c["path"] == "intra-node" and c["verdict"] in ("ok", "suspect", "unjudged"), c
 # the other members are untouched
 b = json.load(open(sys.argv[1].replace("run/results.json", "before.json")))
-del d["analysis"]
+del d["analysis"], b["analysis"]
 assert d == b
 PY
 # --json prints the section; --no-write leaves the file alone; analyze twice replaces it.
