@@ -12,10 +12,6 @@
 #include "units.h"
 #include "watchdog.h"
 
-/* A point-to-point sample lasts at least this long: shorter iterations are timed in
- * batches (never collectives, see sweep_iterate). */
-#define TB_SAMPLE_MIN_SECONDS 10e-6
-#define TB_MAX_BATCH 256
 
 const tb_dtype_t tb_dtype_float = {"float", MPI_FLOAT, sizeof(float)};
 const tb_dtype_t tb_dtype_double = {"double", MPI_DOUBLE, sizeof(double)};
@@ -86,37 +82,34 @@ typedef struct sweep {
     size_t times_cap;
 } sweep_t;
 
-/* Runs `n` samples of `batch` back-to-back iterations each; times[i] (if non-NULL) gets
- * the mean iteration time of sample i. Returns the wall time of the whole loop (barriers
- * included), which sizes the iteration count.
+/* Runs `n` iterations, each timed on its own; times[i] (if non-NULL) gets iteration i's
+ * time on this rank. Returns the wall time of the whole loop (barriers included), which
+ * sizes the iteration count.
  *
- * Collectives always run with batch 1 and a barrier before every iteration, kept out of
- * the timing: OSU's method (osu_bcast, osu_allreduce, ...: each rank times each call on
- * its own, with a barrier between calls). Back to back, a collective that does not
- * synchronise (a broadcast's root, a small eager reduction) would be timed as the rate
- * at which one rank issues calls, not as one operation completed on every rank.
- * Point-to-point tests are synchronised by their own protocol (a round trip, the
- * acknowledgement of a window); OSU times their loop as a whole, and batches of short
- * iterations keep the clock's cost (two reads per sample) below 1% without changing the
- * mean. */
-static double sweep_iterate(sweep_t *sw, long n, long batch, double *times, long first_iter)
+ * OSU's method (7.x): every iteration is timed alone, never in batches. Collectives get a
+ * barrier before every iteration, kept out of the timing (osu_bcast, osu_allreduce, ...):
+ * back to back, a collective that does not synchronise (a broadcast's root, a small eager
+ * reduction) would be timed as the rate at which one rank issues calls, not as one
+ * operation completed on every rank. Point-to-point tests are synchronised by their own
+ * protocol (a round trip, a window's acknowledgement); like osu_latency and osu_bw they
+ * time each iteration, so the clock's two reads count as they do in OSU's figures. */
+static double sweep_iterate(sweep_t *sw, long n, double *times, long first_iter)
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
     double start = MPI_Wtime();
     for (long i = 0; i < n; i++) {
         double t0, t1;
-        tb_wd_iteration(first_iter + i * batch);
+        tb_status_t st;
+        tb_wd_iteration(first_iter + i);
         if (sw->ops->kind == TB_KIND_COLL)
             TB_MPI_OR_ABORT(MPI_Barrier(ctx->comm), sw->ops->name);
         t0 = MPI_Wtime();
-        for (long b = 0; b < batch; b++) {
-            tb_status_t st = sw->ops->run(ctx);
-            if (st)
-                tb_rt_abort(st, sw->ops->name);
-        }
+        st = sw->ops->run(ctx);
         t1 = MPI_Wtime();
+        if (st)
+            tb_rt_abort(st, sw->ops->name);
         if (times)
-            times[i] = (t1 - t0) / (double)batch;
+            times[i] = t1 - t0;
         tb_wd_beat();
     }
     return MPI_Wtime() - start;
@@ -210,8 +203,8 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
     const tb_opts_t *o = sw->s->opts;
-    double calib[4], est_local[2], est2[2], est, wall, rank_min = 0, rank_max = 0;
-    long iters, warmup, batch, samples, wrong_total_l = 0;
+    double est_local, est, wall, rank_min = 0, rank_max = 0;
+    long iters, warmup, samples, wrong_total_l = 0;
     tb_mismatch_t mm = {0};
     unsigned long long wrong_local, wrong_total = 0;
     tb_status_t st;
@@ -234,26 +227,16 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     /* Calibration: two cold iterations, then four timed ones; the slowest rank's estimate
      * decides for everyone so all ranks run the same count. The estimate is the loop's
      * wall time per iteration, so a collective's barriers count toward the budget. */
-    sweep_iterate(sw, 2, 1, NULL, -6);
-    wall = sweep_iterate(sw, 4, 1, calib, -4);
-    est_local[0] = wall / 4;
-    est_local[1] = fmin(fmin(calib[0], calib[1]), fmin(calib[2], calib[3]));
-    TB_MPI_OR_ABORT(MPI_Allreduce(est_local, est2, 2, MPI_DOUBLE, MPI_MAX, ctx->comm),
+    sweep_iterate(sw, 2, NULL, -6);
+    wall = sweep_iterate(sw, 4, NULL, -4);
+    est_local = wall / 4;
+    TB_MPI_OR_ABORT(MPI_Allreduce(&est_local, &est, 1, MPI_DOUBLE, MPI_MAX, ctx->comm),
                     sw->ops->name);
-    est = est2[0];
     if (o->iters > 0)
         iters = o->iters;
     else
         iters = clamp_long(o->time_budget / (est > 0 ? est : 1e-9), o->min_iters, o->max_iters);
-    /* The fastest calibration iteration sizes the batch: the first ones run cold. */
-    batch = 1;
-    if (sw->ops->kind == TB_KIND_P2P)
-        batch = clamp_long(TB_SAMPLE_MIN_SECONDS / (est2[1] > 0 ? est2[1] : 1e-9), 1,
-                           TB_MAX_BATCH);
-    if (batch > iters / o->min_iters)
-        batch = iters / o->min_iters > 0 ? iters / o->min_iters : 1;
-    samples = (iters + batch - 1) / batch;
-    iters = samples * batch;
+    samples = iters;
     warmup = o->warmup >= 0 ? o->warmup : clamp_long((double)iters / 10, 1, 100);
     /* samples is the same on every rank (from the agreed estimate), so every rank
      * reallocates here together and agrees before the collectives that use the buffers. */
@@ -269,8 +252,8 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
         if ((st = tb_rt_agree_comm(ctx->comm, st)))
             return st;
     }
-    sweep_iterate(sw, warmup, 1, NULL, -1 - warmup);
-    sweep_iterate(sw, samples, batch, sw->times, 0);
+    sweep_iterate(sw, warmup, NULL, -1 - warmup);
+    sweep_iterate(sw, samples, sw->times, 0);
 
     /* OSU's definition. A collective's sample i is the mean over ranks of iteration i's
      * time, so the mean of the samples is each rank's mean time per iteration averaged
@@ -326,7 +309,7 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
         row = json_pack("{s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:o}", "size", (json_int_t)ctx->size,
                         "count", (json_int_t)ctx->count, "in_place", in_place, "iterations",
                         (json_int_t)iters, "samples", (json_int_t)samples, "batch",
-                        (json_int_t)batch, "warmup", (json_int_t)warmup, "time_us", time_us);
+                        (json_int_t)1, "warmup", (json_int_t)warmup, "time_us", time_us);
         if (sw->ops->alg_bytes) {
             double algbw = tb_gbps(sw->ops->alg_bytes(ctx), t);
             if (sw->ops->bus_factor) {

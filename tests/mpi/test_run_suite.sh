@@ -53,10 +53,10 @@ for key, t in tests.items():
         assert r["iterations"] >= 5 and r["wrong"] == 0 and r["checked"] is True
         # The headline is OSU's: the mean; the bandwidths derive from it.
         assert tu["min"] <= tu["mean"] <= tu["max"], (key, tu)
+        # Every iteration timed alone, never in batches (OSU 7's method): a batch of a
+        # collective that does not synchronise (broadcast) measures the root's issue rate.
+        assert r["batch"] == 1 and r["samples"] == r["iterations"], (key, r)
         if t["kind"] == "collective":
-            # One operation per sample, never a batch: a batch of a collective that
-            # does not synchronise (broadcast) measures the root's issue rate.
-            assert r["batch"] == 1 and r["samples"] == r["iterations"], (key, r)
             # OSU's Min/Max Latency: the fastest and slowest rank's own mean, around
             # the mean over ranks.
             eps = 1e-9 * tu["mean"]
