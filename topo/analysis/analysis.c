@@ -298,6 +298,7 @@ enum { PEER_OK, PEER_OUTLIER, PEER_NONE };
 
 typedef struct cell {
     int ra, rb; /* world ranks: from, to */
+    int i, j;   /* matrix row and column; -1 for pairs measured one at a time */
     double v;
     unsigned char cls, peer, node_bad; /* node_bad: touches a node judged bad */
 } cell_t;
@@ -308,7 +309,43 @@ typedef struct cellset {
     long long size;
     cell_t *c;
     size_t n;
+    /* Shift-pattern matrices: in round d every row i sends to (i + d) mod n at once, so
+     * a node's port carries out[h * nrows + d] flows out and in[...] flows in. */
+    size_t nrows;
+    unsigned *out, *in;
 } cellset_t;
+
+/* Counts, per node and round, the concurrent flows through its port. */
+static void set_shares(const ctx_t *c, cellset_t *s, const json_t *row_ranks)
+{
+    size_t n = json_array_size(row_ranks);
+    int *host = malloc((n ? n : 1) * sizeof(int));
+    s->nrows = n;
+    s->out = calloc(c->nhosts * (n ? n : 1), sizeof(unsigned));
+    s->in = calloc(c->nhosts * (n ? n : 1), sizeof(unsigned));
+    if (!host || !s->out || !s->in) {
+        free(s->out), free(s->in);
+        s->out = s->in = NULL;
+        free(host);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_int_t r = json_integer_value(json_array_get(row_ranks, i));
+        host[i] = r >= 0 && (size_t)r < c->nranks ? c->ranks[r].host : 0;
+    }
+    for (size_t d = 1; d < n; d++)
+        for (size_t i = 0; i < n; i++) {
+            int ha = host[i], hb = host[(i + d) % n];
+            if (ha != hb)
+                s->out[(size_t)ha * n + d]++, s->in[(size_t)hb * n + d]++;
+        }
+    free(host);
+}
+
+/* The cell's expected figure: the path's, divided among the flows that share a port in
+ * the cell's shift round (a rank-level matrix with 8 ranks per node sends 8 flows
+ * through each port at once). Adjusts p (when given) and says so in its source. */
+static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x, path_t *p);
 
 /* Whether x is worse than the median beyond both thresholds. */
 static int is_worse(const ctx_t *c, int higher, double x, double med, double mad)
@@ -515,6 +552,33 @@ static const char *bad_word(const cellset_t *s)
     return s->higher ? "low" : "high";
 }
 
+static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x, path_t *p)
+{
+    const host_info_t *ha = &c->hosts[c->ranks[x->ra].host], *hb = &c->hosts[c->ranks[x->rb].host];
+    double e = path_expected(c, x->ra, x->rb), ea, eb;
+    unsigned ko = 1, ki = 1;
+    size_t d;
+    if (e <= 0 || !s->out || x->i < 0 || x->j < 0)
+        return e;
+    d = ((size_t)x->j + s->nrows - (size_t)x->i) % s->nrows;
+    ko = s->out[(size_t)c->ranks[x->ra].host * s->nrows + d];
+    ki = s->in[(size_t)c->ranks[x->rb].host * s->nrows + d];
+    ko = ko ? ko : 1;
+    ki = ki ? ki : 1;
+    ea = ha->net_gbs / ko;
+    eb = hb->net_gbs / ki;
+    e = ea < eb ? ea : eb;
+    if (p && (ko > 1 || ki > 1)) {
+        size_t len = strlen(p->source);
+        p->expected = e;
+        snprintf(p->source + len, sizeof(p->source) - len,
+                 "; shared in shift round %zu by %u flows out of %s and %u into %s: %.3g GB/s "
+                 "per flow",
+                 d, ko, ha->name, ki, hb->name, e);
+    }
+    return e;
+}
+
 static void set_judge(ctx_t *c, cellset_t *s)
 {
     unsigned char *bad = calloc(c->nhosts, 1);
@@ -565,12 +629,13 @@ static void set_judge(ctx_t *c, cellset_t *s)
             if (x->peer == PEER_OUTLIER || x->node_bad)
                 nout++;
             if (s->higher) {
-                double e = path_expected(c, x->ra, x->rb);
+                double e = cell_expected(c, s, x, NULL);
                 if (e > 0)
                     exp_sum += e, any++;
             }
         }
         path_of(c, s->c[first].ra, s->c[first].rb, &p);
+        cell_expected(c, s, &s->c[first], &p);
         {
             json_t *cj = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f}", "path", cls_names[cls],
                                    "cells", (json_int_t)nc, "flagged", (json_int_t)nout,
@@ -639,6 +704,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
                 }
             }
             path_of(c, s->c[worst].ra, s->c[worst].rb, &p);
+            cell_expected(c, s, &s->c[worst], &p);
             ev = evidence_new(s, cls, score[h], node_med, node_mad, &p);
             json_object_set_new(ev, "cells", cells_cited(s, idx, n));
             json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
@@ -714,6 +780,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
             (void)fwd;
             sort_worst_first(s, idx, n);
             path_of(c, x->ra, x->rb, &p);
+            cell_expected(c, s, x, &p);
             if (!s->higher) {
                 kind = "latency_link";
             } else if (!rev && rev_ok) {
@@ -777,7 +844,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
         const cell_t *x = &s->c[k];
         json_t *cj;
         int flagged = x->peer == PEER_OUTLIER || x->node_bad;
-        double ratio = 0, expected = path_expected(c, x->ra, x->rb);
+        double ratio = 0, expected = cell_expected(c, s, x, NULL);
         c->ncells++;
         if (s->higher && expected > 0) {
             ratio = x->v / expected;
@@ -824,7 +891,8 @@ out:
 
 /* ---- reading the entries ---------------------------------------------------------- */
 
-static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb, double v)
+static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb, int i, int j,
+                             double v)
 {
     if (isnan(v) || ra == rb)
         return TB_OK;
@@ -840,7 +908,8 @@ static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb
         s->c = nx;
         *cap = nc;
     }
-    s->c[s->n++] = (cell_t){.ra = ra, .rb = rb, .v = v, .cls = (unsigned char)path_cls(c, ra, rb)};
+    s->c[s->n++] = (cell_t){
+        .ra = ra, .rb = rb, .i = i, .j = j, .v = v, .cls = (unsigned char)path_cls(c, ra, rb)};
     return TB_OK;
 }
 
@@ -859,7 +928,7 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         for (int mk = 0; mk < 2 && !st; mk++) {
             cellset_t s = {str_of(t, "name"), json_string_value(json_object_get(t, "level")),
                            keys[mk], mk == 0, json_integer_value(json_object_get(m, "size")),
-                           NULL, 0};
+                           NULL, 0, 0, NULL, NULL};
             size_t cap = 0, i;
             const json_t *pr;
             json_array_foreach(json_object_get(m, "pairs"), i, pr) {
@@ -867,7 +936,7 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
                 if (json_is_number(v) &&
                     (st = cell_push(c, &s, &cap,
                                     (int)json_integer_value(json_object_get(pr, "a")),
-                                    (int)json_integer_value(json_object_get(pr, "b")),
+                                    (int)json_integer_value(json_object_get(pr, "b")), -1, -1,
                                     json_number_value(v))))
                     break;
             }
@@ -882,7 +951,7 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         size_t n = 0, cap = 0;
         cellset_t s = {str_of(t, "name"), json_string_value(json_object_get(t, "level")),
                        metrics[mk].key, metrics[mk].higher,
-                       json_integer_value(json_object_get(m, "size")), NULL, 0};
+                       json_integer_value(json_object_get(m, "size")), NULL, 0, 0, NULL, NULL};
         if ((st = tb_doc_matrix_get(m, metrics[mk].key, docdir, where, &cells, &n)) || !cells)
             continue;
         if (json_array_size(ranks) != n)
@@ -891,12 +960,16 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         for (size_t i = 0; !st && i < n; i++)
             for (size_t j = 0; !st && j < n; j++)
                 st = cell_push(c, &s, &cap, (int)json_integer_value(json_array_get(ranks, i)),
-                               (int)json_integer_value(json_array_get(ranks, j)),
-                               cells[i * n + j]);
+                               (int)json_integer_value(json_array_get(ranks, j)), (int)i,
+                               (int)j, cells[i * n + j]);
         free(cells);
-        if (!st && s.n)
+        if (!st && s.n) {
+            set_shares(c, &s, ranks);
             set_judge(c, &s);
+        }
         free(s.c);
+        free(s.out);
+        free(s.in);
     }
     return st;
 }
