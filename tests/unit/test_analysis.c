@@ -76,6 +76,7 @@ static void test_rules(void)
     expect("below_model.json", "suspect", "path_class every NET cell below the model");
     expect("half_rate_nic.json", "suspect", "node n4");
     expect("differs_healthy.json", "suspect", "topology n2");
+    expect("isolated_pairs.json", "suspect", "below_model ranks 2 -> 5 (isolated)");
 }
 
 /* The evidence a verdict cites: cells, the peer median, the expected figure and source,

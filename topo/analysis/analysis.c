@@ -579,6 +579,31 @@ static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x,
     return e;
 }
 
+static void below_model_culprit(ctx_t *c, const cellset_t *s, const cell_t *x)
+{
+    char subject[200];
+    path_t p;
+    json_t *ev, *cu;
+    path_of(c, x->ra, x->rb, &p);
+    cell_expected(c, s, x, &p);
+    ev = json_pack("{s:s, s:s?, s:s, s:s, s:f, s:f, s:f, s:s, s:s, s:[{s:i, s:i, s:f}]}", "test",
+                   s->test, "level", s->level, "metric", s->metric, "path", cls_names[x->cls],
+                   "measured", x->v, "expected_gbps", p.expected, "ratio_to_expected",
+                   x->v / p.expected, "expected_source", p.source, "path_detail", p.detail,
+                   "cells", "from", x->ra, "to", x->rb, "value", x->v);
+    json_object_set_new(ev, "message",
+                        json_sprintf("ranks %d -> %d: %.3g GB/s is %.2f of the expected %.3g "
+                                     "(no peers to compare with)",
+                                     x->ra, x->rb, x->v, x->v / p.expected, p.expected));
+    snprintf(subject, sizeof(subject), "ranks %d -> %d (%s)", x->ra, x->rb, s->test);
+    cu = culprit_add(c, "below_model", subject, ev);
+    culprit_host(c, cu, c->ranks[x->ra].host);
+    culprit_host(c, cu, c->ranks[x->rb].host);
+    json_object_set_new(cu, "suggests",
+                        json_string("the pair's path: MPI not using the modelled NIC (TCP "
+                                    "fallback, wrong HCA), or the link itself"));
+}
+
 static void set_judge(ctx_t *c, cellset_t *s)
 {
     unsigned char *bad = calloc(c->nhosts, 1);
@@ -850,6 +875,9 @@ static void set_judge(ctx_t *c, cellset_t *s)
             ratio = x->v / expected;
             if (ratio < c->opts->model_min)
                 flagged = 1;
+            /* without peers the model is the only judge: a pair below it is named */
+            if (ratio < c->opts->model_min && x->peer == PEER_NONE)
+                below_model_culprit(c, s, x);
         }
         c->nflagged += flagged;
         if (!list_all && !flagged)

@@ -139,3 +139,12 @@ write("bad_rank.json", bad)
 SHAPED = {3: 0.1, 4: 0.3}
 write("two_slow_nodes.json", document(5, 1, [node_matrix(
     5, 1, 10, bw=lambda i, j: min(SHAPED.get(i, 1.0), SHAPED.get(j, 1.0)))]))
+# isolated mode, two pairs (no peers): 2-5 at 0.3 of the model is named, 0-1 is not
+iso = matrix_entry("isolated", "isolated", [], [], None, None, None)
+iso["matrix"] = {"level": "isolated", "size": 4194304, "window": 4,
+                 "pairs": [{"a": 0, "a_host": "n0", "b": 1, "b_host": "n1", "bw_gbps": 22.1,
+                            "latency_us": 1.9, "wrong": 0},
+                           {"a": 2, "a_host": "n2", "b": 5, "b_host": "n5", "bw_gbps": 7.0,
+                            "latency_us": 2.0, "wrong": 0}]}
+iso["params"] = {"pairs": [[0, 1], [2, 5]], "window": 4}
+write("isolated_pairs.json", document(N, 1, [iso]))
