@@ -10,7 +10,7 @@
 
 /* Matrices above this many ranks get no long-form CSV (one row per cell): their NPY side
  * file is the machine-readable form. */
-#define TB_REPORT_LONG_FORM_MAX 512
+#define TB_REPORT_LONG_FORM_MAX 256
 
 /* Writes one CSV file per test entry into `dir` (named "<name>[-<label>].csv", plus
  * "<name>-<label>-matrix-bw.csv"/"-matrix-lat.csv" for matrices), one row per
