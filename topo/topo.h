@@ -285,7 +285,9 @@ size_t tb_topo_nearest_nics(const tb_topo_t *topo, int gpu, int *nics, size_t ma
 int tb_topo_find(const tb_topo_t *topo, const char *name);
 size_t tb_topo_count_findings(const tb_topo_t *topo, const char *code);
 
-/* Count objects of one kind, and the index of the i-th one (-1 when out of range). */
+/* Count objects of one kind, and the index of the i-th one in graph order (-1 when out
+ * of range). GPUs are in number order: the i-th GPU is GPU<i> when the driver's indices
+ * are dense (docs/topology.md, "GPU numbering"); a GPU's parent may come after it. */
 size_t tb_topo_count(const tb_topo_t *topo, tb_topo_kind_t kind);
 int tb_topo_nth(const tb_topo_t *topo, tb_topo_kind_t kind, size_t i);
 
