@@ -402,8 +402,10 @@ static tb_status_t walk_pci(nccl_ctx_t *c, xmlNodePtr pci, int parent)
 
     switch (o.kind) {
     case TB_OBJ_GPU:
-        o.os_index = gpu ? (int)attr_long(gpu, "dev", c->ngpus) : c->ngpus;
-        snprintf(o.name, sizeof(o.name), "GPU%d", o.os_index);
+        /* dev is CUDA's index; hand-written files without it are numbered in PCI bus
+         * order by tb_topo_number_gpus (as nvidia-smi and CUDA_DEVICE_ORDER=PCI_BUS_ID). */
+        o.os_index = gpu ? (int)attr_long(gpu, "dev", -1) : -1;
+        snprintf(o.name, sizeof(o.name), "GPU%d", o.os_index >= 0 ? o.os_index : c->ngpus);
         gpu_model(pci, gpu, &o, &nvlink_version);
         c->ngpus++;
         break;

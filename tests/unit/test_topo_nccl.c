@@ -61,8 +61,10 @@ static const file_fact_t facts[] = {
     {"azhpc-images_ndv2-topo.xml", TB_OK, 8, 1, 0,
      {{"GPU0", "GPU1", "PHB", 0, "PCIe Gen4 x16"}, {"GPU0", "GPU4", "SYS", 0, NULL}},
      "gpu_nic_far", 4, 8},
+    /* No <gpu dev>: GPUs in PCI bus order, as nvidia-smi numbers them on this VM (GPU0
+     * 0001:00:00.0 on NUMA 1); NIC0 (0103:) shares the first switch with GPU2 (0003:). */
     {"azhpc-images_ndv4-topo.xml", TB_OK, 8, 8, 0,
-     {{"GPU0", "GPU1", "PIX", 0, NULL}, {"GPU0", "NIC0", "PIX", 0, "PCIe Gen4 x16"},
+     {{"GPU0", "GPU1", "PIX", 0, NULL}, {"GPU2", "NIC0", "PIX", 0, "PCIe Gen4 x16"},
       {"GPU0", "GPU2", "SYS", 0, NULL}},
      NULL, 0, 0},
     {"azhpc-images_ndv5-topo.xml", TB_OK, 8, 8, 0,

@@ -201,6 +201,17 @@ static void test_bus_order_fallback(void)
     TB_CHECK_STR(t->objs[tb_topo_find(t, "GPU0")].busid, "0000:03:00.0");
     TB_CHECK_STR(t->objs[tb_topo_find(t, "GPU3")].busid, "0000:84:00.1");
     tb_topo_destroy(t);
+    /* A hand-written NCCL file without <gpu dev>: PCI bus order (Hyper-V bus ids 0001,
+     * 0002 on NUMA 1, 0003, 0004 on NUMA 0, ...), not the file's order (NUMA 0 first). */
+    t = import(TB_FIXTURES_DIR "/nccl_topo_xml/azhpc-images_ndv4-topo.xml");
+    if (!t)
+        return;
+    {
+        static const int numa[8] = {1, 1, 0, 0, 3, 3, 2, 2};
+        for (size_t g = 0; g < 8; g++)
+            TB_CHECK_INT(t->objs[tb_topo_nth(t, TB_OBJ_GPU, g)].numa, numa[g]);
+    }
+    tb_topo_destroy(t);
     /* NCCL's dev is CUDA's index, gaps included (dev 2 is not in the file). */
     t = import(TB_FIXTURES_DIR
                "/nccl_topo_xml/sugarlxn-nccl_test_4xRTX4090-4NUMA-calico_nccl_topo.xml");
