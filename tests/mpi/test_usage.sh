@@ -49,6 +49,8 @@ expect_output "--pairs" "help run is run's help"
 expect_status 0 "run --help without MPI" nompi "$TB" run --help
 expect_status 0 "version without MPI" nompi "$TB" version
 expect_status 0 "report --help without MPI" nompi "$TB" report --help
+expect_status 0 "topo without MPI" nompi "$TB" topo
+expect_output "^Topology of " "topo printed the node"
 expect_status 2 "help of an unknown subcommand" nompi "$TB" help frobnicate
 # ...and the check is real: a run does need MPI.
 expect_status_not0() { "$@" >"$WORK/out" 2>&1 && fail "$*: exit 0" || pass "$* fails"; }
