@@ -227,12 +227,13 @@ tb_status_t tb_suite_sync(tb_suite_t *s, MPI_Comm comm, tb_status_t local)
      * goes on, so every rank goes on together. */
     if (s->rt->rank == 0)
         (void)tb_suite_save(s);
+    tb_wd_context_keep(0);
     tb_wd_context("saving", "", 0, 0, s->rt->rank == 0 ? TB_WD_COLLECTIVE : 0,
                   "waiting for rank 0 to write the results document");
-    if ((st = TB_MPI_CHECK(MPI_Ibarrier(comm, &req))) ||
-        (st = tb_wd_wait_polled_for(&req, TB_WD_BUSY_FACTOR * s->opts->timeout)))
-        return st;
-    return (tb_status_t)out[0];
+    if ((st = TB_MPI_CHECK(MPI_Ibarrier(comm, &req))) == TB_OK)
+        st = tb_wd_wait_polled_for(&req, TB_WD_BUSY_FACTOR * s->opts->timeout);
+    tb_wd_context_keep(1);
+    return st != TB_OK ? st : (tb_status_t)out[0];
 }
 
 void tb_suite_wait_all(tb_suite_t *s, const char *test)

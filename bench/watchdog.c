@@ -113,6 +113,31 @@ void tb_wd_context(const char *test, const char *variant, size_t size, int round
     tb_wd_beat();
 }
 
+void tb_wd_context_keep(int restore)
+{
+    static struct {
+        char test[48], variant[32], what[96];
+        size_t size;
+        int round, peer;
+    } kept;
+    pthread_mutex_lock(&wd.lock);
+#define TB_WD_COPY(dst, src)                                                               \
+    do {                                                                                   \
+        memcpy(dst.test, src.test, sizeof(dst.test));                                      \
+        memcpy(dst.variant, src.variant, sizeof(dst.variant));                             \
+        memcpy(dst.what, src.what, sizeof(dst.what));                                      \
+        dst.size = src.size;                                                               \
+        dst.round = src.round;                                                             \
+        dst.peer = src.peer;                                                               \
+    } while (0)
+    if (restore)
+        TB_WD_COPY(wd, kept);
+    else
+        TB_WD_COPY(kept, wd);
+#undef TB_WD_COPY
+    pthread_mutex_unlock(&wd.lock);
+}
+
 void tb_wd_stop_in(const char *test)
 {
     pthread_mutex_lock(&wd.lock);

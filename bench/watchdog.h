@@ -53,6 +53,9 @@ void tb_wd_stop(void);
  * TB_WD_LOCAL, TB_WD_LEADERS. */
 void tb_wd_context(const char *test, const char *variant, size_t size, int round, int peer,
                    const char *what);
+/* Keeps the current context aside (restore 0) and puts it back (restore 1): for a wait
+ * that interrupts a step, so a hang after it is not described as that wait. One level. */
+void tb_wd_context_keep(int restore);
 /* Iteration number within the current context, for the message. */
 void tb_wd_iteration(long iteration);
 
