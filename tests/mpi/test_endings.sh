@@ -27,7 +27,7 @@ PY
 rank_pid() {
   local c
   for c in $(pgrep -P "$1"); do
-    if tr '\0' '\n' <"/proc/$c/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+    if { tr '\0' '\n' <"/proc/$c/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
       echo "$c"
       return
     fi
@@ -68,11 +68,16 @@ else fail "Ctrl-C: CSV files missing: $(ls "$out")"; fi
 # 2. SIGTERM to one rank only (as a batch system or an administrator sends it): that
 # rank tells rank 0, which records it; every rank exits 8 and so does mpirun.
 out="$WORK/term"
-mpirun --oversubscribe -np 3 "$TB" run -b 8 -e 4K -f 4 -T 0.5s --no-progress -q -t latency,bw \
-  -o "$out" >"$WORK/out" 2>&1 &
+mpirun --oversubscribe -np 3 "$TB" run -b 8 -e 4K -f 4 -T 0.5s --no-progress -q \
+  -t latency,bw,bibw -o "$out" >"$WORK/out" 2>&1 &
 pid=$!
 if wait_for "$out/results.json" 'doc["tests"] and doc["tests"][0]["status"] == "ok"' 60; then
-  kill -TERM "$(rank_pid $pid 2)"
+  for try in 1 2 3 4 5; do
+    victim=$(rank_pid $pid 2)
+    [ -n "$victim" ] && break
+    sleep 0.2
+  done
+  kill -TERM "$victim"
 fi
 wait $pid
 rc=$?
