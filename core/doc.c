@@ -494,6 +494,10 @@ tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
         n = json_array_size(v);
     else
         n = (size_t)json_integer_value(json_array_get(json_object_get(v, "shape"), 0));
+    /* 2^20 ranks: far beyond any job, and n * n * 8 bytes cannot overflow. */
+    if (n > ((size_t)1 << 20))
+        return tb_error(TB_ERR_INPUT, "%s: matrix.%s: %zu rows is more than this topobench reads",
+                        where, key, n);
     if ((st = matrix_check(v, key, n, where)))
         return st;
     if (json_is_array(v)) {

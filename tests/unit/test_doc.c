@@ -313,6 +313,28 @@ static void test_matrix_rejects(void)
         unlink(path);
         TB_CHECK_INT(tb_doc_matrix_get(m, "latency_us", dir, "test", &out, &n2), TB_ERR_INPUT);
         TB_CHECK(out == NULL);
+        /* A reference without labels whose shape would overflow n x n is refused, even
+         * with a file whose header agrees (2^32 squared times 8 bytes wraps to 0). */
+        {
+            char hdr[128], p2[512];
+            FILE *f;
+            int hl = snprintf(hdr, sizeof(hdr), "{'descr': '<f8', 'fortran_order': False, "
+                              "'shape': (4294967296, 4294967296), }");
+            snprintf(p2, sizeof(p2), "%s/x.npy", dir);
+            f = fopen(p2, "wb");
+            if (f) {
+                unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                         (unsigned char)(hl & 0xff), (unsigned char)(hl >> 8)};
+                fwrite(pre, 1, sizeof(pre), f);
+                fwrite(hdr, 1, (size_t)hl, f);
+                fclose(f);
+            }
+            json_t *huge = json_pack("{s:{s:s, s:s, s:s, s:[I,I]}}", "m", "format", "npy", "file",
+                                    "x.npy", "dtype", "float64", "shape",
+                                    (json_int_t)1 << 32, (json_int_t)1 << 32);
+            TB_CHECK_INT(tb_doc_matrix_get(huge, "m", dir, "test", &out, &n2), TB_ERR_INPUT);
+            json_decref(huge);
+        }
         /* An unwritable directory leaves the matrix object as it was. */
         TB_CHECK_INT(tb_doc_matrix_set(m, "bandwidth_gbps", in, n, "/proc/no-such", "x"),
                      TB_ERR_ENV);
