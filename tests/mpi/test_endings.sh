@@ -90,8 +90,10 @@ PY
 # 3. Sizes finished inside a test survive a kill: the document is rewritten every few
 # seconds during a test, not only after it.
 out="$WORK/kill"
-mpirun --oversubscribe -np 2 "$TB" run -b 8 -e 4K -f 2 -T 1s --no-progress -q -t latency \
-  -o "$out" >"$WORK/out" 2>&1 &
+# --max-iters: the time budget, not the default iteration cap, decides each size's length
+# (a fast size would otherwise end in a fraction of a second and the test before a rewrite).
+mpirun --oversubscribe -np 2 "$TB" run -b 8 -e 4K -f 2 -T 1s --max-iters 10000000 \
+  --no-progress -q -t latency -o "$out" >"$WORK/out" 2>&1 &
 pid=$!
 if wait_for "$out/results.json" \
   'doc["tests"] and doc["tests"][0]["status"] == "running" and len(doc["tests"][0]["results"]) >= 2' 40
