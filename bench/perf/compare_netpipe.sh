@@ -56,22 +56,7 @@ if ! mpicc -O2 -o "$work/ref_allreduce" "$here/ref_allreduce.c" 2>"$work/mpicc.l
     exit 4
 fi
 
-# mpirun with the same placement for both tools: a core per rank while there are cores
-# enough, otherwise unbound and yielding (oversubscribed ranks must not spin).
-run_np() { # run_np NP LOG CMD...
-    local np=$1 log=$2
-    shift 2
-    local place=(--bind-to core)
-    [ "$np" -gt "$cores" ] && place=(--bind-to none --mca mpi_yield_when_idle 1)
-    mpirun --oversubscribe -np "$np" "${place[@]}" "${extra[@]}" "$@" >"$log" 2>&1
-}
-
-failed=0
-note_fail() {
-    failed=1
-    echo "  FAILED: $1 (log: $2)" >&2
-    tail -5 "$2" >&2
-}
+source "$here/lib.sh"
 
 # topobench point-to-point: 8-byte latency, ping-pong bandwidth from the latency test
 # (size / half round trip, what NetPIPE reports), windowed bandwidth from bw.
@@ -175,17 +160,6 @@ ref_ar() { # ref_ar REP NP
     done
 }
 
-# CPU time others use (percent of the machine over 2 s): ranks that share a core with
-# another busy process are preempted for whole time slices, which inflates means.
-busy_pct() {
-    local a b
-    read -ra a < <(head -1 /proc/stat)
-    sleep 2
-    read -ra b < <(head -1 /proc/stat)
-    local tot=0 idle=$((b[4] + b[5] - a[4] - a[5])) i
-    for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
-    echo $(((tot - idle) * 100 / (tot > 0 ? tot : 1)))
-}
 echo "compare.sh: $reps repetitions, $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 busy=$(busy_pct)
 echo "  CPU busy before start: $busy% of the machine"
