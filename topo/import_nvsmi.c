@@ -449,6 +449,16 @@ static tb_status_t make_objects(nvsmi_ctx_t *c)
     return TB_OK;
 }
 
+/* A header line was read: with device columns it is the matrix's header (objects made,
+ * rows follow); without any it was not one and the search goes on. */
+static tb_status_t header_done(nvsmi_ctx_t *c, int lineno)
+{
+    if (c->ndev == 0)
+        return TB_OK;
+    c->header_line = lineno;
+    return make_objects(c);
+}
+
 /* The text has no tree, but locality needs NUMA objects: GPUs hang below the NUMA node of
  * their NUMA Affinity, NICs below the NUMA node of a GPU they share a node with. */
 static tb_status_t place(nvsmi_ctx_t *c)
@@ -563,10 +573,7 @@ static tb_status_t parse(nvsmi_ctx_t *c, char *text)
                         return st;
                     break;
                 }
-            if (c->ndev == 0)
-                continue;
-            c->header_line = lineno;
-            if ((st = make_objects(c)) != TB_OK)
+            if ((st = header_done(c, lineno)) != TB_OK)
                 return st;
             continue;
         }
@@ -582,10 +589,7 @@ static tb_status_t parse(nvsmi_ctx_t *c, char *text)
                 continue;
             if ((st = parse_header(c, tok, n)) != TB_OK)
                 return st;
-            if (c->ndev == 0)
-                continue;
-            c->header_line = lineno;
-            if ((st = make_objects(c)) != TB_OK)
+            if ((st = header_done(c, lineno)) != TB_OK)
                 return st;
             continue;
         }
