@@ -54,6 +54,66 @@ void tb_stats_compute(double *samples, size_t count, tb_stats_t *stats_p)
     }
 }
 
+static void swap(double *a, double *b)
+{
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Hoare's selection with a median-of-three pivot: v[k] ends as the k-th smallest. */
+static double select_kth(double *v, size_t count, size_t k)
+{
+    size_t lo = 0, hi = count - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+        double pivot;
+        if (v[mid] < v[lo])
+            swap(&v[mid], &v[lo]);
+        if (v[hi] < v[lo])
+            swap(&v[hi], &v[lo]);
+        if (v[hi] < v[mid])
+            swap(&v[hi], &v[mid]);
+        pivot = v[mid];
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap(&v[i], &v[j]);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[k];
+}
+
+double tb_stats_median_select(double *v, size_t count)
+{
+    double hi, lo;
+    if (count == 0)
+        return 0;
+    hi = select_kth(v, count, count / 2);
+    if (count % 2)
+        return hi;
+    /* The largest value below the upper middle: everything left of count/2 is <= it. */
+    lo = v[0];
+    for (size_t i = 1; i < count / 2; i++)
+        if (v[i] > lo)
+            lo = v[i];
+    return (lo + hi) / 2;
+}
+
 void tb_stats_median_mad(const double *values, size_t count, double *scratch,
                          double *median_p, double *mad_p)
 {
@@ -63,11 +123,9 @@ void tb_stats_median_mad(const double *values, size_t count, double *scratch,
         return;
     }
     memcpy(scratch, values, count * sizeof(double));
-    qsort(scratch, count, sizeof(double), cmp_double);
-    med = tb_stats_percentile_sorted(scratch, count, 50);
+    med = tb_stats_median_select(scratch, count);
     for (size_t i = 0; i < count; i++)
         scratch[i] = fabs(values[i] - med);
-    qsort(scratch, count, sizeof(double), cmp_double);
     *median_p = med;
-    *mad_p = tb_stats_percentile_sorted(scratch, count, 50);
+    *mad_p = tb_stats_median_select(scratch, count);
 }

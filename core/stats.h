@@ -20,6 +20,11 @@ void tb_stats_compute(double *samples, size_t count, tb_stats_t *stats_p);
  * p in [0, 100]. */
 double tb_stats_percentile_sorted(const double *sorted, size_t count, double p);
 
+/* Median of v[0..count) by selection (O(n), no sort; the mean of the two middle values
+ * for an even count, as tb_stats_percentile_sorted's 50th), reordering v; 0 when count
+ * is 0. */
+double tb_stats_median_select(double *v, size_t count);
+
 /* Median and median absolute deviation; `scratch` holds count doubles. */
 void tb_stats_median_mad(const double *values, size_t count, double *scratch,
                          double *median_p, double *mad_p);

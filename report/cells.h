@@ -1,5 +1,5 @@
 /* Matrix cells for the report: the off-diagonal measurements of an N x N matrix and
- * selection-based medians (O(n), no sort), so a 4,096-rank matrix (16.7 million cells)
+ * with core's selection median (tb_stats_median_select, O(n), no sort), so a 4,096-rank matrix (16.7 million cells)
  * is summarised in well under a second. Internal to report/. */
 #ifndef TB_REPORT_CELLS_H
 #define TB_REPORT_CELLS_H
@@ -10,8 +10,5 @@
  * order, and returns how many there are (the rest of `m` is left undefined). */
 size_t tb_cells_compact(double *m, size_t n);
 
-/* Median of v[0..count) (mean of the two middle values for an even count), reordering v;
- * 0 when count is 0. */
-double tb_cells_median(double *v, size_t count);
 
 #endif

@@ -469,7 +469,7 @@ static tb_status_t matrix_max_median(const json_t *m, const char *key, const cha
         for (i = 1; i < count; i++)
             if (v[i] > *max_p)
                 *max_p = v[i];
-        *median_p = tb_cells_median(v, count);
+        *median_p = tb_stats_median_select(v, count);
     }
     *count_p = count;
     free(v);

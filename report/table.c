@@ -399,16 +399,16 @@ static void print_aggregate(const json_t *labels, double *cells, size_t n, int l
         for (size_t i = 0; i < n; i++)
             if (node_of[i] == k && row_mean[i] == row_mean[i])
                 scratch[c++] = row_mean[i];
-        nodes[k].send_med = c ? tb_cells_median(scratch, c) : NAN;
+        nodes[k].send_med = c ? tb_stats_median_select(scratch, c) : NAN;
         for (size_t i = 0; i < n; i++)
             if (node_of[i] == k && col_mean[i] == col_mean[i])
                 scratch[r++] = col_mean[i];
-        nodes[k].recv_med = r ? tb_cells_median(scratch, r) : NAN;
+        nodes[k].recv_med = r ? tb_stats_median_select(scratch, r) : NAN;
     }
     count = tb_cells_compact(cells, n);
     fprintf(out, "# %zu x %zu cells (too many to print; every cell is in the CSV or NPY file)"
                  ": median %s%s%s over %zu measured cells\n",
-            n, n, fmt(count ? tb_cells_median(cells, count) : NAN, b[0]), unit[0] ? " " : "",
+            n, n, fmt(count ? tb_stats_median_select(cells, count) : NAN, b[0]), unit[0] ? " " : "",
             unit, count);
     qsort(nodes, nnodes, sizeof(nodes[0]), low_is_bad ? cmp_nodes_low : cmp_nodes_high);
     fprintf(out, "# per node, worst first: a rank's mean cell as sender (row) and receiver "
