@@ -69,7 +69,7 @@ tb_status_t tb_analyze_cmd(int argc, char **argv)
     char docdir[4096];
     json_t *doc = NULL, *analysis = NULL;
     tb_status_t st;
-    double v;
+    double v = 0;
 
     tb_analysis_opts_default(&opts);
     for (int a = 1; a < argc; a++) {
