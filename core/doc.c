@@ -679,29 +679,11 @@ tb_status_t tb_doc_load(const char *path, json_t **doc_p)
     json_error_t err;
     json_t *doc;
     tb_status_t st;
-    struct stat sb;
     char *text;
     size_t len;
-    FILE *f = fopen(path, "r");
 
-    if (!f)
-        return tb_error(errno == ENOENT ? TB_ERR_USAGE : TB_ERR_ENV, "cannot open %s: %s",
-                        path, strerror(errno));
-    /* One read and json_loadb: json_loadf takes the file a character at a time, a third
-     * of the load of a 30 MB document. */
-    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 ||
-        !(text = malloc((size_t)sb.st_size + 1))) {
-        fclose(f);
-        return tb_error(TB_ERR_ENV, "cannot read %s: %s", path, strerror(errno ? errno : ENOMEM));
-    }
-    len = fread(text, 1, (size_t)sb.st_size, f);
-    if (ferror(f)) {
-        int e = errno;
-        free(text);
-        fclose(f);
-        return tb_error(TB_ERR_ENV, "cannot read %s: %s", path, strerror(e));
-    }
-    fclose(f);
+    if ((st = tb_file_read(path, &text, &len)))
+        return st;
     doc = json_loadb(text, len, 0, &err);
     free(text);
     if (!doc)

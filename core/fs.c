@@ -2,6 +2,7 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +36,47 @@ tb_status_t tb_mkdir_p(const char *dir)
     return TB_OK;
 }
 
+void tb_path_dir(const char *path, char *buf, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(buf, len, ".");
+    else
+        snprintf(buf, len, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+}
+
+tb_status_t tb_file_read(const char *path, char **text_p, size_t *len_p)
+{
+    struct stat sb;
+    char *text;
+    size_t len;
+    int e;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return tb_error(errno == ENOENT ? TB_ERR_USAGE : TB_ERR_ENV, "cannot open %s: %s",
+                        path, strerror(errno));
+    /* One read of the whole file: jansson's json_loadf takes a file a character at a
+     * time, a third of the load of a 30 MB document. */
+    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 ||
+        !(text = malloc((size_t)sb.st_size + 1))) {
+        e = errno ? errno : ENOMEM;
+        fclose(f);
+        return tb_error(TB_ERR_ENV, "cannot read %s: %s", path, strerror(e));
+    }
+    len = fread(text, 1, (size_t)sb.st_size, f);
+    if (ferror(f)) {
+        e = errno;
+        free(text);
+        fclose(f);
+        return tb_error(TB_ERR_ENV, "cannot read %s: %s", path, strerror(e));
+    }
+    fclose(f);
+    text[len] = '\0';
+    *text_p = text;
+    *len_p = len;
+    return TB_OK;
+}
 
 tb_status_t tb_afile_open(tb_afile_t *a, const char *path)
 {

@@ -10,6 +10,15 @@
  * TB_ERR_ENV, logged with the directory, when it cannot. */
 TB_NODISCARD tb_status_t tb_mkdir_p(const char *dir);
 
+/* Reads the whole file into a new NUL-terminated buffer (*text_p, free() it; *len_p bytes
+ * before the NUL). TB_ERR_USAGE when it does not exist (a mistyped name on the command
+ * line), TB_ERR_ENV when it cannot be read; both logged with the path. */
+TB_NODISCARD tb_status_t tb_file_read(const char *path, char **text_p, size_t *len_p);
+
+/* The directory part of `path` into buf ("." when it has none, "/" for "/x"): where a
+ * document's side files are. */
+void tb_path_dir(const char *path, char *buf, size_t len);
+
 /* A file written atomically: the text goes to "<path>.tmp.<pid>", and commit renames it over
  * `path`, so a reader (or a run killed midway) never sees half a file. */
 typedef struct tb_afile {

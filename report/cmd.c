@@ -26,19 +26,6 @@ static void usage(FILE *out)
                  "document, 4 output directory or file not writable.\n");
 }
 
-/* The directory part of `path`, "." when there is none. */
-static void dir_of(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n;
-    if (!slash) {
-        snprintf(buf, len, ".");
-        return;
-    }
-    n = slash == path ? 1 : (size_t)(slash - path);
-    snprintf(buf, len, "%.*s", (int)n, path);
-}
-
 tb_status_t tb_report_cmd(int argc, char **argv)
 {
     const char *input = NULL, *outdir = NULL;
@@ -76,7 +63,7 @@ tb_status_t tb_report_cmd(int argc, char **argv)
         return tb_error(TB_ERR_USAGE, "report: which results.json? (usage: topobench report "
                                       "RESULTS.json [-o DIR] [--quiet])");
     /* Matrix side files are read beside the document; output goes there by default. */
-    dir_of(input, docdir, sizeof(docdir));
+    tb_path_dir(input, docdir, sizeof(docdir));
     if (!outdir)
         outdir = docdir;
 

@@ -6,6 +6,7 @@
 
 #include "analysis.h"
 #include "doc.h"
+#include "fs.h"
 #include "log.h"
 
 static void usage(FILE *out)
@@ -50,15 +51,6 @@ static tb_status_t parse_num(const char *opt, const char *val, double lo, double
                         lo, hi);
     *out = v;
     return TB_OK;
-}
-
-static void dir_of(const char *path, char *buf, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(buf, len, ".");
-    else
-        snprintf(buf, len, "%.*s", (int)(slash == path ? 1 : slash - path), path);
 }
 
 tb_status_t tb_analyze_cmd(int argc, char **argv)
@@ -116,7 +108,7 @@ tb_status_t tb_analyze_cmd(int argc, char **argv)
     if (!input)
         return tb_error(TB_ERR_USAGE, "analyze: which results.json? (usage: topobench analyze "
                                       "RESULTS.json [OPTIONS])");
-    dir_of(input, docdir, sizeof(docdir));
+    tb_path_dir(input, docdir, sizeof(docdir));
     if ((st = tb_doc_load(input, &doc)))
         return st;
     if ((st = tb_analysis_run(doc, docdir, &opts, &analysis)))
