@@ -24,6 +24,8 @@ static const struct tb_subcommand {
     {"topo", tb_topo_cmd, "this node's or a recorded topology, paths, expected bandwidth"},
     {"report", tb_report_cmd, "regenerate CSV files from a results.json, offline"},
     {"analyze", tb_analyze_cmd, "judge a results.json against its topology and peers, offline"},
+    {"baseline", tb_baseline_cmd, "keep what a CI gate compares, from a results.json or nccl-tests log"},
+    {"check", tb_check_cmd, "CI gate: compare a results.json with a baseline and expectations"},
     {"version", cmd_version, "print version and build options"},
     {"help", cmd_help, "this text; `topobench help SUBCOMMAND` for a subcommand's options"},
 };

@@ -18,5 +18,8 @@ void *tb_cli_build_json(void);
 
 /* Subcommands living in bench/ (others come from topo/ and report/ public headers). */
 TB_NODISCARD tb_status_t tb_run_cmd(int argc, char **argv);
+/* The CI gate (gate_cmd.c, docs/gate.md). */
+TB_NODISCARD tb_status_t tb_baseline_cmd(int argc, char **argv);
+TB_NODISCARD tb_status_t tb_check_cmd(int argc, char **argv);
 
 #endif

@@ -30,6 +30,14 @@ TB_NODISCARD tb_status_t tb_report_csv_write_count(const json_t *doc, const char
 #define TB_REPORT_GRID_MAX 64
 tb_status_t tb_report_table_print(const json_t *test, const char *docdir, FILE *out);
 
+/* The CI gate's result (`topobench check`, the object tb_gate_check builds; docs/gate.md):
+ * the table of what was compared and what failed (`quiet`: the failed and missing ones
+ * only) with the verdict last; JUnit XML, one test case per check in a suite per source
+ * (baseline, expect); a Markdown summary, failures first. */
+void tb_report_check_print(const json_t *result, int quiet, FILE *out);
+void tb_report_check_junit(const json_t *result, FILE *out);
+void tb_report_check_markdown(const json_t *result, FILE *out);
+
 /* `topobench report results.json [-o DIR]`. */
 TB_NODISCARD tb_status_t tb_report_cmd(int argc, char **argv);
 

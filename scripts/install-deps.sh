@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkgconf git
   libopenmpi-dev openmpi-bin
   libhwloc-dev hwloc
-  libjansson-dev libxml2-dev
+  libjansson-dev libxml2-dev libxml2-utils
   libibverbs-dev rdma-core libucx-dev
   iproute2 util-linux procps python3 time
   netpipe-openmpi

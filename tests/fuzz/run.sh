@@ -28,6 +28,7 @@ seed_dir() {
         fuzz_nvsmi) echo "$fixtures/nvidia_smi_topo" ;;
         fuzz_hwloc_xml) echo "$fixtures/hwloc_xml" ;;
         fuzz_results_doc) echo "$root/tests/data/report" ;;
+        fuzz_gate) echo "$fixtures/nccl_tests" ;;
         *) echo "" ;;
     esac
 }
@@ -36,6 +37,7 @@ data_seeds() {
         fuzz_nccl_xml) echo "$root/tests/data/topo/nccl_*" ;;
         fuzz_nvsmi) echo "$root/tests/data/topo/nvsmi_*" ;;
         fuzz_hwloc_xml) echo "$root/tests/data/topo/hwloc[-_]*" ;;
+        fuzz_gate) echo "$root/tests/data/gate/* $root/tests/data/report/results-sample.json" ;;
         *) echo "" ;;
     esac
 }
