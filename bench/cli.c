@@ -10,6 +10,7 @@
 #include "log.h"
 #include "report.h"
 #include "tb_build_info.h"
+#include "tb_git.h"
 #include "topo.h"
 
 static tb_status_t cmd_version(int argc, char **argv);

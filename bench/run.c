@@ -16,6 +16,7 @@
 #include "matrix.h"
 #include "report.h"
 #include "tb_build_info.h"
+#include "tb_git.h"
 #include "topo.h"
 #include "topo_pack.h"
 #include "watchdog.h"
