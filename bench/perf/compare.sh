@@ -4,7 +4,9 @@
 # two), all_reduce, all_gather, reduce_scatter, broadcast, alltoall (2 and 4 ranks), at
 # every power of two from 8 B to 16 MiB (topobench's size; see docs/perf.md for how OSU's
 # sizes map). Both tools run the same iteration and warm-up counts (OSU's defaults).
-# Prints, per test and size, the ratio topobench/OSU of the medians over repetitions:
+# Prints, per test and size, the ratio topobench/OSU of the medians over repetitions
+# (bench/perf/compare_table.py, which also prints OSU's own spread between repetitions:
+# the machine's noise floor at that cell):
 # times for latency and collectives (OSU's "Avg Latency" vs topobench's time_us.mean),
 # bandwidth for bw and bibw; target within 5% (point-to-point) and 10% (collectives).
 #
@@ -15,7 +17,8 @@
 #             osu_allgather, osu_reduce_scatter, osu_bcast and osu_alltoall (searched
 #             recursively: an OSU install prefix or build tree will do); OSU 7.x (needs
 #             -m MIN:MAX on the point-to-point tests and -T for the datatype)
-#   -r REPS   repetitions (default 3)     -k  keep the work directory (raw results)
+#   -r REPS   repetitions (default 4: even, so each tool goes first equally often)
+#   -k        keep the work directory (raw.tsv: compare_table.py RAW re-prints the table)
 #   -t TESTS  comma-separated subset of the tests above (default: all)
 #   -n NPS    rank counts for the collectives (default "2,4")
 #   -d DIV    divide OSU's iteration and warm-up counts by DIV for both tools (default 1;
@@ -25,7 +28,7 @@
 # docs/perf.md explains the method and the results on the development machine.
 set -uo pipefail
 
-reps=3
+reps=4
 keep=0
 tests_sel="latency,bw,bibw,all_reduce,all_gather,reduce_scatter,broadcast,alltoall"
 nps_sel="2,4"
@@ -195,54 +198,6 @@ done
 echo "  wall time $(($(date +%s) - start)) s, load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  OSU version: $(grep -rhom1 'v[0-9][0-9.]*$' "$work"/osu-*.log 2>/dev/null | head -1)"
 
-python3 - "$raw" "$cores" <<'PY'
-import sys, statistics
-from collections import defaultdict
-vals = defaultdict(list)
-for line in open(sys.argv[1]):
-    test, np, size, tool, rep, v = line.rstrip("\n").split("\t")
-    vals[(test, int(np), int(size), tool)].append(float(v))
-cores = int(sys.argv[2])
-order = ["latency", "bw", "bibw", "all_reduce", "all_gather", "reduce_scatter", "broadcast",
-         "alltoall"]
-tests = [t for t in order if any(k[0] == t for k in vals)]
-def fmt(v):
-    return "-" if v is None else f"{v:.4g}" if v < 1e6 else f"{v:.3e}"
-misses = total = 0
-worst = []
-for t in tests:
-    p2p = t in ("latency", "bw", "bibw")
-    target = 0.05 if p2p else 0.10
-    unit = "GB/s" if t in ("bw", "bibw") else "us"
-    nps = sorted({k[1] for k in vals if k[0] == t})
-    sizes = sorted({k[2] for k in vals if k[0] == t})
-    print(f"\n{t} ({unit}; ratio = topobench / OSU, medians over repetitions; "
-          f"target ±{target:.0%})")
-    head = f"  {'size':>9}"
-    for np in nps:
-        over = "*" if np > cores else ""
-        head += f" | {f'np={np}{over}':<6}{'topobench':>10} {'OSU':>10} {'ratio':>7}  "
-    print(head)
-    for size in sizes:
-        line = f"  {size:>9}"
-        for np in nps:
-            a, b = vals.get((t, np, size, "topobench"), []), vals.get((t, np, size, "osu"), [])
-            ma = statistics.median(a) if a else None
-            mb = statistics.median(b) if b else None
-            r = ma / mb if ma and mb else None
-            mark = " "
-            total += 1
-            if r is None:
-                mark = "?"; misses += 1
-            elif abs(r - 1) > target:
-                mark = "!"; misses += 1
-                worst.append((abs(r - 1), t, np, size, r))
-            line += f" | {'':<6}{fmt(ma):>10} {fmt(mb):>10} {fmt(r):>7}{mark} "
-        print(line)
-print(f"\n{total - misses} of {total} ratios within target; '!' outside, '?' no data"
-      + (f"; '*': {cores} cores, oversubscribed" if any(k[1] > cores for k in vals) else ""))
-for d, t, np, size, r in sorted(worst, reverse=True)[:10]:
-    print(f"  worst: {t} np={np} {size} B: {r:.3f}")
-PY
+python3 "$here/compare_table.py" "$raw" "$cores"
 [ "$failed" = 0 ] || echo "some runs failed; their measurements are missing above" >&2
 exit 0
