@@ -53,6 +53,50 @@ void tb_pattern_fill(const tb_dtype_t *dt, void *buf, size_t n, int rank, size_t
     }
 }
 
+/* Byte k of word w is byte k of tb_mix64(seed ^ w), so on a little-endian host a word
+ * of the pattern is the hash itself and a whole word is written or compared at once. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TB_PATTERN_WORDS 1
+#else
+#define TB_PATTERN_WORDS 0
+#endif
+
+void tb_pattern_fill_bytes(unsigned char *p, size_t n, uint64_t seed, int complement)
+{
+    size_t i = 0;
+    uint64_t flip = complement ? ~(uint64_t)0 : 0;
+    if (TB_PATTERN_WORDS)
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w = tb_mix64(seed ^ (i >> 3)) ^ flip;
+            memcpy(p + i, &w, 8);
+        }
+    for (; i < n; i++)
+        p[i] = (unsigned char)(tb_pattern_byte(seed, i) ^ (unsigned char)flip);
+}
+
+void tb_pattern_check_bytes(const unsigned char *p, size_t n, uint64_t seed, size_t base,
+                            tb_mismatch_t *mm)
+{
+    size_t i = 0;
+    if (TB_PATTERN_WORDS)
+        for (; i + 8 <= n; i += 8) {
+            uint64_t want = tb_mix64(seed ^ (i >> 3)), got;
+            memcpy(&got, p + i, 8);
+            if (got == want)
+                continue;
+            for (size_t k = 0; k < 8; k++) {
+                unsigned char wb = (unsigned char)(want >> (8 * k));
+                if (p[i + k] != wb)
+                    tb_mismatch_note(mm, base + i + k, wb, p[i + k]);
+            }
+        }
+    for (; i < n; i++) {
+        unsigned char want = tb_pattern_byte(seed, i);
+        if (p[i] != want)
+            tb_mismatch_note(mm, base + i, want, p[i]);
+    }
+}
+
 void tb_pattern_sums(int nranks, double sums[17])
 {
     for (int k = 0; k < 17; k++) {

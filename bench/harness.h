@@ -101,6 +101,14 @@ static inline int tb_pattern(int rank, size_t index, long iter, size_t size)
     return (int)((((unsigned long)rank * 7u + (unsigned long)index * 3u +
                    (unsigned long)iter * 5u + (unsigned long)size) % 17u));
 }
+/* Bytes [0, n) of the pattern `seed` (tb_pattern_byte), or their complement (a receive
+ * buffer's sentinel, so a transfer that did not happen cannot pass for one that did); and
+ * the check of n bytes against it, `base` added to the offsets noted in *mm. One hash per
+ * 8 bytes, and whole words compared at once: buffers are megabytes to a gigabyte. */
+void tb_pattern_fill_bytes(unsigned char *p, size_t n, uint64_t seed, int complement);
+void tb_pattern_check_bytes(const unsigned char *p, size_t n, uint64_t seed, size_t base,
+                            tb_mismatch_t *mm);
+
 /* Sum over ranks 0..n-1 of tb_pattern(r, index, iter, size), in O(1) per element from a
  * table of 17 sums filled once per check (tb_pattern_sums). */
 void tb_pattern_sums(int nranks, double sums[17]);

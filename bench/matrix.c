@@ -187,35 +187,6 @@ static double lat_rep(MPI_Comm comm, unsigned char *buf, int src, int dst)
     return t / 2;
 }
 
-/* Byte i of the pattern `seed`, or its complement (a receive buffer's sentinel, so a
- * transfer that did not happen cannot pass for one that did). */
-static void fill_bytes(unsigned char *p, size_t n, uint64_t seed, int complement)
-{
-    /* tb_pattern_byte(seed, i), one hash per 8 bytes (a window is megabytes). */
-    uint64_t word = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b;
-        if ((i & 7) == 0)
-            word = tb_mix64(seed ^ (i >> 3));
-        b = (unsigned char)(word >> (8 * (i & 7)));
-        p[i] = (unsigned char)(complement ? ~b : b);
-    }
-}
-
-static void check_bytes(const unsigned char *p, size_t n, uint64_t seed, size_t base,
-                        tb_mismatch_t *mm)
-{
-    uint64_t word = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char want;
-        if ((i & 7) == 0)
-            word = tb_mix64(seed ^ (i >> 3));
-        want = (unsigned char)(word >> (8 * (i & 7)));
-        if (p[i] != want)
-            tb_mismatch_note(mm, base + i, want, p[i]);
-    }
-}
-
 /* A receiver's first wrong data of one measurement, with who sent it. */
 typedef struct {
     tb_mismatch_t mm;
@@ -241,9 +212,9 @@ static void bw_check(tb_suite_t *s, const char *name, const char *level, bw_t *b
     double ts, tr;
     for (int w = 0; w < b->window; w++) {
         long iter = (long)d * b->window + w;
-        fill_bytes(b->sbuf + (size_t)w * b->bytes, b->bytes,
+        tb_pattern_fill_bytes(b->sbuf + (size_t)w * b->bytes, b->bytes,
                    tb_pattern_seed(my_world, iter, b->bytes), 0);
-        fill_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
+        tb_pattern_fill_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
                    tb_pattern_seed(src_world, iter, b->bytes), 1);
     }
     tb_wd_iteration(-1);
@@ -252,7 +223,7 @@ static void bw_check(tb_suite_t *s, const char *name, const char *level, bw_t *b
         b->rbuf[0] ^= 0x5a;
     for (int w = 0; w < b->window; w++) {
         long iter = (long)d * b->window + w;
-        check_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
+        tb_pattern_check_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
                     tb_pattern_seed(src_world, iter, b->bytes), (size_t)w * b->bytes, &one);
     }
     if (one.wrong) {
@@ -275,18 +246,18 @@ static void lat_check(tb_suite_t *s, const char *name, const char *level, MPI_Co
     tb_mismatch_t ping = {0}, pong = {0};
     uint64_t ping_in = tb_pattern_seed(world_of[src], 2L * d, LAT_BYTES);
     uint64_t pong_in = tb_pattern_seed(world_of[dst], 2L * d + 1, LAT_BYTES);
-    fill_bytes(buf + LAT_PING_OUT * LAT_BYTES, LAT_BYTES,
+    tb_pattern_fill_bytes(buf + LAT_PING_OUT * LAT_BYTES, LAT_BYTES,
                tb_pattern_seed(my_world, 2L * d, LAT_BYTES), 0);
-    fill_bytes(buf + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES,
+    tb_pattern_fill_bytes(buf + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES,
                tb_pattern_seed(my_world, 2L * d + 1, LAT_BYTES), 0);
-    fill_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 1);
-    fill_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 1);
+    tb_pattern_fill_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 1);
+    tb_pattern_fill_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 1);
     (void)lat_rep(comm, buf, src, dst);
     snprintf(fault, sizeof(fault), "%s_latency", name);
     if (tb_suite_fault(s, "corrupt", fault))
         buf[LAT_PING_IN * LAT_BYTES] ^= 0x5a;
-    check_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 0, &ping);
-    check_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 0, &pong);
+    tb_pattern_check_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 0, &ping);
+    tb_pattern_check_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 0, &pong);
     for (int k = 0; k < 2; k++) {
         const tb_mismatch_t *one = k ? &pong : &ping;
         int from = world_of[k ? dst : src];
