@@ -556,6 +556,40 @@ static tb_status_t validate_keys(const json_t *t, const char *what, const char *
     return TB_OK;
 }
 
+/* The labels of a matrix object: absent, or an array of strings (*n_p of them). */
+static tb_status_t labels_check(const json_t *m, const char *mwhere, size_t *n_p)
+{
+    const json_t *labels = json_object_get(m, "labels"), *x;
+    size_t i;
+    if (labels && !json_is_array(labels))
+        return tb_error(TB_ERR_INPUT, "%s: matrix.labels should be an array", mwhere);
+    json_array_foreach(labels, i, x) {
+        if (!json_is_string(x))
+            return tb_error(TB_ERR_INPUT, "%s: matrix.labels[%zu] should be a string", mwhere, i);
+    }
+    *n_p = json_array_size(labels);
+    return TB_OK;
+}
+
+/* Every member of `m` that looks like a matrix (an array of arrays, or an object with
+ * `format`: also the keys a newer writer added) has one row and column per label. */
+static tb_status_t matrices_check(const json_t *m, const char *mwhere, size_t n)
+{
+    const char *key;
+    const json_t *x;
+    tb_status_t st;
+    json_object_foreach((json_t *)m, key, x) {
+        if (!strcmp(key, "labels") || !strcmp(key, "ranks") || !strcmp(key, "pairs") ||
+            !tb_doc_matrix_is(m, key))
+            continue;
+        if (!json_object_get(m, "labels"))
+            return tb_error(TB_ERR_INPUT, "%s: matrix.%s without matrix.labels", mwhere, key);
+        if ((st = matrix_check(x, key, n, mwhere)))
+            return st;
+    }
+    return TB_OK;
+}
+
 /* An entry's matrix object: labels and ranks agree, every matrix has one row and column
  * per label, isolated pairs are objects. */
 static tb_status_t validate_matrix(const json_t *t, const char *what, const char *where)
@@ -564,7 +598,6 @@ static tb_status_t validate_matrix(const json_t *t, const char *what, const char
                                            "send_cv",   "latency_us", "bandwidth_gbps"};
     const json_t *m = json_object_get(t, "matrix"), *labels, *ranks, *pairs, *x;
     char mwhere[160];
-    const char *key;
     size_t n, i;
     tb_status_t st;
 
@@ -574,16 +607,11 @@ static tb_status_t validate_matrix(const json_t *t, const char *what, const char
              json_string_value(json_object_get(t, "name")));
     if (!json_is_object(m))
         return tb_error(TB_ERR_INPUT, "%s: field \"matrix\" should be an object", mwhere);
+    if ((st = labels_check(m, mwhere, &n)))
+        return st;
     labels = json_object_get(m, "labels");
     ranks = json_object_get(m, "ranks");
     pairs = json_object_get(m, "pairs");
-    if (labels && !json_is_array(labels))
-        return tb_error(TB_ERR_INPUT, "%s: matrix.labels should be an array", mwhere);
-    json_array_foreach(labels, i, x) {
-        if (!json_is_string(x))
-            return tb_error(TB_ERR_INPUT, "%s: matrix.labels[%zu] should be a string", mwhere, i);
-    }
-    n = json_array_size(labels);
     if (ranks && (!json_is_array(ranks) || json_array_size(ranks) != n))
         return tb_error(TB_ERR_INPUT, "%s: matrix.ranks should be an array of %zu integers "
                         "(one per label)", mwhere, n);
@@ -605,14 +633,28 @@ static tb_status_t validate_matrix(const json_t *t, const char *what, const char
         if (x && (st = matrix_check(x, matrices[i], n, mwhere)))
             return st;
     }
-    /* Matrices a newer writer added: whatever looks like one is checked like one. */
-    json_object_foreach((json_t *)m, key, x) {
-        if (!strcmp(key, "labels") || !strcmp(key, "ranks") || !strcmp(key, "pairs") ||
-            !tb_doc_matrix_is(m, key))
-            continue;
-        if (!labels)
-            return tb_error(TB_ERR_INPUT, "%s: matrix.%s without matrix.labels", mwhere, key);
-        if ((st = matrix_check(x, key, n, mwhere)))
+    return matrices_check(m, mwhere, n);
+}
+
+/* Per-node matrices (gpu_copy): `nodes` is an array of objects, each with its own labels
+ * and matrices over them. */
+static tb_status_t validate_nodes(const json_t *t, const char *what, const char *where)
+{
+    const json_t *nodes = json_object_get(t, "nodes"), *node;
+    size_t i, n;
+    tb_status_t st;
+    if (!nodes)
+        return TB_OK;
+    if (!json_is_array(nodes))
+        return tb_error(TB_ERR_INPUT, "%s: %s (%s): field \"nodes\" should be an array", what,
+                        where, json_string_value(json_object_get(t, "name")));
+    json_array_foreach(nodes, i, node) {
+        char nwhere[192];
+        snprintf(nwhere, sizeof(nwhere), "%s: %s (%s) nodes[%zu]", what, where,
+                 json_string_value(json_object_get(t, "name")), i);
+        if (!json_is_object(node))
+            return tb_error(TB_ERR_INPUT, "%s should be an object", nwhere);
+        if ((st = labels_check(node, nwhere, &n)) || (st = matrices_check(node, nwhere, n)))
             return st;
     }
     return TB_OK;
@@ -657,7 +699,8 @@ tb_status_t tb_doc_validate(const json_t *doc, const char *what)
         if ((st = require(v, "name", JSON_STRING, what, where)) ||
             (st = require(v, "kind", JSON_STRING, what, where)) ||
             (st = require(v, "results", JSON_ARRAY, what, where)) ||
-            (st = validate_keys(v, what, where)) || (st = validate_matrix(v, what, where)))
+            (st = validate_keys(v, what, where)) || (st = validate_matrix(v, what, where)) ||
+            (st = validate_nodes(v, what, where)))
             return st;
         results = json_object_get(v, "results");
         json_array_foreach(results, j, r) {
