@@ -602,6 +602,81 @@ static tb_status_t write_matrices(const json_t *test, const char *docdir, const 
     return TB_OK;
 }
 
+/* gpu_copy: one row per measured cell of every node, "<base>-copies.csv". */
+static tb_status_t write_copies(const json_t *test, const char *docdir, const char *dir,
+                                const char *base, size_t idx)
+{
+    static const char *const keys[] = {"copy_gbps", "copy_cv", "bidir_gbps", "bidir_cv",
+                                       "expected_gbps", "peer_access"};
+    const json_t *node;
+    csv_file_t c;
+    size_t k;
+    tb_status_t st;
+
+    if ((st = csv_open(&c, dir, base, "-copies.csv")))
+        return st;
+    fputs("host,rank,measurement,copy,src,dst,path,GBps,cv,expected_GBps,peer_access\n", c.f);
+    json_array_foreach(json_object_get(test, "nodes"), k, node) {
+        const json_t *labels = json_object_get(node, "labels"), *eps = json_object_get(node, "endpoints");
+        double *m[6] = {NULL};
+        size_t n = 0, nk;
+        char where[160];
+        snprintf(where, sizeof(where), "tests[%zu] (%s) nodes[%zu]", idx, str_or(test, "name", "?"), k);
+        for (size_t q = 0; q < 6; q++) {
+            if ((st = tb_doc_matrix_get(node, keys[q], docdir, where, &m[q], &nk)) == TB_OK &&
+                m[q] && n && nk != n)
+                st = tb_error(TB_ERR_INPUT, "%s: %s is %zu x %zu, not %zu x %zu", where, keys[q],
+                              nk, nk, n, n);
+            if (m[q])
+                n = nk;
+            if (st)
+                break;
+        }
+        for (size_t i = 0; st == TB_OK && m[0] && i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                for (int bi = 0; bi < 2; bi++) {
+                    const double *v = m[2 * bi], *cv = m[2 * bi + 1];
+                    int gi = !strcmp(str_or(json_array_get(eps, i), "kind", ""), "gpu");
+                    int gj = !strcmp(str_or(json_array_get(eps, j), "kind", ""), "gpu");
+                    const char *src = json_string_value(json_array_get(labels, i));
+                    const char *dst = json_string_value(json_array_get(labels, j));
+                    if (!v || v[i * n + j] != v[i * n + j])
+                        continue;
+                    csv_str(&c, str_or(node, "host", ""));
+                    csv_json(&c, json_object_get(node, "rank"));
+                    csv_str(&c, bi ? "bidir" : "copy");
+                    csv_str(&c, !gi ? "host_to_device" : !gj ? "device_to_host"
+                                : i == j ? "device_local" : "device_to_device");
+                    csv_str(&c, src);
+                    csv_str(&c, dst);
+                    csv_str(&c, src && dst ? json_string_value(json_object_get(
+                                                 json_object_get(json_object_get(node, "paths"), src), dst))
+                                           : NULL);
+                    csv_num(&c, v[i * n + j]);
+                    if (cv && cv[i * n + j] == cv[i * n + j])
+                        csv_num(&c, cv[i * n + j]);
+                    else
+                        csv_sep(&c);
+                    if (m[4] && m[4][i * n + j] == m[4][i * n + j])
+                        csv_num(&c, m[4][i * n + j]);
+                    else
+                        csv_sep(&c);
+                    if (m[5] && m[5][i * n + j] == m[5][i * n + j])
+                        csv_int(&c, (long long)m[5][i * n + j]);
+                    else
+                        csv_sep(&c);
+                    csv_end_row(&c);
+                }
+        for (size_t q = 0; q < 6; q++)
+            free(m[q]);
+        if (st) {
+            csv_abort(&c);
+            return st;
+        }
+    }
+    return csv_close(&c);
+}
+
 static tb_status_t write_all(const json_t *doc, const char *docdir, const char *dir,
                              size_t *nfiles_p)
 {
@@ -622,6 +697,11 @@ static tb_status_t write_all(const json_t *doc, const char *docdir, const char *
         }
         if (json_is_object(m) && (st = write_matrices(test, docdir, dir, base, i, nfiles_p)))
             return st;
+        if (json_array_size(json_object_get(test, "nodes"))) {
+            if ((st = write_copies(test, docdir, dir, base, i)))
+                return st;
+            ++*nfiles_p;
+        }
         if (json_is_array(json_object_get(m, "pairs"))) {
             if ((st = write_pairs(doc, json_object_get(m, "pairs"), dir, base)))
                 return st;

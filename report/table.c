@@ -550,6 +550,219 @@ static tb_status_t print_matrix(const json_t *test, const char *docdir, FILE *ou
     return st;
 }
 
+/* ---- gpu_copy: each node's copy matrices over its endpoints ---- */
+
+/* Endpoint indices of one kind ("numa", "gpu") of a gpu_copy node, in document order. */
+static size_t copy_endpoints(const json_t *node, const char *kind, size_t *idx, size_t cap)
+{
+    const json_t *e;
+    size_t i, k = 0;
+    json_array_foreach(json_object_get(node, "endpoints"), i, e) {
+        if (k < cap && !strcmp(str_or(e, "kind", ""), kind))
+            idx[k++] = i;
+    }
+    return k;
+}
+
+/* rows x cols of the n x n `cells` (NaN: "-"); `transpose` reads cell [col][row]. */
+static void copy_grid(const json_t *labels, const double *cells, size_t n, const size_t *rows,
+                      size_t nr, const size_t *cols, size_t nc, int transpose, FILE *out)
+{
+    int w = 7;
+    char b[CELL];
+    for (size_t k = 0; k < nr + nc; k++) {
+        int len = (int)strlen(str_at(labels, k < nr ? rows[k] : cols[k - nr]));
+        if (len > w)
+            w = len;
+    }
+    fprintf(out, "%-*s", w, "#");
+    for (size_t j = 0; j < nc; j++)
+        fprintf(out, "  %*s", w, str_at(labels, cols[j]));
+    fputc('\n', out);
+    for (size_t i = 0; i < nr; i++) {
+        fprintf(out, "%-*s", w, str_at(labels, rows[i]));
+        for (size_t j = 0; j < nc; j++) {
+            double x = transpose ? cells[cols[j] * n + rows[i]] : cells[rows[i] * n + cols[j]];
+            fprintf(out, "  %*s", w, fmt_bw_d(x, b));
+        }
+        fputc('\n', out);
+    }
+}
+
+/* Path classes of the node's endpoints (rows) to its GPUs (columns). */
+static void copy_paths(const json_t *node, const size_t *rows, size_t nr, const size_t *cols,
+                       size_t nc, FILE *out)
+{
+    const json_t *labels = json_object_get(node, "labels"), *paths = json_object_get(node, "paths");
+    int w = 7;
+    if (!json_is_object(paths))
+        return;
+    fprintf(out, "# path classes from the node's topology (nvidia-smi topo -m vocabulary)\n");
+    fprintf(out, "%-*s", w, "#");
+    for (size_t j = 0; j < nc; j++)
+        fprintf(out, "  %*s", w, str_at(labels, cols[j]));
+    fputc('\n', out);
+    for (size_t i = 0; i < nr; i++) {
+        const json_t *row = json_object_get(paths, str_at(labels, rows[i]));
+        fprintf(out, "%-*s", w, str_at(labels, rows[i]));
+        for (size_t j = 0; j < nc; j++)
+            fprintf(out, "  %*s", w, str_or(row, str_at(labels, cols[j]), "-"));
+        fputc('\n', out);
+    }
+}
+
+/* Per kind of copy and path class: cells, median, expected (the link table's typically
+ * achieved figure for the path) and their ratio. */
+static void copy_summary(const json_t *node, const double *copy, const double *bidir,
+                         const double *expected, size_t n, FILE *out)
+{
+    enum { MAXG = 48 };
+    struct {
+        char what[20], cls[16];
+        double v[256], e[256];
+        size_t c, ce;
+    } *g = calloc(MAXG, sizeof(*g));
+    const json_t *eps = json_object_get(node, "endpoints"), *labels = json_object_get(node, "labels");
+    const json_t *paths = json_object_get(node, "paths");
+    size_t ng = 0;
+    char b[3][CELL];
+    if (!g)
+        return;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            for (int m = 0; m < 2; m++) {
+                const double *cells = m ? bidir : copy;
+                int gi = !strcmp(str_or(json_array_get(eps, i), "kind", ""), "gpu");
+                int gj = !strcmp(str_or(json_array_get(eps, j), "kind", ""), "gpu");
+                const char *what = m  ? "both ways"
+                                   : !gi ? "host->device"
+                                   : !gj ? "device->host"
+                                   : i == j ? "local"
+                                            : "device->device";
+                const char *cls = str_or(json_object_get(paths, str_at(labels, i)),
+                                         str_at(labels, j), "?");
+                size_t k;
+                if (!cells || cells[i * n + j] != cells[i * n + j])
+                    continue;
+                for (k = 0; k < ng; k++)
+                    if (!strcmp(g[k].what, what) && !strcmp(g[k].cls, cls))
+                        break;
+                if (k == ng && ng == MAXG)
+                    continue;
+                if (k == ng) {
+                    snprintf(g[k].what, sizeof(g[k].what), "%s", what);
+                    snprintf(g[k].cls, sizeof(g[k].cls), "%s", cls);
+                    ng++;
+                }
+                if (g[k].c < 256)
+                    g[k].v[g[k].c++] = cells[i * n + j];
+                if (expected && expected[i * n + j] == expected[i * n + j] && g[k].ce < 256)
+                    g[k].e[g[k].ce++] = expected[i * n + j];
+            }
+    fprintf(out, "# %-16s%8s%7s%14s%16s%7s\n", "copy", "path", "cells", "median GB/s",
+            "expected GB/s", "ratio");
+    for (size_t k = 0; k < ng; k++) {
+        double med = tb_stats_median_select(g[k].v, g[k].c);
+        double exp = g[k].ce ? tb_stats_median_select(g[k].e, g[k].ce) : NAN;
+        fprintf(out, "  %-16s%8s%7zu%14s%16s%7s\n", g[k].what, g[k].cls, g[k].c,
+                fmt_bw_d(med, b[0]), fmt_bw_d(exp, b[1]),
+                exp == exp && exp > 0 ? fmt2d(med / exp, b[2]) : "-");
+    }
+    free(g);
+}
+
+static tb_status_t print_copy_node(const json_t *node, const char *docdir, const char *where,
+                                   FILE *out)
+{
+    static const char *const keys[] = {"copy_gbps", "bidir_gbps", "expected_gbps", "peer_access"};
+    const json_t *labels = json_object_get(node, "labels"), *x;
+    double *m[4] = {NULL, NULL, NULL, NULL};
+    size_t n = 0, numa[64], gpu[64], nn, ng, i;
+    tb_status_t st = TB_OK;
+    char b[CELL];
+
+    fprintf(out, "## %s (rank %s)", str_or(node, "host", "?"), fmt_int(json_object_get(node, "rank"), b));
+    if (strcmp(str_or(node, "status", ""), "ok") != 0) {
+        fprintf(out, ": %s: %s\n", str_or(node, "status", "?"),
+                str_or(node, "skip_reason", "no reason recorded"));
+        return TB_OK;
+    }
+    for (size_t k = 0; k < 4 && st == TB_OK; k++) {
+        size_t nk = 0;
+        st = tb_doc_matrix_get(node, keys[k], docdir, where, &m[k], &nk);
+        if (st == TB_OK && m[k] && n && nk != n)
+            st = tb_error(TB_ERR_INPUT, "%s: %s is %zu x %zu, not %zu x %zu", where, keys[k], nk,
+                          nk, n, n);
+        if (m[k])
+            n = nk;
+    }
+    nn = copy_endpoints(node, "numa", numa, 64);
+    ng = copy_endpoints(node, "gpu", gpu, 64);
+    if (st != TB_OK || !m[0] || nn + ng != n || n != json_array_size(labels)) {
+        fprintf(out, ": matrices not readable\n");
+        goto out;
+    }
+    fprintf(out, ": %zu NUMA node%s, %zu GPU%s", nn, nn == 1 ? "" : "s", ng, ng == 1 ? "" : "s");
+    if (json_is_number(json_object_get(node, "elapsed_s")))
+        fprintf(out, ", %s s", fmt2(json_object_get(node, "elapsed_s"), b));
+    fputc('\n', out);
+    fprintf(out, "# host -> device, GB/s: pinned memory on the row's NUMA node to the column's GPU\n");
+    copy_grid(labels, m[0], n, numa, nn, gpu, ng, 0, out);
+    fprintf(out, "# device -> host, GB/s: the column's GPU to pinned memory on the row's NUMA node\n");
+    copy_grid(labels, m[0], n, numa, nn, gpu, ng, 1, out);
+    fprintf(out, "# device -> device, one way, GB/s: row copies to column; diagonal: "
+                 "device-local copy\n");
+    copy_grid(labels, m[0], n, gpu, ng, gpu, ng, 0, out);
+    if (m[1] && ng > 1) {
+        fprintf(out, "# device <-> device, both ways at once, GB/s: row -> column while "
+                     "column -> row runs (their sum: nvbandwidth's total)\n");
+        copy_grid(labels, m[1], n, gpu, ng, gpu, ng, 0, out);
+    }
+    {
+        size_t rows[128];
+        memcpy(rows, numa, nn * sizeof(*rows));
+        memcpy(rows + nn, gpu, ng * sizeof(*rows));
+        copy_paths(node, rows, nn + ng, gpu, ng, out);
+    }
+    copy_summary(node, m[0], m[1], m[2], n, out);
+    for (size_t a = 0; m[3] && a < ng; a++)
+        for (size_t c = 0; c < ng; c++)
+            if (m[3][gpu[a] * n + gpu[c]] == 0)
+                fprintf(out, "# no peer access %s -> %s: the runtime copied through host memory\n",
+                        str_at(labels, gpu[a]), str_at(labels, gpu[c]));
+    json_array_foreach(json_object_get(node, "notes"), i, x) {
+        if (json_is_string(x) && !strstr(json_string_value(x), "no peer access"))
+            fprintf(out, "# note: %s\n", json_string_value(x));
+    }
+out:
+    for (size_t k = 0; k < 4; k++)
+        free(m[k]);
+    return st;
+}
+
+static tb_status_t print_gpu_copy(const json_t *test, const char *docdir, FILE *out)
+{
+    const json_t *params = json_object_get(test, "params"), *node;
+    char b[3][CELL], where[160];
+    size_t i;
+    tb_status_t st = TB_OK, one;
+    print_title(test, out);
+    fprintf(out, ": %zu node%s, %s-byte copies, batches of %s, the median of %s batches; "
+                 "GB/s = 1e9 bytes/s\n",
+            json_array_size(json_object_get(test, "nodes")),
+            json_array_size(json_object_get(test, "nodes")) == 1 ? "" : "s",
+            fmt_int(json_object_get(params, "size"), b[0]),
+            fmt_int(json_object_get(params, "batch"), b[1]),
+            fmt_int(json_object_get(params, "samples"), b[2]));
+    json_array_foreach(json_object_get(test, "nodes"), i, node) {
+        snprintf(where, sizeof(where), "%s nodes[%zu]", str_or(test, "name", "?"), i);
+        one = print_copy_node(node, docdir, where, out);
+        if (one && !st)
+            st = one;
+    }
+    return st;
+}
+
 /* ---- errors and status ---- */
 
 static void print_errors(const json_t *errors, FILE *out)
@@ -573,6 +786,8 @@ static void print_errors(const json_t *errors, FILE *out)
             fprintf(out, " %s", str_or(e, "measurement", ""));
         if (json_is_integer(json_object_get(e, "from_rank")))
             fprintf(out, " from rank %s", fmt_int(json_object_get(e, "from_rank"), b));
+        if (json_is_string(json_object_get(e, "from")) && json_is_string(json_object_get(e, "to")))
+            fprintf(out, " %s -> %s", str_or(e, "from", ""), str_or(e, "to", ""));
         fprintf(out, " offset %s", fmt_int(json_object_get(e, "offset"), b));
         if (json_is_integer(json_object_get(e, "wrong")))
             fprintf(out, ": %s wrong", fmt_int(json_object_get(e, "wrong"), b));
@@ -600,6 +815,8 @@ static tb_status_t print_entry(const json_t *test, const char *docdir, FILE *out
     }
     if (json_is_object(json_object_get(test, "matrix")))
         st = print_matrix(test, docdir, out);
+    else if (json_is_array(json_object_get(test, "nodes")))
+        st = print_gpu_copy(test, docdir, out);
     else if (!strcmp(kind, "collective"))
         print_collective(test, out);
     else if (!strcmp(kind, "p2p"))

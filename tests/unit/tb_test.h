@@ -53,6 +53,17 @@ static int tb_test_checks;
         }                                                                                  \
     } while (0)
 
+/* The text (a rendered table, a message) contains `needle`. */
+#define TB_CHECK_HAS(text, needle)                                                         \
+    do {                                                                                   \
+        tb_test_checks++;                                                                  \
+        if (!(text) || !strstr((text), (needle))) {                                        \
+            fprintf(stderr, "%s:%d: output lacks \"%s\":\n%s\n", __FILE__, __LINE__,     \
+                    (needle), (text) ? (text) : "(null)");                                 \
+            tb_test_failures++;                                                            \
+        }                                                                                  \
+    } while (0)
+
 static inline int tb_test_done(void)
 {
     if (tb_test_checks == 0) {

@@ -177,16 +177,6 @@ static char *table_of(const char *json_text)
     return buf;
 }
 
-#define TB_CHECK_HAS(text, needle)                                                         \
-    do {                                                                                   \
-        tb_test_checks++;                                                                  \
-        if (!(text) || !strstr((text), (needle))) {                                        \
-            fprintf(stderr, "%s:%d: output lacks \"%s\":\n%s\n", __FILE__, __LINE__,     \
-                    (needle), (text) ? (text) : "(null)");                                 \
-            tb_test_failures++;                                                            \
-        }                                                                                  \
-    } while (0)
-
 /* Errors and failure statuses are printed; missing placements and unchecked rows show. */
 static void test_table_details(void)
 {
