@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "fs.h"
 #include "log.h"
+#include "nccl_types.h"
 #include "units.h"
 
 
@@ -74,7 +75,8 @@ static const struct opt_def {
     {"tests", 't', ARG_LIST, "LIST", "comma-separated tests, or 'all' (see below)", 0, 0},
     {"outdir", 'o', ARG_STRING, "DIR",
      "where results.json and CSV files go (default: a new topobench-results/DATE-TIME)", 0, 0},
-    {"check", 'c', ARG_BOOL, "0|1", "check data on dedicated iterations (default 1)", 0, 1},
+    {"check", 'c', ARG_LONG, "N", "check data on N dedicated iterations per size, 0: off (default 1)",
+     0, 1000},
     {"timeout", 0, ARG_DURATION, "DUR", "abort when a blocking step makes no progress this long",
      0, MAX_TIMEOUT_S},
     {"matrix-size", 'm', ARG_SIZE, "SIZE", "message size of the all-pairs bandwidth matrices",
@@ -83,6 +85,29 @@ static const struct opt_def {
      4096},
     {"pairs", 'p', ARG_STRING, "A-B,...",
      "isolated mode: measure these rank pairs one at a time (alone: only them)", 0, 0},
+    {"nccl-lib", 0, ARG_STRING, "PATH",
+     "NCCL library of the nccl_* tests (default: TOPOBENCH_NCCL_LIB, else libnccl.so.2)", 0, 0},
+    {"datatype", 'd', ARG_STRING, "TYPE",
+     "nccl_* tests: int8 uint8 int32 uint32 int64 uint64 half float double bfloat16 f8e4m3 "
+     "f8e5m2, or all (default float)",
+     0, 0},
+    {"op", 0, ARG_STRING, "OP",
+     "nccl_* reductions: sum prod max min avg, or all (default sum; nccl-tests' -o)", 0, 0},
+    {"root", 'r', ARG_STRING, "N|all", "nccl_broadcast, nccl_reduce: root rank, or all (default 0)",
+     0, 0},
+    {"blocking", 'z', ARG_LONG, "0-3",
+     "nccl_* tests: 0 queue the iterations; 1 wait and barrier after each; 2 wait after each; "
+     "3 as 1, the barrier not timed",
+     0, 3},
+    {"cudagraph", 'G', ARG_LONG, "N",
+     "nccl_* tests: capture the iterations as a CUDA graph, launch it N times (default 0)", 0,
+     1000000},
+    {"average", 'a', ARG_LONG, "0-3",
+     "nccl_* tests: time over ranks: 0 rank 0's, 1 mean (default), 2 min, 3 max", 0, 3},
+    {"ngpus", 'g', ARG_LONG, "1", "GPUs per rank: 1 (one GPU per rank, nccl-tests' -g 1)", 1, 1},
+    {"batches", 0, ARG_LONG, "N",
+     "nccl_* tests: timed batches per size; their spread beside the figure (default 5)", 1,
+     10000},
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
     {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
      0, 0},
@@ -123,6 +148,7 @@ void tb_opts_print_help(void)
            "  matrix         all-pairs bandwidth and latency, every rank (shift pattern)\n"
            "  node_matrix    the same with one rank per node (fabric check)\n"
            "  isolated       the pairs given with --pairs, one at a time\n"
+
            "Default: all but isolated; --pairs alone runs only isolated.\n\n"
            "Defaults: timeout 60s, window 64, check on.\n\n");
     tb_cli_print_exit_statuses(stdout);
@@ -228,6 +254,10 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->warmup = -1;
     o->check = 1;
     o->check_iters = 1;
+    o->nccl.dtype = "float";
+    o->nccl.op = "sum";
+    o->nccl.average = 1;
+    o->nccl.batches = 5;
     o->timeout = 60.0;
     o->outdir = TB_DEFAULT_OUTDIR;
     o->window = 64;
@@ -350,8 +380,45 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
                 return tb_error(TB_ERR_USAGE, "--outdir: empty directory name");
             o->outdir = arg;
             o->outdir_given = 1;
-        } else if (!strcmp(name, "check"))
-            o->check = (int)lval;
+        } else if (!strcmp(name, "check")) {
+            o->check = lval > 0;
+            o->check_iters = lval > 0 ? (int)lval : 1;
+        } else if (!strcmp(name, "nccl-lib")) {
+            if (!arg[0])
+                return tb_error(TB_ERR_USAGE, "--nccl-lib: empty path");
+            o->nccl.lib = arg;
+        } else if (!strcmp(name, "datatype")) {
+            if (strcmp(arg, "all") && !tb_nccl_type_find(arg))
+                return tb_error(TB_ERR_USAGE,
+                                "--datatype '%s': expected int8, uint8, int32, uint32, int64, "
+                                "uint64, half, float, double, bfloat16, f8e4m3, f8e5m2 or all",
+                                arg);
+            o->nccl.dtype = arg;
+        } else if (!strcmp(name, "op")) {
+            if (strcmp(arg, "all") && !tb_nccl_op_find(arg))
+                return tb_error(TB_ERR_USAGE,
+                                "--op '%s': expected sum, prod, max, min, avg or all", arg);
+            o->nccl.op = arg;
+        } else if (!strcmp(name, "root")) {
+            errno = 0;
+            lval = strtol(arg, &end, 10);
+            if (!strcmp(arg, "all") || !strcmp(arg, "-1"))
+                o->nccl.root = -1;
+            else if (end == arg || *end || errno || lval < 0 || lval > INT_MAX)
+                return tb_error(TB_ERR_USAGE, "--root '%s': expected a rank (0, 1, ...) or all",
+                                arg);
+            else
+                o->nccl.root = (int)lval;
+        } else if (!strcmp(name, "blocking"))
+            o->nccl.blocking = (int)lval;
+        else if (!strcmp(name, "cudagraph"))
+            o->nccl.graph = (int)lval;
+        else if (!strcmp(name, "average"))
+            o->nccl.average = (int)lval;
+        else if (!strcmp(name, "ngpus"))
+            ; /* one GPU per rank is all there is (range 1..1) */
+        else if (!strcmp(name, "batches"))
+            o->nccl.batches = (int)lval;
         else if (!strcmp(name, "timeout"))
             o->timeout = dval;
         else if (!strcmp(name, "matrix-size"))
@@ -403,6 +470,9 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
                             "sizes; use a larger --stepfactor",
                             o->min_bytes, o->max_bytes, o->step_factor, TB_MAX_SIZES);
     }
+    if (o->nccl.blocking == 3 && o->nccl.graph > 0)
+        return tb_error(TB_ERR_USAGE, "--blocking 3 and --cudagraph exclude each other (as in "
+                                      "nccl-tests: the barriers cannot be captured)");
     if (o->ntests == 0 && o->npairs) {
         /* `-p 0-4` alone: confirm a suspect pair, nothing else. */
         snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "isolated");
@@ -419,6 +489,9 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
 
 tb_status_t tb_opts_check_job(const tb_opts_t *o, int nranks)
 {
+    if (o->nccl.root >= nranks)
+        return tb_error(TB_ERR_USAGE, "--root %d: the job has ranks 0..%d only", o->nccl.root,
+                        nranks - 1);
     for (int i = 0; i < o->npairs; i++)
         if (o->pairs[i][0] >= nranks || o->pairs[i][1] >= nranks)
             return tb_error(TB_ERR_USAGE, "--pairs %d-%d: the job has ranks 0..%d only",
@@ -532,7 +605,7 @@ void *tb_opts_to_json(const tb_opts_t *o)
         json_array_append_new(tests, json_string(o->tests[i]));
     for (int i = 0; i < o->npairs; i++)
         json_array_append_new(pairs, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
-    return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:f, s:I, "
+    json_t *j = json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:f, s:I, "
                      "s:i, s:o, s:o}",
                      "suite", o->suite, "min_bytes", (json_int_t)o->min_bytes, "max_bytes",
                      (json_int_t)o->max_bytes, "step_factor", o->step_factor, "iters",
@@ -542,4 +615,12 @@ void *tb_opts_to_json(const tb_opts_t *o)
                      (json_int_t)o->check_iters, "timeout_s", o->timeout, "matrix_bytes",
                      (json_int_t)o->matrix_bytes, "window", o->window, "tests", tests, "pairs",
                      pairs);
+    if (j)
+        json_object_set_new(j, "nccl",
+                            json_pack("{s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "lib",
+                                      o->nccl.lib, "datatype", o->nccl.dtype, "op", o->nccl.op,
+                                      "root", o->nccl.root, "blocking", o->nccl.blocking,
+                                      "cudagraph", o->nccl.graph, "average", o->nccl.average,
+                                      "batches", o->nccl.batches));
+    return j;
 }

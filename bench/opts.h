@@ -13,6 +13,19 @@
 /* Largest message of a point-to-point or matrix test (counts are ints in MPI). */
 #define TB_MAX_MESSAGE_BYTES ((size_t)1 << 30)
 
+/* Options of the nccl_* tests, with nccl-tests' letters and meaning (README, "NCCL
+ * collectives"). */
+typedef struct tb_nccl_opts {
+    const char *lib;   /* --nccl-lib PATH; NULL: TOPOBENCH_NCCL_LIB, else libnccl.so.2 */
+    const char *dtype; /* -d: nccl-tests' type name, or "all" (default "float") */
+    const char *op;    /* --op (nccl-tests' -o): sum prod max min avg, or "all" */
+    int root;          /* -r: root of broadcast and reduce; -1: every rank in turn ("all") */
+    int blocking;      /* -z 0..3 */
+    int graph;         /* -G: CUDA graph launches of the captured iterations; 0 none */
+    int average;       /* -a: time over ranks: 0 rank 0, 1 mean (default), 2 min, 3 max */
+    int batches;       /* timed batches per size (topobench's spread beside the figure) */
+} tb_nccl_opts_t;
+
 typedef struct tb_opts {
     const char *suite;      /* quick, standard, full */
     size_t min_bytes, max_bytes;
@@ -22,7 +35,7 @@ typedef struct tb_opts {
     long min_iters, max_iters;
     double time_budget;     /* seconds per size (adaptive mode) */
     int check;              /* data checking on dedicated iterations */
-    int check_iters;
+    int check_iters;        /* how many (-c N, nccl-tests' meaning; -c 1 is one) */
     double timeout;         /* watchdog: seconds without progress */
     const char *outdir;
     int outdir_given;       /* -o given; otherwise a new directory under TB_DEFAULT_OUTDIR */
@@ -36,6 +49,7 @@ typedef struct tb_opts {
     int progress;           /* show progress on rank 0 */
     int analyze;            /* rank 0 analyses the document at the end (topo/analysis) */
     int quiet;              /* no terminal tables */
+    tb_nccl_opts_t nccl;
 } tb_opts_t;
 
 /* Parent of the default output directory: each run without -o gets a new

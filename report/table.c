@@ -12,6 +12,7 @@
 #include "doc.h"
 #include "log.h"
 #include "report.h"
+#include "table_nccl.h"
 
 #define CELL 32 /* room for one formatted cell */
 
@@ -817,6 +818,8 @@ static tb_status_t print_entry(const json_t *test, const char *docdir, FILE *out
         st = print_matrix(test, docdir, out);
     else if (json_is_array(json_object_get(test, "nodes")))
         st = print_gpu_copy(test, docdir, out);
+    else if (!strcmp(kind, "collective") && !strcmp(str_or(test, "backend", ""), "nccl"))
+        tb_report_nccl_table(test, out);
     else if (!strcmp(kind, "collective"))
         print_collective(test, out);
     else if (!strcmp(kind, "p2p"))

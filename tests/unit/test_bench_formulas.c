@@ -104,7 +104,7 @@ static void test_opts(void)
 
     static const char *bad[] = {"run --nope", "run -e", "run -e 4Q", "run -b 2M -e 1M",
                                 "run -f 1", "run -n -3", "run -t bogus", "run --pairs 1-1",
-                                "run --pairs 1-", "run --suite slow", "run -c 2",
+                                "run --pairs 1-", "run --suite slow", "run -c x",
                                 "run --timeout 0", "run -m 0", "run extra", "run -t isolated",
                                 "run -m 2G", "run --window 4294967297",
                                 "run -b 1 -e 1G -f 1.0001"};
