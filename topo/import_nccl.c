@@ -16,8 +16,11 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include <jansson.h>
+
 #include "log.h"
 #include "topo_internal.h"
+#include "topo_nccl.h"
 
 typedef struct pending_link {
     int from;
@@ -612,6 +615,30 @@ static tb_status_t build(nccl_ctx_t *c, xmlNodePtr sys)
     return TB_OK;
 }
 
+/* Parses `path` (no network, libxml2's messages kept for ours): TB_ERR_INPUT naming the
+ * file and line when it is not well-formed XML. *ctxt_p and *doc_p are for the caller to
+ * free, also on error. */
+static tb_status_t read_xml(const char *path, const char *what, xmlParserCtxtPtr *ctxt_p,
+                            xmlDocPtr *doc_p)
+{
+    const xmlError *e;
+    char msg[200] = "not well-formed";
+    *doc_p = NULL;
+    if (!(*ctxt_p = xmlNewParserCtxt()))
+        return tb_error(TB_ERR_INTERNAL, "%s: cannot create an XML parser", path);
+    *doc_p = xmlCtxtReadFile(*ctxt_p, path, NULL,
+                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (*doc_p)
+        return TB_OK;
+    e = xmlCtxtGetLastError(*ctxt_p);
+    if (e && e->message) {
+        snprintf(msg, sizeof(msg), "%s", e->message);
+        msg[strcspn(msg, "\n")] = 0;
+    }
+    return tb_error(TB_ERR_INPUT, "%s:%d: malformed NCCL %s XML: %s", path, e ? e->line : 0,
+                    what, msg);
+}
+
 tb_status_t tb_topo_from_nccl_xml(tb_topo_t *topo, const char *path)
 {
     xmlParserCtxtPtr ctxt = NULL;
@@ -623,22 +650,8 @@ tb_status_t tb_topo_from_nccl_xml(tb_topo_t *topo, const char *path)
     memset(&c, 0, sizeof(c));
     c.topo = topo;
     c.path = path;
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        return tb_error(TB_ERR_INTERNAL, "%s: cannot create an XML parser", path);
-    doc = xmlCtxtReadFile(ctxt, path, NULL,
-                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[200] = "not well-formed";
-        if (e && e->message) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            msg[strcspn(msg, "\n")] = 0;
-        }
-        st = tb_error(TB_ERR_INPUT, "%s:%d: malformed NCCL topology XML: %s", path,
-                      e ? e->line : 0, msg);
+    if ((st = read_xml(path, "topology", &ctxt, &doc)))
         goto out;
-    }
     root = xmlDocGetRootElement(doc);
     if (!root) {
         st = tb_error(TB_ERR_INPUT, "%s: empty XML document", path);
@@ -663,6 +676,92 @@ tb_status_t tb_topo_from_nccl_xml(tb_topo_t *topo, const char *path)
     st = build(&c, root);
 out:
     free(c.pend);
+    if (doc)
+        xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    return st;
+}
+
+/* ---- NCCL's graph dump (NCCL_GRAPH_DUMP_FILE, topo_nccl.h) ---- */
+
+static json_t *attr_num(xmlNodePtr n, const char *name)
+{
+    const char *v = attr(n, name);
+    char *end;
+    double d;
+    if (!v)
+        return json_null();
+    d = strtod(v, &end);
+    if (end == v || *end)
+        return json_string(v);
+    return d == (double)(json_int_t)d ? json_integer((json_int_t)d) : json_real(d);
+}
+
+/* NCCL's graph patterns (src/include/graph.h: NCCL_TOPO_PATTERN_*). */
+static const char *pattern_name(long p)
+{
+    switch (p) {
+    case 1: return "balanced_tree";
+    case 2: return "split_tree";
+    case 3: return "tree";
+    case 4: return "ring";
+    case 5: return "nvls";
+    case 6: return "collnet_direct";
+    default: return "unknown";
+    }
+}
+
+tb_status_t tb_topo_nccl_graphs_read(const char *path, void **json_p)
+{
+    xmlParserCtxtPtr ctxt = NULL;
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root;
+    json_t *graphs = NULL;
+    tb_status_t st;
+
+    *json_p = NULL;
+    if ((st = read_xml(path, "graph", &ctxt, &doc)))
+        goto out;
+    root = xmlDocGetRootElement(doc);
+    if (!root || !is(root, "graphs")) {
+        st = tb_error(TB_ERR_INPUT, "%s:%d: root element <%s> is not an NCCL graph dump <graphs>",
+                      path, root ? (int)xmlGetLineNo(root) : 0,
+                      root ? (const char *)root->name : "(none)");
+        goto out;
+    }
+    graphs = json_array();
+    for (xmlNodePtr g = root->children; g; g = g->next) {
+        json_t *channels = json_array(), *gj;
+        const char *pat;
+        if (!is(g, "graph"))
+            continue;
+        for (xmlNodePtr ch = g->children; ch; ch = ch->next) {
+            json_t *nets = json_array(), *gpus = json_array();
+            if (!is(ch, "channel")) {
+                json_decref(nets);
+                json_decref(gpus);
+                continue;
+            }
+            for (xmlNodePtr d = ch->children; d; d = d->next) {
+                if (is(d, "net"))
+                    json_array_append_new(nets, attr_num(d, "dev"));
+                else if (is(d, "gpu"))
+                    json_array_append_new(gpus, attr_num(d, "dev"));
+            }
+            json_array_append_new(channels, json_pack("{s:o, s:o}", "nets", nets, "gpus", gpus));
+        }
+        pat = attr(g, "pattern");
+        gj = json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                       attr_num(g, "id"), "pattern", attr_num(g, "pattern"), "pattern_name",
+                       pattern_name(pat ? strtol(pat, NULL, 10) : 0), "crossnic",
+                       attr_num(g, "crossnic"), "nchannels", attr_num(g, "nchannels"),
+                       "speedintra", attr_num(g, "speedintra"), "speedinter",
+                       attr_num(g, "speedinter"), "typeintra", attr_num(g, "typeintra"),
+                       "typeinter", attr_num(g, "typeinter"), "channels", channels);
+        json_array_append_new(graphs, gj);
+    }
+    *json_p = graphs;
+out:
     if (doc)
         xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
