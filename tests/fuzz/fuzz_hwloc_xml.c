@@ -1,4 +1,4 @@
-/* libFuzzer target for the hwloc XML import (topo/hwloc.c): arbitrary bytes written to a
+/* libFuzzer target for the hwloc XML import (topo/discovery/hwloc.c): arbitrary bytes written to a
  * file and imported. hwloc parses the XML itself; what is fuzzed here is our version
  * sniffing before it, the mapping of whatever hwloc accepts (odd bridges, OS devices
  * without PCI parents, distance matrices naming any objects) into the graph, and the

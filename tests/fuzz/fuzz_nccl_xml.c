@@ -1,4 +1,4 @@
-/* libFuzzer target for the NCCL topology XML importer (topo/import_nccl.c) and the model
+/* libFuzzer target for the NCCL topology XML importer (topo/importers/import_nccl.c) and the model
  * built on what it accepts: unclosed tags, odd attributes, link targets anywhere, deep
  * nesting. */
 #include "fuzz_import.h"

@@ -1,4 +1,4 @@
-/* libFuzzer target for the nvidia-smi topo -m text importer (topo/import_nvsmi.c) and the
+/* libFuzzer target for the nvidia-smi topo -m text importer (topo/importers/import_nvsmi.c) and the
  * model built on what it accepts: ragged rows, odd cells, escapes, legends. */
 #include "fuzz_import.h"
 

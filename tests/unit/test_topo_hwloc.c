@@ -1,4 +1,4 @@
-/* hwloc XML import (topo/hwloc.c) against every real export in fixtures/hwloc_xml. The
+/* hwloc XML import (topo/discovery/hwloc.c) against every real export in fixtures/hwloc_xml. The
  * expected facts were read off each file by hand: Package and NUMANode objects, PCI
  * functions of display class from GPU vendors, network-class (02xx, 0c06) functions and
  * the names of their OpenFabrics / network OS devices, NVLinkBandwidth matrices. NICs are

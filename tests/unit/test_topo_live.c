@@ -1,4 +1,4 @@
-/* Live discovery (topo/discover.c, nvml.c, verbs.c, sysfs.c): discovery of this machine,
+/* Live discovery (topo/discovery/discover.c, nvml.c, verbs.c, sysfs.c): discovery of this machine,
  * the recorded sysfs tree in tests/data/sysfs (TOPOBENCH_SYSFS_ROOT), and a fake NVML
  * library built from tests/data/nvml/fake_nvml.c at run time (TOPOBENCH_NVML_LIB). Parts
  * that cannot run here (no C compiler for the fake) are skipped with a reason; the test

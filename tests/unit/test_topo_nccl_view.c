@@ -1,4 +1,4 @@
-/* topo/nccl_view.c: NCCL's graph dump read as JSON, and NCCL's view set against
+/* topo/model/nccl_view.c: NCCL's graph dump read as JSON, and NCCL's view set against
  * discovery: an OCI BM.GPU4.8 dump from the fixtures as "discovered", and a copy edited
  * as NCCL would dump it on a misconfigured node (a NIC missing, GDR off, a GPU at another
  * address), with a graph whose channel takes a far NIC. */

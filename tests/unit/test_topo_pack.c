@@ -1,4 +1,4 @@
-/* topo/pack.c: a topology survives the byte image that carries it to rank 0, and damaged
+/* topo/model/pack.c: a topology survives the byte image that carries it to rank 0, and damaged
  * or foreign images are rejected instead of misread. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* A fake libnvidia-ml for tests of topo/nvml.c: the NVML entry points topobench uses,
+/* A fake libnvidia-ml for tests of topo/discovery/nvml.c: the NVML entry points topobench uses,
  * describing an 8x H100 SXM node shaped like the OCI BM.GPU.H100.8 dump in
  * fixtures/nccl_topo_xml (GPU bus ids 0f, 2d, 44, 5b, 89, a8, c0, d8; 18 NVLink4 links per
  * GPU to 4 NVSwitches at 1a-1d, 4+5+5+4) and cores split like the 2x52-core H100 node of
