@@ -114,6 +114,26 @@ double tb_stats_median_select(double *v, size_t count)
     return (lo + hi) / 2;
 }
 
+double tb_stats_percentile_select(double *v, size_t count, double p)
+{
+    double pos, frac, lo, hi;
+    size_t k;
+    if (count == 0)
+        return 0.0;
+    pos = p <= 0 ? 0 : p >= 100 ? (double)(count - 1) : p / 100.0 * (double)(count - 1);
+    k = (size_t)pos;
+    frac = pos - (double)k;
+    lo = select_kth(v, count, k);
+    if (frac <= 0 || k + 1 >= count)
+        return lo;
+    /* The next order statistic: the smallest value right of k (all of them are >= v[k]). */
+    hi = v[k + 1];
+    for (size_t i = k + 2; i < count; i++)
+        if (v[i] < hi)
+            hi = v[i];
+    return lo + frac * (hi - lo);
+}
+
 void tb_stats_median_mad(const double *values, size_t count, double *scratch,
                          double *median_p, double *mad_p)
 {

@@ -25,6 +25,10 @@ double tb_stats_percentile_sorted(const double *sorted, size_t count, double p);
  * is 0. */
 double tb_stats_median_select(double *v, size_t count);
 
+/* Percentile p of v[0..count) by selection, the same figure as tb_stats_percentile_sorted
+ * on the sorted values (O(n), no sort), reordering v; 0 when count is 0. */
+double tb_stats_percentile_select(double *v, size_t count, double p);
+
 /* Median and median absolute deviation; `scratch` holds count doubles. */
 void tb_stats_median_mad(const double *values, size_t count, double *scratch,
                          double *median_p, double *mad_p);

@@ -463,20 +463,27 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Selection medians agree with sorting, duplicates and even counts included. */
+/* Selection medians and percentiles agree with sorting, duplicates and even counts
+ * included. */
 static void test_cells_median(void)
 {
-    static double v[1001], w[1001];
+    static const double ps[] = {0, 1, 25, 50, 75, 99, 100};
+    static double v[1001], w[1001], u[1001];
     unsigned s = 12345;
     for (size_t n = 1; n <= 1001; n += 37) {
         for (int dup = 0; dup < 2; dup++) {
             for (size_t i = 0; i < n; i++) {
                 s = s * 1103515245u + 12345u;
-                v[i] = w[i] = dup ? (double)(s >> 28) : (double)(s >> 8) / 7.0;
+                v[i] = w[i] = u[i] = dup ? (double)(s >> 28) : (double)(s >> 8) / 7.0;
             }
             qsort(w, n, sizeof(double), cmp_dbl);
             TB_CHECK_NEAR(tb_stats_median_select(v, n), n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2,
                           0);
+            for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
+                memcpy(v, u, n * sizeof(double));
+                TB_CHECK_NEAR(tb_stats_percentile_select(v, n, ps[k]),
+                              tb_stats_percentile_sorted(w, n, ps[k]), 1e-9 * w[n - 1]);
+            }
         }
     }
     double m[9] = {NAN, 1, 2, 3, NAN, INFINITY, 4, 5, 6};
