@@ -33,3 +33,24 @@ busy_pct() {
     for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
     echo $(((tot - idle) * 100 / (tot > 0 ? tot : 1)))
 }
+
+# Shared by the document benchmarks (scale.sh, analyze_scale.sh).
+# perf_prepare SCRIPT BUILD TARGET...: needs /usr/bin/time (exit 77 without it), builds the
+# targets, sets `timer` and `work` (a directory removed on exit).
+perf_prepare() {
+    timer=/usr/bin/time
+    [ -x $timer ] || { echo "$1 needs /usr/bin/time (Debian package 'time')" >&2; exit 77; }
+    local build=$2
+    shift 2
+    cmake --build "$build" --target "$@" -j2 >/dev/null
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+}
+perf_exe() { find "$1" -type f -name "$2" -perm -u+x | head -1; } # perf_exe BUILD NAME
+# "wall user sys maxrss_kib" of a /usr/bin/time -f "%e %U %S %M" file.
+cpu_of() { awk '{printf "%.2f", $2 + $3}' "$1"; }
+wall_of() { awk '{printf "%.2f", $1}' "$1"; }
+rss_of() { awk '{print $4}' "$1"; }
+verdict() { # value goal: "ok" when value < goal
+  awk -v v="$1" -v g="$2" 'BEGIN { print (v + 0 < g + 0) ? "ok" : "ABOVE GOAL" }'
+}

@@ -27,22 +27,13 @@ real=${TB_SCALE_REAL:-64}
 fixtures=${TB_FIXTURES_DIR:-$root/../shared/fixtures}
 topo=${TB_SCALE_TOPO:-$fixtures/nccl_topo_xml/oci-hpc-oke_BM.GPU.H100.8.xml}
 [ -f "$topo" ] || topo=""
-timer=/usr/bin/time
-[ -x $timer ] || { echo "scale.sh needs /usr/bin/time (Debian package 'time')" >&2; exit 77; }
-cmake --build "$build" --target tb_scale_gen topobench -j2 >/dev/null
-gen=$(find "$build" -type f -name tb_scale_gen -perm -u+x | head -1)
-tb=$(find "$build" -type f -name topobench -perm -u+x | head -1)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=bench/perf/lib.sh
+. "$root/bench/perf/lib.sh"
+perf_prepare scale.sh "$build" tb_scale_gen topobench
+gen=$(perf_exe "$build" tb_scale_gen)
+tb=$(perf_exe "$build" topobench)
 mib=$((512 * 1024))
 
-# "wall user sys maxrss_kib" of a /usr/bin/time -f "%e %U %S %M" file.
-cpu_of() { awk '{printf "%.2f", $2 + $3}' "$1"; }
-wall_of() { awk '{printf "%.2f", $1}' "$1"; }
-rss_of() { awk '{print $4}' "$1"; }
-verdict() { # value goal: "ok" when value < goal
-  awk -v v="$1" -v g="$2" 'BEGIN { print (v + 0 < g + 0) ? "ok" : "ABOVE GOAL" }'
-}
 row() { printf "%-46s %14s %12s  %s\n" "$@"; }
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
