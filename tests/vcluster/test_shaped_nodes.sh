@@ -5,8 +5,9 @@
 # measure the pairs of each shaped node near its shaped rate (the pair of the two shaped
 # nodes at the slower one), put every cell of either shaped node clearly below the healthy
 # pairs' median (under half) and every 600 Mbit cell above every 200 Mbit cell, in both the
-# receive and the send matrix. 5 ranks share the machine's cores: the waiting ranks must
-# not starve the ones moving data (see bench/matrix.c).
+# receive and the send matrix; and the analyzer the run ends with must name the two shaped
+# nodes, and no other, as its verdict. 5 ranks share the machine's cores: the waiting
+# ranks must not starve the ones moving data (see bench/matrix.c).
 # Usage: bash test_shaped_nodes.sh /path/to/topobench   (exit 0 pass, 1 fail, 77 skip)
 set -u
 TB=${1:?usage: test_shaped_nodes.sh /path/to/topobench}
@@ -145,11 +146,27 @@ for key in ("recv_gbps", "send_gbps"):
           f"{key}: every 600 Mbit cell (min {min(cells['mid']):.4f}) above every 200 Mbit cell "
           f"(max {max(cells['slow']):.4f})")
     print(f"{key} healthy: {min(cells['healthy']):.4f}..{max(cells['healthy']):.4f} GB/s")
+# The run ends with the analyzer (rank 0, on the final document, default thresholds): its
+# verdict must name the shaped nodes, each with a node verdict, and no other node.
+a = doc.get("analysis")
+check(isinstance(a, dict) and a.get("version") == 1, "the run wrote its analysis section")
+if isinstance(a, dict):
+    shaped = {f"node{slow}", f"node{mid}"}
+    named = sorted((c["kind"], c["subject"]) for c in a["culprits"])
+    hosts = {h for c in a["culprits"] for h in c["hosts"]}
+    print(f"\nanalysis: verdict {a['verdict']}, culprits {named}")
+    for c in a["culprits"]:
+        for ev in c["evidence"]:
+            print(f"  {c['kind']} {c['subject']}: {ev.get('message', '')}")
+    check(a["verdict"] == "suspect", f"the verdict is 'suspect' ({a['verdict']})")
+    check(all(("node", h) in named for h in shaped),
+          f"a node verdict for each shaped node ({', '.join(sorted(shaped))})")
+    check(hosts == shaped, f"the culprits name the shaped nodes and no other: {sorted(hosts)}")
 print(f"{len(fails)} failed")
 sys.exit(1 if fails else 0)
 PY
 verdict=$?
 echo "wall time $(($(date +%s) - start)) s"
-if [ $verdict -eq 0 ]; then echo "PASS: both shaped nodes stand out in the node matrix"; else
+if [ $verdict -eq 0 ]; then echo "PASS: both shaped nodes stand out and the analyzer names them"; else
     echo "FAIL: see above"; tail -20 "$VC_DIR/mpirun.log"; fi
 exit $verdict
