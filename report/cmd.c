@@ -14,8 +14,10 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: topobench report RESULTS.json [-o DIR] [--quiet]\n"
                  "\n"
-                 "Renders the CSV files (one per test, matrices in long form, summary.csv)\n"
-                 "and the terminal tables from a results document, without MPI.\n"
+                 "Renders the CSV files (one per test, matrices in long form, summary.csv),\n"
+                 "the recommendation files of its analysis (nccl.env, rankfile, hostfile,\n"
+                 "slurm.txt, slurm-hostfile, topobench-bind.sh, drain.txt) and the terminal\n"
+                 "tables from a results document, without MPI.\n"
                  "\n"
                  "  -o, --outdir DIR  write the CSV files into DIR (created if missing;\n"
                  "                    default: the directory holding RESULTS.json)\n"
@@ -32,7 +34,7 @@ tb_status_t tb_report_cmd(int argc, char **argv)
     char docdir[4096];
     int quiet = 0;
     json_t *doc = NULL;
-    size_t nfiles = 0, i;
+    size_t nfiles = 0, nrec = 0, i;
     const json_t *test;
     tb_status_t st;
 
@@ -70,8 +72,10 @@ tb_status_t tb_report_cmd(int argc, char **argv)
     if ((st = tb_doc_load(input, &doc)))
         return st;
     if ((st = tb_mkdir_p(outdir)) ||
-        (st = tb_report_csv_write_count(doc, docdir, outdir, &nfiles)))
+        (st = tb_report_csv_write_count(doc, docdir, outdir, &nfiles)) ||
+        (st = tb_report_recommend_write(doc, outdir, &nrec)))
         goto out;
+    nfiles += nrec;
     if (!quiet) {
         json_array_foreach(json_object_get(doc, "tests"), i, test) {
             tb_status_t one = tb_report_table_print(test, docdir, stdout);

@@ -38,6 +38,15 @@ void tb_report_check_print(const json_t *result, int quiet, FILE *out);
 void tb_report_check_junit(const json_t *result, FILE *out);
 void tb_report_check_markdown(const json_t *result, FILE *out);
 
+/* The recommendation files rendered from the document's analysis.recommendations into
+ * `dir` (docs/analysis.md, "Files"): nccl.env, rankfile, hostfile, slurm.txt,
+ * slurm-hostfile, topobench-bind.sh (executable), drain.txt, and nccl-topo*.xml where a
+ * generated NCCL topology is recommended. Nothing when the document has no analysis (or
+ * one without recommendations). *nfiles_p (may be NULL): files written. TB_ERR_ENV
+ * (logged with the path) when a file cannot be written. */
+TB_NODISCARD tb_status_t tb_report_recommend_write(const json_t *doc, const char *dir,
+                                                   size_t *nfiles_p);
+
 /* `topobench report results.json [-o DIR]`. */
 TB_NODISCARD tb_status_t tb_report_cmd(int argc, char **argv);
 

@@ -111,15 +111,16 @@ static void test_evidence(void)
     TB_CHECK(cmd && strstr(cmd, " -m 4194304") != NULL);
     json_decref(a);
 
-    /* a direction verdict confirms both directions; every cell listed, with its path */
+    /* a direction verdict confirms both directions, with a healthy pair of the same path
+     * class away from both nodes as the reference; every cell listed, with its path */
     a = analyze("one_way.json", NULL);
     if (!a)
         return;
     TB_CHECK_STR(json_string_value(json_object_get(json_object_get(a, "confirm"), "command")) +
                      strlen(json_string_value(json_object_get(json_object_get(a, "confirm"),
                                                               "command"))) -
-                     strlen("--pairs 2-5,5-2 -m 4194304"),
-                 "--pairs 2-5,5-2 -m 4194304");
+                     strlen("--pairs 2-5,5-2,0-1 -m 4194304"),
+                 "--pairs 2-5,5-2,0-1 -m 4194304");
     TB_CHECK_INT(json_integer_value(json_object_get(a, "cells_judged")), 3 * 8 * 7);
     TB_CHECK_INT(json_array_size(json_object_get(json_array_get(json_object_get(a, "sets"), 0),
                                                  "cells")),

@@ -5,6 +5,7 @@
  * of a link, latency outliers apart, and nodes whose topology differs, joined to their
  * measurements. Never touches hardware; the document is the only input. */
 #include "analysis.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -18,18 +19,12 @@
 
 /* MAD scaled to the standard deviation of a normal distribution. */
 #define MAD_SCALE 1.4826
-#define CPU_WORDS 64 /* 4096 CPUs */
 #define MAX_NUMA 64
 #define CELLS_CITED 6
 
-typedef struct cpumask {
-    uint64_t w[CPU_WORDS];
-    int any;
-} cpumask_t;
-
 typedef struct numa_info {
     int os_index, package;
-    cpumask_t cpus;
+    tb_cpumask_t cpus;
 } numa_info_t;
 
 typedef struct host_info {
@@ -59,47 +54,10 @@ typedef struct ctx {
     size_t nhosts, nranks;
     host_info_t *hosts;
     rank_info_t *ranks;
-    json_t *culprits, *sets, *p2p, *notes, *confirm_pairs;
+    json_t *culprits, *sets, *p2p, *notes, *confirm_pairs, *confirm_controls;
     size_t ncells, nflagged;
     long long confirm_size;
 } ctx_t;
-
-/* ---- cpusets ---------------------------------------------------------------------- */
-
-/* hwloc list syntax "0-3,8,10-11"; anything else leaves the mask empty. */
-static void cpumask_parse(const char *s, cpumask_t *m)
-{
-    memset(m, 0, sizeof(*m));
-    while (s && *s) {
-        char *end;
-        long a = strtol(s, &end, 10), b;
-        if (end == s || a < 0)
-            break;
-        b = a;
-        s = end;
-        if (*s == '-') {
-            b = strtol(s + 1, &end, 10);
-            if (end == s + 1 || b < a)
-                break;
-            s = end;
-        }
-        for (long c = a; c <= b && c < CPU_WORDS * 64; c++)
-            m->w[c / 64] |= 1ull << (c % 64), m->any = 1;
-        if (*s != ',')
-            break;
-        s++;
-    }
-}
-
-static int cpumask_within(const cpumask_t *a, const cpumask_t *b)
-{
-    if (!a->any)
-        return 0;
-    for (int i = 0; i < CPU_WORDS; i++)
-        if (a->w[i] & ~b->w[i])
-            return 0;
-    return 1;
-}
 
 /* ---- the document's facts --------------------------------------------------------- */
 
@@ -117,10 +75,9 @@ static void host_read_topology(host_info_t *h, const json_t *topo)
     json_array_foreach(objs, i, o) {
         const char *kind = str_of(o, "kind");
         if (!strcmp(kind, "machine")) {
-            cpumask_t m;
-            cpumask_parse(str_of(o, "cpuset"), &m);
-            for (int w = 0; w < CPU_WORDS; w++)
-                h->ncpus += __builtin_popcountll(m.w[w]);
+            tb_cpumask_t m;
+            tb_cpumask_parse(str_of(o, "cpuset"), &m);
+            h->ncpus += tb_cpumask_count(&m);
         } else if (!strcmp(kind, "numa") && h->nnuma < MAX_NUMA) {
             numa_info_t *n = &h->numa[h->nnuma++];
             json_int_t p = json_integer_value(json_object_get(o, "parent"));
@@ -135,7 +92,7 @@ static void host_read_topology(host_info_t *h, const json_t *topo)
                 }
                 p = json_integer_value(json_object_get(up, "parent"));
             }
-            cpumask_parse(str_of(o, "cpuset"), &n->cpus);
+            tb_cpumask_parse(str_of(o, "cpuset"), &n->cpus);
         } else if (!strcmp(kind, "nic")) {
             const json_t *port;
             json_array_foreach(json_object_get(o, "ports"), k, port) {
@@ -205,7 +162,7 @@ static tb_status_t ctx_load(ctx_t *c)
         rank_info_t *ri = &c->ranks[i];
         json_int_t rank = json_integer_value(json_object_get(r, "rank"));
         json_int_t node = json_integer_value(json_object_get(r, "node_index"));
-        cpumask_t cpus;
+        tb_cpumask_t cpus;
         if (rank != (json_int_t)i || node < 0 || (size_t)node >= c->nhosts)
             return tb_error(TB_ERR_INPUT,
                             "analyze: ranks[%zu]: expected rank %zu with node_index 0..%zu, "
@@ -215,9 +172,9 @@ static tb_status_t ctx_load(ctx_t *c)
         ri->host = (int)node;
         ri->numa = ri->package = -1;
         ri->bound = json_is_true(json_object_get(r, "bound"));
-        cpumask_parse(str_of(r, "cpuset"), &cpus);
+        tb_cpumask_parse(str_of(r, "cpuset"), &cpus);
         for (int n = 0; ri->bound && n < c->hosts[node].nnuma; n++)
-            if (cpumask_within(&cpus, &c->hosts[node].numa[n].cpus)) {
+            if (tb_cpumask_within(&cpus, &c->hosts[node].numa[n].cpus)) {
                 ri->numa = c->hosts[node].numa[n].os_index;
                 ri->package = c->hosts[node].numa[n].package;
             }
@@ -428,12 +385,36 @@ static void culprit_host(ctx_t *c, json_t *cu, int host)
         json_add_unique_str(json_object_get(cu, "topology"), json_string_value(f));
 }
 
+/* Whether cell x shares a node (NET) or a rank (within a node) with the pair (a, b). */
+static int cell_touches(const ctx_t *c, const cell_t *x, int a, int b)
+{
+    if (x->cls == CLS_NET) {
+        int ha = c->ranks[a].host, hb = c->ranks[b].host, hx = c->ranks[x->ra].host,
+            hy = c->ranks[x->rb].host;
+        return hx == ha || hx == hb || hy == ha || hy == hb;
+    }
+    return x->ra == a || x->ra == b || x->rb == a || x->rb == b;
+}
+
 static void culprit_confirm(ctx_t *c, json_t *cu, const cellset_t *s, int a, int b)
 {
+    int cls = path_cls(c, a, b);
     json_add_unique_pair(json_object_get(cu, "confirm_pairs"), a, b);
     json_add_unique_pair(c->confirm_pairs, a, b);
     if (!c->confirm_size && s->size > 0)
         c->confirm_size = s->size;
+    /* the reference: a healthy pair of the same path class away from the suspects, so
+     * the pairs measured alone are compared with pairs measured alone */
+    for (size_t k = 0; k < s->n; k++) {
+        const cell_t *x = &s->c[k];
+        if (x->cls != cls || x->peer != PEER_OK || x->node_bad || cell_touches(c, x, a, b))
+            continue;
+        if (!json_object_get(cu, "control_pairs"))
+            json_object_set_new(cu, "control_pairs", json_array());
+        json_add_unique_pair(json_object_get(cu, "control_pairs"), x->ra, x->rb);
+        json_add_unique_pair(c->confirm_controls, x->ra, x->rb);
+        break;
+    }
 }
 
 static json_t *evidence_new(const cellset_t *s, int cls, double measured, double med,
@@ -1102,7 +1083,9 @@ static json_t *confirm_command(ctx_t *c)
 {
     /* run.command_line starts at the subcommand: the program's path is not recorded */
     const char *prog = c->opts->program ? c->opts->program : "topobench";
-    size_t len = 0, cap = 512 + 64 * c->nhosts + 24 * json_array_size(c->confirm_pairs), i;
+    size_t len = 0, i,
+           cap = 512 + 64 * c->nhosts +
+                 24 * (json_array_size(c->confirm_pairs) + json_array_size(c->confirm_controls));
     char *buf = malloc(cap);
     int contiguous = 1, next = 0;
     json_t *pr, *out;
@@ -1122,16 +1105,122 @@ static json_t *confirm_command(ctx_t *c)
         len += (size_t)snprintf(buf + len, cap - len, "%s%lld-%lld", i ? "," : "",
                                 (long long)json_integer_value(json_array_get(pr, 0)),
                                 (long long)json_integer_value(json_array_get(pr, 1)));
+    json_array_foreach(c->confirm_controls, i, pr)
+        len += (size_t)snprintf(buf + len, cap - len, ",%lld-%lld",
+                                (long long)json_integer_value(json_array_get(pr, 0)),
+                                (long long)json_integer_value(json_array_get(pr, 1)));
     if (c->confirm_size > 0)
         len += (size_t)snprintf(buf + len, cap - len, " -m %lld", c->confirm_size);
     (void)len;
-    out = json_pack("{s:s, s:O}", "command", buf, "pairs", c->confirm_pairs);
+    out = json_pack("{s:s, s:O, s:O}", "command", buf, "pairs", c->confirm_pairs, "controls",
+                    c->confirm_controls);
     if (!contiguous)
         json_object_set_new(out, "note",
                             json_string("the run's ranks were not placed host by host in rank "
                                         "order: place them as the original run did"));
     free(buf);
     return out;
+}
+
+/* ---- run --retest: the verdicts against their pairs measured alone ------------------- */
+
+/* The pair's figure in the retest entry (bandwidth or latency), NAN when not measured. */
+static double retest_value(const json_t *pairs, int a, int b, int lat)
+{
+    const json_t *p;
+    size_t i;
+    json_array_foreach(pairs, i, p) {
+        if (json_integer_value(json_object_get(p, "a")) == a &&
+            json_integer_value(json_object_get(p, "b")) == b)
+            return json_number_value(json_object_get(p, lat ? "latency_us" : "bw_gbps"));
+    }
+    return NAN;
+}
+
+/* Every verdict whose pairs the run measured again alone (entry "retest") gets its
+ * `isolation`: confirmed when alone the pair is still worse than the healthy pairs of its
+ * path class measured alone in the same step (beyond --min-drop), or, without such a
+ * reference, below the model; not confirmed when alone it measures like them: the
+ * concurrent matrix's load made it slow, not its link or node. */
+static void retest_judge(ctx_t *c)
+{
+    const json_t *t, *entry = NULL, *cu, *pairs, *controls;
+    size_t i, k;
+    json_array_foreach(json_object_get(c->doc, "tests"), i, t)
+        if (!strcmp(str_of(t, "name"), "retest") && !strcmp(str_of(t, "status"), "ok"))
+            entry = t;
+    if (!entry)
+        return;
+    pairs = json_object_get(json_object_get(entry, "matrix"), "pairs");
+    controls = json_object_get(json_object_get(entry, "params"), "controls");
+    json_array_foreach(c->culprits, i, cu) {
+        const char *kind = str_of(cu, "kind");
+        int lat = !strcmp(kind, "latency_node") || !strcmp(kind, "latency_link");
+        const json_t *pr;
+        double worst = NAN, expected = 0, ctl[256], med = NAN, ratio = NAN;
+        size_t nctl = 0;
+        int a0 = -1, b0 = -1, bad = -1;
+        json_t *measured = json_array(), *iso;
+        char msg[600];
+        json_array_foreach(json_object_get(cu, "confirm_pairs"), k, pr) {
+            int a = (int)json_integer_value(json_array_get(pr, 0)),
+                b = (int)json_integer_value(json_array_get(pr, 1));
+            double v = retest_value(pairs, a, b, lat);
+            if (isnan(v) || a < 0 || b < 0 || (size_t)a >= c->nranks || (size_t)b >= c->nranks)
+                continue;
+            json_array_append_new(measured, json_pack("{s:i, s:i, s:f}", "from", a, "to", b,
+                                                      "value", v));
+            if (isnan(worst) || (lat ? v > worst : v < worst))
+                worst = v, a0 = a, b0 = b;
+        }
+        if (isnan(worst)) {
+            json_decref(measured);
+            continue;
+        }
+        json_array_foreach(controls, k, pr) {
+            int a = (int)json_integer_value(json_array_get(pr, 0)),
+                b = (int)json_integer_value(json_array_get(pr, 1));
+            double v = retest_value(pairs, a, b, lat);
+            if (!isnan(v) && nctl < 256 && a >= 0 && b >= 0 && (size_t)a < c->nranks &&
+                (size_t)b < c->nranks && path_cls(c, a, b) == path_cls(c, a0, b0))
+                ctl[nctl++] = v;
+        }
+        if (nctl)
+            med = quantile(ctl, nctl, 50);
+        if (!lat)
+            expected = path_expected(c, a0, b0);
+        if (nctl && med > 0) {
+            ratio = worst / med;
+            bad = lat ? ratio > 1 + c->opts->min_drop : ratio < 1 - c->opts->min_drop;
+            snprintf(msg, sizeof(msg),
+                     "alone, ranks %d -> %d measured %.3g %s, %.2fx the median %.3g of %zu "
+                     "healthy pair%s of its path class measured alone in this run: %s",
+                     a0, b0, worst, lat ? "us" : "GB/s", ratio, med, nctl, nctl == 1 ? "" : "s",
+                     bad ? "the fault is the pair's own (isolation confirmed it)"
+                         : "fine alone, so the load of the concurrent matrix made it slow "
+                           "(isolation did not confirm it: congestion, not the link or node)");
+        } else if (expected > 0) {
+            ratio = worst / expected;
+            bad = ratio < c->opts->model_min;
+            snprintf(msg, sizeof(msg),
+                     "alone, ranks %d -> %d measured %.3g GB/s, %.2f of the model's %.3g (no "
+                     "healthy pair measured alone for reference): %s",
+                     a0, b0, worst, ratio, expected,
+                     bad ? "isolation confirmed it" : "isolation did not confirm it");
+        } else {
+            snprintf(msg, sizeof(msg),
+                     "alone, ranks %d -> %d measured %.3g %s; no healthy pair of its path class "
+                     "was measured alone and the model has no figure: inconclusive",
+                     a0, b0, worst, lat ? "us" : "GB/s");
+        }
+        iso = json_pack("{s:s, s:o, s:i, s:s}", "verdict",
+                        bad < 0 ? "inconclusive" : bad ? "confirmed" : "not confirmed",
+                        "measured", measured, "controls", (int)nctl, "message", msg);
+        json_object_set_new(iso, "control_median", nctl ? json_real(med) : json_null());
+        json_object_set_new(iso, "expected_gbps", expected > 0 ? json_real(expected) : json_null());
+        json_object_set_new(iso, "ratio", isnan(ratio) ? json_null() : json_real(ratio));
+        json_object_set_new((json_t *)cu, "isolation", iso);
+    }
 }
 
 /* ---- entry points ----------------------------------------------------------------- */
@@ -1159,6 +1248,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     c.p2p = json_array();
     c.notes = json_array();
     c.confirm_pairs = json_array();
+    c.confirm_controls = json_array();
     if ((st = ctx_load(&c)))
         goto out;
     json_array_foreach(json_object_get(doc, "findings"), i, f)
@@ -1177,13 +1267,16 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
                                                         str_of(t, "skip_reason")));
             continue;
         }
-        if (!strcmp(kind, "matrix")) {
+        if (!strcmp(kind, "matrix") && !strcmp(str_of(t, "name"), "retest")) {
+            continue; /* judged against the verdicts it retests (retest_judge) */
+        } else if (!strcmp(kind, "matrix")) {
             if ((st = matrix_sets(&c, t, docdir, i)))
                 goto out;
         } else if (!strcmp(kind, "p2p")) {
             p2p_judge(&c, t);
         }
     }
+    retest_judge(&c);
     topology_culprits(&c);
     for (size_t h = 0; h < c.nhosts; h++)
         if (oversubscribed(&c.hosts[h]))
@@ -1216,6 +1309,16 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     json_object_set(a, "sets", c.sets);
     json_object_set(a, "p2p", c.p2p);
     json_object_set(a, "notes", c.notes);
+    {
+        json_t *rec = tb_recommend(doc, a, opts, docdir);
+        if (!rec) {
+            json_decref(a);
+            a = NULL;
+            st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+            goto out;
+        }
+        json_object_set_new(a, "recommendations", rec);
+    }
     *analysis_p = a;
 out:
     for (size_t h = 0; c.hosts && h < c.nhosts; h++) {
@@ -1230,6 +1333,7 @@ out:
     json_decref(c.p2p);
     json_decref(c.notes);
     json_decref(c.confirm_pairs);
+    json_decref(c.confirm_controls);
     return st;
 }
 
@@ -1249,6 +1353,66 @@ static const char *kind_title(const char *kind)
         if (!strcmp(kind, t[i].kind))
             return t[i].title;
     return kind;
+}
+
+/* The recommendations, one line each with the first piece of its evidence; the rest is in
+ * the analysis section and the files rendered from it. */
+static void print_recommendations(const json_t *r, FILE *out)
+{
+    const json_t *x, *ring = json_object_get(r, "ring_order"), *pl;
+    size_t i, k;
+    char kept[512] = "";
+    if (!json_is_object(r))
+        return;
+    fprintf(out, "recommendations (each with its evidence in the analysis section):\n");
+    json_array_foreach(json_object_get(r, "nccl_env"), i, x) {
+        const json_t *per = json_object_get(x, "per_host");
+        fprintf(out, "  %s%s=%s%s: %s\n", !strcmp(str_of(x, "status"), "try") ? "to try: " : "",
+                str_of(x, "name"), str_of(x, "value"),
+                json_object_size(per) ? " (some nodes differ: per_host)" : "",
+                json_string_value(json_array_get(json_object_get(x, "evidence"), 0)));
+    }
+    json_array_foreach(json_object_get(r, "defaults_kept"), i, x) {
+        size_t n = strlen(kept);
+        snprintf(kept + n, sizeof(kept) - n, "%s%s", n ? ", " : "", str_of(x, "name"));
+    }
+    if (kept[0])
+        fprintf(out, "  left to NCCL's defaults (why: defaults_kept): %s\n", kept);
+    json_array_foreach(json_object_get(r, "findings"), i, x)
+        fprintf(out, "  finding: %s: %s\n", str_of(x, "code"), str_of(x, "message"));
+    pl = json_array_get(json_object_get(json_object_get(r, "placement"), "hosts"), 0);
+    if (pl) {
+        fprintf(out, "  placement (%s, %lld ranks):\n", str_of(pl, "host"),
+                (long long)json_integer_value(json_object_get(pl, "ranks")));
+        json_array_foreach(json_object_get(pl, "local"), k, x) {
+            if (k == 8) {
+                fprintf(out, "    ...\n");
+                break;
+            }
+            fprintf(out, "    local rank %lld: %s\n",
+                    (long long)json_integer_value(json_object_get(x, "local_rank")),
+                    str_of(x, "evidence"));
+        }
+    }
+    if (json_is_object(ring)) {
+        fprintf(out, "  ring order%s:", json_is_true(json_object_get(ring, "changed")) ? "" :
+                                                                                         " (the run's)");
+        json_array_foreach(json_object_get(ring, "hosts"), k, x) {
+            if (k == 16) {
+                fprintf(out, " ...");
+                break;
+            }
+            fprintf(out, " %s", json_string_value(x));
+        }
+        fprintf(out, "\n    %s\n",
+                json_string_value(json_array_get(json_object_get(ring, "evidence"), 0)));
+    }
+    if (!json_array_size(json_object_get(r, "drain")))
+        fprintf(out, "  drain: no node\n");
+    json_array_foreach(json_object_get(r, "drain"), i, x)
+        fprintf(out, "  drain %s (%s): %s\n", str_of(x, "host"),
+                str_of(json_array_get(json_object_get(x, "reasons"), 0), "basis"),
+                str_of(json_array_get(json_object_get(x, "reasons"), 0), "reason"));
 }
 
 void tb_analysis_print(const json_t *a, FILE *out)
@@ -1295,6 +1459,10 @@ void tb_analysis_print(const json_t *a, FILE *out)
         }
         json_array_foreach(json_object_get(cu, "topology"), k, x)
             fprintf(out, "    topology: %s\n", json_string_value(x));
+        if (json_is_object(json_object_get(cu, "isolation")))
+            fprintf(out, "    isolation: %s: %s\n",
+                    str_of(json_object_get(cu, "isolation"), "verdict"),
+                    str_of(json_object_get(cu, "isolation"), "message"));
     }
     if (json_is_object(confirm)) {
         fprintf(out, "confirm in isolation:\n  %s\n", str_of(confirm, "command"));
@@ -1303,4 +1471,5 @@ void tb_analysis_print(const json_t *a, FILE *out)
     }
     json_array_foreach(json_object_get(a, "notes"), i, x)
         fprintf(out, "note: %s\n", json_string_value(x));
+    print_recommendations(json_object_get(a, "recommendations"), out);
 }

@@ -8,6 +8,7 @@
 #include "doc.h"
 #include "fs.h"
 #include "log.h"
+#include "report.h"
 
 static void usage(FILE *out)
 {
@@ -20,7 +21,9 @@ static void usage(FILE *out)
             "link, latency outliers, nodes whose topology differs) with their evidence, and\n"
             "prints the command that measures the suspects again in isolation. Offline: no\n"
             "MPI, no hardware. Writes the result as the document's `analysis` section\n"
-            "(docs/analysis.md) unless --no-write.\n"
+            "(docs/analysis.md), with the recommendations (NCCL settings, placement, ring\n"
+            "order, nodes to drain) rendered beside it as nccl.env, rankfile, hostfile,\n"
+            "slurm.txt, slurm-hostfile, topobench-bind.sh and drain.txt, unless --no-write.\n"
             "\n"
             "  -k, --mad-threshold K  a cell is an outlier beyond K scaled MADs from its\n"
             "                         peers' median (default 4)\n"
@@ -32,7 +35,7 @@ static void usage(FILE *out)
             "      --program PATH     topobench path in the confirmation command\n"
             "                         (default: the run's argv[0])\n"
             "      --json             print the analysis section as JSON instead of text\n"
-            "  -n, --no-write         leave RESULTS.json unchanged\n"
+            "  -n, --no-write         leave RESULTS.json unchanged and write no files\n"
             "  -h, --help             this text\n"
             "\n"
             "Exit statuses: 0 analysed (whatever the verdict; `check` is the gate),\n"
@@ -62,6 +65,7 @@ tb_status_t tb_analyze_cmd(int argc, char **argv)
     json_t *doc = NULL, *analysis = NULL;
     tb_status_t st;
     double v = 0;
+    size_t nfiles = 0;
 
     tb_analysis_opts_default(&opts);
     for (int a = 1; a < argc; a++) {
@@ -126,6 +130,12 @@ tb_status_t tb_analyze_cmd(int argc, char **argv)
         if (!as_json)
             printf("analysis: written to %s (section \"analysis\", version %d)\n", input,
                    TB_ANALYSIS_VERSION);
+        if ((st = tb_report_recommend_write(doc, docdir, &nfiles)))
+            goto out;
+        if (!as_json)
+            printf("recommendations: %zu files written to %s (nccl.env, rankfile, hostfile, "
+                   "slurm.txt, slurm-hostfile, topobench-bind.sh, drain.txt%s)\n",
+                   nfiles, docdir, nfiles > 7 ? ", nccl-topo*.xml" : "");
     }
     if (fflush(stdout) != 0)
         st = tb_error_errno(TB_ERR_ENV, "standard output");

@@ -94,6 +94,9 @@ static json_t *obj_json(const tb_topo_t *topo, size_t i)
                 json_object_set_new(pj, "rocev2_gid", json_boolean(p->has_rocev2_gid));
                 set_int(pj, "rocev2_gid_index", p->rocev2_gid_index);
             }
+            /* Whether rocev2_gid says anything: only verbs and sysfs read GID types. */
+            if (strcmp(p->link_layer, "Ethernet") == 0 && p->gids_typed)
+                json_object_set_new(pj, "gids_typed", json_true());
             json_array_append_new(ports, pj);
         }
         err |= json_object_set_new(j, "ports", ports);

@@ -139,6 +139,10 @@ write("bad_rank.json", bad)
 SHAPED = {3: 0.1, 4: 0.3}
 write("two_slow_nodes.json", document(5, 1, [node_matrix(
     5, 1, 10, bw=lambda i, j: min(SHAPED.get(i, 1.0), SHAPED.get(j, 1.0)))]))
+# ring order: the link between n2 and n3 (neighbours in the run's order) at 0.6x, not
+# slow enough to be a culprit at the default threshold but the ring's bottleneck
+write("ring_adjacent.json", document(N, 1, [node_matrix(
+    N, 1, 11, bw=lambda i, j: 0.8 if {i, j} == {2, 3} else 1.0)]))
 # isolated mode, two pairs (no peers): 2-5 at 0.3 of the model is named, 0-1 is not
 iso = matrix_entry("isolated", "isolated", [], [], None, None, None)
 iso["matrix"] = {"level": "isolated", "size": 4194304, "window": 4,
