@@ -140,25 +140,67 @@ typedef struct {
     size_t bytes;
     unsigned char *sbuf, *rbuf; /* window x bytes each */
     MPI_Request *rq;            /* receives, then sends */
+    /* The slow-link test fault (suite.h): the window to or from `slow_peer` (comm rank,
+     * -1 none) is posted TB_FAULT_SLOW_DELAY_S late in timed repetitions. */
+    int slow_peer;
 } bw_t;
 
+static void post_recvs(bw_t *b, int src)
+{
+    for (int w = 0; w < b->window; w++)
+        MUST(MPI_Irecv(b->rbuf + (size_t)w * b->bytes, (int)b->bytes, MPI_BYTE, src, TAG_BW,
+                       b->comm, &b->rq[w]));
+}
+
+static void post_sends(bw_t *b, int dst)
+{
+    for (int w = 0; w < b->window; w++)
+        MUST(MPI_Isend(b->sbuf + (size_t)w * b->bytes, (int)b->bytes, MPI_BYTE, dst, TAG_BW,
+                       b->comm, &b->rq[b->window + w]));
+}
+
 /* One bandwidth repetition: receive a window from src while sending one to dst. */
-static void bw_rep(bw_t *b, int src, int dst, double *t_send, double *t_recv)
+static void bw_rep(bw_t *b, int src, int dst, int slow, double *t_send, double *t_recv)
 {
     MPI_Request bar;
     double t0;
-    int w, n = (int)b->bytes;
+    int late_r = slow && src == b->slow_peer, late_s = slow && dst == b->slow_peer;
     MUST(MPI_Ibarrier(b->comm, &bar));
     wait_one(&bar);
     MUST(MPI_Barrier(b->comm));
     t0 = MPI_Wtime();
-    for (w = 0; w < b->window; w++)
-        MUST(MPI_Irecv(b->rbuf + (size_t)w * b->bytes, n, MPI_BYTE, src, TAG_BW, b->comm,
-                       &b->rq[w]));
-    for (w = 0; w < b->window; w++)
-        MUST(MPI_Isend(b->sbuf + (size_t)w * b->bytes, n, MPI_BYTE, dst, TAG_BW, b->comm,
-                       &b->rq[b->window + w]));
-    wait_apart(b->rq, b->window, b->window, t0, t_recv, t_send);
+    if (!late_r)
+        post_recvs(b, src);
+    if (!late_s)
+        post_sends(b, dst);
+    if (late_r || late_s) {
+        /* the test fault: the other side's transfer goes on while the slow one waits */
+        int rdone = late_r, sdone = late_s;
+        struct timespec ts = {0, 200 * 1000};
+        while (MPI_Wtime() - t0 < TB_FAULT_SLOW_DELAY_S) {
+            if (!rdone) {
+                MUST(MPI_Testall(b->window, b->rq, &rdone, MPI_STATUSES_IGNORE));
+                if (rdone)
+                    *t_recv = MPI_Wtime() - t0;
+            }
+            if (!sdone) {
+                MUST(MPI_Testall(b->window, b->rq + b->window, &sdone, MPI_STATUSES_IGNORE));
+                if (sdone)
+                    *t_send = MPI_Wtime() - t0;
+            }
+            nanosleep(&ts, NULL);
+        }
+        if (late_r)
+            post_recvs(b, src);
+        if (late_s)
+            post_sends(b, dst);
+        if (late_r || !rdone)
+            wait_apart(b->rq, b->window, 0, t0, t_recv, NULL);
+        if (late_s || !sdone)
+            wait_apart(b->rq + b->window, 0, b->window, t0, NULL, t_send);
+    } else {
+        wait_apart(b->rq, b->window, b->window, t0, t_recv, t_send);
+    }
     tb_wd_beat();
 }
 
@@ -218,7 +260,7 @@ static void bw_check(tb_suite_t *s, const char *name, const char *level, bw_t *b
                    tb_pattern_seed(src_world, iter, b->bytes), 1);
     }
     tb_wd_iteration(-1);
-    bw_rep(b, src, dst, &ts, &tr);
+    bw_rep(b, src, dst, 0, &ts, &tr);
     if (tb_suite_fault(s, "corrupt", name))
         b->rbuf[0] ^= 0x5a;
     for (int w = 0; w < b->window; w++) {
@@ -407,6 +449,10 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     if ((st = tb_rt_agree_comm(comm, st)))
         goto out;
     MUST(MPI_Allgather(&my_world, 1, MPI_INT, world_of, 1, MPI_INT, comm));
+    b.slow_peer = -1;
+    for (int r = 0; r < n; r++)
+        if (r != me && tb_suite_fault_slow(s, name, world_of[r]))
+            b.slow_peer = r;
     memset(b.sbuf, 0, b.bytes * (size_t)b.window);
     memset(b.rbuf, 0, b.bytes * (size_t)b.window);
     for (int k = 0; k < NROWS; k++)
@@ -424,14 +470,14 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         tb_wd_context(name, level, o->matrix_bytes, d, world_of[src], NULL);
         /* Bandwidth: one calibration repetition (it also opens lazy connections), then as
          * many as the budget allows, the same count on every rank. */
-        bw_rep(&b, src, dst, &ts, &tr);
+        bw_rep(&b, src, dst, 1, &ts, &tr);
         local = ts > tr ? ts : tr;
         MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm));
         reps = reps_for(o, est, 3, MAX_REPS);
         reps_of[d] = reps;
         for (int i = 0; i < reps; i++) {
             tb_wd_iteration(i);
-            bw_rep(&b, src, dst, &tsend[i], &trecv[i]);
+            bw_rep(&b, src, dst, 1, &tsend[i], &trecv[i]);
         }
         cell_of(trecv, reps, bytes, &rows[RECV * (size_t)n + src],
                 &rows[RECV_CV * (size_t)n + src]);
@@ -530,13 +576,18 @@ out:
  * the repetition count agreed from one calibration run. A failed run ends the job: the peer is
  * blocked in the matching call, and no figure may come from a failed call. */
 static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx_t *ctx,
-                           double *times, int lo, int hi)
+                           double *times, int lo, int hi, int slow)
 {
     double est = 0, t0, local;
     tb_stats_t st;
     tb_status_t rc;
     int reps;
+    /* the slow-link test fault (suite.h): each window starts late, on both ends */
+    struct timespec late = {(time_t)TB_FAULT_SLOW_DELAY_S,
+                            (long)((TB_FAULT_SLOW_DELAY_S - (time_t)TB_FAULT_SLOW_DELAY_S) * 1e9)};
     t0 = MPI_Wtime();
+    if (slow)
+        nanosleep(&late, NULL);
     if ((rc = ops->run(ctx)))
         tb_rt_abort(rc, "isolated pair");
     local = MPI_Wtime() - t0;
@@ -544,6 +595,10 @@ static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx
     reps = reps_for(s->opts, est, lo, hi);
     for (int i = 0; i < reps; i++) {
         t0 = MPI_Wtime();
+        if (slow) {
+            nanosleep(&late, NULL);
+            tb_wd_beat();
+        }
         if ((rc = ops->run(ctx)))
             tb_rt_abort(rc, "isolated pair");
         times[i] = MPI_Wtime() - t0;
@@ -610,6 +665,12 @@ static void pair_record(tb_suite_t *s, json_t *entry, json_t *pairs, int a, int 
 
 tb_status_t tb_isolated_run(tb_suite_t *s)
 {
+    return tb_pairs_run(s, "isolated", (const int(*)[2])s->opts->pairs, s->opts->npairs, NULL);
+}
+
+tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[2], int npairs,
+                         json_t *extra)
+{
     const tb_opts_t *o = s->opts;
     const tb_rt_t *rt = s->rt;
     json_t *entry = NULL, *pairs = NULL;
@@ -620,19 +681,21 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
 
     if (rt->rank == 0) {
         tb_doc_keys_t keys = tb_suite_keys("byte", NULL, "isolated");
-        json_t *plist = json_array();
-        for (int i = 0; i < o->npairs; i++)
-            json_array_append_new(plist, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
-        entry =
-            tb_suite_begin_test(s, "isolated", "matrix", &keys,
-                                json_pack("{s:I, s:o, s:i}", "size", (json_int_t)o->matrix_bytes,
-                                          "pairs", plist, "window", o->window));
+        json_t *plist = json_array(), *params;
+        for (int i = 0; i < npairs; i++)
+            json_array_append_new(plist, json_pack("[i,i]", plist_in[i][0], plist_in[i][1]));
+        params = json_pack("{s:I, s:o, s:i}", "size", (json_int_t)o->matrix_bytes, "pairs", plist,
+                           "window", o->window);
+        if (params && extra)
+            json_object_update(params, extra);
+        entry = tb_suite_begin_test(s, name, "matrix", &keys, params);
         pairs = json_array();
     }
-    for (int i = 0; i < o->npairs; i++)
-        if (o->pairs[i][0] >= rt->size || o->pairs[i][1] >= rt->size)
+    json_decref(extra);
+    for (int i = 0; i < npairs; i++)
+        if (plist_in[i][0] >= rt->size || plist_in[i][1] >= rt->size)
             st = tb_error(TB_ERR_USAGE, "--pairs %d-%d: the job has ranks 0..%d only",
-                          o->pairs[i][0], o->pairs[i][1], rt->size - 1);
+                          plist_in[i][0], plist_in[i][1], rt->size - 1);
     if (!times || posix_memalign(&sbuf, 4096, o->matrix_bytes) ||
         posix_memalign(&rbuf, 4096, o->matrix_bytes))
         st = tb_error(TB_ERR_ENV, "isolated: cannot allocate %zu-byte buffers", o->matrix_bytes);
@@ -642,8 +705,8 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
     }
     st = tb_rt_agree(rt, st);
 
-    for (int i = 0; st == TB_OK && i < o->npairs; i++) {
-        int a = o->pairs[i][0], b = o->pairs[i][1], in = rt->rank == a || rt->rank == b;
+    for (int i = 0; st == TB_OK && i < npairs; i++) {
+        int a = plist_in[i][0], b = plist_in[i][1], in = rt->rank == a || rt->rank == b;
         double res[RES_LEN];
         MPI_Comm pc;
         memset(res, 0, sizeof(res));
@@ -666,15 +729,16 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
             ctx.sendbuf = sbuf;
             ctx.recvbuf = rbuf;
             ctx.buf_bytes = o->matrix_bytes;
-            tb_wd_context("isolated", "", LAT_BYTES, i + 1, ctx.peer_world, NULL);
+            tb_wd_context(name, "", LAT_BYTES, i + 1, ctx.peer_world, NULL);
             ctx.size = ctx.count = LAT_BYTES;
-            res[RES_LAT] = pair_measure(s, &tb_test_latency, &ctx, times, 10, 4000) / 2 * 1e6;
+            res[RES_LAT] = pair_measure(s, &tb_test_latency, &ctx, times, 10, 4000, 0) / 2 * 1e6;
             if (o->check)
                 pair_check(s, &tb_test_latency, &ctx, "isolated_latency", &mm[0]);
             ctx.size = ctx.count = o->matrix_bytes;
-            tb_wd_context("isolated", "", o->matrix_bytes, i + 1, ctx.peer_world, NULL);
+            tb_wd_context(name, "", o->matrix_bytes, i + 1, ctx.peer_world, NULL);
             res[RES_BW] = tb_gbps((double)o->matrix_bytes * o->window,
-                                  pair_measure(s, &tb_test_bw, &ctx, times, 3, 200));
+                                  pair_measure(s, &tb_test_bw, &ctx, times, 3, 200,
+                                               tb_suite_fault_slow(s, name, ctx.peer_world)));
             if (o->check)
                 pair_check(s, &tb_test_bw, &ctx, "isolated", &mm[1]);
             for (int k = 0; k < 2; k++) {
@@ -701,7 +765,7 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
             /* Polled, so the heartbeat goes on while the pair measures; the pair's own
              * watchdogs catch a hang between them. */
             MPI_Request rq;
-            tb_wd_context("isolated", "", o->matrix_bytes, i + 1, a, NULL);
+            tb_wd_context(name, "", o->matrix_bytes, i + 1, a, NULL);
             MUST(MPI_Irecv(res, RES_LEN, MPI_DOUBLE, a, TAG_RESULT, rt->world, &rq));
             if (tb_wd_wait_polled(&rq) != TB_OK)
                 tb_rt_abort(TB_ERR_INTERNAL, "isolated: receiving a pair's result");
@@ -713,7 +777,7 @@ tb_status_t tb_isolated_run(tb_suite_t *s)
                 corrupt = 1;
         }
         /* One pair at a time: nobody starts the next pair before this one is done. */
-        tb_suite_wait_all(s, "isolated");
+        tb_suite_wait_all(s, name);
     }
     if (st == TB_OK)
         st = tb_rt_agree(rt, corrupt ? TB_ERR_CORRUPT : TB_OK);

@@ -10,7 +10,14 @@
 TB_NODISCARD tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level,
                                        MPI_Comm comm);
 
-/* Every world rank calls it. */
+/* Every world rank calls it: the --pairs of the options, as test "isolated". */
 TB_NODISCARD tb_status_t tb_isolated_run(tb_suite_t *s);
+
+/* Every world rank calls it with the same pairs: each pair measured alone (latency and
+ * windowed bandwidth at --matrix-size, with check iterations) while the others wait, as
+ * the entry `name` (level "isolated"; "retest" for run --retest). `extra` (rank 0, stolen,
+ * may be NULL) adds members to the entry's params. */
+TB_NODISCARD tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*pairs)[2],
+                                      int npairs, json_t *extra);
 
 #endif

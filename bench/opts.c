@@ -111,6 +111,12 @@ static const struct opt_def {
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
     {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
      0, 0},
+    {"retest", 0, ARG_NONE, NULL,
+     "measure the analysis's suspect pairs again, one at a time, in this job", 0, 0},
+    {"mad-threshold", 0, ARG_DOUBLE, "K",
+     "analysis: an outlier is beyond K scaled MADs from its peers (default 4)", 0.5, 1000},
+    {"min-drop", 0, ARG_DOUBLE, "F",
+     "analysis: ... and at least F (fraction) from their median (default 0.25)", 0, 0.99},
     {"quiet", 'q', ARG_NONE, NULL, "no result tables on the terminal", 0, 0},
     {"help", 'h', ARG_NONE, NULL, "this text", 0, 0},
 };
@@ -433,6 +439,12 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             o->progress = 0;
         else if (!strcmp(name, "no-analyze"))
             o->analyze = 0;
+        else if (!strcmp(name, "retest"))
+            o->retest = 1;
+        else if (!strcmp(name, "mad-threshold"))
+            o->mad_k = dval;
+        else if (!strcmp(name, "min-drop"))
+            o->min_drop = dval;
         else if (!strcmp(name, "quiet"))
             o->quiet = 1;
         else if (!strcmp(name, "help")) {
@@ -484,6 +496,9 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
         snprintf(o->tests[o->ntests++], sizeof(o->tests[0]), "isolated");
     if (tb_opts_has_test(o, "isolated") && !o->npairs)
         return tb_error(TB_ERR_USAGE, "test 'isolated' needs --pairs A-B,...");
+    if (o->retest && !o->analyze)
+        return tb_error(TB_ERR_USAGE, "--retest measures the analysis's suspects again: it "
+                                      "cannot go with --no-analyze");
     return TB_OK;
 }
 
@@ -622,5 +637,12 @@ void *tb_opts_to_json(const tb_opts_t *o)
                                       "root", o->nccl.root, "blocking", o->nccl.blocking,
                                       "cudagraph", o->nccl.graph, "average", o->nccl.average,
                                       "batches", o->nccl.batches));
+    if (j) {
+        json_object_set_new(j, "retest", json_boolean(o->retest));
+        if (o->mad_k > 0)
+            json_object_set_new(j, "mad_threshold", json_real(o->mad_k));
+        if (o->min_drop > 0)
+            json_object_set_new(j, "min_drop", json_real(o->min_drop));
+    }
     return j;
 }

@@ -48,6 +48,8 @@ typedef struct tb_opts {
     int pairs[TB_MAX_PAIRS][2];
     int progress;           /* show progress on rank 0 */
     int analyze;            /* rank 0 analyses the document at the end (topo/analysis) */
+    int retest;             /* measure the analysis's suspect pairs again in isolation */
+    double mad_k, min_drop; /* the analysis's outlier thresholds; 0 = its defaults */
     int quiet;              /* no terminal tables */
     tb_nccl_opts_t nccl;
 } tb_opts_t;

@@ -297,6 +297,28 @@ static tb_status_t write_outputs(tb_suite_t *s, json_t *doc, tb_status_t doc_st)
     return doc_st;
 }
 
+/* The analysis's options: its defaults, with the thresholds given to run. */
+static void analysis_opts(const tb_suite_t *s, tb_analysis_opts_t *ao)
+{
+    tb_analysis_opts_default(ao);
+    if (s->opts->mad_k > 0)
+        ao->mad_k = s->opts->mad_k;
+    if (s->opts->min_drop > 0)
+        ao->min_drop = s->opts->min_drop;
+}
+
+/* The document's directory (rank 0). */
+static void doc_dir(const tb_suite_t *s, char *dir, size_t len)
+{
+    char *slash;
+    snprintf(dir, len, "%s", s->results_path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, len, ".");
+}
+
 /* Rank 0 at the end: the analysis of what was measured (topo/analysis), printed and
  * written into the document. It judges the run; it never changes its exit status, and a
  * failure leaves the document as it was. */
@@ -304,21 +326,85 @@ static void analyze_results(tb_suite_t *s)
 {
     tb_analysis_opts_t ao;
     json_t *a = NULL;
-    char dir[sizeof(s->results_path)], *slash;
-    snprintf(dir, sizeof(dir), "%s", s->results_path);
-    slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof(dir), ".");
-    tb_analysis_opts_default(&ao);
+    char dir[sizeof(s->results_path)];
+    doc_dir(s, dir, sizeof(dir));
+    analysis_opts(s, &ao);
     if (tb_analysis_run(s->doc, dir, &ao, &a) != TB_OK)
         return;
     fputc('\n', stdout);
     tb_analysis_print(a, stdout);
     json_object_set_new(s->doc, "analysis", a);
-    if (tb_doc_write(s->doc, s->results_path) != TB_OK)
+    if (tb_doc_write(s->doc, s->results_path) != TB_OK) {
         json_object_del(s->doc, "analysis");
+        return;
+    }
+    {
+        size_t n = 0;
+        if (tb_report_recommend_write(s->doc, dir, &n) == TB_OK)
+            printf("recommendations: %zu files written to %s (nccl.env, rankfile, hostfile, "
+                   "slurm.txt, slurm-hostfile, topobench-bind.sh, drain.txt%s)\n",
+                   n, dir, n > 7 ? ", nccl-topo*.xml" : "");
+    }
+}
+
+/* run --retest (ClusterKit's practice): rank 0 analyses what was measured; every suspect
+ * pair of a verdict, with a healthy pair of the same path class as its reference, is
+ * measured again alone in this job (entry "retest"), so the final analysis can say
+ * whether isolation confirmed each verdict: a pair slow in the concurrent matrix but
+ * fine alone was load, not its link. Every rank calls it. */
+static tb_status_t retest(tb_suite_t *s)
+{
+    static int pairs[TB_MAX_PAIRS][2];
+    const tb_rt_t *rt = s->rt;
+    json_t *extra = NULL;
+    int n = 0;
+    tb_status_t st;
+    if (rt->rank == 0) {
+        tb_analysis_opts_t ao;
+        json_t *a = NULL;
+        char dir[sizeof(s->results_path)];
+        doc_dir(s, dir, sizeof(dir));
+        analysis_opts(s, &ao);
+        tb_wd_busy(1);
+        pthread_mutex_lock(&s->doc_lock);
+        if (tb_analysis_run(s->doc, dir, &ao, &a) == TB_OK) {
+            static const char *const kinds[] = {"pairs", "controls"};
+            const json_t *cf = json_object_get(a, "confirm"), *p;
+            size_t i;
+            extra = json_pack("{s:[], s:[]}", "suspects", "controls");
+            for (int k = 0; k < 2; k++)
+                json_array_foreach(json_object_get(cf, kinds[k]), i, p) {
+                    int x = (int)json_integer_value(json_array_get(p, 0)),
+                        y = (int)json_integer_value(json_array_get(p, 1)), dup = 0;
+                    for (int m = 0; m < n; m++)
+                        dup |= pairs[m][0] == x && pairs[m][1] == y;
+                    if (dup || n >= TB_MAX_PAIRS)
+                        continue;
+                    pairs[n][0] = x;
+                    pairs[n][1] = y;
+                    n++;
+                    json_array_append_new(json_object_get(extra, k ? "controls" : "suspects"),
+                                          json_pack("[i,i]", x, y));
+                }
+        }
+        pthread_mutex_unlock(&s->doc_lock);
+        tb_wd_busy(0);
+        json_decref(a);
+    }
+    /* the others wait, polled, while rank 0 analyses */
+    tb_suite_wait_all(s, "retest");
+    if ((st = TB_MPI_CHECK(MPI_Bcast(&n, 1, MPI_INT, 0, rt->world))) ||
+        (n && (st = TB_MPI_CHECK(MPI_Bcast(pairs, 2 * n, MPI_INT, 0, rt->world))))) {
+        json_decref(extra);
+        return st;
+    }
+    if (!n) {
+        if (rt->rank == 0)
+            printf("retest: the analysis names no suspect pair; nothing to measure again\n\n");
+        json_decref(extra);
+        return TB_OK;
+    }
+    return tb_pairs_run(s, "retest", (const int(*)[2])pairs, n, extra);
 }
 
 /* Rank 0 whose main thread is stuck or leaving: the lock is held only briefly by the
@@ -584,6 +670,8 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     st = tb_suite_sync(&suite, rt.world, st);
     if (st == TB_OK)
         st = run_tests(&suite);
+    if (st == TB_OK && opts.retest)
+        st = tb_suite_sync(&suite, rt.world, retest(&suite));
     tb_wd_stop();
 
     if (rt.rank == 0) {

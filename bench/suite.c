@@ -41,7 +41,7 @@ int tb_suite_planned_entries(const tb_suite_t *s)
             for (size_t j = 0; j < sizeof(one_entry) / sizeof(one_entry[0]); j++)
                 n += !strcmp(t, one_entry[j]);
     }
-    return n;
+    return n + o->retest; /* its entry, when the analysis names suspects */
 }
 
 json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
@@ -254,6 +254,16 @@ int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test)
            !strcmp(s->fault.test, test);
 }
 
+int tb_suite_fault_slow(const tb_suite_t *s, const char *test, int peer_world)
+{
+    const tb_fault_t *f = &s->fault;
+    int me = s->rt->rank;
+    if (!f->enabled || strcmp(f->kind, "slow") != 0 ||
+        (strcmp(f->test, "any") != 0 && strcmp(f->test, test) != 0))
+        return 0;
+    return (me == f->rank && peer_world == f->peer) || (me == f->peer && peer_world == f->rank);
+}
+
 void tb_suite_hang(const char *test, const char *variant, size_t size)
 {
     tb_log(TB_LOG_WARN, "test fault: hanging in test '%s' on purpose", test);
@@ -265,11 +275,12 @@ void tb_suite_hang(const char *test, const char *variant, size_t size)
 
 void tb_suite_fault_from_env(tb_suite_t *s)
 {
-    static const char *const kinds[] = {"corrupt", "hang", "stop", "oom", "slowsave", "fail"};
+    static const char *const kinds[] = {"corrupt", "hang",  "stop", "oom",
+                                        "slowsave", "fail", "slow"};
     const char *spec = getenv("TOPOBENCH_TEST_FAULT");
     const char *confirm = getenv("TOPOBENCH_TEST_FAULT_CONFIRM");
     char kind[16] = "", test[32] = "";
-    int rank = -1, known = 0;
+    int rank = -1, peer = -1, known = 0, nf;
     if (!spec || !*spec)
         return;
     if (!confirm || strcmp(confirm, TB_FAULT_CONFIRM_PHRASE) != 0) {
@@ -278,13 +289,15 @@ void tb_suite_fault_from_env(tb_suite_t *s)
                     "switch)");
         return;
     }
-    if (sscanf(spec, "%15[a-z]:%31[a-z_]:%d", kind, test, &rank) == 3)
+    nf = sscanf(spec, "%15[a-z]:%31[a-z_]:%d:%d", kind, test, &rank, &peer);
+    /* slow names the link's two ends (RANK:PEER); the others one rank */
+    if (nf >= 3 && (nf == 4) == !strcmp(kind, "slow") && (nf == 3 || (peer >= 0 && peer != rank)))
         for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
             known |= !strcmp(kind, kinds[i]);
     if (!known) {
         if (s->rt->rank == 0)
             tb_warn("TOPOBENCH_TEST_FAULT='%s' ignored: expected "
-                    "corrupt|hang|stop|oom|slowsave|fail:TEST:RANK",
+                    "corrupt|hang|stop|oom|slowsave|fail:TEST:RANK or slow:TEST:RANK:PEER",
                     spec);
         return;
     }
@@ -292,7 +305,12 @@ void tb_suite_fault_from_env(tb_suite_t *s)
     snprintf(s->fault.kind, sizeof(s->fault.kind), "%s", kind);
     snprintf(s->fault.test, sizeof(s->fault.test), "%s", test);
     s->fault.rank = rank;
-    if (s->rt->rank == 0)
+    s->fault.peer = nf == 4 ? peer : -1;
+    if (s->rt->rank == 0 && nf == 4)
+        tb_warn("TEST FAULT INJECTION ENABLED: %s link between ranks %d and %d in test '%s' "
+                "(its bandwidth windows start %g s late)",
+                kind, rank, peer, test, TB_FAULT_SLOW_DELAY_S);
+    else if (s->rt->rank == 0)
         tb_warn("TEST FAULT INJECTION ENABLED: %s in test '%s' on rank %d", kind, test, rank);
     if (!strcmp(kind, "stop") && rank == s->rt->rank)
         tb_wd_stop_in(test);

@@ -17,10 +17,16 @@
 #define TB_FAULT_CONFIRM_PHRASE "inject-faults-into-this-run"
 typedef struct tb_fault {
     int enabled;
-    char kind[16]; /* corrupt hang stop oom slowsave fail (README, tests/mpi) */
-    char test[32]; /* test name */
+    char kind[16]; /* corrupt hang stop oom slowsave fail slow (README, tests/mpi) */
+    char test[32]; /* test name ("any": every test the kind applies to) */
     int rank;      /* world rank that misbehaves */
+    int peer;      /* slow: the other end of the slow link; -1 otherwise */
 } tb_fault_t;
+
+/* The slow-link fault: every timed bandwidth window between the two ranks starts this
+ * many seconds late on both ends (the ranks' other transfers go on meanwhile, and the
+ * waiting gives the CPU away), as a link far below its rate would make it. */
+#define TB_FAULT_SLOW_DELAY_S 1.0
 
 typedef struct tb_suite {
     const tb_rt_t *rt;
@@ -87,6 +93,10 @@ void tb_suite_wait_all(tb_suite_t *s, const char *test);
 
 /* Whether the fault switch targets (kind, test) on this rank. */
 int tb_suite_fault(const tb_suite_t *s, const char *kind, const char *test);
+/* The slow-link fault between this rank and `peer_world` in test `test`: 1 when this
+ * rank is one end of the faulty link and the fault names this test or "any", else 0. Both
+ * ends apply it (TB_FAULT_SLOW_DELAY_S), so the link is slow both ways. */
+int tb_suite_fault_slow(const tb_suite_t *s, const char *test, int peer_world);
 /* Injected hang: never returns (the watchdog ends the job). */
 void tb_suite_hang(const char *test, const char *variant, size_t size);
 /* Parses TOPOBENCH_TEST_FAULT (inert without its confirmation variable). */
