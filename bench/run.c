@@ -307,18 +307,6 @@ static void analysis_opts(const tb_suite_t *s, tb_analysis_opts_t *ao)
         ao->min_drop = s->opts->min_drop;
 }
 
-/* The document's directory (rank 0). */
-static void doc_dir(const tb_suite_t *s, char *dir, size_t len)
-{
-    char *slash;
-    snprintf(dir, len, "%s", s->results_path);
-    slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, len, ".");
-}
-
 /* Rank 0 at the end: the analysis of what was measured (topo/analysis), printed and
  * written into the document. It judges the run; it never changes its exit status, and a
  * failure leaves the document as it was. */
@@ -327,7 +315,7 @@ static void analyze_results(tb_suite_t *s)
     tb_analysis_opts_t ao;
     json_t *a = NULL;
     char dir[sizeof(s->results_path)];
-    doc_dir(s, dir, sizeof(dir));
+    tb_path_dir(s->results_path, dir, sizeof(dir));
     analysis_opts(s, &ao);
     if (tb_analysis_run(s->doc, dir, &ao, &a) != TB_OK)
         return;
@@ -363,7 +351,7 @@ static tb_status_t retest(tb_suite_t *s)
         tb_analysis_opts_t ao;
         json_t *a = NULL;
         char dir[sizeof(s->results_path)];
-        doc_dir(s, dir, sizeof(dir));
+        tb_path_dir(s->results_path, dir, sizeof(dir));
         analysis_opts(s, &ao);
         tb_wd_busy(1);
         pthread_mutex_lock(&s->doc_lock);
