@@ -25,7 +25,7 @@
 static const char *const all_tests[] = {"latency",   "bw",        "bibw",
                                         "all_reduce", "all_gather", "reduce_scatter",
                                         "broadcast", "alltoall",  "matrix",
-                                        "node_matrix", "isolated"};
+                                        "node_matrix", "gpu_copy", "isolated"};
 #define N_ALL_TESTS (sizeof(all_tests) / sizeof(all_tests[0]))
 
 static const struct preset {
@@ -108,6 +108,10 @@ static const struct opt_def {
     {"batches", 0, ARG_LONG, "N",
      "nccl_* tests: timed batches per size; their spread beside the figure (default 5)", 1,
      10000},
+    {"copy-size", 0, ARG_SIZE, "SIZE",
+     "gpu_copy: bytes of each copy (default 512M, as nvbandwidth)", 1, 16 * GIB},
+    {"copy-samples", 0, ARG_LONG, "N",
+     "gpu_copy: timed batches of 16 copies per cell, the median reported (default 3)", 1, 63},
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
     {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
      0, 0},
@@ -153,6 +157,9 @@ void tb_opts_print_help(void)
            "  broadcast      root 0\n"
            "  matrix         all-pairs bandwidth and latency, every rank (shift pattern)\n"
            "  node_matrix    the same with one rank per node (fabric check)\n"
+           "  gpu_copy       each node's GPU copy matrix (nvbandwidth's copy-engine cases):\n"
+           "                 host<->device per NUMA node, device<->device one and both ways,\n"
+           "                 device-local; skipped where there is no CUDA runtime or device\n"
            "  isolated       the pairs given with --pairs, one at a time\n"
 
            "Default: all but isolated; --pairs alone runs only isolated.\n\n"
@@ -269,6 +276,8 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->window = 64;
     o->progress = 1;
     o->analyze = 1;
+    o->copy_bytes = (size_t)512 << 20;
+    o->copy_samples = 3;
 
     *sp++ = ':';
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -429,6 +438,10 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             o->timeout = dval;
         else if (!strcmp(name, "matrix-size"))
             o->matrix_bytes = size;
+        else if (!strcmp(name, "copy-size"))
+            o->copy_bytes = size;
+        else if (!strcmp(name, "copy-samples"))
+            o->copy_samples = (int)lval;
         else if (!strcmp(name, "window"))
             o->window = (int)lval;
         else if (!strcmp(name, "pairs")) {
@@ -621,7 +634,7 @@ void *tb_opts_to_json(const tb_opts_t *o)
     for (int i = 0; i < o->npairs; i++)
         json_array_append_new(pairs, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
     json_t *j = json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:f, s:I, "
-                     "s:i, s:o, s:o}",
+                     "s:i, s:o, s:o, s:I, s:i}",
                      "suite", o->suite, "min_bytes", (json_int_t)o->min_bytes, "max_bytes",
                      (json_int_t)o->max_bytes, "step_factor", o->step_factor, "iters",
                      (json_int_t)o->iters, "warmup", (json_int_t)o->warmup, "min_iters",
@@ -629,7 +642,8 @@ void *tb_opts_to_json(const tb_opts_t *o)
                      "time_budget_s", o->time_budget, "check", o->check, "check_iters",
                      (json_int_t)o->check_iters, "timeout_s", o->timeout, "matrix_bytes",
                      (json_int_t)o->matrix_bytes, "window", o->window, "tests", tests, "pairs",
-                     pairs);
+                     pairs, "copy_bytes", (json_int_t)o->copy_bytes, "copy_samples",
+                     o->copy_samples);
     if (j)
         json_object_set_new(j, "nccl",
                             json_pack("{s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "lib",

@@ -52,6 +52,8 @@ typedef struct tb_opts {
     double mad_k, min_drop; /* the analysis's outlier thresholds; 0 = its defaults */
     int quiet;              /* no terminal tables */
     tb_nccl_opts_t nccl;
+    size_t copy_bytes;      /* gpu_copy: buffer of each copy (nvbandwidth: 512 MiB) */
+    int copy_samples;       /* gpu_copy: timed batches per cell, the median reported */
 } tb_opts_t;
 
 /* Parent of the default output directory: each run without -o gets a new

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "doc.h"
 #include "fs.h"
+#include "gpu_copy.h"
 #include "harness.h"
 #include "matrix.h"
 #include "report.h"
@@ -184,7 +185,11 @@ static tb_status_t gather_topologies(tb_suite_t *s)
         snprintf(mine->hostname, sizeof(mine->hostname), "%s", rt->host);
     if (st == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)
         len = 0;
-    tb_topo_destroy(mine);
+    /* Kept for the tests that place work by the node's topology (gpu_copy). */
+    if (st == TB_OK)
+        s->node_topo = mine;
+    else
+        tb_topo_destroy(mine);
     tb_wd_context("topology", "", 0, 0, TB_WD_LEADERS, "gathering the nodes' topologies at rank 0");
     ilen = len <= (size_t)1 << 30 ? (int)len : 0;
     if ((st = tb_rt_alloc_agreed(rt->leaders, 1, (size_t)rt->nnodes * sizeof(int),
@@ -557,6 +562,9 @@ static tb_status_t run_tests(tb_suite_t *s)
             return worst;                                                                      \
     } while (0)
 
+    /* First: it measures its own memory (pinned host, device), whatever --mem says. */
+    if (tb_opts_has_test(o, "gpu_copy"))
+        TB_NEXT(tb_gpu_copy_run(s));
     for (size_t i = 0; i < sizeof(p2p) / sizeof(p2p[0]); i++)
         if (tb_opts_has_test(o, p2p[i]->name))
             TB_NEXT(run_p2p(s, p2p[i]));
@@ -690,6 +698,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     st = tb_rt_agree(&rt, st);
 out_finalize:
     tb_doc_writer_destroy(suite.writer);
+    tb_topo_destroy(suite.node_topo);
     json_decref(suite.doc);
     tb_rt_finalize(&rt);
     pthread_mutex_destroy(&suite.doc_lock);

@@ -26,7 +26,8 @@ tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char
 int tb_suite_planned_entries(const tb_suite_t *s)
 {
     static const char *const one_entry[] = {"all_gather", "reduce_scatter", "broadcast",
-                                            "alltoall", "matrix", "node_matrix", "isolated"};
+                                            "alltoall", "matrix", "node_matrix", "isolated",
+                                            "gpu_copy"};
     const tb_opts_t *o = s->opts;
     int n = 0;
     /* Point-to-point: the intra-node pair (measured or skipped), and the inter-node pair

@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "progress.h"
 #include "rt.h"
+#include "topo.h"
 
 /* Test-only fault injection. Enabled only when TOPOBENCH_TEST_FAULT names the fault AND
  * TOPOBENCH_TEST_FAULT_CONFIRM carries the confirmation phrase, so no production run can
@@ -45,6 +46,10 @@ typedef struct tb_suite {
     size_t saved_finished; /* finished tests in the last document written */
     tb_status_t save_status;
     unsigned long saved_ino; /* results.json as rank 0 last wrote it (rename: a new inode) */
+    /* Node leaders: this node's topology as the run recorded it (discovered, or
+     * TOPOBENCH_TOPO_FILE), for the tests that place work by it (gpu_copy); NULL
+     * elsewhere or when discovery failed. */
+    tb_topo_t *node_topo;
 } tb_suite_t;
 
 /* How many test entries the selected tests make (the n of the progress line's k/n). */

@@ -25,8 +25,15 @@ assert any("nvml" in note for note in topo["notes"]), topo["notes"]
 assert [r["rank"] for r in doc["ranks"]] == list(range(n))
 tests = {(t["name"], t["placement"] or t["level"] or t["dtype"]): t for t in doc["tests"]}
 # Entries are keyed by explicit fields, never by one overloaded string.
+# The GPU copy matrix is in the default selection: skipped on a machine without a CUDA
+# runtime or device, with the reason (tests/mpi/test_gpu_copy.sh runs it on the double).
+gc = tests.pop(("gpu_copy", "node"))
+assert gc["backend"] == "cuda" and gc["kind"] == "gpu_copy", gc
+assert gc["status"] == "ok" or (gc["status"] == "skipped" and gc["skip_reason"]), gc
 for t in doc["tests"]:
     assert "variant" not in t, t["name"]
+    if t["name"] == "gpu_copy":
+        continue
     assert (t["backend"], t["send_memory"], t["recv_memory"]) == ("mpi", "host", "host"), t["name"]
     assert t["dtype"] in ("byte", "float", "double"), t["name"]
     assert (t["placement"] is not None) == (t["kind"] == "p2p"), t["name"]
