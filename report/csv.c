@@ -506,6 +506,43 @@ static tb_status_t summarize_matrix(const json_t *m, const char *docdir, const c
     return TB_OK;
 }
 
+/* gpu_copy entries: peak = the best one-way copy cell of any node (the diagonal, the
+ * device-local copy, left out), large = the median of the nodes' median cells. */
+static tb_status_t summarize_copies(const json_t *test, const char *docdir, const char *where,
+                                    summary_t *s)
+{
+    const json_t *node;
+    double med[256];
+    size_t i, nmed = 0;
+    tb_status_t st;
+
+    if (json_is_integer(json_object_get(json_object_get(test, "params"), "size"))) {
+        s->sizes = 1;
+        s->min_size = s->max_size =
+            json_integer_value(json_object_get(json_object_get(test, "params"), "size"));
+    }
+    json_array_foreach(json_object_get(test, "nodes"), i, node) {
+        size_t count;
+        double max = 0, median = 0;
+        if ((st = matrix_max_median(node, "copy_gbps", NULL, docdir, where, &count, &max,
+                                    &median)))
+            return st;
+        if (!count)
+            continue;
+        if (!s->have_peak || max > s->peak)
+            s->peak = max;
+        s->have_peak = 1;
+        if (nmed < sizeof(med) / sizeof(med[0]))
+            med[nmed++] = median;
+    }
+    if (nmed) {
+        s->metric = "copy";
+        s->large = tb_stats_median_select(med, nmed);
+        s->have_large = 1;
+    }
+    return TB_OK;
+}
+
 static tb_status_t write_summary(const json_t *doc, const char *docdir, const char *dir)
 {
     const json_t *test;
@@ -527,6 +564,13 @@ static tb_status_t write_summary(const json_t *doc, const char *docdir, const ch
             char where[128];
             snprintf(where, sizeof(where), "tests[%zu] (%s)", i, str_or(test, "name", "?"));
             if ((st = summarize_matrix(m, docdir, where, &s))) {
+                csv_abort(&c);
+                return st;
+            }
+        } else if (json_is_array(json_object_get(test, "nodes"))) {
+            char where[128];
+            snprintf(where, sizeof(where), "tests[%zu] (%s)", i, str_or(test, "name", "?"));
+            if ((st = summarize_copies(test, docdir, where, &s))) {
                 csv_abort(&c);
                 return st;
             }

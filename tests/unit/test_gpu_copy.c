@@ -143,6 +143,15 @@ static void test_csv(void)
     TB_CHECK_INT(local, 1);
     TB_CHECK_INT(bidir, 2);
     TB_CHECK_INT(peer0, 1);
+    /* summary.csv: the best one-way cell off the diagonal, the node's median cell. */
+    snprintf(path, sizeof(path), "%s/summary.csv", tmp);
+    f = fopen(path, "r");
+    rows = 0;
+    while (f && fgets(line, sizeof(line), f))
+        rows += strstr(line, "gpu_copy,cuda,,,byte,,node,gpu_copy,ok,1,1048576,1048576,copy,376.4,25.6,") == line;
+    if (f)
+        fclose(f);
+    TB_CHECK_INT(rows, 1);
     snprintf(line, sizeof(line), "rm -rf %s", tmp);
     TB_CHECK_INT(system(line), 0);
     json_decref(doc);
