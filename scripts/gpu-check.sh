@@ -124,7 +124,8 @@ step "mem device,host" "$out/mem-device-host.log" mpirun ${MPIRUN_ARGS:-} -np 2 
     --mem device,host --gpus "$(gpus_of 2)" "${run[@]}" -o "$out/mem-device-host"
 
 # 3. NCCL: every nccl_* test this topobench has, one rank per GPU
-nccl_tests=$("$tb" run --help 2>/dev/null | grep -oE '^ +nccl_[a-z_]+' | tr -d ' ' | paste -sd, -)
+nccl_tests=$("$tb" run --help 2>/dev/null | sed -n '/^Tests:/,/^Default/p' |
+    grep -oE '\<nccl_[a-z_]+' | sort -u | paste -sd, -)
 if [ -n "$nccl_tests" ]; then
     step "nccl" "$out/nccl.log" mpirun ${MPIRUN_ARGS:-} -np "$ngpu" "$tb" run -t "$nccl_tests" -b 8 -e "$nccl_max" -f 4 \
         "${run[@]}" -o "$out/nccl"
