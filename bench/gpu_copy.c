@@ -732,6 +732,25 @@ static void node_free(node_t *nd)
     json_decref(nd->placement);
 }
 
+/* Two buffers of --copy-size on every GPU: `why` says which GPU lacks the room (then the
+ * node is skipped, not failed: another job's memory or a smaller GPU is not a fault). */
+static tb_status_t device_memory_short(node_t *nd, char *why, size_t len)
+{
+    why[0] = '\0';
+    for (int d = 0; d < nd->cu->ndevices && d < TB_DOC_MATRIX_INLINE_MAX; d++) {
+        size_t free_b = 0, total_b = 0;
+        CU_TRY(nd, SetDevice(d));
+        CU_TRY(nd, MemGetInfo(&free_b, &total_b));
+        if (free_b / 2 < nd->bytes) {
+            snprintf(why, len, "%s: CUDA device %d has %zu bytes free of %zu; the copy matrix "
+                     "needs two buffers of --copy-size %zu on every GPU", nd->s->rt->host, d,
+                     free_b, total_b, nd->bytes);
+            break;
+        }
+    }
+    return TB_OK;
+}
+
 /* A node leader: this node's object for the entry ("status" ok or skipped). */
 static tb_status_t run_leader(tb_suite_t *s, json_t **node_p)
 {
@@ -765,7 +784,14 @@ static tb_status_t run_leader(tb_suite_t *s, json_t **node_p)
         goto out;
     }
     /* The device this rank uses in the other tests stays its current one afterwards. */
-    if ((st = CU(&nd, GetDevice(&prev))) == TB_OK) {
+    if ((st = CU(&nd, GetDevice(&prev))) == TB_OK &&
+        (st = device_memory_short(&nd, why, sizeof(why))) == TB_OK && why[0]) {
+        (void)nd.cu->SetDevice(prev);
+        json_object_set_new(node, "status", json_string("skipped"));
+        json_object_set_new(node, "skip_reason", json_string(why));
+        goto out;
+    }
+    if (st == TB_OK) {
         st = measure_node(&nd, nd.cu->ndevices, node);
         if (nd.cu->SetDevice(prev) != TB_CUDA_SUCCESS && st == TB_OK)
             st = CU(&nd, SetDevice(prev));
