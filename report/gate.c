@@ -87,7 +87,10 @@ void tb_report_check_print(const json_t *r, int quiet, FILE *out)
         if (l > w)
             w = l < 64 ? l : 64;
     }
-    if (json_array_size(json_object_get(r, "checks")) > 0) {
+    int shown = 0;
+    json_array_foreach(json_object_get(r, "checks"), i, ck)
+        shown |= !quiet || strcmp(str_of(ck, "status"), "pass");
+    if (shown) {
         fprintf(out, "%-8s %-*s %12s %12s %8s %8s  %s\n", "status", (int)w, "check",
                 "reference", "measured", "change", "allowed", "unit");
         json_array_foreach(json_object_get(r, "checks"), i, ck) {

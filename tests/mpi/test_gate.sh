@@ -133,6 +133,8 @@ json.dump(d, open(sys.argv[2], "w"))
 PY
 expect_status 5 "check against the log directly" "$TB" check "$WORK/ncclrun.json" --baseline "$LOG" --allow-missing
 expect_output "^FAIL all_reduce \(nccl-device-float\) 4M busbw_gbps: 8\.935 GB/s against the baseline's 71\.4" "compared by key, not position"
+expect_status 5 "a baseline of which no row matches fails, missing allowed or not" "$TB" check "$WORK/run.json" --baseline "$LOG" --allow-missing
+expect_output "^FAIL the baseline matches the run: no row of the baseline matched" "says the baseline is of another configuration"
 TABLE=$FIX/nccl_tests/stas00-ml-engineering_1node-8xH200_NVLS-vs-ring_8GiB_table.md
 expect_status 3 "a table naming no collective" "$TB" baseline "$TABLE" -o "$WORK/t.json"
 expect_output "give it with --nccl-test NAME" "says which option"

@@ -394,6 +394,18 @@ static void test_check_against_nccl(void)
         return;
     tb_gate_import_opts_default(&io);
     TB_CHECK_INT(tb_gate_baseline_from_nccl(log, strlen(log), "ci/all_reduce_perf.log", &io, &b), TB_OK);
+    {
+        /* the mpi run against the nccl log: nothing matches, a failure even when missing
+         * rows are allowed */
+        tb_gate_opts_t o;
+        tb_gate_opts_default(&o);
+        o.allow_missing = 1;
+        r = check(doc, b, NULL, &o);
+        TB_CHECK_STR(verdict(r), "fail");
+        TB_CHECK_INT(count(r, "failed"), 1);
+        TB_CHECK_STR(only(r, "fail"), "the baseline matches the run");
+        json_decref(r);
+    }
     t = test_named(doc, "all_reduce");
     json_object_set_new(t, "backend", json_string("nccl"));
     json_object_set_new(t, "send_memory", json_string("device"));

@@ -463,6 +463,20 @@ tb_status_t tb_gate_check(const json_t *doc, const char *docdir, const json_t *b
         c.keys[i] = tb_gate_entry_key(json_array_get(tests, i));
     if (baseline && (st = compare_baseline(&c, baseline)))
         goto out;
+    if (baseline) {
+        /* Every row missing is a wrong baseline (another backend, another job shape), not a
+         * pass, even where missing rows are allowed. */
+        size_t compared = 0;
+        json_array_foreach(c.checks, i, ck)
+            compared += strcmp(str_of(ck, "status"), "missing") != 0;
+        if (compared == 0) {
+            json_t *w = check_new(&c, "baseline", "the baseline matches the run", "baseline", "",
+                                  NULL, 0, "");
+            check_set(w, "fail", 1, "no row of the baseline matched an entry of the run (by "
+                                    "test, backend, memory kinds, dtype, placement or level, "
+                                    "ranks and size): a baseline of another configuration?");
+        }
+    }
     json_array_foreach(expect, i, ex) {
         if (!strcmp(str_of(ex, "test"), "analysis"))
             st = expect_analysis(&c, ex);
