@@ -103,7 +103,7 @@ void tb_cli_print_exit_statuses(FILE *out)
             "  %d  usage error (unknown option, bad value)\n"
             "  %d  malformed input file (results.json, topology file)\n"
             "  %d  environment error (unwritable output directory, missing library)\n"
-            "  %d  performance below baseline (check)\n"
+            "  %d  performance below baseline, a failed expectation (check)\n"
             "  %d  data corruption detected\n"
             "  %d  timeout: a blocking step exceeded the watchdog\n"
             "  %d  interrupted by SIGINT or SIGTERM (what finished is kept)\n",
