@@ -11,6 +11,7 @@
 #include "doc.h"
 #include "fs.h"
 #include "gate.h"
+#include "gate_internal.h"
 #include "log.h"
 #include "report.h"
 #include "tb_test.h"
@@ -359,6 +360,31 @@ static void test_nccl_fixtures(void)
     }
 }
 
+/* nccl-tests -o all: one size per reduction; the rows stay apart, and a run's row is
+ * matched by its reduction. */
+static void test_nccl_ops(void)
+{
+    const char *log = "#  size count type redop root time algbw busbw #wrong time algbw busbw #wrong\n"
+                      "  1024 256 float sum -1 19.85 0.05 0.08 0 19.50 0.05 0.08 0\n"
+                      "  1024 256 float prod -1 29.85 0.03 0.05 0 29.50 0.03 0.05 0\n";
+    tb_gate_import_opts_t io;
+    json_t *b = NULL, *rows, *row;
+    tb_gate_import_opts_default(&io);
+    TB_CHECK_INT(tb_gate_baseline_from_nccl(log, strlen(log), "all_reduce_perf.log", &io, &b), TB_OK);
+    if (!b)
+        return;
+    TB_CHECK_INT(tb_gate_baseline_validate(b, "ops"), TB_OK);
+    rows = json_object_get(json_array_get(json_object_get(b, "entries"), 0), "rows");
+    TB_CHECK_INT(json_array_size(rows), 4);
+    row = json_array_get(rows, 2);
+    TB_CHECK_STR(json_string_value(json_object_get(row, "redop")), "prod");
+    TB_CHECK_INT(json_integer_value(json_object_get(row, "root")), -1);
+    TB_CHECK(!tb_gate_row_same(json_array_get(rows, 0), row));
+    json_object_del(row, "redop"); /* a row without a reduction matches either */
+    TB_CHECK(tb_gate_row_same(json_array_get(rows, 0), row));
+    json_decref(b);
+}
+
 static void test_nccl_needs_options(void)
 {
     tb_gate_import_opts_t io;
@@ -522,6 +548,7 @@ int main(void)
     test_missing();
     test_malformed_baseline();
     test_nccl_fixtures();
+    test_nccl_ops();
     test_nccl_needs_options();
     test_check_against_nccl();
     test_expectations();

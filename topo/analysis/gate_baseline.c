@@ -40,6 +40,21 @@ json_t *tb_gate_figure_new(double value, double cv, double resolution)
     return f;
 }
 
+int tb_gate_row_same(const json_t *a, const json_t *b)
+{
+    static const char *const opt[] = {"redop", "root"};
+    if (!json_is_integer(json_object_get(a, "size")) ||
+        !json_equal(json_object_get(a, "size"), json_object_get(b, "size")) ||
+        json_is_true(json_object_get(a, "in_place")) != json_is_true(json_object_get(b, "in_place")))
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        const json_t *x = json_object_get(a, opt[i]), *y = json_object_get(b, opt[i]);
+        if (x && y && !json_equal(x, y))
+            return 0;
+    }
+    return 1;
+}
+
 int tb_gate_ranks_agree(const json_t *a, const json_t *b)
 {
     return !json_is_integer(a) || !json_is_integer(b) ||
@@ -111,6 +126,11 @@ static json_t *sweep_row(const json_t *r, int all)
     }
     row = json_pack("{s:O, s:b, s:o}", "size", json_object_get(r, "size"), "in_place",
                     json_is_true(json_object_get(r, "in_place")), "figures", figs);
+    /* NCCL rows (nccl-tests' -o all, -r all) also differ by reduction and root. */
+    if (json_is_string(json_object_get(r, "redop")))
+        json_object_set(row, "redop", json_object_get(r, "redop"));
+    if (json_is_integer(json_object_get(r, "root")))
+        json_object_set(row, "root", json_object_get(r, "root"));
     return row;
 }
 
@@ -380,13 +400,16 @@ static tb_status_t check_entry(const json_t *en, const char *what, size_t e)
             BAD("%s: entries[%zu].rows[%zu].line: expected an integer", what, e, r);
         if ((st = check_figures(json_object_get(row, "figures"), what, e, r)))
             return st;
+        x = json_object_get(row, "redop");
+        if (x && !json_is_string(x))
+            BAD("%s: entries[%zu].rows[%zu].redop: expected a string", what, e, r);
+        x = json_object_get(row, "root");
+        if (x && !json_is_integer(x))
+            BAD("%s: entries[%zu].rows[%zu].root: expected an integer", what, e, r);
         for (r2 = 0; r2 < r; r2++) {
-            const json_t *o = json_array_get(rows, r2);
-            if (json_equal(json_object_get(o, "size"), json_object_get(row, "size")) &&
-                json_is_true(json_object_get(o, "in_place")) ==
-                    json_is_true(json_object_get(row, "in_place")))
-                BAD("%s: entries[%zu].rows[%zu]: repeats rows[%zu] (same size and in_place)",
-                    what, e, r, r2);
+            if (tb_gate_row_same(json_array_get(rows, r2), row))
+                BAD("%s: entries[%zu].rows[%zu]: repeats rows[%zu] (same size, in_place, redop "
+                    "and root)", what, e, r, r2);
         }
     }
     return TB_OK;

@@ -54,28 +54,34 @@ static tb_status_t run_rows(gctx_t *c, size_t i, const json_t **rows_p)
     return TB_OK;
 }
 
-static const json_t *row_find(const json_t *rows, const json_t *size, int in_place)
+static const json_t *row_find(const json_t *rows, const json_t *want)
 {
     const json_t *r;
     size_t i;
     json_array_foreach(rows, i, r) {
-        if (json_is_integer(size) &&
-            json_integer_value(json_object_get(r, "size")) == json_integer_value(size) &&
-            json_is_true(json_object_get(r, "in_place")) == in_place)
+        if (tb_gate_row_same(want, r))
             return r;
     }
     return NULL;
 }
 
-/* "all_reduce (float) 1M in-place busbw_gbps" */
+/* "all_reduce (float) 1M in-place busbw_gbps", "... 1M op=prod root=0 ..." (`row`: the
+ * row's redop and root, NCCL's, where not the default). */
 static void check_name(char *buf, size_t len, const char *test, const char *label,
-                       const json_t *size, int in_place, const char *figure)
+                       const json_t *size, int in_place, const char *figure, const json_t *row)
 {
-    char sz[32] = "";
+    char sz[32] = "", extra[96] = "";
+    const char *op = json_string_value(json_object_get(row, "redop"));
+    const json_t *root = json_object_get(row, "root");
+    size_t n = 0;
     if (json_is_integer(size))
         tb_size_format((size_t)json_integer_value(size), sz, sizeof(sz));
-    snprintf(buf, len, "%s%s%s%s %s%s %s", test, label[0] ? " (" : "", label,
-             label[0] ? ")" : "", sz, in_place ? " in-place" : "", figure);
+    if (op && strcmp(op, "sum") && strcmp(op, "none"))
+        n += (size_t)snprintf(extra, sizeof(extra), " op=%.40s", op);
+    if (json_is_integer(root) && json_integer_value(root) >= 0 && n < sizeof(extra))
+        snprintf(extra + n, sizeof(extra) - n, " root=%lld", (long long)json_integer_value(root));
+    snprintf(buf, len, "%s%s%s%s %s%s%s %s", test, label[0] ? " (" : "", label,
+             label[0] ? ")" : "", sz, extra, in_place ? " in-place" : "", figure);
 }
 
 static json_t *check_new(gctx_t *c, const char *suite, const char *name, const char *test,
@@ -170,7 +176,7 @@ static void entry_unmatched(gctx_t *c, const json_t *be, const char *label, cons
             int ip = json_is_true(json_object_get(br, "in_place"));
             json_t *ck;
             check_name(name, sizeof(name), str_of(be, "name"), label,
-                       json_object_get(br, "size"), ip, fig);
+                       json_object_get(br, "size"), ip, fig, br);
             ck = check_new(c, "baseline", name, str_of(be, "name"), label,
                            json_object_get(br, "size"), ip, fig);
             num_set(ck, "baseline", json_number_value(json_object_get(f, "value")), 1);
@@ -232,14 +238,14 @@ static tb_status_t compare_baseline(gctx_t *c, const json_t *baseline)
             return st;
         json_array_foreach(json_object_get(be, "rows"), i, br) {
             int ip = json_is_true(json_object_get(br, "in_place"));
-            const json_t *rr = row_find(rows, json_object_get(br, "size"), ip), *bf;
+            const json_t *rr = row_find(rows, br), *bf;
             const char *fig;
             json_object_foreach((json_t *)json_object_get(br, "figures"), fig, bf) {
                 const tb_gate_figure_t *f = tb_gate_figure_find(fig);
                 const json_t *rf = json_object_get(json_object_get(rr, "figures"), fig);
                 json_t *ck;
                 check_name(name, sizeof(name), str_of(be, "name"), label,
-                           json_object_get(br, "size"), ip, fig);
+                           json_object_get(br, "size"), ip, fig, br);
                 ck = check_new(c, "baseline", name, str_of(be, "name"), label,
                                json_object_get(br, "size"), ip, fig);
                 if (!rr || !rf) {
@@ -404,7 +410,8 @@ static tb_status_t expect_rows(gctx_t *c, const json_t *ex)
                 (want_ip && json_is_true(want_ip) != ip))
                 continue;
             matched++;
-            check_name(name, sizeof(name), test, label, json_object_get(rr, "size"), ip, figure);
+            check_name(name, sizeof(name), test, label, json_object_get(rr, "size"), ip, figure,
+                       rr);
             ck = expect_check(c, ex, name, test, label, json_object_get(rr, "size"), ip);
             if (!f) {
                 json_object_set_new(ck, "measured", json_null());

@@ -26,6 +26,10 @@ void tb_gate_note(json_t *baseline, const char *fmt, ...) TB_PRINTF(2, 3);
 /* {value, cv} (cv < 0: null) and the same with a resolution (r > 0). */
 json_t *tb_gate_figure_new(double value, double cv, double resolution);
 
+/* Whether two rows are the same measurement: size and in_place equal, and redop and root
+ * equal where both rows have them (NCCL rows; nccl-tests logs). */
+int tb_gate_row_same(const json_t *a, const json_t *b);
+
 /* Whether two values of `ranks` agree: equal, or either unknown (null/absent). */
 int tb_gate_ranks_agree(const json_t *a, const json_t *b);
 

@@ -148,7 +148,9 @@ static int parse_bytes(const char *tok, unsigned long long *v)
 }
 
 typedef struct nrow {
-    char test[TOKLEN], dtype[TOKLEN];
+    char test[TOKLEN], dtype[TOKLEN], redop[TOKLEN];
+    long root;
+    int have_root;
     unsigned long long size, count;
     int have_count, in_place, line, sized; /* sized: size is already topobench's */
     long ranks;
@@ -171,7 +173,7 @@ typedef struct parser {
     unsigned long long cmd_size;
     int cmd_size_conflict, cmd_ranks_conflict;
     /* the nccl-tests header in force */
-    int hdr_line, ncols, col_size, col_count, col_type, nbus, col_busbw[2];
+    int hdr_line, ncols, col_size, col_count, col_type, col_redop, col_root, nbus, col_busbw[2];
     /* a Markdown table in force */
     int md_state; /* 0 none, 1 header read, 2 rows */
     int md_line, md_size, md_busbw, md_ranks, md_test, md_ncells;
@@ -277,12 +279,16 @@ static tb_status_t read_text(parser_t *ps, const toks_t *tk, int hash, int line)
         ps->hdr_line = line;
         ps->ncols = tk->n;
         ps->col_size = 0;
-        ps->col_count = ps->col_type = -1;
+        ps->col_count = ps->col_type = ps->col_redop = ps->col_root = -1;
         for (int i = 0; i < tk->n; i++) {
             if (!strcmp(tk->t[i], "count"))
                 ps->col_count = i;
             else if (!strcmp(tk->t[i], "type"))
                 ps->col_type = i;
+            else if (!strcmp(tk->t[i], "redop"))
+                ps->col_redop = i;
+            else if (!strcmp(tk->t[i], "root"))
+                ps->col_root = i;
             else if (!strcmp(tk->t[i], "busbw") && nbus < 2)
                 ps->col_busbw[nbus++] = i;
         }
@@ -309,6 +315,15 @@ static tb_status_t read_text(parser_t *ps, const toks_t *tk, int hash, int line)
         }
         if (ps->col_type >= 0)
             snprintf(r->dtype, sizeof(r->dtype), "%s", tk->t[ps->col_type]);
+        if (ps->col_redop >= 0)
+            snprintf(r->redop, sizeof(r->redop), "%s", tk->t[ps->col_redop]);
+        if (ps->col_root >= 0) {
+            char *end;
+            r->root = strtol(tk->t[ps->col_root], &end, 10);
+            if (end == tk->t[ps->col_root] || *end)
+                return bad(ps, line, "column 'root': '%s' is not a rank", tk->t[ps->col_root]);
+            r->have_root = 1;
+        }
         if (parse_value(tk->t[ps->col_busbw[g]], &v, &res) !=
             (int)strlen(tk->t[ps->col_busbw[g]]))
             return bad(ps, line, "column 'busbw' (%s): '%s' is not a bandwidth in GB/s",
@@ -656,9 +671,15 @@ tb_status_t tb_gate_baseline_from_nccl(const char *text, size_t len, const char 
         const json_t *o;
         size_t k;
         int dup = 0;
+        row = json_pack("{s:I, s:b, s:i, s:{s:o}}", "size", (json_int_t)r->size, "in_place",
+                        r->in_place, "line", r->line, "figures", "busbw_gbps",
+                        tb_gate_figure_new(r->busbw, -1, r->res));
+        if (r->redop[0])
+            json_object_set_new(row, "redop", json_string(r->redop)); /* NULL (not UTF-8): not set */
+        if (r->have_root)
+            json_object_set_new(row, "root", json_integer(r->root));
         json_array_foreach(rows, k, o) {
-            if ((unsigned long long)json_integer_value(json_object_get(o, "size")) == r->size &&
-                json_is_true(json_object_get(o, "in_place")) == r->in_place) {
+            if (tb_gate_row_same(o, row)) {
                 tb_gate_note(b, "line %d: %s at %llu bytes%s repeats line %lld: the first kept", r->line,
                      r->test, r->size, r->in_place ? " in place" : "",
                      (long long)json_integer_value(json_object_get(o, "line")));
@@ -666,11 +687,10 @@ tb_status_t tb_gate_baseline_from_nccl(const char *text, size_t len, const char 
                 break;
             }
         }
-        if (dup)
+        if (dup) {
+            json_decref(row);
             continue;
-        row = json_pack("{s:I, s:b, s:i, s:{s:o}}", "size", (json_int_t)r->size, "in_place",
-                        r->in_place, "line", r->line, "figures", "busbw_gbps",
-                        tb_gate_figure_new(r->busbw, -1, r->res));
+        }
         json_array_append_new(rows, row);
     }
     *baseline_p = b;
