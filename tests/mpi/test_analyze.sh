@@ -19,12 +19,35 @@ py_check "run wrote the analysis section" "$DOC" <<'PY'
 import json, sys
 assert json.load(open(sys.argv[1]))["analysis"]["version"] == 1
 PY
+# The recommendation files beside it, and the wrapper binding a rank as they say.
+for f in nccl.env rankfile hostfile slurm.txt slurm-hostfile topobench-bind.sh drain.txt; do
+  if [ -s "$WORK/run/$f" ]; then pass "run wrote $f"; else fail "run did not write $f"; fi
+done
+expect_output "^recommendations: 7 files written to $WORK/run" "run says where the files went"
+expect_status 0 "the wrapper runs local rank 1" env OMPI_COMM_WORLD_LOCAL_RANK=1 \
+  "$WORK/run/topobench-bind.sh" grep Cpus_allowed_list /proc/self/status
+py_check "the wrapper bound it to its NUMA node's cores (placement)" "$DOC" "$WORK/out" <<'PY'
+import json, sys
+rec = json.load(open(sys.argv[1]))["analysis"]["recommendations"]
+local = rec["placement"]["hosts"][0]["local"]
+want = local[1]["cpuset"]
+got = open(sys.argv[2]).read().split()[-1]
+assert got == want, (got, want)
+assert len(local) == 4 and rec["drain"] == [], rec
+PY
+expect_status 2 "the wrapper without a local rank" env -u OMPI_COMM_WORLD_LOCAL_RANK \
+  -u SLURM_LOCALID -u MPI_LOCALRANKID -u PMI_LOCAL_RANK "$WORK/run/topobench-bind.sh" true
+expect_output "no local rank in the environment" "says why"
+expect_status 0 "report renders the files again" "$TB" report "$DOC" -o "$WORK/rep" -q
+if [ -s "$WORK/rep/nccl.env" ] && [ -x "$WORK/rep/topobench-bind.sh" ]; then
+  pass "report wrote nccl.env and the wrapper"; else fail "report did not write the files"; fi
 expect_status 0 "run --no-analyze" tb_mpirun 2 "$TB" run -s quick -t latency -o "$WORK/noan" -q --no-progress --no-analyze
 if grep -q "^analysis:" "$WORK/out"; then fail "--no-analyze printed a verdict"; else pass "--no-analyze prints no verdict"; fi
 py_check "--no-analyze writes no analysis section" "$WORK/noan/results.json" <<'PY'
 import json, sys
 assert "analysis" not in json.load(open(sys.argv[1]))
 PY
+if [ -e "$WORK/noan/nccl.env" ]; then fail "--no-analyze wrote nccl.env"; else pass "--no-analyze writes no recommendation files"; fi
 cp "$DOC" "$WORK/before.json"
 expect_status 0 "analyze a real run" "$TB" analyze "$DOC"
 expect_output "^analysis: (OK|[0-9]+ culprits?)" "verdict first"

@@ -490,6 +490,13 @@ static void test_ring_and_drain(void)
                      7);
         json_decref(rec);
     }
+    /* n4's port at half rate: drained for it, and not a reason for the job's HCA list */
+    if ((rec = recommend_file("half_rate_nic.json"))) {
+        const json_t *d = json_array_get(json_object_get(rec, "drain"), 0);
+        TB_CHECK_STR(json_string_value(json_object_get(d, "host")), "n4");
+        TB_CHECK(env_item(rec, "NCCL_IB_HCA") == NULL && kept(rec, "NCCL_IB_HCA"));
+        json_decref(rec);
+    }
     if ((rec = recommend_file("differs_healthy.json"))) {
         const json_t *d = json_array_get(json_object_get(rec, "drain"), 0);
         TB_CHECK_STR(json_string_value(json_object_get(d, "host")), "n2");

@@ -286,8 +286,8 @@ static void rule_ib_hca(rctx_t *c)
         goto out;
     for (size_t h = 0; h < c->nhosts; h++) {
         rhost_t *rh = &c->hosts[h];
-        if (!rh->nports)
-            continue;
+        if (!rh->nports || rh->drain)
+            continue; /* a drained node's ports are its drain reason, not the job's list */
         with_ports++;
         snprintf(vals[h], 1024, "%s", rh->hca);
         for (size_t k = 0; k < rh->nports; k++)
@@ -299,9 +299,9 @@ static void rule_ib_hca(rctx_t *c)
     }
     if (!excluded) {
         kept_item(c, "NCCL_IB_HCA",
-                  "every RDMA port of every node is up at the best rate it supports (as far as "
-                  "the sources record state and rate): NCCL uses them all, and narrowing the "
-                  "list would only lose bandwidth");
+                  "every RDMA port of every node (drained nodes left out) is up at the best "
+                  "rate it supports (as far as the sources record state and rate): NCCL uses "
+                  "them all, and narrowing the list would only lose bandwidth");
         goto out;
     }
     best = majority(c, vals, per);
@@ -311,7 +311,7 @@ static void rule_ib_hca(rctx_t *c)
     }
     it = env_item(c, "NCCL_IB_HCA", best, "set");
     for (size_t h = 0; h < c->nhosts; h++)
-        for (size_t k = 0; k < c->hosts[h].nports; k++)
+        for (size_t k = 0; k < c->hosts[h].nports && !c->hosts[h].drain; k++)
             if (!c->hosts[h].ports[k].usable)
                 evidence(it, c->hosts[h].ports[k].why);
     evidence(it, "the list names the ports that are up at their best rate, with '=' for exact "
@@ -425,7 +425,7 @@ static void rule_gid_index(rctx_t *c)
     for (size_t h = 0; h < c->nhosts; h++) {
         rhost_t *rh = &c->hosts[h];
         int host_gid = -3;
-        for (size_t k = 0; k < rh->nports; k++) {
+        for (size_t k = 0; k < rh->nports && !rh->drain; k++) {
             rport_t *p = &rh->ports[k];
             if (!p->roce || !p->usable)
                 continue;
