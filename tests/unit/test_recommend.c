@@ -244,6 +244,8 @@ static void test_gdr_and_cross_nic(void)
         TB_CHECK_STR(env_value(rec, "NCCL_NET_GDR_LEVEL"), "PHB");
         TB_CHECK(cites(it, "nearest NIC"));
     }
+    /* nvidia-smi states classes, not a tree: no switch to miss */
+    TB_CHECK(env_item(rec, "NCCL_TOPO_FILE") == NULL && kept(rec, "NCCL_TOPO_FILE"));
     json_decref(rec);
     json_decref(doc);
 

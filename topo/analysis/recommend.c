@@ -648,12 +648,13 @@ static json_t *topo_file_system(const json_t *topo)
     {
         tb_cpumask_t m;
         char aff[600];
-        json_t *cpu, *groups = json_object();
+        json_t *cpu, *groups;
         const json_t *d;
         size_t k;
         int numa;
         if (strcmp(sget(o, "kind"), "numa") != 0)
             continue;
+        groups = json_object();
         numa = iget(o, "os_index", -1);
         tb_cpumask_parse(sget(o, "cpuset"), &m);
         tb_cpumask_groups(&m, aff, sizeof(aff));
@@ -728,6 +729,12 @@ static void rule_topo_file(rctx_t *c, json_t *files)
         json_t *sys;
         if (c->hosts[h].drain || !topo)
             continue;
+        /* a source that states path classes without a tree (nvidia-smi) hides nothing */
+        json_array_foreach(json_object_get(topo, "links"), i, o)
+            if (!strcmp(sget(o, "kind"), "given"))
+                break;
+        if (i < json_array_size(json_object_get(topo, "links")))
+            continue;
         json_array_foreach(json_object_get(topo, "objects"), i, o)
         {
             const char *kind = sget(o, "kind");
@@ -783,6 +790,7 @@ static void rule_topo_file(rctx_t *c, json_t *files)
         evidence(it, "the nodes' trees differ: one file per node shape (per_host)");
     }
 out:
+    json_decref(first_sys);
     json_decref(per);
 }
 
