@@ -45,7 +45,7 @@ total_wall=$(awk -v a="$(wall_of "$work/an.time")" -v b="$(wall_of "$work/rep.ti
 peak=$(( $(mib_of "$work/an.time") > $(mib_of "$work/rep.time") ?
   $(mib_of "$work/an.time") : $(mib_of "$work/rep.time") ))
 ref=$(cpu_of "$work/ref.time")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 
 echo
 row "measured" "CPU s" "wall s" "peak MiB" "goal / verdict"
