@@ -24,7 +24,7 @@ fi
 # files of that format in tests/data/topo (nccl_*.xml, nvsmi_*, hwloc-*.xml).
 seed_dir() {
     case $1 in
-        fuzz_nccl_xml) echo "$fixtures/nccl_topo_xml" ;;
+        fuzz_nccl_xml | fuzz_nccl_graph) echo "$fixtures/nccl_topo_xml" ;;
         fuzz_nvsmi) echo "$fixtures/nvidia_smi_topo" ;;
         fuzz_hwloc_xml) echo "$fixtures/hwloc_xml" ;;
         fuzz_results_doc) echo "$root/tests/data/report" ;;

@@ -731,17 +731,17 @@ tb_status_t tb_topo_nccl_graphs_read(const char *path, void **json_p)
     }
     graphs = json_array();
     for (xmlNodePtr g = root->children; g; g = g->next) {
-        json_t *channels = json_array(), *gj;
+        json_t *channels, *gj;
         const char *pat;
         if (!is(g, "graph"))
             continue;
+        channels = json_array();
         for (xmlNodePtr ch = g->children; ch; ch = ch->next) {
-            json_t *nets = json_array(), *gpus = json_array();
-            if (!is(ch, "channel")) {
-                json_decref(nets);
-                json_decref(gpus);
+            json_t *nets, *gpus;
+            if (!is(ch, "channel"))
                 continue;
-            }
+            nets = json_array();
+            gpus = json_array();
             for (xmlNodePtr d = ch->children; d; d = d->next) {
                 if (is(d, "net"))
                     json_array_append_new(nets, attr_num(d, "dev"));
