@@ -25,7 +25,10 @@
 static const char *const all_tests[] = {"latency",   "bw",        "bibw",
                                         "all_reduce", "all_gather", "reduce_scatter",
                                         "broadcast", "alltoall",  "matrix",
-                                        "node_matrix", "gpu_copy", "isolated"};
+                                        "node_matrix", "gpu_copy", "nccl_all_reduce",
+                                        "nccl_all_gather", "nccl_reduce_scatter",
+                                        "nccl_broadcast", "nccl_reduce", "nccl_alltoall",
+                                        "nccl_sendrecv", "isolated"};
 #define N_ALL_TESTS (sizeof(all_tests) / sizeof(all_tests[0]))
 
 static const struct preset {
@@ -161,6 +164,9 @@ void tb_opts_print_help(void)
            "                 host<->device per NUMA node, device<->device one and both ways,\n"
            "                 device-local; skipped where there is no CUDA runtime or device\n"
            "  isolated       the pairs given with --pairs, one at a time\n"
+           "  nccl_all_reduce, nccl_all_gather, nccl_reduce_scatter, nccl_broadcast,\n"
+           "  nccl_reduce, nccl_alltoall, nccl_sendrecv   NCCL on device memory, one GPU per\n"
+           "                 rank, run and timed as nccl-tests (-n 20 -w 1 unless given)\n"
 
            "Default: all but isolated; --pairs alone runs only isolated.\n\n"
            "Defaults: timeout 60s, window 64, check on.\n\n");

@@ -15,6 +15,7 @@
 #include "gpu_copy.h"
 #include "harness.h"
 #include "matrix.h"
+#include "nccl_bench.h"
 #include "report.h"
 #include "tb_build_info.h"
 #include "tb_git.h"
@@ -185,7 +186,7 @@ static tb_status_t gather_topologies(tb_suite_t *s)
         snprintf(mine->hostname, sizeof(mine->hostname), "%s", rt->host);
     if (st == TB_OK && tb_topo_pack(mine, &img, &len) != TB_OK)
         len = 0;
-    /* Kept for the tests that place work by the node's topology (gpu_copy). */
+    /* Kept for the tests that place work by the node's topology (gpu_copy; NCCL's view of the node, bench/nccl/nccl_view.c). */
     if (st == TB_OK)
         s->node_topo = mine;
     else
@@ -575,6 +576,7 @@ static tb_status_t run_tests(tb_suite_t *s)
     for (size_t i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
         if (tb_opts_has_test(o, colls[i]->name))
             TB_NEXT(run_collective(s, colls[i], &tb_dtype_float));
+    TB_NEXT(tb_nccl_run_tests(s));
     if (tb_opts_has_test(o, "matrix"))
         TB_NEXT(tb_matrix_run(s, "matrix", "rank", rt->world));
     if (tb_opts_has_test(o, "node_matrix")) {

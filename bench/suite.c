@@ -9,6 +9,7 @@
 
 #include "doc.h"
 #include "log.h"
+#include "nccl_types.h"
 #include "report.h"
 #include "watchdog.h"
 
@@ -38,6 +39,8 @@ int tb_suite_planned_entries(const tb_suite_t *s)
             n += 1 + (s->rt->nnodes > 1);
         else if (!strcmp(t, "all_reduce"))
             n += 2;
+        else if (!strncmp(t, "nccl_", 5)) /* one per type (-d all: twelve) */
+            n += strcmp(o->nccl.dtype, "all") ? 1 : (int)tb_nccl_ntypes;
         else
             for (size_t j = 0; j < sizeof(one_entry) / sizeof(one_entry[0]); j++)
                 n += !strcmp(t, one_entry[j]);

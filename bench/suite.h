@@ -48,7 +48,8 @@ typedef struct tb_suite {
     unsigned long saved_ino; /* results.json as rank 0 last wrote it (rename: a new inode) */
     /* Node leaders: this node's topology as the run recorded it (discovered, or
      * TOPOBENCH_TOPO_FILE), for the tests that place work by it (gpu_copy); NULL
-     * elsewhere or when discovery failed. */
+     * elsewhere or when discovery failed. NCCL's view of the node is set against it too
+     * (bench/nccl/nccl_view.c). */
     tb_topo_t *node_topo;
 } tb_suite_t;
 

@@ -11,6 +11,7 @@
 #include "status.h"
 
 struct tb_suite;
+struct tb_rt;
 
 /* Elements of each buffer for a size, as nccl-tests' getCollByteCount counts them:
  * send and recv buffer, the count argument of the call, and the in-place offsets (times
@@ -86,6 +87,19 @@ double tb_nccl_algbw(const tb_nccl_coll_t *coll, size_t param, size_t elt, int n
  * (NULL: nothing missing). */
 int tb_nccl_coll_supported(const tb_nccl_coll_t *coll, const tb_nccl_lib_t *lib,
                            const char **missing_p);
+
+/* NCCL's view of each node (nccl_view.c): the dump files this rank reads after the
+ * communicator is created ("" none), and which of them topobench named (and removes). */
+typedef struct tb_nccl_view {
+    char topo[512], graph[512];
+    int ours[2];
+} tb_nccl_view_t;
+/* Before ncclCommInitRank: node leaders have NCCL dump its topology and graphs to files of
+ * their own (NCCL_*_DUMP_FILE and _RANK), unless the user set those variables. */
+void tb_nccl_view_prepare(const struct tb_rt *rt, tb_nccl_view_t *v);
+/* After it (every rank): the dumps read, set against the node's discovered topology, and
+ * gathered into hosts[].nccl and the document's findings at rank 0. */
+TB_NODISCARD tb_status_t tb_nccl_view_gather(struct tb_suite *s, const tb_nccl_view_t *v);
 
 /* Runs every selected nccl_* test (all ranks), or records each as skipped with the reason
  * (no NCCL, no CUDA runtime or device, a symbol missing) printed once. Returns the agreed

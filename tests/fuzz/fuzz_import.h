@@ -18,18 +18,11 @@
 
 typedef tb_status_t (*tb_fuzz_importer_t)(tb_topo_t *topo, const char *path);
 
-static inline int tb_fuzz_import(const uint8_t *data, size_t size, tb_fuzz_importer_t import)
+/* Writes the input to a new temporary file named from the template `path` (the readers
+ * read files); 0 when it cannot. */
+static inline int tb_fuzz_tmpfile(const uint8_t *data, size_t size, char *path)
 {
-    char path[] = "/tmp/tb_fuzz_import_XXXXXX";
-    tb_topo_t *topo = NULL;
-    static FILE *devnull;
-    int fd;
-
-    if (!devnull) {
-        tb_log_set_level((tb_log_level_t)(TB_LOG_ERROR + 1));
-        devnull = fopen("/dev/null", "w");
-    }
-    fd = mkstemp(path);
+    int fd = mkstemp(path);
     if (fd < 0)
         return 0;
     if (size && write(fd, data, size) != (ssize_t)size) {
@@ -38,6 +31,21 @@ static inline int tb_fuzz_import(const uint8_t *data, size_t size, tb_fuzz_impor
         return 0;
     }
     close(fd);
+    return 1;
+}
+
+static inline int tb_fuzz_import(const uint8_t *data, size_t size, tb_fuzz_importer_t import)
+{
+    char path[] = "/tmp/tb_fuzz_import_XXXXXX";
+    tb_topo_t *topo = NULL;
+    static FILE *devnull;
+
+    if (!devnull) {
+        tb_log_set_level((tb_log_level_t)(TB_LOG_ERROR + 1));
+        devnull = fopen("/dev/null", "w");
+    }
+    if (!tb_fuzz_tmpfile(data, size, path))
+        return 0;
     if (tb_topo_create(&topo) == TB_OK) {
         if (import(topo, path) == TB_OK) {
             /* The graph's invariant: parents exist and every parent chain ends at a root

@@ -12,18 +12,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *graphs = NULL;
     tb_topo_t *topo = NULL;
     json_t *findings = json_array();
-    int fd;
 
     tb_log_set_level((tb_log_level_t)(TB_LOG_ERROR + 1));
-    fd = mkstemp(path);
-    if (fd < 0)
+    if (!tb_fuzz_tmpfile(data, size, path))
         return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        unlink(path);
-        return 0;
-    }
-    close(fd);
     if (tb_topo_nccl_graphs_read(path, &graphs) == TB_OK) {
         char *text = json_dumps(graphs, 0);
         free(text);
