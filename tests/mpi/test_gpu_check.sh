@@ -27,7 +27,8 @@ ln -s "$DOUBLE" "$WORK/lib/libcudart.so.13"
 start=$(date +%s)
 LD_LIBRARY_PATH="$WORK/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" TOPOBENCH_CUDA_LIB="$DOUBLE" \
   TOPOBENCH_DOUBLE_DEVICES=2 TOPOBENCH_TOPO_FILE="$TB_TEST_DATA_DIR/gpu_copy/double_4gpu.xml" \
-  MPIRUN_ARGS="--oversubscribe -x LD_LIBRARY_PATH -x TOPOBENCH_CUDA_LIB -x TOPOBENCH_DOUBLE_DEVICES -x TOPOBENCH_TOPO_FILE" \
+  TOPOBENCH_NCCL_LIB="${TB_NCCL_DOUBLE:-/nonexistent/libnccl.so.2}" \
+  MPIRUN_ARGS="--oversubscribe -x LD_LIBRARY_PATH -x TOPOBENCH_CUDA_LIB -x TOPOBENCH_DOUBLE_DEVICES -x TOPOBENCH_TOPO_FILE -x TOPOBENCH_NCCL_LIB" \
   bash "$ROOT/scripts/gpu-check.sh" -n -B "$BUILD" -g 2 -s 256K -e 64K -t 240 -o "$WORK/check" \
   >"$WORK/out" 2>&1
 status=$?
@@ -39,6 +40,8 @@ expect_output "^gpu-check: 2 GPU\(s\), [0-9]+ s of a 240 s budget; results in $W
 expect_output "^gpu_copy +ok" "the copy matrix step passed"
 expect_output "^  gpu_copy +gpu_copy +cuda +ok" "the copy matrix entry is listed as ok"
 expect_output "^mem device +(ok|exit [0-9]+)" "the memory kinds were run"
+expect_output "^nccl +ok" "the NCCL tests ran (on the NCCL double)"
+expect_output "^  nccl +nccl_all_reduce .* ok" "an NCCL entry is listed as ok"
 if [ "$have_toolkit" = 1 ]; then
   expect_output "^ref_memcpy build +ok" "the reference program was compiled"
   expect_output "^ref_memcpy GPU 1 +ok" "the reference ran on every GPU"
