@@ -22,10 +22,10 @@ static tb_status_t run(tb_bench_ctx_t *ctx)
 static void fill(tb_bench_ctx_t *ctx, long iter)
 {
     size_t total = ctx->count * (size_t)ctx->nranks;
-    char *slot = (char *)ctx->recvbuf + ctx->count * (size_t)ctx->rank * ctx->dtype->size;
+    char *slot = (char *)ctx->recv_host + ctx->count * (size_t)ctx->rank * ctx->dtype->size;
     for (size_t i = 0; i < total; i++)
-        tb_buf_set(ctx->dtype, ctx->recvbuf, i, -1);
-    tb_pattern_fill(ctx->dtype, ctx->in_place ? slot : ctx->sendbuf, ctx->count, ctx->rank, 0,
+        tb_buf_set(ctx->dtype, ctx->recv_host, i, -1);
+    tb_pattern_fill(ctx->dtype, ctx->in_place ? slot : ctx->send_host, ctx->count, ctx->rank, 0,
                     iter, ctx->size, 0);
 }
 

@@ -20,10 +20,10 @@ static tb_status_t run(tb_bench_ctx_t *ctx)
 
 static void fill(tb_bench_ctx_t *ctx, long iter)
 {
-    void *own = ctx->in_place ? ctx->recvbuf : ctx->sendbuf;
+    void *own = ctx->in_place ? ctx->recv_host : ctx->send_host;
     if (!ctx->in_place)
         for (size_t i = 0; i < ctx->count; i++)
-            tb_buf_set(ctx->dtype, ctx->recvbuf, i, -1);
+            tb_buf_set(ctx->dtype, ctx->recv_host, i, -1);
     tb_pattern_fill(ctx->dtype, own, ctx->count, ctx->rank, 0, iter, ctx->size, 1);
 }
 

@@ -24,10 +24,10 @@ static tb_status_t run(tb_bench_ctx_t *ctx)
 static void fill(tb_bench_ctx_t *ctx, long iter)
 {
     if (ctx->rank == 0)
-        tb_pattern_fill(ctx->dtype, ctx->recvbuf, ctx->count, 0, 0, iter, ctx->size, 0);
+        tb_pattern_fill(ctx->dtype, ctx->recv_host, ctx->count, 0, 0, iter, ctx->size, 0);
     else
         for (size_t i = 0; i < ctx->count; i++)
-            tb_buf_set(ctx->dtype, ctx->recvbuf, i, -1);
+            tb_buf_set(ctx->dtype, ctx->recv_host, i, -1);
 }
 
 static void check(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)

@@ -49,8 +49,8 @@ static void fill(tb_bench_ctx_t *ctx, long iter)
     size_t total = ctx->count * (size_t)ctx->nranks;
     if (!ctx->in_place)
         for (size_t i = 0; i < ctx->count; i++)
-            tb_buf_set(ctx->dtype, ctx->recvbuf, i, -1);
-    tb_pattern_fill(ctx->dtype, ctx->in_place ? ctx->recvbuf : ctx->sendbuf, total, ctx->rank,
+            tb_buf_set(ctx->dtype, ctx->recv_host, i, -1);
+    tb_pattern_fill(ctx->dtype, ctx->in_place ? ctx->recv_host : ctx->send_host, total, ctx->rank,
                     0, iter, ctx->size, 1);
 }
 

@@ -1,6 +1,11 @@
 /* The shared sweep: for each size (and in-place variant), calibrate, warm up, time the
  * iterations, reduce the per-iteration times across ranks, run the check iterations and
- * record one result row. Tests only provide the operations in their table. */
+ * record one result row. Tests only provide the operations in their table.
+ *
+ * The harness owns the buffers: it allocates them in the entry's memory kinds (mem.h),
+ * gives the tests host views to fill and check, copies those views to and from device
+ * memory around the check iterations, and stages device buffers through pinned host
+ * memory when MPI is not CUDA-aware (the entry's `transfer` is then "staged"). */
 #include "harness.h"
 
 #include <math.h>
@@ -8,6 +13,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "gpu.h"
 #include "stats.h"
 #include "units.h"
 #include "watchdog.h"
@@ -124,7 +130,59 @@ typedef struct sweep {
     const char *variant;
     double *times, *reduced;
     size_t times_cap;
+    const tb_cuda_t *cu;    /* NULL when both kinds are host memory */
+    tb_xferbuf_t xb[2];     /* send, receive: the buffers, host views and staging */
 } sweep_t;
+
+/* A failed staging copy ends the job: the peer is inside the matching call. */
+static void stage_check(tb_status_t st)
+{
+    if (st)
+        tb_rt_abort(st, "staging a device buffer");
+}
+
+void tb_stage_send(tb_bench_ctx_t *ctx)
+{
+    if (ctx->xsend)
+        stage_check(tb_xferbuf_stage_out(ctx->xsend, ctx->cu, 0, ctx->stage_send_bytes));
+    if (ctx->xrecv && ctx->recv_is_input)
+        stage_check(tb_xferbuf_stage_out(ctx->xrecv, ctx->cu, 0, ctx->stage_recv_bytes));
+}
+
+void tb_stage_recv(tb_bench_ctx_t *ctx)
+{
+    if (ctx->xrecv)
+        stage_check(tb_xferbuf_stage_in(ctx->xrecv, ctx->cu, 0, ctx->stage_recv_bytes));
+}
+
+/* One operation, with the staging copies of tests that do not place them themselves. */
+static tb_status_t sweep_run(sweep_t *sw)
+{
+    tb_status_t st;
+    if (!sw->ops->stages_itself)
+        tb_stage_send(&sw->ctx);
+    st = sw->ops->run(&sw->ctx);
+    if (st == TB_OK && !sw->ops->stages_itself)
+        tb_stage_recv(&sw->ctx);
+    return st;
+}
+
+/* Host views -> buffers (after a fill), receive buffer -> its host view (before a check).
+ * Local calls; a failure ends the job like a failed operation. */
+static void sweep_push(sweep_t *sw)
+{
+    tb_status_t st;
+    if ((st = tb_membuf_push(&sw->xb[0].mem, sw->cu, sw->ctx.stage_send_bytes)) ||
+        (st = tb_membuf_push(&sw->xb[1].mem, sw->cu, sw->ctx.stage_recv_bytes)))
+        tb_rt_abort(st, "copying the test data to the buffers");
+}
+
+static void sweep_pull(sweep_t *sw)
+{
+    tb_status_t st = tb_membuf_pull(&sw->xb[1].mem, sw->cu, sw->ctx.stage_recv_bytes);
+    if (st)
+        tb_rt_abort(st, "copying the received data back");
+}
 
 /* Runs `n` iterations, each timed on its own; times[i] (if non-NULL) gets iteration i's
  * time on this rank. Returns the wall time of the whole loop (barriers included), which
@@ -148,7 +206,7 @@ static double sweep_iterate(sweep_t *sw, long n, double *times, long first_iter)
         if (sw->ops->kind == TB_KIND_COLL)
             TB_MPI_OR_ABORT(MPI_Barrier(ctx->comm), sw->ops->name);
         t0 = MPI_Wtime();
-        st = sw->ops->run(ctx);
+        st = sweep_run(sw);
         t1 = MPI_Wtime();
         if (st)
             tb_rt_abort(st, sw->ops->name);
@@ -177,12 +235,14 @@ static void sweep_check(sweep_t *sw, long iters, tb_mismatch_t *mm)
         if (++iter % 17 == 0)
             iter++;
         sw->ops->fill(ctx, iter);
+        sweep_push(sw);
         tb_wd_iteration(iter);
-        st = sw->ops->run(ctx);
+        st = sweep_run(sw);
         if (st)
             tb_rt_abort(st, sw->ops->name);
+        sweep_pull(sw);
         if (tb_suite_fault(s, "corrupt", sw->ops->name) && ctx->buf_bytes > 0)
-            ((unsigned char *)ctx->recvbuf)[0] ^= 0x5a; /* a flipped byte on the way in */
+            ((unsigned char *)ctx->recv_host)[0] ^= 0x5a; /* a flipped byte on the way in */
         sw->ops->check(ctx, iter, mm);
         tb_wd_beat();
     }
@@ -233,6 +293,46 @@ out:
     return st;
 }
 
+/* Rank 0: how MPI reached the buffers (tb_mem_transfer). */
+static void entry_transfer(tb_suite_t *s, json_t *entry, const tb_mem_kind_t *const kinds[2])
+{
+    const char *t = tb_mem_transfer(kinds[0], kinds[1], s->gpu && s->gpu->mpi_cuda_aware);
+    pthread_mutex_lock(&s->doc_lock);
+    json_object_set_new(entry, "transfer", json_string(t));
+    pthread_mutex_unlock(&s->doc_lock);
+}
+
+/* The send and receive buffers in their kinds, staged through pinned host memory where
+ * they are device memory MPI cannot take. */
+static tb_status_t sweep_buffers(sweep_t *sw, const tb_mem_kind_t *const kinds[2])
+{
+    const tb_gpu_t *g = sw->s->gpu;
+    tb_bench_ctx_t *ctx = &sw->ctx;
+    tb_status_t st = TB_OK;
+    ctx->cu = sw->cu;
+    for (int side = 0; side < 2 && st == TB_OK; side++)
+        st = tb_xferbuf_alloc(&sw->xb[side], kinds[side], sw->cu, ctx->buf_bytes,
+                              g && g->mpi_cuda_aware);
+    if (st != TB_OK) {
+        tb_log(TB_LOG_ERROR, "%s: cannot allocate 2 x %zu bytes of %s/%s memory", sw->ops->name,
+               ctx->buf_bytes, kinds[0]->name, kinds[1]->name);
+        return st;
+    }
+    ctx->sendbuf = sw->xb[0].mpi;
+    ctx->send_host = sw->xb[0].mem.host;
+    ctx->xsend = &sw->xb[0];
+    ctx->recvbuf = sw->xb[1].mpi;
+    ctx->recv_host = sw->xb[1].mem.host;
+    ctx->xrecv = &sw->xb[1];
+    return TB_OK;
+}
+
+static void sweep_free_buffers(sweep_t *sw)
+{
+    for (int side = 0; side < 2; side++)
+        tb_xferbuf_free(&sw->xb[side], sw->cu);
+}
+
 static long clamp_long(double v, long lo, long hi)
 {
     if (!(v >= (double)lo))
@@ -257,12 +357,20 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     ctx->count = size / ctx->dtype->size;
     ctx->size = ctx->count * ctx->dtype->size;
     ctx->in_place = in_place;
+    {
+        size_t se, re;
+        sw->ops->buffers(ctx->count, ctx->nranks, &se, &re);
+        ctx->stage_send_bytes = se * ctx->dtype->size;
+        ctx->stage_recv_bytes = re * ctx->dtype->size;
+        ctx->recv_is_input = in_place || se == 0;
+    }
     tb_wd_context(sw->ops->name, sw->variant, size, 0, sw->ops->kind == TB_KIND_P2P ? ctx->peer_world : -1,
                   "waiting in a collective");
     /* Valid data for the timed iterations. (In-place reductions grow by a factor of n
      * per iteration and may reach infinity, which costs nothing on current CPUs; no NaN
      * and no denormals arise.) */
     sw->ops->fill(ctx, 0);
+    sweep_push(sw);
     if (tb_suite_fault(sw->s, "hang", sw->ops->name))
         tb_suite_hang(sw->ops->name, sw->variant, size);
     if (tb_suite_fault(sw->s, "fail", sw->ops->name))
@@ -378,6 +486,7 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
     sweep_t sw;
     size_t sizes[TB_MAX_SIZES + 1], nsizes, send_elems = 0, recv_elems = 0, max_count = 0;
     tb_status_t st = TB_OK, worst = TB_OK;
+    const tb_mem_kind_t *kinds[2];
     int skipped_big = 0;
 
     memset(&sw, 0, sizeof(sw));
@@ -401,8 +510,25 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
         sw.ctx.peer_world = peer_world;
     }
     k.dtype = dt->name;
+    for (int side = 0; side < 2; side++) {
+        const char *name = side ? k.recv_memory : k.send_memory;
+        kinds[side] = tb_mem_kind_find(name && *name ? name : "host");
+        if (!kinds[side])
+            return tb_error(TB_ERR_INTERNAL, "%s: unknown memory kind '%s'", ops->name, name);
+        if (kinds[side]->needs_gpu)
+            sw.cu = s->gpu && s->gpu->ok ? s->gpu->cu : NULL;
+    }
     sw.entry = tb_suite_begin_test(s, ops->name, ops->kind == TB_KIND_P2P ? "p2p" : "collective",
                                    &k, params);
+    if ((kinds[0]->needs_gpu || kinds[1]->needs_gpu) && !sw.cu) {
+        /* run.c skips GPU tests when the job has no GPU; never measure host memory instead. */
+        if (sw.entry)
+            tb_suite_end_test(s, sw.entry, "skipped",
+                              s->gpu && s->gpu->why[0] ? s->gpu->why : "no usable GPU");
+        return TB_OK;
+    }
+    if (sw.entry)
+        entry_transfer(s, sw.entry, kinds);
 
     nsizes = tb_opts_sizes(s->opts, sizes, sizeof(sizes) / sizeof(sizes[0]));
     /* Buffers for the largest size that fits the per-rank limit. */
@@ -431,16 +557,8 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
         pthread_mutex_unlock(&s->doc_lock);
     }
     sw.ctx.buf_bytes = (send_elems > recv_elems ? send_elems : recv_elems) * dt->size;
-    if (sw.ctx.buf_bytes) {
-        if (posix_memalign(&sw.ctx.sendbuf, 4096, sw.ctx.buf_bytes) ||
-            posix_memalign(&sw.ctx.recvbuf, 4096, sw.ctx.buf_bytes))
-            st = tb_error(TB_ERR_ENV, "%s: cannot allocate 2 x %zu bytes", ops->name,
-                          sw.ctx.buf_bytes);
-        else {
-            memset(sw.ctx.sendbuf, 0, sw.ctx.buf_bytes);
-            memset(sw.ctx.recvbuf, 0, sw.ctx.buf_bytes);
-        }
-    }
+    if (sw.ctx.buf_bytes)
+        st = sweep_buffers(&sw, kinds);
     st = tb_rt_agree_comm(comm, st);
 
     for (size_t i = 0; st == TB_OK && i < nsizes; i++) {
@@ -471,8 +589,7 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
         st = worst;
     if (s->rt->rank == 0)
         tb_progress_clear(&s->progress);
-    free(sw.ctx.sendbuf);
-    free(sw.ctx.recvbuf);
+    sweep_free_buffers(&sw);
     free(sw.times);
     free(sw.reduced);
     if (sw.entry)

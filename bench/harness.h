@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cuda.h"
 #include "doc.h"
+#include "mem.h"
 #include "suite.h"
 
 typedef enum { TB_KIND_P2P, TB_KIND_COLL } tb_test_kind_t;
@@ -30,11 +32,32 @@ typedef struct tb_bench_ctx {
     size_t count;       /* elements of dtype */
     int in_place;
     int window;         /* p2p bandwidth */
+    /* What run() passes to MPI: the buffers themselves, or, when they are device memory
+     * and MPI is not CUDA-aware, pinned host staging buffers (see xsend). */
     void *sendbuf, *recvbuf;
+    /* What fill() and check() read and write: host views of the buffers. The harness
+     * copies them to and from memory the host cannot touch (mem.h). */
+    void *send_host, *recv_host;
     size_t buf_bytes;   /* capacity of each buffer */
     int peer;           /* p2p: the other rank in comm */
     int peer_world;     /* p2p: its world rank */
+    /* Staging (the harness fills these): a device buffer MPI cannot take is copied to
+     * its staging buffer (sendbuf, recvbuf) before the operation sends it (tb_stage_send)
+     * and back after it received (tb_stage_recv); xsend and xrecv say which (mem.h). */
+    const tb_cuda_t *cu;
+    const tb_xferbuf_t *xsend, *xrecv;
+    size_t stage_send_bytes, stage_recv_bytes; /* this size's bytes of each buffer */
+    int recv_is_input;  /* in-place, or no send buffer (broadcast): the receive buffer
+                         * holds input, staged before the operation too */
 } tb_bench_ctx_t;
+
+/* Staged device buffers: device -> staging before sending, staging -> device after
+ * receiving (nothing when the side is not staged). A test whose table sets
+ * stages_itself calls them where its protocol sends and receives (point-to-point: each
+ * leg of a round trip pays its copies); for the others the harness calls them around
+ * run(). A failed copy ends the job (the peer is inside the matching call). */
+void tb_stage_send(tb_bench_ctx_t *ctx);
+void tb_stage_recv(tb_bench_ctx_t *ctx);
 
 /* A mismatch found by a check. */
 typedef struct tb_mismatch {
@@ -57,9 +80,12 @@ typedef struct tb_test_ops {
     double (*bus_factor)(int nranks);
     /* One iteration. */
     tb_status_t (*run)(tb_bench_ctx_t *ctx);
-    /* Check iterations: fill the buffers for iteration `iter`, then verify after run. */
+    /* Check iterations: fill the host views (send_host, recv_host) for iteration `iter`,
+     * then verify recv_host after run. */
     void (*fill)(tb_bench_ctx_t *ctx, long iter);
     void (*check)(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm);
+    /* run() calls tb_stage_send/tb_stage_recv itself (see there). */
+    int stages_itself;
 } tb_test_ops_t;
 
 /* The test tables, one per file. */
@@ -133,7 +159,7 @@ void tb_mismatch_note(tb_mismatch_t *mm, size_t offset, double expected, double 
 static inline void tb_check_elem(const tb_bench_ctx_t *ctx, tb_mismatch_t *mm, size_t at,
                                  double want)
 {
-    double got = tb_buf_get(ctx->dtype, ctx->recvbuf, at);
+    double got = tb_buf_get(ctx->dtype, ctx->recv_host, at);
     if (got != want)
         tb_mismatch_note(mm, at, want, got);
 }

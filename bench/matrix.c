@@ -28,7 +28,15 @@
  * it, and other MPI libraries have no such switch.
  *
  * Each rank keeps one row of each matrix (O(N)); comm rank 0 gathers the N x N matrices
- * one at a time (O(N^2)). */
+ * one at a time (O(N^2)).
+ *
+ * Memory kinds (--mem): the windows and the ping-pong buffers live in the send and
+ * receive kinds (mem.h); checks fill and verify their host views. Device buffers that MPI
+ * cannot take are staged through pinned host memory inside the timed repetition: the
+ * window is copied device -> host after the receives are posted and before the sends,
+ * and host -> device after the receives completed (the receive time then ends when that
+ * copy did); each ping and pong is copied out before it is sent and in after it
+ * arrived. */
 #include "matrix.h"
 
 #include <math.h>
@@ -41,6 +49,7 @@
 #endif
 
 #include "doc.h"
+#include "gpu.h"
 #include "harness.h"
 #include "stats.h"
 #include "units.h"
@@ -133,12 +142,23 @@ static void wait_one(MPI_Request *rq)
     wait_apart(rq, 1, 0, 0, NULL, NULL);
 }
 
+/* A failed staging copy inside a round ends the job, as a failed MPI call does. */
+#define STAGE(call)                                                                                \
+    do {                                                                                           \
+        tb_status_t stage_st_ = (call);                                                            \
+        if (stage_st_ != TB_OK)                                                                    \
+            tb_rt_abort(stage_st_, "matrix round: staging a device buffer");                       \
+    } while (0)
+
 /* One round's bandwidth state: a window of `window` messages of `bytes` each way. */
 typedef struct {
     MPI_Comm comm;
     int window;
     size_t bytes;
-    unsigned char *sbuf, *rbuf; /* window x bytes each */
+    const tb_cuda_t *cu;
+    tb_xferbuf_t xs, xr;        /* window x bytes each, in the send and receive kinds */
+    unsigned char *sbuf, *rbuf; /* what MPI is given (the buffers, or their staging) */
+    unsigned char *shost, *rhost; /* host views, filled and checked */
     MPI_Request *rq;            /* receives, then sends */
     /* The slow-link test fault (suite.h): the window to or from `slow_peer` (comm rank,
      * -1 none) is posted TB_FAULT_SLOW_DELAY_S late in timed repetitions. */
@@ -154,6 +174,7 @@ static void post_recvs(bw_t *b, int src)
 
 static void post_sends(bw_t *b, int dst)
 {
+    STAGE(tb_xferbuf_stage_out(&b->xs, b->cu, 0, b->bytes * (size_t)b->window));
     for (int w = 0; w < b->window; w++)
         MUST(MPI_Isend(b->sbuf + (size_t)w * b->bytes, (int)b->bytes, MPI_BYTE, dst, TAG_BW,
                        b->comm, &b->rq[b->window + w]));
@@ -201,32 +222,64 @@ static void bw_rep(bw_t *b, int src, int dst, int slow, double *t_send, double *
     } else {
         wait_apart(b->rq, b->window, b->window, t0, t_recv, t_send);
     }
+    if (b->xr.stage) {
+        STAGE(tb_xferbuf_stage_in(&b->xr, b->cu, 0, b->bytes * (size_t)b->window));
+        *t_recv = MPI_Wtime() - t0;
+    }
     tb_wd_beat();
 }
 
-/* The ping-pong buffer: [0] pong received from dst, [1] ping received from src, [2] ping
- * sent to dst, [3] pong sent to src, LAT_BYTES each. */
-enum { LAT_PONG_IN, LAT_PING_IN, LAT_PING_OUT, LAT_PONG_OUT };
+/* The ping-pong buffers: received ([0] the pong from dst, [1] the ping from src) in the
+ * receive kind, sent ([0] the ping to dst, [1] the pong to src) in the send kind,
+ * LAT_BYTES each. */
+enum { LAT_PONG_IN, LAT_PING_IN };
+enum { LAT_PING_OUT, LAT_PONG_OUT };
+typedef struct {
+    MPI_Comm comm;
+    const tb_cuda_t *cu;
+    tb_xferbuf_t xs, xr;
+    unsigned char *in, *out;       /* what MPI is given */
+    unsigned char *in_host, *out_host;
+} lat_t;
 
 /* One concurrent ping-pong: ping dst, answer src. Returns half the round trip to dst. */
-static double lat_rep(MPI_Comm comm, unsigned char *buf, int src, int dst)
+static double lat_rep(lat_t *l, int src, int dst)
 {
     MPI_Request rq[4];
     double t0, t = 0;
     t0 = MPI_Wtime();
-    MUST(
-        MPI_Irecv(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, comm, &rq[0]));
-    MUST(
-        MPI_Irecv(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, comm, &rq[1]));
-    MUST(MPI_Isend(buf + LAT_PING_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, comm,
+    MUST(MPI_Irecv(l->in + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, l->comm,
+                   &rq[0]));
+    MUST(MPI_Irecv(l->in + LAT_PING_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, l->comm,
+                   &rq[1]));
+    STAGE(tb_xferbuf_stage_out(&l->xs, l->cu, LAT_PING_OUT * LAT_BYTES, LAT_BYTES));
+    MUST(MPI_Isend(l->out + LAT_PING_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, l->comm,
                    &rq[2]));
     wait_one(&rq[1]);
-    MUST(MPI_Isend(buf + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, comm,
+    STAGE(tb_xferbuf_stage_in(&l->xr, l->cu, LAT_PING_IN * LAT_BYTES, LAT_BYTES));
+    STAGE(tb_xferbuf_stage_out(&l->xs, l->cu, LAT_PONG_OUT * LAT_BYTES, LAT_BYTES));
+    MUST(MPI_Isend(l->out + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, l->comm,
                    &rq[3]));
     wait_apart(rq, 1, 0, t0, &t, NULL);
+    if (l->xr.stage) {
+        STAGE(tb_xferbuf_stage_in(&l->xr, l->cu, LAT_PONG_IN * LAT_BYTES, LAT_BYTES));
+        t = MPI_Wtime() - t0;
+    }
     wait_apart(rq + 2, 2, 0, 0, NULL, NULL);
     tb_wd_beat();
     return t / 2;
+}
+
+/* Host views -> buffers after a fill, received buffer -> its host view before a check. */
+static void push_pull(const tb_xferbuf_t *s_, const tb_xferbuf_t *r, const tb_cuda_t *cu,
+                      size_t n, int pull)
+{
+    tb_status_t st = pull ? tb_membuf_pull(&r->mem, cu, n)
+                          : tb_membuf_push(&s_->mem, cu, n);
+    if (st == TB_OK && !pull)
+        st = tb_membuf_push(&r->mem, cu, n);
+    if (st)
+        tb_rt_abort(st, "matrix round: copying the check data");
 }
 
 /* A receiver's first wrong data of one measurement, with who sent it. */
@@ -254,18 +307,20 @@ static void bw_check(tb_suite_t *s, const char *name, const char *level, bw_t *b
     double ts, tr;
     for (int w = 0; w < b->window; w++) {
         long iter = (long)d * b->window + w;
-        tb_pattern_fill_bytes(b->sbuf + (size_t)w * b->bytes, b->bytes,
+        tb_pattern_fill_bytes(b->shost + (size_t)w * b->bytes, b->bytes,
                    tb_pattern_seed(my_world, iter, b->bytes), 0);
-        tb_pattern_fill_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
+        tb_pattern_fill_bytes(b->rhost + (size_t)w * b->bytes, b->bytes,
                    tb_pattern_seed(src_world, iter, b->bytes), 1);
     }
+    push_pull(&b->xs, &b->xr, b->cu, b->bytes * (size_t)b->window, 0);
     tb_wd_iteration(-1);
     bw_rep(b, src, dst, 0, &ts, &tr);
+    push_pull(&b->xs, &b->xr, b->cu, b->bytes * (size_t)b->window, 1);
     if (tb_suite_fault(s, "corrupt", name))
-        b->rbuf[0] ^= 0x5a;
+        b->rhost[0] ^= 0x5a;
     for (int w = 0; w < b->window; w++) {
         long iter = (long)d * b->window + w;
-        tb_pattern_check_bytes(b->rbuf + (size_t)w * b->bytes, b->bytes,
+        tb_pattern_check_bytes(b->rhost + (size_t)w * b->bytes, b->bytes,
                     tb_pattern_seed(src_world, iter, b->bytes), (size_t)w * b->bytes, &one);
     }
     if (one.wrong) {
@@ -280,26 +335,27 @@ static void bw_check(tb_suite_t *s, const char *name, const char *level, bw_t *b
 
 /* Check repetition of round d's ping-pong: the ping carries the pinger's pattern of
  * iteration 2d, the pong the answerer's of iteration 2d + 1. */
-static void lat_check(tb_suite_t *s, const char *name, const char *level, MPI_Comm comm,
-                      unsigned char *buf, int d, int src, int dst, const int *world_of,
-                      int my_world, bad_t *bad)
+static void lat_check(tb_suite_t *s, const char *name, const char *level, lat_t *l, int d,
+                      int src, int dst, const int *world_of, int my_world, bad_t *bad)
 {
     char fault[48];
     tb_mismatch_t ping = {0}, pong = {0};
     uint64_t ping_in = tb_pattern_seed(world_of[src], 2L * d, LAT_BYTES);
     uint64_t pong_in = tb_pattern_seed(world_of[dst], 2L * d + 1, LAT_BYTES);
-    tb_pattern_fill_bytes(buf + LAT_PING_OUT * LAT_BYTES, LAT_BYTES,
+    tb_pattern_fill_bytes(l->out_host + LAT_PING_OUT * LAT_BYTES, LAT_BYTES,
                tb_pattern_seed(my_world, 2L * d, LAT_BYTES), 0);
-    tb_pattern_fill_bytes(buf + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES,
+    tb_pattern_fill_bytes(l->out_host + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES,
                tb_pattern_seed(my_world, 2L * d + 1, LAT_BYTES), 0);
-    tb_pattern_fill_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 1);
-    tb_pattern_fill_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 1);
-    (void)lat_rep(comm, buf, src, dst);
+    tb_pattern_fill_bytes(l->in_host + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 1);
+    tb_pattern_fill_bytes(l->in_host + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 1);
+    push_pull(&l->xs, &l->xr, l->cu, 2 * LAT_BYTES, 0);
+    (void)lat_rep(l, src, dst);
+    push_pull(&l->xs, &l->xr, l->cu, 2 * LAT_BYTES, 1);
     snprintf(fault, sizeof(fault), "%s_latency", name);
     if (tb_suite_fault(s, "corrupt", fault))
-        buf[LAT_PING_IN * LAT_BYTES] ^= 0x5a;
-    tb_pattern_check_bytes(buf + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 0, &ping);
-    tb_pattern_check_bytes(buf + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 0, &pong);
+        l->in_host[LAT_PING_IN * LAT_BYTES] ^= 0x5a;
+    tb_pattern_check_bytes(l->in_host + LAT_PING_IN * LAT_BYTES, LAT_BYTES, ping_in, 0, &ping);
+    tb_pattern_check_bytes(l->in_host + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, pong_in, 0, &pong);
     for (int k = 0; k < 2; k++) {
         const tb_mismatch_t *one = k ? &pong : &ping;
         int from = world_of[k ? dst : src];
@@ -391,13 +447,44 @@ static void cell_of(double *times, int reps, double bytes, double *gbps, double 
     *cv = st.cv;
 }
 
+/* A pair of buffers of `bytes` each in the send and receive kinds of --mem; *cu_p is the
+ * runtime they need (NULL for host memory). Rank 0 of `entry` records how MPI reaches
+ * them. */
+static tb_status_t kind_buffers(tb_suite_t *s, json_t *entry, size_t bytes, tb_xferbuf_t *xs,
+                                tb_xferbuf_t *xr, const tb_cuda_t **cu_p)
+{
+    const tb_gpu_t *g = s->gpu;
+    const tb_mem_kind_t *ks = tb_mem_kind_find(s->opts->mem[0]),
+                        *kr = tb_mem_kind_find(s->opts->mem[1]);
+    int aware = g && g->mpi_cuda_aware;
+    tb_status_t st;
+    if (!ks)
+        ks = tb_mem_kind(TB_MEM_HOST);
+    if (!kr)
+        kr = tb_mem_kind(TB_MEM_HOST);
+    *cu_p = g && g->ok ? g->cu : NULL;
+    if ((ks->needs_gpu || kr->needs_gpu) && !*cu_p)
+        return tb_error(TB_ERR_ENV, "--mem %s,%s needs a GPU: %s", ks->name, kr->name,
+                        g && g->why[0] ? g->why : "none usable");
+    if (entry) {
+        pthread_mutex_lock(&s->doc_lock);
+        json_object_set_new(entry, "transfer", json_string(tb_mem_transfer(ks, kr, aware)));
+        pthread_mutex_unlock(&s->doc_lock);
+    }
+    if ((st = tb_xferbuf_alloc(xs, ks, *cu_p, bytes, aware)))
+        return st;
+    if ((st = tb_xferbuf_alloc(xr, kr, *cu_p, bytes, aware)))
+        tb_xferbuf_free(xs, *cu_p);
+    return st;
+}
+
 tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MPI_Comm comm)
 {
     const tb_opts_t *o = s->opts;
     enum { RECV, RECV_CV, SEND, SEND_CV, LAT, NROWS };
     int n, me, my_world = s->rt->rank, *world_of = NULL, *reps_of = NULL;
     double *rows = NULL, *tsend = NULL, *trecv = NULL;
-    unsigned char latbuf[4 * LAT_BYTES] = {0};
+    lat_t lat;
     json_t *entry = NULL, *mobj = NULL;
     tb_status_t st = TB_OK;
     bad_t bad[2];
@@ -410,6 +497,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
 #endif
 
     memset(&b, 0, sizeof(b));
+    memset(&lat, 0, sizeof(lat));
     memset(bad, 0, sizeof(bad));
     MUST(MPI_Comm_size(comm, &n));
     MUST(MPI_Comm_rank(comm, &me));
@@ -420,7 +508,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         b.window = 1;
     if (b.window > o->window)
         b.window = o->window;
-    keys = tb_suite_keys("byte", NULL, level);
+    keys = tb_suite_keys_mem(s, "byte", NULL, level);
     if (me == 0)
         entry =
             tb_suite_begin_test(s, name, "matrix", &keys,
@@ -439,22 +527,29 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     world_of = calloc((size_t)n, sizeof(int));
     reps_of = calloc((size_t)n, sizeof(int));
     b.rq = malloc(sizeof(MPI_Request) * 2 * (size_t)b.window);
-    if (posix_memalign((void **)&b.sbuf, 4096, b.bytes * (size_t)b.window) != 0)
-        b.sbuf = NULL;
-    if (posix_memalign((void **)&b.rbuf, 4096, b.bytes * (size_t)b.window) != 0)
-        b.rbuf = NULL;
-    if (!rows || !tsend || !trecv || !world_of || !reps_of || !b.rq || !b.sbuf || !b.rbuf)
+    b.comm = lat.comm = comm;
+    if (!rows || !tsend || !trecv || !world_of || !reps_of || !b.rq)
         st = tb_error(TB_ERR_ENV, "%s: cannot allocate buffers for a window of %d x %zu bytes",
                       name, b.window, o->matrix_bytes);
+    if (st == TB_OK)
+        st = kind_buffers(s, entry, b.bytes * (size_t)b.window, &b.xs, &b.xr, &b.cu);
+    if (st == TB_OK)
+        st = kind_buffers(s, NULL, 2 * LAT_BYTES, &lat.xs, &lat.xr, &lat.cu);
     if ((st = tb_rt_agree_comm(comm, st)))
         goto out;
+    b.sbuf = b.xs.mpi;
+    b.rbuf = b.xr.mpi;
+    b.shost = b.xs.mem.host;
+    b.rhost = b.xr.mem.host;
+    lat.out = lat.xs.mpi;
+    lat.in = lat.xr.mpi;
+    lat.out_host = lat.xs.mem.host;
+    lat.in_host = lat.xr.mem.host;
     MUST(MPI_Allgather(&my_world, 1, MPI_INT, world_of, 1, MPI_INT, comm));
     b.slow_peer = -1;
     for (int r = 0; r < n; r++)
         if (r != me && tb_suite_fault_slow(s, name, world_of[r]))
             b.slow_peer = r;
-    memset(b.sbuf, 0, b.bytes * (size_t)b.window);
-    memset(b.rbuf, 0, b.bytes * (size_t)b.window);
     for (int k = 0; k < NROWS; k++)
         rows[(size_t)k * n + me] = NAN;
 #ifdef __linux__
@@ -487,12 +582,12 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
             bw_check(s, name, level, &b, d, src, dst, my_world, world_of[src], &bad[0]);
         /* Latency: concurrent ping-pong. */
         tb_wd_context(name, level, LAT_BYTES, d, world_of[src], NULL);
-        local = lat_rep(comm, latbuf, src, dst);
+        local = lat_rep(&lat, src, dst);
         MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm));
         reps = reps_for(o, 2 * est, 10, 4 * MAX_REPS);
         for (int i = 0; i < reps; i++) {
             tb_wd_iteration(i);
-            trecv[i] = lat_rep(comm, latbuf, src, dst);
+            trecv[i] = lat_rep(&lat, src, dst);
         }
         {
             tb_stats_t lst;
@@ -500,7 +595,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
             rows[LAT * (size_t)n + dst] = lst.mean * 1e6;
         }
         if (o->check)
-            lat_check(s, name, level, comm, latbuf, d, src, dst, world_of, my_world, &bad[1]);
+            lat_check(s, name, level, &lat, d, src, dst, world_of, my_world, &bad[1]);
         tb_wd_iteration(-1);
     }
 #ifdef __linux__
@@ -565,8 +660,10 @@ out:
     free(world_of);
     free(reps_of);
     free(b.rq);
-    free(b.sbuf);
-    free(b.rbuf);
+    tb_xferbuf_free(&b.xs, b.cu);
+    tb_xferbuf_free(&b.xr, b.cu);
+    tb_xferbuf_free(&lat.xs, lat.cu);
+    tb_xferbuf_free(&lat.xr, lat.cu);
     return st;
 }
 
@@ -619,11 +716,13 @@ static void pair_check(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx_t *
     for (int j = 0; j < s->opts->check_iters; j++) {
         long iter = 1 + j;
         ops->fill(ctx, iter);
+        push_pull(ctx->xsend, ctx->xrecv, ctx->cu, ctx->size, 0);
         tb_wd_iteration(iter);
         if ((rc = ops->run(ctx)))
             tb_rt_abort(rc, "isolated pair");
+        push_pull(ctx->xsend, ctx->xrecv, ctx->cu, ctx->size, 1);
         if (tb_suite_fault(s, "corrupt", fault))
-            ((unsigned char *)ctx->recvbuf)[0] ^= 0x5a;
+            ((unsigned char *)ctx->recv_host)[0] ^= 0x5a;
         ops->check(ctx, iter, mm);
         tb_wd_beat();
     }
@@ -675,12 +774,13 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
     const tb_rt_t *rt = s->rt;
     json_t *entry = NULL, *pairs = NULL;
     double *times = calloc(4000, sizeof(double));
-    void *sbuf = NULL, *rbuf = NULL;
+    tb_xferbuf_t xs, xr;
+    const tb_cuda_t *cu = NULL;
     tb_status_t st = TB_OK;
     int corrupt = 0;
 
     if (rt->rank == 0) {
-        tb_doc_keys_t keys = tb_suite_keys("byte", NULL, "isolated");
+        tb_doc_keys_t keys = tb_suite_keys_mem(s, "byte", NULL, "isolated");
         json_t *plist = json_array(), *params;
         for (int i = 0; i < npairs; i++)
             json_array_append_new(plist, json_pack("[i,i]", plist_in[i][0], plist_in[i][1]));
@@ -696,13 +796,12 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
         if (plist_in[i][0] >= rt->size || plist_in[i][1] >= rt->size)
             st = tb_error(TB_ERR_USAGE, "--pairs %d-%d: the job has ranks 0..%d only",
                           plist_in[i][0], plist_in[i][1], rt->size - 1);
-    if (!times || posix_memalign(&sbuf, 4096, o->matrix_bytes) ||
-        posix_memalign(&rbuf, 4096, o->matrix_bytes))
-        st = tb_error(TB_ERR_ENV, "isolated: cannot allocate %zu-byte buffers", o->matrix_bytes);
-    else {
-        memset(sbuf, 0, o->matrix_bytes);
-        memset(rbuf, 0, o->matrix_bytes);
-    }
+    memset(&xs, 0, sizeof(xs));
+    memset(&xr, 0, sizeof(xr));
+    if (!times)
+        st = tb_error(TB_ERR_ENV, "%s: out of memory", name);
+    if (st == TB_OK)
+        st = kind_buffers(s, entry, o->matrix_bytes, &xs, &xr, &cu);
     st = tb_rt_agree(rt, st);
 
     for (int i = 0; st == TB_OK && i < npairs; i++) {
@@ -726,15 +825,20 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
             ctx.world_rank = rt->rank;
             ctx.dtype = &tb_dtype_byte;
             ctx.window = o->window;
-            ctx.sendbuf = sbuf;
-            ctx.recvbuf = rbuf;
+            ctx.cu = cu;
+            ctx.sendbuf = xs.mpi;
+            ctx.send_host = xs.mem.host;
+            ctx.xsend = &xs;
+            ctx.recvbuf = xr.mpi;
+            ctx.recv_host = xr.mem.host;
+            ctx.xrecv = &xr;
             ctx.buf_bytes = o->matrix_bytes;
             tb_wd_context(name, "", LAT_BYTES, i + 1, ctx.peer_world, NULL);
-            ctx.size = ctx.count = LAT_BYTES;
+            ctx.size = ctx.count = ctx.stage_send_bytes = ctx.stage_recv_bytes = LAT_BYTES;
             res[RES_LAT] = pair_measure(s, &tb_test_latency, &ctx, times, 10, 4000, 0) / 2 * 1e6;
             if (o->check)
                 pair_check(s, &tb_test_latency, &ctx, "isolated_latency", &mm[0]);
-            ctx.size = ctx.count = o->matrix_bytes;
+            ctx.size = ctx.count = ctx.stage_send_bytes = ctx.stage_recv_bytes = o->matrix_bytes;
             tb_wd_context(name, "", o->matrix_bytes, i + 1, ctx.peer_world, NULL);
             res[RES_BW] = tb_gbps((double)o->matrix_bytes * o->window,
                                   pair_measure(s, &tb_test_bw, &ctx, times, 3, 200,
@@ -792,7 +896,7 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
         json_decref(pairs);
     }
     free(times);
-    free(sbuf);
-    free(rbuf);
+    tb_xferbuf_free(&xs, cu);
+    tb_xferbuf_free(&xr, cu);
     return st;
 }

@@ -115,6 +115,14 @@ static const struct opt_def {
      "gpu_copy: bytes of each copy (default 512M, as nvbandwidth)", 1, 16 * GIB},
     {"copy-samples", 0, ARG_LONG, "N",
      "gpu_copy: timed batches of 16 copies per cell, the median reported (default 3)", 1, 63},
+    {"mem", 0, ARG_STRING, "KIND[,KIND]",
+     "memory of the buffers: host (default), pinned, device, managed; two kinds: send,receive "
+     "(OSU's D D, H D)",
+     0, 0},
+    {"gpus", 0, ARG_STRING, "LIST",
+     "device of each local rank, e.g. 0,2,1,3 (default: the local rank's index; after "
+     "CUDA_VISIBLE_DEVICES)",
+     0, 0},
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
     {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
      0, 0},
@@ -133,7 +141,7 @@ void tb_opts_print_help(void)
 {
     printf("usage: mpirun -np N topobench [run] [OPTIONS]\n"
            "       srun --mpi=pmix topobench [run] [OPTIONS]\n\n"
-           "Measures point-to-point and collective performance over MPI with host memory,\n"
+           "Measures point-to-point and collective performance over MPI on host or GPU memory,\n"
            "the all-pairs bandwidth/latency matrices, and writes OUTDIR/results.json plus\n"
            "one CSV per test. Units: sizes in bytes (input K/M/G = 2^10/2^20/2^30),\n"
            "bandwidth GB/s = 1e9 bytes/s, time in microseconds.\n\nOptions:\n");
@@ -211,6 +219,63 @@ static tb_status_t parse_tests(tb_opts_t *o, const char *list)
     return TB_OK;
 }
 
+static tb_status_t parse_mem(tb_opts_t *o, const char *list)
+{
+    static const char *const kinds[] = {"host", "pinned", "device", "managed"};
+    char buf[64], *comma;
+    const char *side[2];
+    snprintf(buf, sizeof(buf), "%s", list);
+    comma = strchr(buf, ',');
+    if (comma)
+        *comma = '\0';
+    side[0] = buf;
+    side[1] = comma ? comma + 1 : buf;
+    for (int k = 0; k < 2; k++) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+            known |= !strcmp(side[k], kinds[i]);
+        if (!known || strchr(side[k], ','))
+            return tb_error(TB_ERR_USAGE,
+                            "--mem '%s': expected KIND or SEND,RECEIVE with kinds host, pinned, "
+                            "device, managed",
+                            list);
+        snprintf(o->mem[k], sizeof(o->mem[k]), "%s", side[k]);
+    }
+    return TB_OK;
+}
+
+static tb_status_t parse_gpus(tb_opts_t *o, const char *list)
+{
+    const char *p = list;
+    o->ngpus = 0;
+    while (*p) {
+        char *end;
+        long v;
+        errno = 0;
+        v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > 1023 || (*end && *end != ',') ||
+            (*end == ',' && !end[1]))
+            goto bad;
+        if (o->ngpus >= (int)(sizeof(o->gpus) / sizeof(o->gpus[0])))
+            return tb_error(TB_ERR_USAGE, "--gpus: at most %zu devices",
+                            sizeof(o->gpus) / sizeof(o->gpus[0]));
+        o->gpus[o->ngpus++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (o->ngpus)
+        return TB_OK;
+bad:
+    return tb_error(TB_ERR_USAGE,
+                    "--gpus '%s': expected a comma-separated list of device indices such as "
+                    "0,2,1,3",
+                    list);
+}
+
+int tb_opts_mem_needs_gpu(const tb_opts_t *o)
+{
+    return strcmp(o->mem[0], "host") != 0 || strcmp(o->mem[1], "host") != 0;
+}
+
 static tb_status_t parse_pairs(tb_opts_t *o, const char *list)
 {
     const char *p = list;
@@ -284,6 +349,8 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->analyze = 1;
     o->copy_bytes = (size_t)512 << 20;
     o->copy_samples = 3;
+    snprintf(o->mem[0], sizeof(o->mem[0]), "host");
+    snprintf(o->mem[1], sizeof(o->mem[1]), "host");
 
     *sp++ = ':';
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -452,6 +519,14 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             o->window = (int)lval;
         else if (!strcmp(name, "pairs")) {
             tb_status_t st = parse_pairs(o, arg);
+            if (st)
+                return st;
+        } else if (!strcmp(name, "mem")) {
+            tb_status_t st = parse_mem(o, arg);
+            if (st)
+                return st;
+        } else if (!strcmp(name, "gpus")) {
+            tb_status_t st = parse_gpus(o, arg);
             if (st)
                 return st;
         } else if (!strcmp(name, "no-progress"))
@@ -634,12 +709,14 @@ size_t tb_opts_sizes(const tb_opts_t *o, size_t *sizes, size_t cap)
 
 void *tb_opts_to_json(const tb_opts_t *o)
 {
-    json_t *tests = json_array(), *pairs = json_array();
+    json_t *tests = json_array(), *pairs = json_array(), *gpus = json_array(), *j;
+    for (int i = 0; i < o->ngpus; i++)
+        json_array_append_new(gpus, json_integer(o->gpus[i]));
     for (int i = 0; i < o->ntests; i++)
         json_array_append_new(tests, json_string(o->tests[i]));
     for (int i = 0; i < o->npairs; i++)
         json_array_append_new(pairs, json_pack("[i,i]", o->pairs[i][0], o->pairs[i][1]));
-    json_t *j = json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:f, s:I, "
+    j = json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:f, s:b, s:I, s:f, s:I, "
                      "s:i, s:o, s:o, s:I, s:i}",
                      "suite", o->suite, "min_bytes", (json_int_t)o->min_bytes, "max_bytes",
                      (json_int_t)o->max_bytes, "step_factor", o->step_factor, "iters",
@@ -650,19 +727,22 @@ void *tb_opts_to_json(const tb_opts_t *o)
                      (json_int_t)o->matrix_bytes, "window", o->window, "tests", tests, "pairs",
                      pairs, "copy_bytes", (json_int_t)o->copy_bytes, "copy_samples",
                      o->copy_samples);
-    if (j)
+    if (j) {
         json_object_set_new(j, "nccl",
                             json_pack("{s:s?, s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "lib",
                                       o->nccl.lib, "datatype", o->nccl.dtype, "op", o->nccl.op,
                                       "root", o->nccl.root, "blocking", o->nccl.blocking,
                                       "cudagraph", o->nccl.graph, "average", o->nccl.average,
                                       "batches", o->nccl.batches));
-    if (j) {
         json_object_set_new(j, "retest", json_boolean(o->retest));
         if (o->mad_k > 0)
             json_object_set_new(j, "mad_threshold", json_real(o->mad_k));
         if (o->min_drop > 0)
             json_object_set_new(j, "min_drop", json_real(o->min_drop));
+        json_object_set_new(j, "mem", json_pack("[s,s]", o->mem[0], o->mem[1]));
+        json_object_set_new(j, "gpus", gpus);
+    } else {
+        json_decref(gpus);
     }
     return j;
 }

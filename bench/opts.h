@@ -54,7 +54,15 @@ typedef struct tb_opts {
     tb_nccl_opts_t nccl;
     size_t copy_bytes;      /* gpu_copy: buffer of each copy (nvbandwidth: 512 MiB) */
     int copy_samples;       /* gpu_copy: timed batches per cell, the median reported */
+    /* Memory kinds of the send and the receive buffers (--mem KIND[,KIND]): "host",
+     * "pinned", "device", "managed"; one kind given is both. */
+    char mem[2][16];
+    int ngpus;              /* --gpus: device of local rank i is gpus[i % ngpus]; 0 unset */
+    int gpus[64];
 } tb_opts_t;
+
+/* Whether either memory kind of --mem needs a GPU (anything but host). */
+int tb_opts_mem_needs_gpu(const tb_opts_t *opts);
 
 /* Parent of the default output directory: each run without -o gets a new
  * TB_DEFAULT_OUTDIR/YYYYMMDD-HHMMSS (with -2, -3, ... when two start in the same second). */

@@ -5,7 +5,13 @@
  *  bibw:    both sides post the window of receives and sends; counts both directions.
  * Comm rank 0 is the initiator and the timing rank. Like OSU, every message of a window
  * uses the same buffer; check iterations still see the whole pattern because every
- * message of the window carries identical bytes. */
+ * message of the window carries identical bytes.
+ *
+ * Staged device buffers (MPI not CUDA-aware): every leg pays its copies where a staging
+ * program would: the sender copies device -> pinned host before it sends, the receiver
+ * pinned host -> device after it received and before it answers, so the initiator's time
+ * includes both sides' copies. A window's messages share one buffer (as in OSU), so a
+ * window is staged once on each side. */
 #include <stdlib.h>
 
 #include "harness.h"
@@ -35,12 +41,16 @@ static tb_status_t latency_run(tb_bench_ctx_t *ctx)
 {
     int n = (int)ctx->size;
     if (ctx->rank == 0) {
+        tb_stage_send(ctx);
         TB_MPI_TRY(MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm));
         TB_MPI_TRY(
             MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE));
+        tb_stage_recv(ctx);
     } else {
         TB_MPI_TRY(
             MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE));
+        tb_stage_recv(ctx);
+        tb_stage_send(ctx);
         TB_MPI_TRY(MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm));
     }
     return TB_OK;
@@ -51,6 +61,7 @@ static tb_status_t bw_run(tb_bench_ctx_t *ctx)
     int n = (int)ctx->size, w = ctx->window;
     char ack[4] = {0};
     if (ctx->rank == 0) {
+        tb_stage_send(ctx);
         for (int i = 0; i < w; i++)
             TB_MPI_TRY(
                 MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
@@ -61,6 +72,7 @@ static tb_status_t bw_run(tb_bench_ctx_t *ctx)
             TB_MPI_TRY(
                 MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
         TB_MPI_TRY(MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE));
+        tb_stage_recv(ctx);
         TB_MPI_TRY(MPI_Send(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm));
     }
     return TB_OK;
@@ -71,10 +83,12 @@ static tb_status_t bibw_run(tb_bench_ctx_t *ctx)
     int n = (int)ctx->size, w = ctx->window;
     for (int i = 0; i < w; i++)
         TB_MPI_TRY(MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
+    tb_stage_send(ctx);
     for (int i = 0; i < w; i++)
         TB_MPI_TRY(
             MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[w + i]));
     TB_MPI_TRY(MPI_Waitall(2 * w, reqs, MPI_STATUSES_IGNORE));
+    tb_stage_recv(ctx);
     return TB_OK;
 }
 
@@ -82,9 +96,9 @@ static tb_status_t bibw_run(tb_bench_ctx_t *ctx)
  * did not happen cannot pass for one that did. */
 static void p2p_fill(tb_bench_ctx_t *ctx, long iter)
 {
-    unsigned char *r = ctx->recvbuf;
+    unsigned char *r = ctx->recv_host;
     uint64_t peer_seed = tb_pattern_seed(ctx->peer_world, iter, ctx->size);
-    tb_pattern_fill(&tb_dtype_byte, ctx->sendbuf, ctx->size, ctx->world_rank, 0, iter, ctx->size,
+    tb_pattern_fill(&tb_dtype_byte, ctx->send_host, ctx->size, ctx->world_rank, 0, iter, ctx->size,
                     0);
     for (size_t i = 0; i < ctx->size; i++)
         r[i] = (unsigned char)~tb_pattern_byte(peer_seed, i);
@@ -92,7 +106,7 @@ static void p2p_fill(tb_bench_ctx_t *ctx, long iter)
 
 static void p2p_check_recv(const tb_bench_ctx_t *ctx, long iter, tb_mismatch_t *mm)
 {
-    const unsigned char *r = ctx->recvbuf;
+    const unsigned char *r = ctx->recv_host;
     uint64_t seed = tb_pattern_seed(ctx->peer_world, iter, ctx->size);
     for (size_t i = 0; i < ctx->size; i++) {
         unsigned char want = tb_pattern_byte(seed, i);
@@ -116,6 +130,7 @@ const tb_test_ops_t tb_test_latency = {
     .run = latency_run,
     .fill = p2p_fill,
     .check = p2p_check_recv,
+    .stages_itself = 1,
 };
 
 const tb_test_ops_t tb_test_bw = {
@@ -127,6 +142,7 @@ const tb_test_ops_t tb_test_bw = {
     .run = bw_run,
     .fill = p2p_fill,
     .check = bw_check,
+    .stages_itself = 1,
 };
 
 const tb_test_ops_t tb_test_bibw = {
@@ -138,4 +154,5 @@ const tb_test_ops_t tb_test_bibw = {
     .run = bibw_run,
     .fill = p2p_fill,
     .check = p2p_check_recv,
+    .stages_itself = 1,
 };

@@ -13,6 +13,7 @@
 #include "doc.h"
 #include "fs.h"
 #include "gpu_copy.h"
+#include "gpu.h"
 #include "harness.h"
 #include "matrix.h"
 #include "nccl_bench.h"
@@ -27,7 +28,51 @@
 typedef struct rank_info {
     int local_rank, local_size, node_index, bound;
     char cpuset[128];
+    int gpu;          /* this rank's device (visible index), -1 none */
+    char gpu_name[96], gpu_busid[32], gpu_uuid[48];
 } rank_info_t;
+
+/* The environment of the run that decides what GPU and network libraries do. */
+static json_t *run_environment(void)
+{
+    static const char *const prefixes[] = {"NCCL_", "CUDA_", "UCX_", "OMPI_"};
+    extern char **environ;
+    json_t *env = json_object();
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        char name[256];
+        if (!eq || (size_t)(eq - *e) >= sizeof(name))
+            continue;
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+            if (!strncmp(*e, prefixes[i], strlen(prefixes[i]))) {
+                snprintf(name, sizeof(name), "%.*s", (int)(eq - *e), *e);
+                json_object_set_new(env, name, json_string(eq + 1));
+                break;
+            }
+    }
+    return env;
+}
+
+/* The CUDA runtime this run loaded (or why none), and how MPI reaches device memory. */
+static json_t *run_cuda(const tb_gpu_t *g)
+{
+    const char *why = NULL;
+    const tb_cuda_t *cu = tb_cuda_get(&why);
+    char rt[16], drv[16];
+    json_t *j;
+    if (!cu)
+        return json_pack("{s:b, s:s}", "loaded", 0, "reason", why);
+    tb_cuda_version_string(cu->runtime_version, rt, sizeof(rt));
+    tb_cuda_version_string(cu->driver_version, drv, sizeof(drv));
+    j = json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:b}", "loaded", 1, "library", cu->path,
+                  "file", cu->resolved, "runtime_version", rt, "driver_version", drv, "devices",
+                  cu->ndevices, "usable", g->ok);
+    if (!g->ok)
+        json_object_set_new(j, "reason", json_string(g->why));
+    if (cu->missing_optional[0])
+        json_object_set_new(j, "missing_optional", json_string(cu->missing_optional));
+    return j;
+}
 
 static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
 {
@@ -52,6 +97,20 @@ static json_t *run_metadata(const tb_suite_t *s, int argc, char **argv)
                      s->fault.enabled);
 }
 
+/* The GPU members of `run` (schema 3): cuda, nccl (the NCCL code fills it), mpi_cuda_aware,
+ * environment. */
+static void run_metadata_gpu(const tb_suite_t *s, json_t *run)
+{
+    const tb_gpu_t *g = s->gpu;
+    json_object_set_new(run, "cuda", run_cuda(g));
+    if (!json_object_get(run, "nccl"))
+        json_object_set_new(run, "nccl", json_null());
+    json_object_set_new(run, "mpi_cuda_aware",
+                        json_pack("{s:b, s:s}", "aware", g->mpi_cuda_aware, "how",
+                                  g->mpi_cuda_how));
+    json_object_set_new(run, "environment", run_environment());
+}
+
 /* Hosts and ranks arrays. Every rank calls it (gathers). */
 static tb_status_t describe_job(tb_suite_t *s)
 {
@@ -64,6 +123,12 @@ static tb_status_t describe_job(tb_suite_t *s)
     mine.node_index = rt->node_index;
     mine.bound = rt->bound;
     snprintf(mine.cpuset, sizeof(mine.cpuset), "%s", rt->cpuset);
+    mine.gpu = s->gpu->device;
+    if (mine.gpu >= 0) {
+        snprintf(mine.gpu_name, sizeof(mine.gpu_name), "%s", s->gpu->info.name);
+        snprintf(mine.gpu_busid, sizeof(mine.gpu_busid), "%s", s->gpu->info.busid);
+        snprintf(mine.gpu_uuid, sizeof(mine.gpu_uuid), "%s", s->gpu->info.uuid);
+    }
     if ((st = tb_rt_alloc_agreed(rt->world, 1, (size_t)rt->size * sizeof(*all), (void **)&all)))
         return st;
     st = TB_MPI_CHECK(
@@ -92,12 +157,17 @@ static tb_status_t describe_job(tb_suite_t *s)
                       "host", "", "message",
                       "ranks are not bound to cores: timings are noisier "
                       "(mpirun --bind-to core, srun --cpu-bind=cores)"));
-    for (int r = 0; r < rt->size; r++)
-        json_array_append_new(ranks, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:b}", "rank", r,
-                                               "host", tb_rt_host_of(rt, r), "node_index",
+    for (int r = 0; r < rt->size; r++) {
+        json_t *gpu = all[r].gpu < 0 ? json_null()
+                                     : json_pack("{s:i, s:s, s:s, s:s}", "index", all[r].gpu,
+                                                 "name", all[r].gpu_name, "busid",
+                                                 all[r].gpu_busid, "uuid", all[r].gpu_uuid);
+        json_array_append_new(ranks, json_pack("{s:i, s:s, s:i, s:i, s:i, s:s, s:b, s:o}", "rank",
+                                               r, "host", tb_rt_host_of(rt, r), "node_index",
                                                all[r].node_index, "local_rank", all[r].local_rank,
                                                "local_size", all[r].local_size, "cpuset",
-                                               all[r].cpuset, "bound", all[r].bound));
+                                               all[r].cpuset, "bound", all[r].bound, "gpu", gpu));
+    }
     free(all);
     return TB_OK;
 }
@@ -254,6 +324,77 @@ out:
     if (st == TB_OK && how == TOPO_FILE_INVALID)
         st = TB_ERR_INPUT;
     return st;
+}
+
+/* Two PCI bus ids name the same device ("00000000:1B:00.0" as CUDA writes it, "0000:1b:00.0"
+ * as sysfs and topo do). */
+static int same_busid(const char *a, const char *b)
+{
+    unsigned x[4], y[4];
+    if (!a || !b || sscanf(a, "%x:%x:%x.%x", &x[0], &x[1], &x[2], &x[3]) != 4 ||
+        sscanf(b, "%x:%x:%x.%x", &y[0], &y[1], &y[2], &y[3]) != 4)
+        return 0;
+    return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* Rank 0, once the topologies are in: each rank's GPU joined to its node's topology (the
+ * GPU object by bus id, else by UUID), with its NUMA node and its nearest NICs and their
+ * path class, so every measurement joins to a topology path. */
+static void join_gpu_topology(tb_suite_t *s)
+{
+    json_t *ranks, *hosts, *r;
+    size_t i;
+    if (s->rt->rank != 0 || !s->doc)
+        return;
+    pthread_mutex_lock(&s->doc_lock);
+    ranks = json_object_get(s->doc, "ranks");
+    hosts = json_object_get(s->doc, "hosts");
+    json_array_foreach(ranks, i, r) {
+        json_t *gpu = json_object_get(r, "gpu"), *host, *topo, *o, *found = NULL, *loc;
+        size_t k;
+        const char *name = NULL;
+        if (!json_is_object(gpu))
+            continue;
+        host = json_array_get(hosts, (size_t)json_integer_value(json_object_get(r, "node_index")));
+        topo = json_object_get(host, "topology");
+        json_array_foreach(json_object_get(topo, "objects"), k, o) {
+            const char *kind = json_string_value(json_object_get(o, "kind"));
+            const char *uuid = json_string_value(json_object_get(o, "uuid"));
+            if (!kind || strcmp(kind, "gpu") != 0)
+                continue;
+            if (same_busid(json_string_value(json_object_get(o, "busid")),
+                           json_string_value(json_object_get(gpu, "busid"))) ||
+                (uuid && !strcmp(uuid, json_string_value(json_object_get(gpu, "uuid")))))
+                found = o;
+        }
+        json_object_set_new(gpu, "numa", json_null());
+        json_object_set_new(gpu, "nearest_nic", json_null());
+        if (!found) {
+            json_object_set_new(gpu, "topology_object", json_null());
+            json_object_set_new(gpu, "note",
+                                json_string(json_is_object(topo)
+                                                ? "not in this node's topology (discovery did "
+                                                  "not see this device)"
+                                                : "this node's topology is unknown"));
+            continue;
+        }
+        name = json_string_value(json_object_get(found, "name"));
+        json_object_set_new(gpu, "topology_object", json_string(name ? name : ""));
+        if (json_is_integer(json_object_get(found, "numa")))
+            json_object_set(gpu, "numa", json_object_get(found, "numa"));
+        json_array_foreach(json_object_get(topo, "locality"), k, loc) {
+            const char *ln = json_string_value(json_object_get(loc, "name"));
+            json_t *nics = json_object_get(loc, "nearest_nics");
+            if (!ln || !name || strcmp(ln, name) != 0)
+                continue;
+            if (json_array_size(nics) > 0) {
+                json_object_set(gpu, "nearest_nic", json_array_get(nics, 0));
+                json_object_set(gpu, "nearest_nics", nics);
+                json_object_set(gpu, "nic_path", json_object_get(loc, "nearest_nic_class"));
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->doc_lock);
 }
 
 /* Marks the running tests and the document with how the run ended. */
@@ -485,6 +626,13 @@ static tb_status_t skip_test(tb_suite_t *s, const char *name, const char *kind,
     return TB_OK;
 }
 
+/* Why GPU tests cannot run in this job (--mem asks for GPU memory and some rank has no
+ * usable GPU), or NULL. Said once at the start; each entry records it. */
+static const char *gpu_skip_reason(const tb_suite_t *s)
+{
+    return tb_opts_mem_needs_gpu(s->opts) && !s->gpu->ok ? s->gpu->why : NULL;
+}
+
 /* latency, bw, bibw on the intra-node pair and, with two nodes or more, the inter-node
  * pair. Both pairs include rank 0, which owns the document. */
 static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
@@ -503,8 +651,10 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
                  {"inter-node", inter, "needs two nodes"}};
     for (size_t i = 0; i < 2; i++) {
         tb_status_t one = TB_OK;
-        tb_doc_keys_t keys = tb_suite_keys("byte", pairs[i].variant, NULL);
-        if (pairs[i].peer < 0) {
+        tb_doc_keys_t keys = tb_suite_keys_mem(s, "byte", pairs[i].variant, NULL);
+        if (gpu_skip_reason(s) && (pairs[i].peer >= 0 || i == 0)) {
+            one = skip_test(s, ops->name, "p2p", &keys, gpu_skip_reason(s));
+        } else if (pairs[i].peer < 0) {
             /* A one-node job has no inter-node pair: nothing to say about it. */
             if (i == 0 || rt->nnodes > 1)
                 one = skip_test(s, ops->name, "p2p", &keys, pairs[i].why);
@@ -540,7 +690,11 @@ static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const
         json_object_set_new(params, "op", json_string("sum"));
     if (params && ops == &tb_test_broadcast)
         json_object_set_new(params, "root", json_integer(0));
-    tb_doc_keys_t keys = tb_suite_keys(dt->name, NULL, NULL);
+    tb_doc_keys_t keys = tb_suite_keys_mem(s, dt->name, NULL, NULL);
+    if (gpu_skip_reason(s)) {
+        json_t *e = tb_suite_begin_test(s, ops->name, "collective", &keys, params);
+        return e ? tb_suite_end_test(s, e, "skipped", gpu_skip_reason(s)) : TB_OK;
+    }
     return tb_harness_run(s, ops, dt, &keys, s->rt->world, params);
 }
 
@@ -552,6 +706,14 @@ static tb_status_t run_tests(tb_suite_t *s)
     const tb_opts_t *o = s->opts;
     const tb_rt_t *rt = s->rt;
     tb_status_t worst = TB_OK, st;
+
+    if (gpu_skip_reason(s)) {
+        /* Once, here; the entries keep the reason without printing it again. */
+        if (rt->rank == 0)
+            printf("topobench: every GPU test skipped (--mem %s,%s): %s\n\n", o->mem[0],
+                   o->mem[1], gpu_skip_reason(s));
+        s->quiet_skips = 1;
+    }
 
 /* Corruption is recorded and the run goes on; anything worse ends it. */
 #define TB_NEXT(expr)                                                                          \
@@ -577,17 +739,28 @@ static tb_status_t run_tests(tb_suite_t *s)
         if (tb_opts_has_test(o, colls[i]->name))
             TB_NEXT(run_collective(s, colls[i], &tb_dtype_float));
     TB_NEXT(tb_nccl_run_tests(s));
-    if (tb_opts_has_test(o, "matrix"))
-        TB_NEXT(tb_matrix_run(s, "matrix", "rank", rt->world));
-    if (tb_opts_has_test(o, "node_matrix")) {
-        tb_status_t one = TB_OK;
-        if (rt->leaders != MPI_COMM_NULL)
-            one = tb_matrix_run(s, "node_matrix", "node", rt->leaders);
-        tb_suite_wait_all(s, "node_matrix");
-        TB_NEXT(one);
+    if (gpu_skip_reason(s)) {
+        static const struct {
+            const char *name, *level;
+        } mats[] = {{"matrix", "rank"}, {"node_matrix", "node"}, {"isolated", "isolated"}};
+        for (size_t i = 0; i < sizeof(mats) / sizeof(mats[0]); i++) {
+            tb_doc_keys_t keys = tb_suite_keys_mem(s, "byte", NULL, mats[i].level);
+            if (tb_opts_has_test(o, mats[i].name))
+                TB_NEXT(skip_test(s, mats[i].name, "matrix", &keys, gpu_skip_reason(s)));
+        }
+    } else {
+        if (tb_opts_has_test(o, "matrix"))
+            TB_NEXT(tb_matrix_run(s, "matrix", "rank", rt->world));
+        if (tb_opts_has_test(o, "node_matrix")) {
+            tb_status_t one = TB_OK;
+            if (rt->leaders != MPI_COMM_NULL)
+                one = tb_matrix_run(s, "node_matrix", "node", rt->leaders);
+            tb_suite_wait_all(s, "node_matrix");
+            TB_NEXT(one);
+        }
+        if (tb_opts_has_test(o, "isolated"))
+            TB_NEXT(tb_isolated_run(s));
     }
-    if (tb_opts_has_test(o, "isolated"))
-        TB_NEXT(tb_isolated_run(s));
 #undef TB_NEXT
     return worst;
 }
@@ -597,6 +770,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     tb_rt_t rt;
     tb_opts_t opts;
     tb_suite_t suite;
+    tb_gpu_t gpu;
     tb_status_t st;
     int help = 0;
 
@@ -629,6 +803,15 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     if (st || help)
         goto out_finalize;
 
+    /* Every run loads the GPU runtime (it records its versions); a job without a GPU on
+     * every rank runs GPU tests as skips. */
+    if ((st = tb_gpu_setup(&rt, opts.gpus, opts.ngpus, &gpu)))
+        goto out_finalize;
+    suite.gpu = &gpu;
+    if (rt.rank == 0 && gpu.shared && tb_opts_mem_needs_gpu(&opts))
+        tb_warn("two or more ranks of a node share one GPU: their GPU figures share it too "
+                "(--gpus, or one rank per GPU)");
+
     tb_suite_fault_from_env(&suite);
     tb_progress_init(&suite.progress, stderr, opts.progress && rt.rank == 0);
     /* A file-size limit makes a write fail (reported) instead of killing rank 0. */
@@ -640,6 +823,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
         if (st == TB_OK) {
             suite.doc = tb_doc_new();
             json_object_set_new(suite.doc, "run", run_metadata(&suite, argc, argv));
+            run_metadata_gpu(&suite, json_object_get(suite.doc, "run"));
             st = tb_doc_write(suite.doc, suite.results_path);
         }
     }
@@ -662,6 +846,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
         goto out_finalize;
     /* A broken TOPOBENCH_TOPO_FILE is malformed input: nothing is measured. */
     st = gather_topologies(&suite);
+    join_gpu_topology(&suite);
     tb_suite_freeze_job(&suite);
     if (rt.rank == 0)
         suite.finished_unsaved = 1; /* the topologies */

@@ -24,6 +24,15 @@ tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char
     return k;
 }
 
+tb_doc_keys_t tb_suite_keys_mem(const tb_suite_t *s, const char *dtype, const char *placement,
+                                const char *level)
+{
+    tb_doc_keys_t k = tb_suite_keys(dtype, placement, level);
+    k.send_memory = s->opts->mem[0];
+    k.recv_memory = s->opts->mem[1];
+    return k;
+}
+
 int tb_suite_planned_entries(const tb_suite_t *s)
 {
     static const char *const one_entry[] = {"all_gather", "reduce_scatter", "broadcast",
@@ -202,7 +211,7 @@ tb_status_t tb_suite_end_test(tb_suite_t *s, json_t *entry, const char *status,
     s->dirty = s->finished_unsaved = 1;
     pthread_mutex_unlock(&s->doc_lock);
     tb_progress_clear(&s->progress);
-    if (!s->opts->quiet) {
+    if (!s->opts->quiet && !(s->quiet_skips && !strcmp(status, "skipped"))) {
         /* A malformed matrix was logged and the table says so; the run goes on. */
         tb_report_table_print(entry, s->opts->outdir, stdout);
         fputc('\n', stdout);

@@ -29,9 +29,12 @@ typedef struct tb_fault {
  * waiting gives the CPU away), as a link far below its rate would make it. */
 #define TB_FAULT_SLOW_DELAY_S 1.0
 
+struct tb_gpu;
+
 typedef struct tb_suite {
     const tb_rt_t *rt;
     const tb_opts_t *opts;
+    const struct tb_gpu *gpu; /* the GPU state (bench/gpu/gpu.h), set up for every run */
     json_t *doc; /* rank 0 only */
     tb_doc_writer_t *writer; /* rank 0: rewrites with hosts[] and ranks[] frozen (or NULL) */
     pthread_mutex_t doc_lock;
@@ -39,6 +42,7 @@ typedef struct tb_suite {
     tb_progress_t progress;
     tb_fault_t fault;
     int test_seq;      /* entries started so far */
+    int quiet_skips;   /* skipped entries are not printed (their reason was, once) */
     /* Rank 0's saving of the document: due when dirty and a test finished or
      * TB_SAVE_INTERVAL_S passed; a failed write is kept (save_status) and retried. */
     int dirty, finished_unsaved;
@@ -64,9 +68,11 @@ int tb_suite_planned_entries(const tb_suite_t *s);
 /* Rank 0: appends a test entry (tb_doc_entry_new: name, kind, the keys, status
  * "running", params, units, results [], errors []) to the document and returns it
  * (borrowed); NULL elsewhere. */
-/* Keys of an entry measured over MPI between host buffers, the only backend and memory
- * kind built so far. */
+/* Keys of an entry measured over MPI between host buffers. */
 tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char *level);
+/* The same with the memory kinds of --mem (the MPI tests and matrices). */
+tb_doc_keys_t tb_suite_keys_mem(const tb_suite_t *s, const char *dtype, const char *placement,
+                                const char *level);
 
 json_t *tb_suite_begin_test(tb_suite_t *s, const char *name, const char *kind,
                             const tb_doc_keys_t *keys, json_t *params);

@@ -199,6 +199,11 @@ void tb_doc_entry_label(const json_t *e, char *buf, size_t len)
         if (!sm || !rm || strcmp(sm, rm) != 0)
             label_add(buf, len, &n, rm ? rm : "?");
     }
+    {
+        const char *transfer = json_string_value(json_object_get(e, "transfer"));
+        if (transfer && !strcmp(transfer, "staged"))
+            label_add(buf, len, &n, "staged");
+    }
     if (placement)
         label_add(buf, len, &n, placement);
     else if (level)
@@ -674,7 +679,7 @@ tb_status_t tb_doc_validate(const json_t *doc, const char *what)
                         "(field \"schema\" should be \"%s\")", what, TB_DOC_SCHEMA);
     if ((st = require(doc, "schema_version", JSON_INTEGER, what, "document")))
         return st;
-    if (json_integer_value(json_object_get(doc, "schema_version")) < TB_DOC_SCHEMA_VERSION)
+    if (json_integer_value(json_object_get(doc, "schema_version")) < TB_DOC_SCHEMA_KEYS_VERSION)
         return tb_error(TB_ERR_INPUT, "%s: schema_version %lld predates the explicit entry keys; "
                         "load it with tb_doc_load, which upgrades it", what,
                         (long long)json_integer_value(json_object_get(doc, "schema_version")));

@@ -13,7 +13,12 @@
 #include "status.h"
 
 #define TB_DOC_SCHEMA "topobench-results"
-#define TB_DOC_SCHEMA_VERSION 2
+/* 3: GPU paths (run.cuda, run.nccl, run.mpi_cuda_aware, run.environment, ranks[].gpu,
+ * tests[].transfer, memory kinds other than host). Version 2 documents read as they are:
+ * 3 only added members. */
+#define TB_DOC_SCHEMA_VERSION 3
+/* The first version with explicit entry keys; older ones are upgraded on loading. */
+#define TB_DOC_SCHEMA_KEYS_VERSION 2
 
 /* What tells apart the entries of one test, each an explicit field of the entry, so a
  * baseline matches an entry by fields, never by parsing a label. NULL is written as JSON
@@ -37,8 +42,9 @@ json_t *tb_doc_entry_new(const char *name, const char *kind, const tb_doc_keys_t
 int tb_doc_entry_same(const json_t *a, const json_t *b);
 
 /* Short label of what distinguishes an entry, for titles and file names: the backend and
- * memory kinds when they are not "mpi" and "host", then the placement, or the level, or
- * (collectives) the dtype, joined by '-': "intra-node", "float", "rank". */
+ * memory kinds when they are not "mpi" and "host", "staged" when device buffers went
+ * through host staging (transfer "staged"), then the placement, or the level, or
+ * (collectives) the dtype, joined by '-': "intra-node", "float", "device-staged-float". */
 void tb_doc_entry_label(const json_t *entry, char *buf, size_t len);
 
 /* Matrices (N x N doubles, row-major, NaN where there is no measurement, the diagonal

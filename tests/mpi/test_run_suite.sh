@@ -11,7 +11,7 @@ for np in 2 4; do
   py_check "$np ranks: document content" "$out/results.json" "$np" <<'PY'
 import json, sys, math
 doc = json.load(open(sys.argv[1])); n = int(sys.argv[2])
-assert doc["schema"] == "topobench-results" and doc["schema_version"] == 2
+assert doc["schema"] == "topobench-results" and doc["schema_version"] == 3
 assert doc["complete"] is True and doc["status"] == "success" and doc["exit_code"] == 0
 run = doc["run"]
 assert run["nranks"] == n and run["nnodes"] == 1, run
