@@ -853,7 +853,8 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     st = tb_suite_sync(&suite, rt.world, st);
     if (st == TB_OK)
         st = run_tests(&suite);
-    if (st == TB_OK && opts.retest)
+    /* The retest measures on --mem too; without a GPU there is nothing it could measure. */
+    if (st == TB_OK && opts.retest && !gpu_skip_reason(&suite))
         st = tb_suite_sync(&suite, rt.world, retest(&suite));
     tb_wd_stop();
 
