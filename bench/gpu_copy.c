@@ -34,6 +34,7 @@
 
 #include "cuda.h"
 #include "harness.h"
+#include "mem.h"
 #include "topo.h"
 #include "watchdog.h"
 
@@ -218,19 +219,27 @@ static int busid_same(const char *a, const char *b)
 #define CU(nd, call) TB_CUDA_CHECK((nd)->cu, (nd)->cu->call)
 #define CU_TRY(nd, call) TB_CUDA_TRY((nd)->cu, (nd)->cu->call)
 
+/* The memory kind of an endpoint's buffers (bench/mem.h): the harness's table allocates,
+ * fills and reads them back; the copies between them are the test's own. */
+static const tb_mem_kind_t *kind_of(const ep_t *e)
+{
+    return tb_mem_kind(e->kind == EP_GPU ? TB_MEM_DEVICE : TB_MEM_PINNED);
+}
+
 static tb_status_t gpu_setup(node_t *nd, ep_t *g)
 {
+    const tb_mem_kind_t *k = kind_of(g);
+    tb_status_t st;
     CU_TRY(nd, SetDevice(g->os));
-    CU_TRY(nd, Malloc(&g->src, nd->bytes));
-    CU_TRY(nd, Malloc(&g->dst, nd->bytes));
+    if ((st = k->alloc(nd->cu, nd->bytes, &g->src)) || (st = k->alloc(nd->cu, nd->bytes, &g->dst)))
+        return st;
     CU_TRY(nd, StreamCreateWithFlags(&g->stream, TB_CUDA_STREAM_NON_BLOCKING));
     CU_TRY(nd, EventCreateWithFlags(&g->start, TB_CUDA_EVENT_DEFAULT));
     CU_TRY(nd, EventCreateWithFlags(&g->stop, TB_CUDA_EVENT_DEFAULT));
     /* The source carries its pattern for the whole run; destinations are cleared before
      * every check. */
     tb_pattern_fill_bytes(nd->stage, nd->bytes, g->seed, 0);
-    CU_TRY(nd, Memcpy(g->src, nd->stage, nd->bytes, TB_CUDA_MEMCPY_H2D));
-    return TB_OK;
+    return k->from_host(nd->cu, g->src, nd->stage, nd->bytes);
 }
 
 static void gpu_teardown(node_t *nd, ep_t *g)
@@ -243,10 +252,8 @@ static void gpu_teardown(node_t *nd, ep_t *g)
         (void)nd->cu->EventDestroy(g->stop);
     if (g->stream)
         (void)nd->cu->StreamDestroy(g->stream);
-    if (g->src)
-        (void)nd->cu->Free(g->src);
-    if (g->dst)
-        (void)nd->cu->Free(g->dst);
+    kind_of(g)->free(nd->cu, g->src);
+    kind_of(g)->free(nd->cu, g->dst);
     g->src = g->dst = NULL;
 }
 
@@ -336,12 +343,10 @@ static tb_status_t copy_check(node_t *nd, const copy_t *c, int nc, const char *m
 {
     tb_status_t st;
     for (int i = 0; i < nc; i++) {
-        if (c[i].to->kind == EP_NUMA) {
-            memset(c[i].to->dst, 0, nd->bytes);
-        } else {
+        if (c[i].to->kind == EP_GPU)
             CU_TRY(nd, SetDevice(c[i].to->os));
-            CU_TRY(nd, Memset(c[i].to->dst, 0, nd->bytes));
-        }
+        if ((st = kind_of(c[i].to)->fill(nd->cu, c[i].to->dst, 0, nd->bytes)))
+            return st;
     }
     for (int i = 0; i < nc; i++) {
         CU_TRY(nd, SetDevice(c[i].on->os));
@@ -360,16 +365,15 @@ static tb_status_t copy_check(node_t *nd, const copy_t *c, int nc, const char *m
             nd->corrupt = 0;
             tb_warn("test fault: corrupting byte %zu of the copy %s -> %s", off,
                     c[i].from->label, c[i].to->label);
-            if (c[i].to->kind == EP_NUMA) {
-                ((unsigned char *)c[i].to->dst)[off] = bad;
-            } else {
+            if (c[i].to->kind == EP_GPU)
                 CU_TRY(nd, SetDevice(c[i].to->os));
-                CU_TRY(nd, Memset((unsigned char *)c[i].to->dst + off, bad, 1));
-            }
+            if ((st = kind_of(c[i].to)->fill(nd->cu, (unsigned char *)c[i].to->dst + off, bad, 1)))
+                return st;
         }
-        if (c[i].to->kind == EP_GPU) {
+        if (!kind_of(c[i].to)->host_access) {
             CU_TRY(nd, SetDevice(c[i].to->os));
-            CU_TRY(nd, Memcpy(nd->stage, c[i].to->dst, nd->bytes, TB_CUDA_MEMCPY_D2H));
+            if ((st = kind_of(c[i].to)->to_host(nd->cu, nd->stage, c[i].to->dst, nd->bytes)))
+                return st;
             got = nd->stage;
         }
         tb_pattern_check_bytes(got, nd->bytes, c[i].from->seed, 0, &mm);
@@ -505,12 +509,11 @@ static tb_status_t measure_numa(node_t *nd, ep_t *h)
         memset(&b, 0, sizeof(b));
     if (why[0])
         note(nd, "%s: %s", h->label, why);
-    if ((st = CU(nd, HostAlloc(&h->src, nd->bytes, TB_CUDA_HOST_ALLOC_DEFAULT))) == TB_OK)
-        st = CU(nd, HostAlloc(&h->dst, nd->bytes, TB_CUDA_HOST_ALLOC_DEFAULT));
+    /* Pinned and zeroed by the allocating thread, so every page is placed while bound. */
+    if ((st = kind_of(h)->alloc(nd->cu, nd->bytes, &h->src)) == TB_OK)
+        st = kind_of(h)->alloc(nd->cu, nd->bytes, &h->dst);
     if (st == TB_OK) {
-        /* The pages exist once pinned; touching them here keeps a lazy allocator honest. */
         tb_pattern_fill_bytes(h->src, nd->bytes, h->seed, 0);
-        memset(h->dst, 0, nd->bytes);
         h->placed = numa_of_buffer(h->src, nd->bytes);
     }
     numa_unbind(&b);
@@ -531,10 +534,8 @@ static tb_status_t measure_numa(node_t *nd, ep_t *h)
         if ((st = cell(nd, &up, 1)) == TB_OK)
             st = cell(nd, &down, 1);
     }
-    if (h->src)
-        (void)nd->cu->FreeHost(h->src);
-    if (h->dst)
-        (void)nd->cu->FreeHost(h->dst);
+    kind_of(h)->free(nd->cu, h->src);
+    kind_of(h)->free(nd->cu, h->dst);
     h->src = h->dst = NULL;
     (void)hi;
     return st;
