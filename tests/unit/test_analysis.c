@@ -195,6 +195,44 @@ static void test_malformed(void)
     json_decref(doc);
 }
 
+/* Entries that did not end ok are noted once per status and reason: no GPU must not
+ * repeat its reason for every GPU test. */
+static void test_unjudged_grouped(void)
+{
+    json_t *doc = NULL, *a = NULL, *tests;
+    tb_analysis_opts_t o;
+    const json_t *n;
+    size_t i, grouped = 0, single = 0, mentions = 0;
+    tb_analysis_opts_default(&o);
+    TB_CHECK_INT(tb_doc_load(DIR "/noise_only.json", &doc), TB_OK);
+    if (!doc)
+        return;
+    tests = json_object_get(doc, "tests");
+    for (int k = 0; k < 3; k++)
+        json_array_append_new(tests, json_pack("{s:s, s:s, s:s, s:s}", "name",
+                                               k == 0 ? "nccl_a" : k == 1 ? "nccl_b" : "nccl_c",
+                                               "kind", "collective", "status", "skipped",
+                                               "skip_reason", "no GPU: REASON-X"));
+    json_array_append_new(tests, json_pack("{s:s, s:s, s:s, s:s}", "name", "gpu_copy", "kind",
+                                           "gpu_copy", "status", "skipped", "skip_reason",
+                                           "REASON-Y"));
+    TB_CHECK_INT(tb_analysis_run(doc, DIR, &o, &a), TB_OK);
+    json_array_foreach(json_object_get(a, "notes"), i, n) {
+        const char *s = json_string_value(n);
+        if (strstr(s, "REASON-X"))
+            mentions++;
+        if (!strcmp(s, "nccl_a, nccl_b, nccl_c (3 tests): skipped: no GPU: REASON-X, not judged"))
+            grouped++;
+        if (!strcmp(s, "gpu_copy (gpu_copy): skipped: REASON-Y, not judged"))
+            single++;
+    }
+    TB_CHECK_INT(mentions, 1);
+    TB_CHECK_INT(grouped, 1);
+    TB_CHECK_INT(single, 1);
+    json_decref(a);
+    json_decref(doc);
+}
+
 int main(void)
 {
     tb_log_set_identity("test", -1);
@@ -203,5 +241,6 @@ int main(void)
     test_paths();
     test_threshold();
     test_malformed();
+    test_unjudged_grouped();
     return tb_test_done();
 }

@@ -1240,6 +1240,52 @@ void tb_analysis_opts_default(tb_analysis_opts_t *opts)
     opts->program = NULL;
 }
 
+/* Tests that did not end ok are noted, not judged: grouped by status and reason, so a
+ * reason shared by many entries (no GPU: every GPU test) is said once. */
+static void not_judged_add(json_t *groups, const json_t *t)
+{
+    const char *reason = str_of(t, "skip_reason");
+    json_t *key = json_sprintf("%s\x1f%s", str_of(t, "status"), reason), *g;
+    if (!key)
+        return;
+    if (!(g = json_object_get(groups, json_string_value(key)))) {
+        g = json_pack("{s:s, s:s, s:s, s:[]}", "status", str_of(t, "status"), "reason", reason,
+                      "kind", str_of(t, "kind"), "names");
+        json_object_set_new(groups, json_string_value(key), g);
+    }
+    json_decref(key);
+    if (g)
+        json_array_append_new(json_object_get(g, "names"), json_string(str_of(t, "name")));
+}
+
+static void not_judged_notes(json_t *groups, json_t *notes)
+{
+    const char *key;
+    json_t *g;
+    json_object_foreach(groups, key, g) {
+        const json_t *names = json_object_get(g, "names");
+        const char *reason = str_of(g, "reason");
+        char *list = NULL;
+        size_t len = 0, j;
+        const json_t *n;
+        FILE *m = open_memstream(&list, &len);
+        if (!m)
+            continue;
+        json_array_foreach(names, j, n)
+            fprintf(m, "%s%s", j ? ", " : "", json_string_value(n));
+        fclose(m);
+        if (json_array_size(names) == 1)
+            json_array_append_new(notes, json_sprintf("%s (%s): %s%s%s, not judged", list,
+                                                      str_of(g, "kind"), str_of(g, "status"),
+                                                      reason[0] ? ": " : "", reason));
+        else
+            json_array_append_new(notes, json_sprintf("%s (%zu tests): %s%s%s, not judged", list,
+                                                      json_array_size(names), str_of(g, "status"),
+                                                      reason[0] ? ": " : "", reason));
+        free(list);
+    }
+}
+
 tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_analysis_opts_t *opts,
                             json_t **analysis_p)
 {
@@ -1247,7 +1293,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     tb_status_t st;
     const json_t *t, *f;
     size_t i;
-    json_t *a = NULL;
+    json_t *a = NULL, *unjudged = NULL;
     char now[40];
     c.culprits = json_array();
     c.sets = json_array();
@@ -1255,6 +1301,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     c.notes = json_array();
     c.confirm_pairs = json_array();
     c.confirm_controls = json_array();
+    unjudged = json_object();
     if ((st = ctx_load(&c)))
         goto out;
     json_array_foreach(json_object_get(doc, "findings"), i, f)
@@ -1267,10 +1314,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     json_array_foreach(json_object_get(doc, "tests"), i, t) {
         const char *kind = str_of(t, "kind"), *status = str_of(t, "status");
         if (strcmp(status, "ok") != 0) {
-            json_array_append_new(c.notes, json_sprintf("%s (%s): %s%s%s, not judged",
-                                                        str_of(t, "name"), kind, status,
-                                                        json_object_get(t, "skip_reason") ? ": " : "",
-                                                        str_of(t, "skip_reason")));
+            not_judged_add(unjudged, t);
             continue;
         }
         if (!strcmp(kind, "matrix") && !strcmp(str_of(t, "name"), "retest")) {
@@ -1282,6 +1326,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
             p2p_judge(&c, t);
         }
     }
+    not_judged_notes(unjudged, c.notes);
     retest_judge(&c);
     topology_culprits(&c);
     for (size_t h = 0; h < c.nhosts; h++)
@@ -1340,6 +1385,7 @@ out:
     json_decref(c.notes);
     json_decref(c.confirm_pairs);
     json_decref(c.confirm_controls);
+    json_decref(unjudged);
     return st;
 }
 
