@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cuda.h"
+#include "gpu.h"
 #include "harness.h"
 #include "nccl_bench.h"
 #include "stats.h"
@@ -105,32 +106,32 @@ static tb_status_t agree_reason(tb_suite_t *s, char *why, int *failed_p)
     return TB_OK;
 }
 
-/* This rank's NCCL, CUDA runtime and GPU; "" in `why` when all are there. */
+/* This rank's NCCL, CUDA runtime and GPU; "" in `why` when all are there. The GPU state
+ * (runtime, this rank's device from --gpus or the local rank, made current) is the run's
+ * (bench/gpu/gpu.h), so NCCL uses the GPU every other test of the run uses. */
 static void open_local(nccl_run_t *r, char *why)
 {
     const tb_opts_t *o = r->s->opts;
+    const tb_gpu_t *g = r->s->gpu;
     char nwhy[TB_NCCL_WHY_LEN];
-    const char *cwhy = NULL;
     why[0] = '\0';
     if (tb_nccl_lib_open(o->nccl.lib, &r->lib, nwhy) != TB_OK) {
         snprintf(why, WHY_LEN, "no usable NCCL: %s", nwhy);
         return;
     }
-    if (!(r->cu = tb_cuda_get(&cwhy))) {
-        snprintf(why, WHY_LEN, "no CUDA runtime: %s", cwhy ? cwhy : "?");
+    if (!g || !g->ok || !g->cu) {
+        snprintf(why, WHY_LEN, "no GPU: %s", g && g->why[0] ? g->why : "no CUDA runtime");
         return;
     }
-    if (r->cu->ndevices == 0) {
-        snprintf(why, WHY_LEN, "no GPU: %s", r->cu->why);
-        return;
-    }
-    /* One GPU per rank: the local rank's index into the visible devices. */
-    r->device = r->s->rt->local_rank;
-    if (r->device >= r->cu->ndevices)
+    r->cu = g->cu;
+    r->device = g->device;
+    /* NCCL refuses two ranks of one communicator on one GPU. */
+    if (g->shared)
         snprintf(why, WHY_LEN,
-                 "local rank %d has no GPU of its own: %d visible, one GPU per rank (nccl-tests' "
-                 "-g 1); start at most %d ranks per node",
-                 r->s->rt->local_rank, r->cu->ndevices, r->cu->ndevices);
+                 "ranks of a node share a GPU (%d visible): NCCL needs one GPU per rank "
+                 "(nccl-tests' -g 1); start at most that many ranks per node or map them with "
+                 "--gpus",
+                 r->cu->ndevices);
 }
 
 /* ---- the communicator ---- */

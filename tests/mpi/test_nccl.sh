@@ -140,6 +140,23 @@ expect_status 0 "the CUDA double with no device: skipped, exit 0" \
   -t nccl_all_reduce "${nccl[@]}" -o "$WORK/nodev"
 expect_output "nccl_all_reduce .*skipped: .*(no GPU|device)" "the reason says there is no GPU"
 
+# --gpus: NCCL runs on the GPU the run mapped (the same as every other test), and refuses
+# ranks that share one.
+expect_status 0 "--gpus 3,1: NCCL on the mapped GPUs" \
+  tb_mpirun 2 "${dbl[@]}" "$TB" run "${common[@]}" -t nccl_all_reduce "${nccl[@]}" --gpus 3,1 \
+  --no-analyze -o "$WORK/mapped"
+py_check "ranks record GPUs 3 and 1 and the NCCL test ran" "$WORK/mapped/results.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert [r["gpu"]["index"] for r in doc["ranks"]] == [3, 1], doc["ranks"]
+t = [x for x in doc["tests"] if x["name"] == "nccl_all_reduce"][0]
+assert t["status"] == "ok", t.get("skip_reason")
+PY
+expect_status 0 "--gpus 0,0: ranks sharing a GPU, NCCL skipped" \
+  tb_mpirun 2 "${dbl[@]}" "$TB" run "${common[@]}" -t nccl_all_reduce "${nccl[@]}" --gpus 0,0 \
+  --no-analyze -o "$WORK/shared"
+expect_output "share a GPU" "the reason says the ranks share a GPU"
+
 # What NCCL saw: the double writes recorded dumps where NCCL would; the node's discovered
 # topology is the original OCI dump, NCCL's misses a NIC and sees GPU7 elsewhere, and its
 # ring takes a NIC SYS away from GPU0 while PXB ones exist.
