@@ -542,6 +542,15 @@ static tb_status_t retest(tb_suite_t *s)
     return tb_pairs_run(s, "retest", (const int(*)[2])pairs, n, extra);
 }
 
+/* Rank 0 at the end, after the analysis: report.html beside the CSV files. */
+static tb_status_t write_html(tb_suite_t *s)
+{
+    char dir[sizeof(s->results_path)], path[sizeof(s->results_path) + 16];
+    tb_path_dir(s->results_path, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/report.html", dir);
+    return tb_report_html_write(s->doc, dir, path);
+}
+
 /* Rank 0 whose main thread is stuck or leaving: the lock is held only briefly by the
  * main thread, unless it is itself writing the document. */
 static int lock_doc(tb_suite_t *s)
@@ -875,8 +884,10 @@ tb_status_t tb_run_cmd(int argc, char **argv)
                    suite.results_path);
         if (wst == TB_OK && suite.opts->analyze)
             analyze_results(&suite);
+        if (wst == TB_OK && (wst = write_html(&suite)) > final)
+            final = wst;
         if (wst == TB_OK)
-            printf("topobench: %s; results in %s (and CSV files beside it)\n",
+            printf("topobench: %s; results in %s (CSV files and report.html beside it)\n",
                    tb_status_string(final), suite.results_path);
         else
             printf("topobench: %s; %s is incomplete and no CSV files were written\n",

@@ -1,5 +1,6 @@
-/* `topobench report results.json [-o DIR] [--quiet]`: regenerates the CSV files and
- * prints the tables from a results document, offline (no MPI). */
+/* `topobench report results.json [-o DIR] [--format LIST] [--quiet]`: regenerates the CSV
+ * files and prints the tables, the HTML report, the Markdown summary from a results
+ * document, offline (no MPI). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,15 +13,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: topobench report RESULTS.json [-o DIR] [--quiet]\n"
+    fprintf(out, "usage: topobench report RESULTS.json [-o DIR] [--format LIST] [--quiet]\n"
                  "\n"
-                 "Renders the CSV files (one per test, matrices in long form, summary.csv),\n"
-                 "the recommendation files of its analysis (nccl.env, rankfile, hostfile,\n"
-                 "slurm.txt, slurm-hostfile, topobench-bind.sh, drain.txt) and the terminal\n"
-                 "tables from a results document, without MPI.\n"
+                 "Renders, from a results document and without MPI, the CSV files (one per\n"
+                 "test, matrices in long form, summary.csv), the recommendation files of its\n"
+                 "analysis (nccl.env, rankfile, hostfile, slurm.txt, slurm-hostfile,\n"
+                 "topobench-bind.sh, drain.txt) and the terminal tables (format csv), the\n"
+                 "HTML report (report.html, one self-contained file; html) and the Markdown\n"
+                 "summary (report.md; md).\n"
                  "\n"
-                 "  -o, --outdir DIR  write the CSV files into DIR (created if missing;\n"
+                 "  -o, --outdir DIR  write the files into DIR (created if missing;\n"
                  "                    default: the directory holding RESULTS.json)\n"
+                 "  -f, --format LIST csv, html, md or all, comma-separated (default csv;\n"
+                 "                    the tables are printed with csv)\n"
                  "  -q, --quiet       do not print the tables\n"
                  "  -h, --help        this text\n"
                  "\n"
@@ -31,8 +36,9 @@ static void usage(FILE *out)
 tb_status_t tb_report_cmd(int argc, char **argv)
 {
     const char *input = NULL, *outdir = NULL;
-    char docdir[4096];
-    int quiet = 0;
+    char docdir[4096], path[4200];
+    int quiet = 0, csv = 0, html = 0, md = 0;
+    const char *format = "csv";
     json_t *doc = NULL;
     size_t nfiles = 0, nrec = 0, i;
     const json_t *test;
@@ -49,6 +55,12 @@ tb_status_t tb_report_cmd(int argc, char **argv)
             if (a + 1 >= argc || !argv[a + 1][0])
                 return tb_error(TB_ERR_USAGE, "report: option '%s' needs a directory", arg);
             outdir = argv[++a];
+        } else if (!strcmp(arg, "-f") || !strcmp(arg, "--format")) {
+            if (a + 1 >= argc || !argv[a + 1][0])
+                return tb_error(TB_ERR_USAGE, "report: option '%s' needs csv, html, md or all", arg);
+            format = argv[++a];
+        } else if (!strncmp(arg, "--format=", 9) && arg[9]) {
+            format = arg + 9;
         } else if (!strncmp(arg, "--outdir=", 9) && arg[9]) {
             outdir = arg + 9;
         } else if (arg[0] == '-' && arg[1]) {
@@ -63,7 +75,22 @@ tb_status_t tb_report_cmd(int argc, char **argv)
     }
     if (!input)
         return tb_error(TB_ERR_USAGE, "report: which results.json? (usage: topobench report "
-                                      "RESULTS.json [-o DIR] [--quiet])");
+                                      "RESULTS.json [-o DIR] [--format LIST] [--quiet])");
+    for (const char *p = format; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == 3 && !strncmp(p, "csv", 3))
+            csv = 1;
+        else if (l == 4 && !strncmp(p, "html", 4))
+            html = 1;
+        else if (l == 2 && !strncmp(p, "md", 2))
+            md = 1;
+        else if (l == 3 && !strncmp(p, "all", 3))
+            csv = html = md = 1;
+        else
+            return tb_error(TB_ERR_USAGE, "report: --format '%s': expected csv, html, md or all, "
+                                          "comma-separated", format);
+        p += l + (p[l] == ',');
+    }
     /* Matrix side files are read beside the document; output goes there by default. */
     tb_path_dir(input, docdir, sizeof(docdir));
     if (!outdir)
@@ -72,11 +99,27 @@ tb_status_t tb_report_cmd(int argc, char **argv)
     if ((st = tb_doc_load(input, &doc)))
         return st;
     if ((st = tb_mkdir_p(outdir)) ||
-        (st = tb_report_csv_write_count(doc, docdir, outdir, &nfiles)) ||
-        (st = tb_report_recommend_write(doc, outdir, &nrec)))
+        (csv && ((st = tb_report_csv_write_count(doc, docdir, outdir, &nfiles)) ||
+                 (st = tb_report_recommend_write(doc, outdir, &nrec)))))
         goto out;
     nfiles += nrec;
-    if (!quiet) {
+    if (html) {
+        snprintf(path, sizeof(path), "%s/report.html", outdir);
+        if ((st = tb_report_html_write(doc, docdir, path)))
+            goto out;
+        nfiles++;
+    }
+    if (md) {
+        tb_afile_t af;
+        snprintf(path, sizeof(path), "%s/report.md", outdir);
+        if ((st = tb_afile_open(&af, path)))
+            goto out;
+        tb_report_markdown(doc, af.f);
+        if ((st = tb_afile_commit(&af)))
+            goto out;
+        nfiles++;
+    }
+    if (csv && !quiet) {
         json_array_foreach(json_object_get(doc, "tests"), i, test) {
             tb_status_t one = tb_report_table_print(test, docdir, stdout);
             if (one > st)

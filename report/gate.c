@@ -231,7 +231,7 @@ void tb_report_check_junit(const json_t *r, FILE *out)
 /* ---- Markdown -------------------------------------------------------------------------- */
 
 /* A table cell: '|' and HTML markup escaped, line breaks as spaces. */
-static void md_put(const char *s, FILE *out)
+void tb_report_md_put(const char *s, FILE *out)
 {
     for (; *s; s++) {
         if (*s == '|')
@@ -260,7 +260,7 @@ static void md_table(const json_t *r, int failing_only, FILE *out)
         if (failing_only && !strcmp(str_of(ck, "status"), "pass"))
             continue;
         fprintf(out, "| %s | ", status_word(ck));
-        md_put(str_of(ck, "name"), out);
+        tb_report_md_put(str_of(ck, "name"), out);
         fprintf(out, " | %s | %s%s%s | %s | %s | ", fmt_ref(ck, a, sizeof(a)),
                 fmt_num(json_object_get(ck, "measured"), b, sizeof(b)),
                 json_is_number(json_object_get(ck, "measured")) && str_of(ck, "unit")[0] ? " " : "",
@@ -268,10 +268,10 @@ static void md_table(const json_t *r, int failing_only, FILE *out)
                 fmt_pct(json_object_get(ck, "change"), 1, c, sizeof(c)),
                 fmt_pct(json_object_get(ck, "allowed"), 0, d, sizeof(d)));
         if (json_object_get(ck, "source")) {
-            md_put(str_of(ck, "source"), out);
+            tb_report_md_put(str_of(ck, "source"), out);
             fputs(": ", out);
         }
-        md_put(str_of(ck, "message"), out);
+        tb_report_md_put(str_of(ck, "message"), out);
         fputs(" |\n", out);
     }
 }
@@ -285,15 +285,15 @@ void tb_report_check_markdown(const json_t *r, FILE *out)
 
     summary_line(r, line, sizeof(line));
     fprintf(out, "## topobench check: %s\n\n", pass ? "PASS" : "**FAIL**");
-    md_put(line, out);
+    tb_report_md_put(line, out);
     fputs("\n", out);
     if (src) {
         fputs("\nBaseline: ", out);
-        md_put(str_of(src, "file"), out);
+        tb_report_md_put(str_of(src, "file"), out);
         fprintf(out, " (%s", str_of(src, "format"));
         if (json_object_get(src, "start_time")) {
             fputs(", run of ", out);
-            md_put(str_of(src, "start_time"), out);
+            tb_report_md_put(str_of(src, "start_time"), out);
         }
         fputs(")\n", out);
     }
@@ -307,9 +307,9 @@ void tb_report_check_markdown(const json_t *r, FILE *out)
         fputs("\nIn the run, not in the baseline:", out);
         json_array_foreach(json_object_get(r, "new"), i, e) {
             fputs(i ? ", " : " ", out);
-            md_put(str_of(e, "name"), out);
+            tb_report_md_put(str_of(e, "name"), out);
             fputs(" (", out);
-            md_put(str_of(e, "label"), out);
+            tb_report_md_put(str_of(e, "label"), out);
             fputs(")", out);
         }
         fputs("\n", out);

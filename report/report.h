@@ -47,6 +47,27 @@ void tb_report_check_markdown(const json_t *result, FILE *out);
 TB_NODISCARD tb_status_t tb_report_recommend_write(const json_t *doc, const char *dir,
                                                    size_t *nfiles_p);
 
+/* The HTML report (docs/report.md, "HTML report"): one self-contained file rendered from
+ * the document alone (its `analysis` when present), written atomically to `path`.
+ * Matrices above TB_HTML_GRID_MAX rows whose labels name fewer hosts are drawn per node
+ * pair (median and worst cell). `docdir`: as above. TB_ERR_INPUT when a matrix is
+ * malformed, TB_ERR_ENV when the file cannot be written (both logged). */
+#define TB_HTML_GRID_MAX 256
+TB_NODISCARD tb_status_t tb_report_html_write(const json_t *doc, const char *docdir,
+                                              const char *path);
+/* The data the page draws (a JSON object, every string as in the document), for tests. */
+TB_NODISCARD tb_status_t tb_report_html_view(const json_t *doc, const char *docdir,
+                                             json_t **view_p);
+
+/* The Markdown summary of a document (`report --format md`): verdict, culprits with
+ * their evidence, the confirm command, problems of the run, findings, and per test its
+ * large-message figure. Every document string escaped for Markdown and HTML. */
+void tb_report_markdown(const json_t *doc, FILE *out);
+
+/* Writes `s` as Markdown table-cell text: '|' escaped, '<', '>', '&' as entities, line
+ * breaks as spaces. */
+void tb_report_md_put(const char *s, FILE *out);
+
 /* `topobench report results.json [-o DIR]`. */
 TB_NODISCARD tb_status_t tb_report_cmd(int argc, char **argv);
 

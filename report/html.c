@@ -1,0 +1,764 @@
+/* The HTML report (docs/report.md, "HTML report"): one self-contained file rendered from
+ * the results document alone. C builds a compact view of the document (every string
+ * copied as data, never as markup; matrices quantised and, above TB_HTML_GRID_MAX rows,
+ * aggregated to nodes) and embeds it as JSON in the page; the page's script (html_page.js,
+ * compiled in at build time with its style sheet) draws it with textContent and canvas/SVG
+ * only. A Content-Security-Policy forbids every network request. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "fs.h"
+#include "log.h"
+#include "report.h"
+#include "stats.h"
+#include "escape.h"
+
+/* Compiled in by report/CMakeLists.txt from html_page.css and html_page.js. */
+extern const char tb_html_css[];
+extern const char tb_html_js[];
+
+static const char *sget(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* ---- matrices: quantised to 16 bits, base64 --------------------------------------- */
+
+/* Code 65535 is "no measurement". Positive data are quantised on a log scale (relative
+ * error below 1e-4 over 10 decades), other data linearly between their min and max. */
+#define QMISSING 65535u
+#define QMAX 65534.0
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *base64(const unsigned char *p, size_t n)
+{
+    char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+    size_t i;
+    if (!out)
+        return NULL;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = b64[v >> 18 & 63], *o++ = b64[v >> 12 & 63];
+        *o++ = b64[v >> 6 & 63], *o++ = b64[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = b64[v >> 18 & 63], *o++ = b64[v >> 12 & 63];
+        *o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        *o++ = '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+static int is_finite(double x) { return x == x && x - x == 0; }
+
+/* {"scale": "log"|"lin", "lo", "hi", "data": base64 of little-endian uint16} */
+static json_t *quantise(const double *v, size_t n)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    int logscale = 1;
+    unsigned char *q = malloc(n * 2 + 1);
+    char *text;
+    json_t *o;
+    size_t i;
+    if (!q)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (is_finite(v[i])) {
+            lo = v[i] < lo ? v[i] : lo;
+            hi = v[i] > hi ? v[i] : hi;
+            if (v[i] <= 0)
+                logscale = 0;
+        }
+    if (!(lo <= hi))
+        lo = hi = 0;
+    for (i = 0; i < n; i++) {
+        unsigned c = QMISSING;
+        if (is_finite(v[i])) {
+            double t = hi > lo ? (logscale ? log(v[i] / lo) / log(hi / lo) : (v[i] - lo) / (hi - lo)) : 0;
+            c = (unsigned)lround(t * QMAX);
+        }
+        q[2 * i] = (unsigned char)(c & 255);
+        q[2 * i + 1] = (unsigned char)(c >> 8);
+    }
+    text = base64(q, n * 2);
+    free(q);
+    if (!text)
+        return NULL;
+    o = json_pack("{s:s, s:f, s:f, s:s}", "scale", logscale ? "log" : "lin", "lo", lo, "hi",
+                  hi, "data", text);
+    free(text);
+    return o;
+}
+
+/* The host part of a "host:rank" label. */
+static void host_of_label(const char *label, char *buf, size_t len)
+{
+    const char *colon = strrchr(label, ':');
+    size_t k = colon ? (size_t)(colon - label) : strlen(label);
+    if (k >= len)
+        k = len - 1;
+    memcpy(buf, label, k);
+    buf[k] = '\0';
+}
+
+/* Row -> group (host) index, hosts named in order of first appearance. */
+static size_t group_rows(const json_t *labels, size_t n, size_t *group, json_t *names)
+{
+    size_t ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        char host[512];
+        size_t g;
+        host_of_label(json_string_value(json_array_get(labels, i)) ? json_string_value(json_array_get(labels, i)) : "", host, sizeof(host));
+        /* Labels come host by host in every run; a scattered order costs a scan. */
+        if (ng && !strcmp(json_string_value(json_array_get(names, ng - 1)), host))
+            g = ng - 1;
+        else {
+            for (g = 0; g < ng; g++)
+                if (!strcmp(json_string_value(json_array_get(names, g)), host))
+                    break;
+            if (g == ng) {
+                json_array_append_new(names, json_string(host));
+                ng++;
+            }
+        }
+        group[i] = g;
+    }
+    return ng;
+}
+
+/* Aggregates an n x n matrix into ng x ng blocks: the median of each block's measured
+ * cells into med, its worst (lowest when `low_bad`, else highest) into worst. */
+static void aggregate(const double *cells, size_t n, const size_t *group, size_t ng,
+                      int low_bad, double *med, double *worst)
+{
+    size_t *start = calloc(ng + 1, sizeof(*start)), *order = malloc(n * sizeof(*order));
+    size_t *fill = calloc(ng, sizeof(*fill));
+    double *buf = NULL;
+    size_t maxg = 0;
+    if (!start || !order || !fill)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        start[group[i] + 1]++;
+    for (size_t g = 0; g < ng; g++) {
+        maxg = start[g + 1] > maxg ? start[g + 1] : maxg;
+        start[g + 1] += start[g];
+    }
+    for (size_t i = 0; i < n; i++)
+        order[start[group[i]] + fill[group[i]]++] = i;
+    if (!(buf = malloc(maxg * maxg * sizeof(*buf) + 1)))
+        goto out;
+    for (size_t a = 0; a < ng; a++)
+        for (size_t b = 0; b < ng; b++) {
+            size_t k = 0;
+            double w = NAN;
+            for (size_t x = start[a]; x < start[a + 1]; x++) {
+                const double *row = cells + order[x] * n;
+                for (size_t y = start[b]; y < start[b + 1]; y++) {
+                    double v = row[order[y]];
+                    if (order[x] == order[y] || !is_finite(v))
+                        continue;
+                    buf[k++] = v;
+                    if (!(w == w) || (low_bad ? v < w : v > w))
+                        w = v;
+                }
+            }
+            med[a * ng + b] = k ? tb_stats_median_select(buf, k) : NAN;
+            worst[a * ng + b] = w;
+        }
+out:
+    free(buf);
+    free(start);
+    free(order);
+    free(fill);
+}
+
+/* Median of the measured cells within one group (same host) and across groups. */
+static void peer_refs(const double *v, size_t n, const size_t *group, json_t *out)
+{
+    double *buf = malloc(n * n * sizeof(*buf) + 1);
+    size_t k;
+    if (!buf)
+        return;
+    for (int same = 0; same < 2; same++) {
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (i != j && is_finite(v[i * n + j]) && (group[i] == group[j]) == same)
+                    buf[k++] = v[i * n + j];
+        if (k)
+            json_object_set_new(out, same ? "intra" : "net",
+                                json_real(tb_stats_median_select(buf, k)));
+    }
+    free(buf);
+}
+
+static const char *unit_of_key(const char *key, int *low_bad)
+{
+    size_t l = strlen(key);
+    *low_bad = 0;
+    if (l > 5 && !strcmp(key + l - 5, "_gbps")) {
+        *low_bad = 1;
+        return "GB/s";
+    }
+    if (l > 3 && !strcmp(key + l - 3, "_us"))
+        return "us";
+    if (l > 3 && !strcmp(key + l - 3, "_cv"))
+        return "cv";
+    return "";
+}
+
+static const char *what_of_key(const char *key)
+{
+    if (!strcmp(key, "recv_gbps"))
+        return "bandwidth from row (sender) to column, timed at the receiver";
+    if (!strcmp(key, "send_gbps"))
+        return "bandwidth from row (sender) to column, timed at the sender";
+    if (!strcmp(key, "bandwidth_gbps"))
+        return "bandwidth from row (sender) to column";
+    if (!strcmp(key, "latency_us"))
+        return "half round-trip latency at 8 bytes, row initiating";
+    return "";
+}
+
+/* The analysis set of this matrix and metric, if any. */
+static const json_t *analysis_set(const json_t *doc, const json_t *test, const char *key)
+{
+    const json_t *set;
+    size_t i;
+    json_array_foreach(json_object_get(json_object_get(doc, "analysis"), "sets"), i, set)
+        if (!strcmp(sget(set, "test"), sget(test, "name")) &&
+            json_equal(json_object_get(set, "level"), json_object_get(test, "level")) &&
+            !strcmp(sget(set, "metric"), key))
+            return set;
+    return NULL;
+}
+
+/* One heatmap of the view: {title, unit, better, what, n, agg, labels, v, [worst], [cv],
+ * refs, group, [cells: analysis cells as [row, col, path, expected, verdict]]}. */
+static tb_status_t view_matrix(const json_t *doc, const json_t *test, const char *key,
+                               const char *docdir, json_t *list)
+{
+    const json_t *m = json_object_get(test, "matrix"), *labels = json_object_get(m, "labels");
+    char where[256], label[128], cvkey[128];
+    double *cells = NULL, *cv = NULL, *med = NULL, *worst = NULL, *cvmed = NULL, *cvw = NULL;
+    size_t n = 0, ncv = 0, ng, *group = NULL;
+    int low_bad;
+    const char *unit = unit_of_key(key, &low_bad);
+    json_t *names = json_array(), *view = NULL, *refs = json_object(), *gr;
+    tb_status_t st;
+
+    tb_doc_entry_label(test, label, sizeof(label));
+    snprintf(where, sizeof(where), "%s (%s)", sget(test, "name"), label);
+    if ((st = tb_doc_matrix_get(m, key, docdir, where, &cells, &n)) || !cells)
+        goto out;
+    snprintf(cvkey, sizeof(cvkey), "%.*s_cv", (int)(strlen(key) > 5 ? strlen(key) - 5 : 0), key);
+    if (low_bad && json_object_get(m, cvkey) &&
+        ((st = tb_doc_matrix_get(m, cvkey, docdir, where, &cv, &ncv)) || ncv != n)) {
+        free(cv);
+        cv = NULL;
+        st = TB_OK;
+    }
+    if (!(group = malloc(n * sizeof(*group) + 1)))
+        goto out;
+    ng = group_rows(labels, n, group, names);
+    view = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I}", "test", sget(test, "name"),
+                     "label", label, "key", key, "unit", unit, "what", what_of_key(key),
+                     "size", json_object_get(m, "size") ? json_object_get(m, "size") : json_null(),
+                     "ranks", (json_int_t)n);
+    if (n > TB_HTML_GRID_MAX && ng < n) {
+        med = malloc(ng * ng * sizeof(*med) + 1);
+        worst = malloc(ng * ng * sizeof(*worst) + 1);
+        if (cv) {
+            cvmed = malloc(ng * ng * sizeof(*cvmed) + 1);
+            cvw = malloc(ng * ng * sizeof(*cvw) + 1);
+        }
+        if (!med || !worst || (cv && (!cvmed || !cvw)))
+            goto out;
+        aggregate(cells, n, group, ng, low_bad, med, worst);
+        if (cv)
+            aggregate(cv, n, group, ng, 0, cvmed, cvw);
+        gr = json_array();
+        for (size_t g = 0; g < ng; g++)
+            json_array_append_new(gr, json_integer((json_int_t)g));
+        for (size_t g = 0; g < ng; g++)
+            group[g] = g;
+        peer_refs(med, ng, group, refs);
+        json_object_set_new(view, "n", json_integer((json_int_t)ng));
+        json_object_set_new(view, "agg", json_true());
+        json_object_set(view, "labels", names);
+        json_object_set_new(view, "v", quantise(med, ng * ng));
+        json_object_set_new(view, "worst", quantise(worst, ng * ng));
+        if (cv)
+            json_object_set_new(view, "cv", quantise(cvmed, ng * ng));
+    } else {
+        const json_t *set = analysis_set(doc, test, key), *c, *ranks = json_object_get(m, "ranks");
+        json_t *acells = json_array();
+        size_t i;
+        gr = json_array();
+        for (size_t r = 0; r < n; r++)
+            json_array_append_new(gr, json_integer((json_int_t)group[r]));
+        peer_refs(cells, n, group, refs);
+        json_object_set_new(view, "n", json_integer((json_int_t)n));
+        json_object_set_new(view, "agg", json_false());
+        json_object_set(view, "labels", labels ? (json_t *)labels : json_array());
+        json_object_set_new(view, "v", quantise(cells, n * n));
+        if (cv)
+            json_object_set_new(view, "cv", quantise(cv, n * n));
+        /* The analysis names cells by world rank; rows are matrix.ranks. */
+        json_array_foreach(json_object_get(set, "cells"), i, c) {
+            json_int_t from = json_integer_value(json_object_get(c, "from"));
+            json_int_t to = json_integer_value(json_object_get(c, "to"));
+            json_int_t row = -1, col = -1;
+            for (size_t r = 0; r < n; r++) {
+                json_int_t wr = ranks ? json_integer_value(json_array_get(ranks, r)) : (json_int_t)r;
+                row = wr == from ? (json_int_t)r : row;
+                col = wr == to ? (json_int_t)r : col;
+            }
+            if (row >= 0 && col >= 0)
+                json_array_append_new(acells, json_pack("[I, I, s, O, s]", row, col, sget(c, "path"),
+                    json_object_get(c, "expected_gbps") ? json_object_get(c, "expected_gbps") : json_null(),
+                    sget(c, "verdict")));
+        }
+        json_object_set_new(view, "cells", acells);
+    }
+    json_object_set_new(view, "group", gr);
+    json_object_set(view, "refs", refs);
+    json_array_append(list, view);
+out:
+    json_decref(view);
+    json_decref(names);
+    json_decref(refs);
+    free(cells);
+    free(cv);
+    free(med);
+    free(worst);
+    free(cvmed);
+    free(cvw);
+    free(group);
+    return st;
+}
+
+/* ---- sweeps ------------------------------------------------------------------------- */
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *jnum(double x) { return is_finite(x) ? json_real(x) : json_null(); }
+
+/* The expected figure the analysis gave a point-to-point entry, or NaN. */
+static double p2p_expected(const json_t *doc, const json_t *test)
+{
+    const json_t *p;
+    size_t i;
+    json_array_foreach(json_object_get(json_object_get(doc, "analysis"), "p2p"), i, p)
+        if (!strcmp(sget(p, "test"), sget(test, "name")) &&
+            !strcmp(sget(p, "placement"), sget(test, "placement")))
+            return num(p, "expected_gbps");
+    return NAN;
+}
+
+/* Per sweep entry (and in-place variant) one series into bw (bandwidth against size,
+ * spread from the min and p99 times) or time (mean time with min..p99). */
+static void view_sweeps(const json_t *doc, json_t *bw, json_t *time)
+{
+    const json_t *test, *row;
+    size_t i, k;
+    json_array_foreach(json_object_get(doc, "tests"), i, test) {
+        const json_t *results = json_object_get(test, "results");
+        char label[128], name[256];
+        if (json_object_get(test, "matrix") || !json_array_size(results))
+            continue;
+        tb_doc_entry_label(test, label, sizeof(label));
+        for (int inplace = 0; inplace < 2; inplace++) {
+            json_t *s[2] = {json_array(), json_array()};
+            int any = 0, isbw = 0;
+            json_array_foreach(results, k, row) {
+                const json_t *t = json_object_get(row, "time_us");
+                double y = num(row, "busbw_gbps"), mean = num(t, "mean");
+                if (json_is_true(json_object_get(row, "in_place")) != inplace)
+                    continue;
+                if (!is_finite(y))
+                    y = num(row, "bw_gbps");
+                any = 1;
+                if (is_finite(y)) {
+                    isbw = 1;
+                    json_array_append_new(s[0], json_pack("[I, o, o, o]",
+                        json_integer_value(json_object_get(row, "size")), jnum(y),
+                        jnum(y * mean / num(t, "p99")), jnum(y * mean / num(t, "min"))));
+                }
+                json_array_append_new(s[1], json_pack("[I, o, o, o]",
+                    json_integer_value(json_object_get(row, "size")), jnum(mean),
+                    jnum(num(t, "min")), jnum(num(t, "p99"))));
+            }
+            if (any) {
+                snprintf(name, sizeof(name), "%s%s%s%s%s", sget(test, "name"), label[0] ? " (" : "",
+                         label, label[0] ? ")" : "", inplace ? " in-place" : "");
+                if (isbw)
+                    json_array_append_new(bw, json_pack("{s:s, s:o, s:o}", "name", name, "points",
+                                                        json_incref(s[0]), "expected",
+                                                        jnum(p2p_expected(doc, test))));
+                if (!isbw || !strcmp(sget(test, "kind"), "collective"))
+                    json_array_append_new(time, json_pack("{s:s, s:o}", "name", name, "points",
+                                                          json_incref(s[1])));
+            }
+            json_decref(s[0]);
+            json_decref(s[1]);
+        }
+    }
+}
+
+/* ---- topology: per node the nvidia-smi style matrix, nodes alike grouped ------------ */
+
+static json_t *topo_matrix(const json_t *topo)
+{
+    json_t *rows = json_array(), *cols = json_array(), *cells, *nics = json_array(), *o;
+    const json_t *p, *obj;
+    size_t i, r, c;
+    json_array_foreach(json_object_get(topo, "objects"), i, obj) {
+        if (!strcmp(sget(obj, "kind"), "gpu"))
+            json_array_append_new(rows, json_string(sget(obj, "name")));
+        if (!strcmp(sget(obj, "kind"), "nic")) {
+            const json_t *port;
+            size_t k;
+            char text[512];
+            int len = snprintf(text, sizeof(text), "%s%s%s%s", sget(obj, "name"),
+                               json_object_get(obj, "model") ? " (" : "", sget(obj, "model"),
+                               json_object_get(obj, "model") ? ")" : "");
+            json_array_foreach(json_object_get(obj, "ports"), k, port)
+                if (len > 0 && (size_t)len < sizeof(text))
+                    len += snprintf(text + len, sizeof(text) - (size_t)len,
+                                    "%s port %lld %s %s %g Gb/s", k ? "," : ":",
+                                    (long long)json_integer_value(json_object_get(port, "num")),
+                                    sget(port, "state"), sget(port, "link_layer"),
+                                    num(port, "rate_gbps"));
+            json_array_append_new(nics, json_string(text));
+            json_array_append_new(cols, json_string(sget(obj, "name")));
+        }
+    }
+    /* Columns: the GPUs, then the NICs. */
+    {
+        json_t *all = json_deep_copy(rows);
+        json_array_extend(all, cols);
+        json_decref(cols);
+        cols = all;
+    }
+    cells = json_array();
+    for (r = 0; r < json_array_size(rows); r++) {
+        json_t *line = json_array();
+        for (c = 0; c < json_array_size(cols); c++)
+            json_array_append_new(line, json_string(r == c ? "X" : ""));
+        json_array_append_new(cells, line);
+    }
+    for (int pass = 0; pass < 2; pass++)
+        json_array_foreach(json_object_get(topo, pass ? "gpu_nic_paths" : "gpu_pairs"), i, p) {
+            char cls[32];
+            const char *a = sget(p, "a"), *b = sget(p, "b");
+            long long links = json_integer_value(json_object_get(p, "nvlinks"));
+            if (!links)
+                links = json_integer_value(json_object_get(p, "xgmi_links"));
+            snprintf(cls, sizeof(cls), "%s", sget(p, "class"));
+            if (links)
+                snprintf(cls, sizeof(cls), "%s%lld", sget(p, "class"), links);
+            for (r = 0; r < json_array_size(rows); r++)
+                for (c = 0; c < json_array_size(cols); c++) {
+                    const char *rn = json_string_value(json_array_get(rows, r));
+                    const char *cn = json_string_value(json_array_get(cols, c));
+                    if ((!strcmp(rn, a) && !strcmp(cn, b)) || (!pass && !strcmp(rn, b) && !strcmp(cn, a)))
+                        json_array_set_new(json_array_get(cells, r), c, json_string(cls));
+                }
+        }
+    o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:I}", "rows", rows, "cols", cols, "cells",
+                  cells, "nics", nics, "cpu", sget(topo, "cpu_model"), "source",
+                  sget(topo, "source"), "numa", 0);
+    {
+        json_int_t numa = 0;
+        json_array_foreach(json_object_get(topo, "objects"), i, obj)
+            numa += !strcmp(sget(obj, "kind"), "numa");
+        json_object_set_new(o, "numa", json_integer(numa));
+    }
+    return o;
+}
+
+static void view_topologies(const json_t *doc, json_t *groups, json_t *findings)
+{
+    const json_t *host, *f;
+    json_t *index = json_object(), *findex = json_object();
+    size_t i, k;
+    json_array_foreach(json_object_get(doc, "hosts"), i, host) {
+        const json_t *topo = json_object_get(host, "topology");
+        json_t *tm, *g;
+        char *key;
+        if (!json_is_object(topo))
+            continue;
+        tm = topo_matrix(topo);
+        key = json_dumps(tm, JSON_COMPACT | JSON_SORT_KEYS);
+        if (key && !(g = json_object_get(index, key))) {
+            json_object_set_new(tm, "hosts", json_array());
+            json_object_set(index, key, tm);
+            json_array_append(groups, tm);
+            g = tm;
+        }
+        if (key)
+            json_array_append_new(json_object_get(g, "hosts"), json_string(sget(host, "name")));
+        free(key);
+        json_decref(tm);
+        /* A node's findings, the same text on many nodes listed once with its nodes. */
+        json_array_foreach(json_object_get(topo, "findings"), k, f) {
+            json_t *fk = json_pack("[s, s, s, s]", sget(f, "severity"), sget(f, "code"),
+                                   sget(f, "object"), sget(f, "message")), *e;
+            char *s = json_dumps(fk, JSON_COMPACT);
+            if (s && !(e = json_object_get(findex, s))) {
+                e = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "severity", sget(f, "severity"),
+                              "code", sget(f, "code"), "object", sget(f, "object"),
+                              "message", sget(f, "message"), "hosts");
+                json_object_set_new(findex, s, e);
+                json_array_append(findings, e);
+            }
+            if (s)
+                json_array_append_new(json_object_get(e, "hosts"), json_string(sget(host, "name")));
+            free(s);
+            json_decref(fk);
+        }
+    }
+    json_decref(index);
+    json_decref(findex);
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+
+static void fact(json_t *facts, const char *name, const char *value)
+{
+    if (value && value[0])
+        json_array_append_new(facts, json_pack("[s, s]", name, value));
+}
+
+static void view_run(const json_t *doc, json_t *facts)
+{
+    const json_t *run = json_object_get(doc, "run"), *v, *host, *rank;
+    const char *k;
+    char buf[4096];
+    size_t i, len = 0, bound = 0;
+    static const char *known[] = {"start_time", "end_time", "command_line", "topobench_version",
+                                  "git_hash", "build_type", "build", "mpi_library",
+                                  "mpi_version", "hwloc_version", "nranks", "nnodes",
+                                  "options", NULL};
+
+    snprintf(buf, sizeof(buf), "%s%s, exit status %lld", sget(doc, "status"),
+             json_is_true(json_object_get(doc, "complete")) ? "" : " (incomplete: the run did not finish)",
+             (long long)json_integer_value(json_object_get(doc, "exit_code")));
+    fact(facts, "status", buf);
+    fact(facts, "ended by", sget(json_object_get(doc, "ending"), "message"));
+    snprintf(buf, sizeof(buf), "%s to %s (UTC)", sget(run, "start_time"), sget(run, "end_time"));
+    fact(facts, "when", buf);
+    json_array_foreach(json_object_get(doc, "hosts"), i, host) {
+        if (i == 32) {
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, " and %zu more",
+                                    json_array_size(json_object_get(doc, "hosts")) - 32);
+            break;
+        }
+        if (len < sizeof(buf) - 600)
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "", sget(host, "name"));
+    }
+    if (len) {
+        char head[64];
+        snprintf(head, sizeof(head), "hosts (%zu)", json_array_size(json_object_get(doc, "hosts")));
+        fact(facts, head, buf);
+    }
+    json_array_foreach(json_object_get(doc, "ranks"), i, rank)
+        bound += json_is_true(json_object_get(rank, "bound"));
+    rank = json_array_get(json_object_get(doc, "ranks"), 0);
+    snprintf(buf, sizeof(buf), "%zu ranks on %zu nodes; %zu of them bound to cores%s%s%s",
+             json_array_size(json_object_get(doc, "ranks")),
+             json_array_size(json_object_get(doc, "hosts")), bound,
+             rank ? " (rank 0: cores " : "", rank ? sget(rank, "cpuset") : "", rank ? ")" : "");
+    fact(facts, "ranks, binding", buf);
+    snprintf(buf, sizeof(buf), "%s, commit %s, %s build", sget(run, "topobench_version"),
+             sget(run, "git_hash"), sget(run, "build_type"));
+    fact(facts, "topobench", buf);
+    snprintf(buf, sizeof(buf), "%s (MPI %s)", sget(run, "mpi_library"), sget(run, "mpi_version"));
+    fact(facts, "MPI", json_object_get(run, "mpi_library") ? buf : NULL);
+    fact(facts, "hwloc", sget(run, "hwloc_version"));
+    json_object_foreach((json_t *)json_object_get(run, "build"), k, v)
+        if (json_is_object(v)) {
+            snprintf(buf, sizeof(buf), "%s; %s", json_is_true(json_object_get(v, "compiled")) ? "compiled in" : "not compiled in",
+                     sget(v, "detail"));
+            fact(facts, k, buf);
+        }
+    len = 0;
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(run, "command_line"), i, v)
+        if (len < sizeof(buf) - 1)
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "topobench ",
+                                    json_string_value(v) ? json_string_value(v) : "");
+    fact(facts, "command line", buf);
+    len = 0;
+    buf[0] = '\0';
+    json_object_foreach((json_t *)json_object_get(run, "options"), k, v) {
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (s && len < sizeof(buf) - 1)
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s=%s", len ? ", " : "", k, s);
+        free(s);
+    }
+    fact(facts, "options", buf);
+    /* Whatever else the run records (environment, NCCL or CUDA versions of newer writers). */
+    json_object_foreach((json_t *)run, k, v) {
+        int skip = 0;
+        char *s;
+        for (i = 0; known[i]; i++)
+            skip |= !strcmp(k, known[i]);
+        if (skip)
+            continue;
+        s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        fact(facts, k, s);
+        free(s);
+    }
+}
+
+/* ---- the page -------------------------------------------------------------------------- */
+
+/* The view as JSON safe inside <script>: '<', '>', '&' (and U+2028/9 by jansson's
+ * ensure-ascii) escaped as \u00XX, which only strings can contain. */
+static int put_json(const json_t *v, FILE *out)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (!s)
+        return -1;
+    for (const char *p = s; *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&')
+            fprintf(out, "\\u%04x", (unsigned)*p);
+        else
+            fputc(*p, out);
+    }
+    free(s);
+    return 0;
+}
+
+void tb_report_html_text(const char *s, FILE *out)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else if (*s == '&')
+            fputs("&amp;", out);
+        else if (*s == '"')
+            fputs("&quot;", out);
+        else if (*s == '\'')
+            fputs("&#39;", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **view_p)
+{
+    json_t *view = json_object(), *mats = json_array(), *bw = json_array(), *time = json_array();
+    json_t *topos = json_array(), *tfind = json_array(), *facts = json_array();
+    const json_t *test, *analysis = json_object_get(doc, "analysis"), *run = json_object_get(doc, "run");
+    const char *key;
+    json_t *value;
+    size_t i;
+    tb_status_t st = TB_OK;
+
+    json_array_foreach(json_object_get(doc, "tests"), i, test) {
+        const json_t *m = json_object_get(test, "matrix");
+        size_t l;
+        if (!json_is_object(m))
+            continue;
+        json_object_foreach((json_t *)m, key, value) {
+            if (!tb_doc_matrix_is(m, key) || ((l = strlen(key)) > 3 && !strcmp(key + l - 3, "_cv")))
+                continue;
+            if ((st = view_matrix(doc, test, key, docdir, mats)))
+                goto out;
+        }
+    }
+    view_sweeps(doc, bw, time);
+    view_topologies(doc, topos, tfind);
+    view_run(doc, facts);
+    json_object_set_new(view, "title", json_sprintf("topobench report: %s, %lld nodes, %lld ranks",
+                        sget(run, "start_time"), (long long)json_array_size(json_object_get(doc, "hosts")),
+                        (long long)json_array_size(json_object_get(doc, "ranks"))));
+    json_object_set_new(view, "facts", facts);
+    json_object_set_new(view, "status", json_string(sget(doc, "status")));
+    json_object_set(view, "complete", json_object_get(doc, "complete") ? json_object_get(doc, "complete") : json_false());
+    if (analysis)
+        json_object_set_new(view, "analysis", json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}",
+            "verdict", json_object_get(analysis, "verdict"), "culprits", json_object_get(analysis, "culprits"),
+            "confirm", json_object_get(analysis, "confirm"), "notes", json_object_get(analysis, "notes"),
+            "cells_judged", json_object_get(analysis, "cells_judged"),
+            "cells_flagged", json_object_get(analysis, "cells_flagged"),
+            "recommendations", json_object_get(analysis, "recommendations"),
+            "generated", json_object_get(analysis, "generated")));
+    json_object_set_new(view, "matrices", mats);
+    json_object_set_new(view, "bw", bw);
+    json_object_set_new(view, "time", time);
+    json_object_set_new(view, "topologies", topos);
+    json_object_set_new(view, "node_findings", tfind);
+    json_object_set(view, "findings", json_object_get(doc, "findings") ? json_object_get(doc, "findings") : json_array());
+    {
+        /* Entries with errors, skips or another ending: named in the banner. */
+        json_t *problems = json_array();
+        json_array_foreach(json_object_get(doc, "tests"), i, test) {
+            char label[128];
+            tb_doc_entry_label(test, label, sizeof(label));
+            if (strcmp(sget(test, "status"), "ok") || json_array_size(json_object_get(test, "errors")))
+                json_array_append_new(problems, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name",
+                    sget(test, "name"), "label", label, "status", sget(test, "status"),
+                    "reason", json_object_get(test, "skip_reason") ? sget(test, "skip_reason")
+                              : sget(test, "timeout_message")[0] ? sget(test, "timeout_message")
+                              : sget(test, "ending_message"),
+                    "errors", (json_int_t)json_array_size(json_object_get(test, "errors"))));
+        }
+        json_object_set_new(view, "problems", problems);
+    }
+    *view_p = view;
+    return TB_OK;
+out:
+    json_decref(view);
+    json_decref(bw);
+    json_decref(time);
+    json_decref(topos);
+    json_decref(tfind);
+    json_decref(facts);
+    return st;
+}
+
+tb_status_t tb_report_html_write(const json_t *doc, const char *docdir, const char *path)
+{
+    tb_afile_t af;
+    json_t *view = NULL;
+    tb_status_t st;
+
+    if ((st = tb_report_html_view(doc, docdir, &view)))
+        return st;
+    if ((st = tb_afile_open(&af, path))) {
+        json_decref(view);
+        return st;
+    }
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          /* Nothing may be fetched: the file is read from mail, file:// and air-gapped hosts. */
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width\">\n<title>", af.f);
+    tb_report_html_text(json_string_value(json_object_get(view, "title")), af.f);
+    fprintf(af.f, "</title>\n<style>\n%s</style>\n</head><body>\n"
+            "<noscript><p>This report draws its sections with JavaScript; the same data is in "
+            "results.json and the CSV files beside it.</p></noscript>\n"
+            "<main id=\"app\"></main>\n<script type=\"application/json\" id=\"tb-data\">",
+            tb_html_css);
+    put_json(view, af.f);
+    fprintf(af.f, "</script>\n<script>\n%s</script>\n</body></html>\n", tb_html_js);
+    json_decref(view);
+    return tb_afile_commit(&af);
+}
