@@ -134,7 +134,8 @@ static size_t group_rows(const json_t *labels, size_t n, size_t *group, json_t *
 }
 
 /* Aggregates an n x n matrix into ng x ng blocks: the median of each block's measured
- * cells into med, its worst (lowest when `low_bad`, else highest) into worst. */
+ * cells into med, its worst (lowest when `low_bad`, else highest) into worst; with worst
+ * NULL the mean into med (the spreads: a summary, not a figure to judge). */
 static void aggregate(const double *cells, size_t n, const size_t *group, size_t ng,
                       int low_bad, double *med, double *worst)
 {
@@ -157,7 +158,7 @@ static void aggregate(const double *cells, size_t n, const size_t *group, size_t
     for (size_t a = 0; a < ng; a++)
         for (size_t b = 0; b < ng; b++) {
             size_t k = 0;
-            double w = NAN;
+            double w = NAN, sum = 0;
             for (size_t x = start[a]; x < start[a + 1]; x++) {
                 const double *row = cells + order[x] * n;
                 for (size_t y = start[b]; y < start[b + 1]; y++) {
@@ -165,12 +166,17 @@ static void aggregate(const double *cells, size_t n, const size_t *group, size_t
                     if (order[x] == order[y] || !is_finite(v))
                         continue;
                     buf[k++] = v;
+                    sum += v;
                     if (!(w == w) || (low_bad ? v < w : v > w))
                         w = v;
                 }
             }
-            med[a * ng + b] = k ? tb_stats_median_select(buf, k) : NAN;
-            worst[a * ng + b] = w;
+            if (worst) {
+                med[a * ng + b] = k ? tb_stats_median_select(buf, k) : NAN;
+                worst[a * ng + b] = w;
+            } else {
+                med[a * ng + b] = k ? sum / (double)k : NAN;
+            }
         }
 out:
     free(buf);
@@ -247,7 +253,7 @@ static tb_status_t view_matrix(const json_t *doc, const json_t *test, const char
 {
     const json_t *m = json_object_get(test, "matrix"), *labels = json_object_get(m, "labels");
     char where[256], label[128], cvkey[128];
-    double *cells = NULL, *cv = NULL, *med = NULL, *worst = NULL, *cvmed = NULL, *cvw = NULL;
+    double *cells = NULL, *cv = NULL, *med = NULL, *worst = NULL, *cvmed = NULL;
     size_t n = 0, ncv = 0, ng, *group = NULL;
     int low_bad;
     const char *unit = unit_of_key(key, &low_bad);
@@ -275,15 +281,13 @@ static tb_status_t view_matrix(const json_t *doc, const json_t *test, const char
     if (n > TB_HTML_GRID_MAX && ng < n) {
         med = malloc(ng * ng * sizeof(*med) + 1);
         worst = malloc(ng * ng * sizeof(*worst) + 1);
-        if (cv) {
+        if (cv)
             cvmed = malloc(ng * ng * sizeof(*cvmed) + 1);
-            cvw = malloc(ng * ng * sizeof(*cvw) + 1);
-        }
-        if (!med || !worst || (cv && (!cvmed || !cvw)))
+        if (!med || !worst || (cv && !cvmed))
             goto out;
         aggregate(cells, n, group, ng, low_bad, med, worst);
         if (cv)
-            aggregate(cv, n, group, ng, 0, cvmed, cvw);
+            aggregate(cv, n, group, ng, 0, cvmed, NULL);
         gr = json_array();
         for (size_t g = 0; g < ng; g++)
             json_array_append_new(gr, json_integer((json_int_t)g));
@@ -340,8 +344,95 @@ out:
     free(med);
     free(worst);
     free(cvmed);
-    free(cvw);
     free(group);
+    return st;
+}
+
+/* Per-node matrices (an entry's nodes[], gpu_copy): one view per key with every node's
+ * matrix, its spread, the expected figure and the path class of each cell. */
+static tb_status_t view_node_matrices(const json_t *test, const char *docdir, json_t *list)
+{
+    const json_t *nodes = json_object_get(test, "nodes"), *node, *first = NULL;
+    const char *key;
+    json_t *value;
+    char label[128], where[256], cvkey[128];
+    size_t i, l;
+    tb_status_t st = TB_OK;
+    int low_bad;
+
+    json_array_foreach(nodes, i, node)
+        if (!first && json_object_get(node, "labels"))
+            first = node;
+    tb_doc_entry_label(test, label, sizeof(label));
+    json_object_foreach((json_t *)first, key, value) {
+        json_t *view, *vnodes;
+        const char *unit = unit_of_key(key, &low_bad);
+        if (!tb_doc_matrix_is(first, key) || !strcmp(key, "expected_gbps") ||
+            ((l = strlen(key)) > 3 && !strcmp(key + l - 3, "_cv")) || !unit[0])
+            continue;
+        snprintf(cvkey, sizeof(cvkey), "%.*s_cv", (int)(l > 5 ? l - 5 : 0), key);
+        vnodes = json_array();
+        view = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:b, s:o}", "test", sget(test, "name"),
+                         "label", label, "key", key, "unit", unit, "what", what_of_key(key), "size",
+                         json_object_get(json_object_get(test, "params"), "size")
+                             ? json_object_get(json_object_get(test, "params"), "size") : json_null(),
+                         "agg", 0, "nodes", vnodes);
+        json_array_foreach(nodes, i, node) {
+            double *cells = NULL, *cv = NULL, *exp = NULL;
+            size_t n = 0, n2 = 0, *group = NULL;
+            const json_t *labels = json_object_get(node, "labels"), *paths = json_object_get(node, "paths");
+            json_t *vn = json_pack("{s:s, s:s, s:s}", "host", sget(node, "host"), "status",
+                                   sget(node, "status"), "skip_reason", sget(node, "skip_reason"));
+            snprintf(where, sizeof(where), "%s (%s) node %s", sget(test, "name"), label, sget(node, "host"));
+            json_array_append_new(vnodes, vn);
+            json_object_set(vn, "notes", json_object_get(node, "notes") ? json_object_get(node, "notes") : json_array());
+            if ((st = tb_doc_matrix_get(node, key, docdir, where, &cells, &n)) || !cells)
+                goto next;
+            if (json_object_get(node, cvkey) &&
+                (tb_doc_matrix_get(node, cvkey, docdir, where, &cv, &n2) || n2 != n)) {
+                free(cv);
+                cv = NULL;
+            }
+            if (json_object_get(node, "expected_gbps") &&
+                (tb_doc_matrix_get(node, "expected_gbps", docdir, where, &exp, &n2) || n2 != n)) {
+                free(exp);
+                exp = NULL;
+            }
+            if (!(group = calloc(n + 1, sizeof(*group))))
+                goto next;
+            {
+                json_t *refs = json_object(), *gr = json_array(), *pflat = json_array();
+                peer_refs(cells, n, group, refs);
+                for (size_t r = 0; r < n; r++) {
+                    json_array_append_new(gr, json_integer(0));
+                    for (size_t c = 0; c < n; c++)
+                        json_array_append_new(pflat, json_string(sget(json_object_get(paths,
+                            json_string_value(json_array_get(labels, r)) ? json_string_value(json_array_get(labels, r)) : ""),
+                            json_string_value(json_array_get(labels, c)) ? json_string_value(json_array_get(labels, c)) : "")));
+                }
+                json_object_set_new(vn, "n", json_integer((json_int_t)n));
+                json_object_set(vn, "labels", (json_t *)labels);
+                json_object_set_new(vn, "v", quantise(cells, n * n));
+                if (cv)
+                    json_object_set_new(vn, "cv", quantise(cv, n * n));
+                if (exp)
+                    json_object_set_new(vn, "exp", quantise(exp, n * n));
+                json_object_set_new(vn, "paths", pflat);
+                json_object_set_new(vn, "group", gr);
+                json_object_set_new(vn, "refs", refs);
+            }
+        next:
+            free(cells);
+            free(cv);
+            free(exp);
+            free(group);
+            if (st) {
+                json_decref(view);
+                return st;
+            }
+        }
+        json_array_append_new(list, view);
+    }
     return st;
 }
 
@@ -419,6 +510,16 @@ static void view_sweeps(const json_t *doc, json_t *bw, json_t *time)
 
 /* ---- topology: per node the nvidia-smi style matrix, nodes alike grouped ------------ */
 
+static size_t index_of(const json_t *names, const char *name)
+{
+    size_t i;
+    const json_t *x;
+    json_array_foreach(names, i, x)
+        if (!strcmp(json_string_value(x), name))
+            return i;
+    return (size_t)-1;
+}
+
 static json_t *topo_matrix(const json_t *topo)
 {
     json_t *rows = json_array(), *cols = json_array(), *cells, *nics = json_array(), *o;
@@ -469,13 +570,11 @@ static json_t *topo_matrix(const json_t *topo)
             snprintf(cls, sizeof(cls), "%s", sget(p, "class"));
             if (links)
                 snprintf(cls, sizeof(cls), "%s%lld", sget(p, "class"), links);
-            for (r = 0; r < json_array_size(rows); r++)
-                for (c = 0; c < json_array_size(cols); c++) {
-                    const char *rn = json_string_value(json_array_get(rows, r));
-                    const char *cn = json_string_value(json_array_get(cols, c));
-                    if ((!strcmp(rn, a) && !strcmp(cn, b)) || (!pass && !strcmp(rn, b) && !strcmp(cn, a)))
-                        json_array_set_new(json_array_get(cells, r), c, json_string(cls));
-                }
+            for (int way = 0; way < (pass ? 1 : 2); way++) {
+                size_t ra = index_of(rows, way ? b : a), cb = index_of(cols, way ? a : b);
+                if (ra < json_array_size(rows) && cb < json_array_size(cols))
+                    json_array_set_new(json_array_get(cells, ra), cb, json_string(cls));
+            }
         }
     o = json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:I}", "rows", rows, "cols", cols, "cells",
                   cells, "nics", nics, "cpu", sget(topo, "cpu_model"), "source",
@@ -604,7 +703,7 @@ static void view_run(const json_t *doc, json_t *facts)
     len = 0;
     buf[0] = '\0';
     json_object_foreach((json_t *)json_object_get(run, "options"), k, v) {
-        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
         if (s && len < sizeof(buf) - 1)
             len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s=%s", len ? ", " : "", k, s);
         free(s);
@@ -633,11 +732,12 @@ static int put_json(const json_t *v, FILE *out)
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (!s)
         return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p == '<' || *p == '>' || *p == '&')
-            fprintf(out, "\\u%04x", (unsigned)*p);
-        else
-            fputc(*p, out);
+    for (const char *p = s; *p;) {
+        size_t span = strcspn(p, "<>&");
+        fwrite(p, 1, span, out);
+        p += span;
+        if (*p)
+            fprintf(out, "\\u%04x", (unsigned)*p++);
     }
     free(s);
     return 0;
@@ -674,6 +774,9 @@ tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **
     json_array_foreach(json_object_get(doc, "tests"), i, test) {
         const json_t *m = json_object_get(test, "matrix");
         size_t l;
+        if (json_is_array(json_object_get(test, "nodes")) &&
+            (st = view_node_matrices(test, docdir, mats)))
+            goto out;
         if (!json_is_object(m))
             continue;
         json_object_foreach((json_t *)m, key, value) {

@@ -114,32 +114,47 @@
     return t < 0.5 ? [200, 40 + 300 * t, 40] : [200 - 320 * (t - 0.5), 190 - 40 * (t - 0.5), 40 + 40 * (t - 0.5)];
   }
   function heatmap(parent, m, idx) {
-    var n = m.n, v = decode(m.v), worst = decode(m.worst), cv = decode(m.cv);
     var higher = m.unit === 'GB/s', lower = m.unit === 'us';
     var box = add(parent, 'div', 'matrix');
     box.id = 'matrix-' + idx;
-    var title = m.test + (m.label ? ' (' + m.label + ')' : '') + ': ' + m.key + (m.unit ? ' [' + m.unit + ']' : '');
-    add(box, 'h3', null, title);
-    var what = (m.what ? m.what : 'value per cell') + (m.size && m.unit !== 'us' ? ', ' + fmtSize(m.size) + ' messages' : '') +
-      (m.agg ? '; ' + m.ranks + ' ranks aggregated to ' + n + ' nodes: each cell is the median of the node pair\'s rank cells (hover: the worst cell)' : '') + '.';
+    add(box, 'h3', null, m.test + (m.label ? ' (' + m.label + ')' : '') + ': ' + m.key + (m.unit ? ' [' + m.unit + ']' : ''));
+    var what = (m.what ? m.what : 'value per cell') + (m.size && m.unit !== 'us' ? ', ' + fmtSize(m.size) + (m.nodes ? ' copies' : ' messages') : '') +
+      (m.agg ? '; ' + m.ranks + ' ranks aggregated to ' + m.n + ' nodes: each cell is the median of the node pair\'s rank cells (hover: the worst cell)' : '') + '.';
     add(box, 'p', 'note', what);
-    var expected = {};
-    (m.cells || []).forEach(function (c) { expected[c[0] * n + c[1]] = c; });
+    var tools = add(box, 'div', 'tools'), pick = null;
+    if (m.nodes) {
+      pick = add(tools, 'select');
+      m.nodes.forEach(function (d, k) {
+        var o = add(pick, 'option', null, d.host + (d.n ? '' : ' (' + (d.status || 'no data') + (d.skip_reason ? ': ' + d.skip_reason : '') + ')'));
+        o.value = k;
+      });
+    }
+    var zin = add(tools, 'button', null, 'zoom +'), zout = add(tools, 'button', null, 'zoom -');
+    add(tools, 'span', 'note', ' colour: ' + (higher || lower ? 'measured / expected where there is a model figure, else / the median of its peers; green 0.95 and above, red 0.4 and below, blue above 1.15' : 'by value, light low, dark high') + '. Row to column.');
+    var scroll = add(box, 'div', 'scroll');
+    var cv_ = add(scroll, 'canvas', 'heat');
+    var notes = add(box, 'div', 'note');
+    var info = add(box, 'div', 'cellinfo', 'hover a cell for its figures; click to keep them here');
+    var tip = el('div', 'tip');
+    tip.id = 'tip-' + idx;
+    box.appendChild(tip);
+    var d, n, v, worst, cv, exp, expected, img, cs, vmin, vmax, classMedian;
+    function name(i) { return d.labels && d.labels[i] !== undefined ? String(d.labels[i]) : String(i); }
     function ref(i, j) {
       var c = expected[i * n + j];
-      if (c && c[3] !== null && higher) return { v: c[3], what: 'expected (model)' };
-      var same = m.group[i] === m.group[j];
-      var r = same ? m.refs.intra : m.refs.net;
-      return r === undefined ? null : { v: r, what: 'median of its peers ' + (same ? 'within a node' : 'across nodes') };
+      if (exp && isFinite(exp[i * n + j]) && higher) return exp[i * n + j];
+      if (c && c[3] !== null && higher) return c[3];
+      return peerMedian(i, j);
+    }
+    function peerMedian(i, j) {
+      if (d.paths && d.paths[i * n + j]) return classMedian[d.paths[i * n + j]];
+      return d.group[i] === d.group[j] ? d.refs.intra : d.refs.net;
     }
     function ratio(i, j) {
       var x = v[i * n + j], r = ref(i, j);
-      if (!r || !isFinite(x) || !(r.v > 0) || !(x > 0)) return NaN;
-      return higher ? x / r.v : lower ? r.v / x : NaN;
+      if (!(r > 0) || !(x > 0)) return NaN;
+      return higher ? x / r : lower ? r / x : NaN;
     }
-    /* Unknown metrics: by value, light (low) to dark (high). */
-    var vmin = Infinity, vmax = -Infinity;
-    if (!higher && !lower) for (var k = 0; k < v.length; k++) if (isFinite(v[k])) { vmin = Math.min(vmin, v[k]); vmax = Math.max(vmax, v[k]); }
     function cellColour(i, j) {
       if (higher || lower) return colour(ratio(i, j));
       var x = v[i * n + j];
@@ -147,34 +162,45 @@
       var t = vmax > vmin ? (x - vmin) / (vmax - vmin) : 0.5;
       return [230 - 190 * t, 235 - 150 * t, 250 - 90 * t];
     }
-    var name = function (i) { return m.labels[i] === undefined ? String(i) : String(m.labels[i]); };
-    var img = document.createElement('canvas');
-    img.width = n; img.height = n;
-    var ictx = img.getContext('2d'), id = ictx.createImageData(n, n);
-    for (var i = 0; i < n; i++)
-      for (var j = 0; j < n; j++) {
-        var p = 4 * (i * n + j), c = i === j ? [255, 255, 255] : cellColour(i, j);
-        id.data[p] = c[0]; id.data[p + 1] = c[1]; id.data[p + 2] = c[2]; id.data[p + 3] = 255;
+    function load(data) {
+      d = data; n = d.n || 0;
+      v = decode(d.v); worst = decode(d.worst); cv = decode(d.cv); exp = decode(d.exp);
+      expected = {};
+      (d.cells || []).forEach(function (c) { expected[c[0] * n + c[1]] = c; });
+      /* Peers are the cells of the same path class where the data names classes. */
+      var byClass = {};
+      classMedian = {};
+      for (var q = 0; d.paths && v && q < v.length; q++)
+        if (isFinite(v[q]) && d.paths[q]) (byClass[d.paths[q]] = byClass[d.paths[q]] || []).push(v[q]);
+      Object.keys(byClass).forEach(function (k) {
+        var a = byClass[k].sort(function (x, y) { return x - y; }), h = a.length >> 1;
+        classMedian[k] = a.length % 2 ? a[h] : (a[h - 1] + a[h]) / 2;
+      });
+      vmin = Infinity; vmax = -Infinity;
+      for (var k = 0; v && k < v.length; k++) if (isFinite(v[k])) { vmin = Math.min(vmin, v[k]); vmax = Math.max(vmax, v[k]); }
+      img = document.createElement('canvas');
+      img.width = Math.max(1, n); img.height = Math.max(1, n);
+      if (n) {
+        var ictx = img.getContext('2d'), id = ictx.createImageData(n, n);
+        for (var i = 0; i < n; i++)
+          for (var j = 0; j < n; j++) {
+            var p = 4 * (i * n + j), c = i === j && !isFinite(v[i * n + j]) ? [255, 255, 255] : cellColour(i, j);
+            id.data[p] = c[0]; id.data[p + 1] = c[1]; id.data[p + 2] = c[2]; id.data[p + 3] = 255;
+          }
+        ictx.putImageData(id, 0, 0);
       }
-    ictx.putImageData(id, 0, 0);
-    var tools = add(box, 'div', 'tools');
-    var zin = add(tools, 'button', null, 'zoom +'), zout = add(tools, 'button', null, 'zoom -');
-    add(tools, 'span', 'note', ' colour: ' + (higher || lower ? 'measured / expected where the analysis has a model figure, else / the median of its peers; green 0.95 and above, red 0.4 and below, blue above 1.15' : 'by value, light low, dark high') + '. Row sends to column.');
-    var scroll = add(box, 'div', 'scroll');
-    var cv_ = add(scroll, 'canvas', 'heat');
-    var info = add(box, 'div', 'cellinfo', 'hover a cell for its figures; click to keep them here');
-    var tip = el('div', 'tip');
-    tip.id = 'tip-' + idx;
-    box.appendChild(tip);
-    var cs = Math.max(1, Math.min(24, Math.floor(720 / n))), labelled;
+      notes.textContent = (d.notes || []).join('; ') + (n ? '' : ' no matrix for this node' + (d.skip_reason ? ': ' + d.skip_reason : ''));
+      cs = Math.max(1, Math.min(40, Math.floor(720 / Math.max(1, n))));
+      draw();
+    }
     function draw() {
-      labelled = cs >= 8;
+      var labelled = cs >= 8;
       var L = labelled ? 130 : 0, T = labelled ? 110 : 0;
       cv_.width = L + n * cs; cv_.height = T + n * cs;
       cv_.dataset.cs = cs; cv_.dataset.ox = L; cv_.dataset.oy = T; cv_.dataset.n = n;
       var ctx = cv_.getContext('2d');
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(img, L, T, n * cs, n * cs);
+      if (n) ctx.drawImage(img, L, T, n * cs, n * cs);
       if (labelled) {
         ctx.fillStyle = '#222';
         ctx.font = Math.min(12, cs - 1) + 'px sans-serif';
@@ -193,17 +219,18 @@
       }
     }
     function text(i, j) {
-      var who = m.agg ? 'node ' + name(i) + ' -> node ' + name(j) : name(i) + ' -> ' + name(j);
-      if (i === j && !m.agg) return who + ': diagonal (not measured)';
+      var who = m.agg ? 'node ' + name(i) + ' -> node ' + name(j) : (m.nodes ? d.host + ': ' : '') + name(i) + ' -> ' + name(j);
       var x = v[i * n + j], u = m.unit ? ' ' + m.unit : '';
+      if (i === j && !isFinite(x) && !m.agg) return who + ': diagonal (not measured)';
       var s = who + ': ' + (isFinite(x) ? fmt(x) + u : 'no measurement') + (m.agg ? ' (median of the node pair\'s cells)' : '');
-      if (cv && isFinite(cv[i * n + j])) s += ', spread ' + (100 * cv[i * n + j]).toFixed(1) + '% (cv over repetitions' + (m.agg ? ', median' : '') + ')';
+      if (cv && isFinite(cv[i * n + j])) s += ', spread ' + (100 * cv[i * n + j]).toFixed(1) + '% (cv over repetitions' + (m.agg ? ', mean over the cells' : '') + ')';
       if (worst && isFinite(worst[i * n + j])) s += '; worst cell ' + fmt(worst[i * n + j]) + u;
-      var c = expected[i * n + j];
-      s += '; path ' + (c && c[2] ? c[2] : m.group[i] === m.group[j] ? 'within a node' : 'NET (across nodes)');
-      if (c && c[3] !== null) s += '; expected ' + fmt(c[3]) + ' GB/s (measured/expected ' + fmt(x / c[3]) + ')';
+      var c = expected[i * n + j], path = d.paths ? d.paths[i * n + j] : c && c[2];
+      s += '; path ' + (path ? path : d.group[i] === d.group[j] ? 'within a node' : 'NET (across nodes)');
+      var e = exp && isFinite(exp[i * n + j]) ? exp[i * n + j] : c && c[3] !== null ? c[3] : null;
+      if (e !== null && isFinite(x)) s += '; expected ' + fmt(e) + ' GB/s (measured/expected ' + fmt(x / e) + ')';
       else s += '; no model figure';
-      var pm = m.group[i] === m.group[j] ? m.refs.intra : m.refs.net;
+      var pm = peerMedian(i, j);
       if (pm !== undefined && isFinite(x) && x > 0) s += '; peers\' median ' + fmt(pm) + u + ' (ratio ' + fmt(higher ? x / pm : lower ? pm / x : x / pm) + ')';
       if (c && c[4]) s += '; analysis: ' + c[4];
       return s;
@@ -225,11 +252,10 @@
     });
     cv_.addEventListener('mouseleave', function () { tip.style.display = 'none'; });
     cv_.addEventListener('click', function (ev) { var c = cellAt(ev); if (c) info.textContent = text(c[0], c[1]); });
-    zin.addEventListener('click', function () { cs = Math.min(32, cs < 2 ? cs + 1 : Math.round(cs * 1.5)); draw(); });
+    zin.addEventListener('click', function () { cs = Math.min(48, cs < 2 ? cs + 1 : Math.round(cs * 1.5)); draw(); });
     zout.addEventListener('click', function () { cs = Math.max(1, Math.floor(cs / 1.5)); draw(); });
-    draw();
-    /* Hover text for a cell without a mouse (the browser test checks it against the figures). */
-    box.cellText = text;
+    if (pick) pick.addEventListener('change', function () { load(m.nodes[+pick.value]); });
+    load(m.nodes ? m.nodes[0] : m);
   }
   function matrices() {
     var s = section('matrices', 'Matrices');

@@ -12,6 +12,7 @@ packages=(
   iproute2 util-linux procps python3 time
   netpipe-openmpi
   clang libclang-rt-14-dev
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

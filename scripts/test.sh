@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds topobench twice (normal, and address+undefined sanitizers) and runs the whole
 # test suite on both: unit, MPI (2 and 4 ranks), fuzz smoke runs, and the virtual
-# cluster (label vcluster, network namespaces; needs root, skipped otherwise).
+# cluster (label vcluster, network namespaces; needs root, skipped otherwise) and the HTML
+# report in headless Chromium (label browser).
 # Usage: bash scripts/test.sh            (installs missing Debian packages first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,13 @@ jobs=$(nproc)
 
 cmake -S . -B build -DTB_WERROR=ON
 cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -LE vcluster -j"$jobs")
+(cd build && ctest --output-on-failure -LE 'vcluster|browser' -j"$jobs")
+# The HTML report in headless Chromium; screenshots in build/browser-reports/.
+if command -v chromium >/dev/null; then
+  (cd build && ctest --output-on-failure -L browser)
+else
+  echo "test.sh: browser tests skipped: chromium is not installed (Debian package 'chromium')"
+fi
 
 cmake -S . -B build-asan -DTB_WERROR=ON -DTB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs"
