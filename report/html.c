@@ -311,7 +311,7 @@ static tb_status_t view_matrix(const json_t *doc, const json_t *test, const char
         peer_refs(cells, n, group, refs);
         json_object_set_new(view, "n", json_integer((json_int_t)n));
         json_object_set_new(view, "agg", json_false());
-        json_object_set(view, "labels", labels ? (json_t *)labels : json_array());
+        json_object_set_new(view, "labels", labels ? json_incref((json_t *)labels) : json_array());
         json_object_set_new(view, "v", quantise(cells, n * n));
         if (cv)
             json_object_set_new(view, "cv", quantise(cv, n * n));
@@ -385,7 +385,8 @@ static tb_status_t view_node_matrices(const json_t *test, const char *docdir, js
                                    sget(node, "status"), "skip_reason", sget(node, "skip_reason"));
             snprintf(where, sizeof(where), "%s (%s) node %s", sget(test, "name"), label, sget(node, "host"));
             json_array_append_new(vnodes, vn);
-            json_object_set(vn, "notes", json_object_get(node, "notes") ? json_object_get(node, "notes") : json_array());
+            json_object_set_new(vn, "notes", json_object_get(node, "notes")
+                                                 ? json_incref(json_object_get(node, "notes")) : json_array());
             if ((st = tb_doc_matrix_get(node, key, docdir, where, &cells, &n)) || !cells)
                 goto next;
             if (json_object_get(node, cvkey) &&
@@ -595,7 +596,7 @@ static void view_topologies(const json_t *doc, json_t *groups, json_t *findings)
     size_t i, k;
     json_array_foreach(json_object_get(doc, "hosts"), i, host) {
         const json_t *topo = json_object_get(host, "topology");
-        json_t *tm, *g;
+        json_t *tm, *g = NULL;
         char *key;
         if (!json_is_object(topo))
             continue;
@@ -614,7 +615,7 @@ static void view_topologies(const json_t *doc, json_t *groups, json_t *findings)
         /* A node's findings, the same text on many nodes listed once with its nodes. */
         json_array_foreach(json_object_get(topo, "findings"), k, f) {
             json_t *fk = json_pack("[s, s, s, s]", sget(f, "severity"), sget(f, "code"),
-                                   sget(f, "object"), sget(f, "message")), *e;
+                                   sget(f, "object"), sget(f, "message")), *e = NULL;
             char *s = json_dumps(fk, JSON_COMPACT);
             if (s && !(e = json_object_get(findex, s))) {
                 e = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "severity", sget(f, "severity"),
@@ -676,14 +677,15 @@ static void view_run(const json_t *doc, json_t *facts)
     json_array_foreach(json_object_get(doc, "ranks"), i, rank)
         bound += json_is_true(json_object_get(rank, "bound"));
     rank = json_array_get(json_object_get(doc, "ranks"), 0);
-    snprintf(buf, sizeof(buf), "%zu ranks on %zu nodes; %zu of them bound to cores%s%s%s",
+    snprintf(buf, sizeof(buf), "%zu ranks on %zu node%s; %zu of them bound to cores%s%s%s",
              json_array_size(json_object_get(doc, "ranks")),
-             json_array_size(json_object_get(doc, "hosts")), bound,
+             json_array_size(json_object_get(doc, "hosts")),
+             json_array_size(json_object_get(doc, "hosts")) == 1 ? "" : "s", bound,
              rank ? " (rank 0: cores " : "", rank ? sget(rank, "cpuset") : "", rank ? ")" : "");
     fact(facts, "ranks, binding", buf);
     snprintf(buf, sizeof(buf), "%s, commit %s, %s build", sget(run, "topobench_version"),
              sget(run, "git_hash"), sget(run, "build_type"));
-    fact(facts, "topobench", buf);
+    fact(facts, "topobench", json_object_get(run, "topobench_version") ? buf : NULL);
     snprintf(buf, sizeof(buf), "%s (MPI %s)", sget(run, "mpi_library"), sget(run, "mpi_version"));
     fact(facts, "MPI", json_object_get(run, "mpi_library") ? buf : NULL);
     fact(facts, "hwloc", sget(run, "hwloc_version"));
@@ -789,9 +791,11 @@ tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **
     view_sweeps(doc, bw, time);
     view_topologies(doc, topos, tfind);
     view_run(doc, facts);
-    json_object_set_new(view, "title", json_sprintf("topobench report: %s, %lld nodes, %lld ranks",
-                        sget(run, "start_time"), (long long)json_array_size(json_object_get(doc, "hosts")),
-                        (long long)json_array_size(json_object_get(doc, "ranks"))));
+    json_object_set_new(view, "title", json_sprintf("topobench report: %s, %zu node%s, %zu rank%s",
+                        sget(run, "start_time"), json_array_size(json_object_get(doc, "hosts")),
+                        json_array_size(json_object_get(doc, "hosts")) == 1 ? "" : "s",
+                        json_array_size(json_object_get(doc, "ranks")),
+                        json_array_size(json_object_get(doc, "ranks")) == 1 ? "" : "s"));
     json_object_set_new(view, "facts", facts);
     json_object_set_new(view, "status", json_string(sget(doc, "status")));
     json_object_set(view, "complete", json_object_get(doc, "complete") ? json_object_get(doc, "complete") : json_false());
@@ -808,7 +812,8 @@ tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **
     json_object_set_new(view, "time", time);
     json_object_set_new(view, "topologies", topos);
     json_object_set_new(view, "node_findings", tfind);
-    json_object_set(view, "findings", json_object_get(doc, "findings") ? json_object_get(doc, "findings") : json_array());
+    json_object_set_new(view, "findings", json_object_get(doc, "findings")
+                                              ? json_incref(json_object_get(doc, "findings")) : json_array());
     {
         /* Entries with errors, skips or another ending: named in the banner. */
         json_t *problems = json_array();
@@ -829,6 +834,7 @@ tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **
     return TB_OK;
 out:
     json_decref(view);
+    json_decref(mats);
     json_decref(bw);
     json_decref(time);
     json_decref(topos);
