@@ -4,10 +4,13 @@
  * aggregated to nodes) and embeds it as JSON in the page; the page's script (html_page.js,
  * compiled in at build time with its style sheet) draws it with textContent and canvas/SVG
  * only. A Content-Security-Policy forbids every network request. */
+#include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "doc.h"
 #include "fs.h"
@@ -725,6 +728,92 @@ static void view_run(const json_t *doc, json_t *facts)
     }
 }
 
+/* ---- recommendation files ------------------------------------------------------------- */
+
+/* The texts of the recommendation files (nccl.env, rankfile, Slurm line, wrapper, ...), as
+ * report/recommend.c renders them: written into a temporary directory, read back, the
+ * temporary path in them (nccl.env names NCCL_TOPO_FILE by absolute path) replaced by
+ * `outdir`, where `report`/`run` write the same files. Null without recommendations. */
+static json_t *recommend_texts(const json_t *doc, const char *outdir)
+{
+    static const char *order[] = {"nccl.env", "rankfile", "hostfile", "slurm.txt",
+                                  "slurm-hostfile", "topobench-bind.sh", "drain.txt", NULL};
+    char tmp[] = "/tmp/tb-report-rec-XXXXXX", abstmp[PATH_MAX], absout[PATH_MAX], path[PATH_MAX + 300];
+    json_t *list;
+    DIR *d;
+    struct dirent *e;
+    if (!json_is_object(json_object_get(json_object_get(doc, "analysis"), "recommendations")) ||
+        !mkdtemp(tmp))
+        return NULL;
+    list = json_array();
+    if (tb_report_recommend_write(doc, tmp, NULL) == TB_OK && realpath(tmp, abstmp)) {
+        if (!realpath(outdir, absout))
+            snprintf(absout, sizeof(absout), "%s", outdir);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t k = 0; pass ? 1 : order[k] != NULL; k++) {
+                const char *name = pass ? NULL : order[k];
+                char *text = NULL;
+                size_t len;
+                if (pass) {
+                    /* Then the generated NCCL topologies, in directory order. */
+                    if (!(d = opendir(tmp)))
+                        break;
+                    while ((e = readdir(d)))
+                        if (e->d_name[0] != '.') {
+                            snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+                            if (tb_file_read(path, &text, &len) == TB_OK)
+                                json_array_append_new(list, json_pack("{s:s, s:s%}", "file", e->d_name, "text", text, len));
+                            free(text);
+                            text = NULL;
+                            unlink(path);
+                        }
+                    closedir(d);
+                    break;
+                }
+                snprintf(path, sizeof(path), "%s/%s", tmp, name);
+                if (access(path, R_OK) != 0)
+                    continue;
+                if (tb_file_read(path, &text, &len) == TB_OK) {
+                    /* abstmp -> absout, every occurrence. */
+                    size_t lt = strlen(abstmp), lo = strlen(absout), n = 0;
+                    char *out, *o, *p;
+                    for (p = text; (p = strstr(p, abstmp)); p += lt)
+                        n++;
+                    if ((out = o = malloc(len + n * lo + 1))) {
+                        for (p = text; *p;) {
+                            char *hit = strstr(p, abstmp);
+                            size_t span = hit ? (size_t)(hit - p) : strlen(p);
+                            memcpy(o, p, span);
+                            o += span;
+                            p += span;
+                            if (hit) {
+                                memcpy(o, absout, lo);
+                                o += lo;
+                                p += lt;
+                            }
+                        }
+                        *o = '\0';
+                        json_array_append_new(list, json_pack("{s:s, s:s}", "file", name, "text", out));
+                        free(out);
+                    }
+                }
+                free(text);
+                unlink(path);
+            }
+    }
+    /* Anything left (a failed render): removed. */
+    if ((d = opendir(tmp))) {
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.') {
+                snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+                unlink(path);
+            }
+        closedir(d);
+    }
+    rmdir(tmp);
+    return list;
+}
+
 /* ---- the page -------------------------------------------------------------------------- */
 
 /* The view as JSON safe inside <script>: '<', '>', '&' (and U+2028/9 by jansson's
@@ -763,7 +852,16 @@ void tb_report_html_text(const char *s, FILE *out)
     }
 }
 
+static tb_status_t view_build(const json_t *doc, const char *docdir, const char *outdir,
+                              json_t **view_p);
+
 tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **view_p)
+{
+    return view_build(doc, docdir, docdir, view_p);
+}
+
+static tb_status_t view_build(const json_t *doc, const char *docdir, const char *outdir,
+                              json_t **view_p)
 {
     json_t *view = json_object(), *mats = json_array(), *bw = json_array(), *time = json_array();
     json_t *topos = json_array(), *tfind = json_array(), *facts = json_array();
@@ -807,6 +905,11 @@ tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **
             "cells_flagged", json_object_get(analysis, "cells_flagged"),
             "recommendations", json_object_get(analysis, "recommendations"),
             "generated", json_object_get(analysis, "generated")));
+    {
+        json_t *rec = recommend_texts(doc, outdir);
+        if (rec)
+            json_object_set_new(view, "rec_files", rec);
+    }
     json_object_set_new(view, "matrices", mats);
     json_object_set_new(view, "bw", bw);
     json_object_set_new(view, "time", time);
@@ -849,7 +952,9 @@ tb_status_t tb_report_html_write(const json_t *doc, const char *docdir, const ch
     json_t *view = NULL;
     tb_status_t st;
 
-    if ((st = tb_report_html_view(doc, docdir, &view)))
+    char outdir[4096];
+    tb_path_dir(path, outdir, sizeof(outdir));
+    if ((st = view_build(doc, docdir, outdir, &view)))
         return st;
     if ((st = tb_afile_open(&af, path))) {
         json_decref(view);

@@ -444,7 +444,15 @@
     var a = D.analysis;
     if (!a || a.recommendations === undefined || a.recommendations === null) {
       add(s, 'p', 'note', a ? 'The analysis has no recommendations.' : 'No analysis: run `topobench analyze RESULTS.json`.');
-    } else recItem(s, '', a.recommendations);
+      return;
+    }
+    if (D.rec_files && D.rec_files.length) {
+      add(s, 'p', 'note', 'The files `topobench report` and `run` write beside results.json, ready to copy (each with its evidence in comments):');
+      D.rec_files.forEach(function (f) { copyBlock(s, f.file, f.text); });
+    }
+    var det = add(s, 'details');
+    add(det, 'summary', null, 'Every recommendation with its evidence (the analysis\'s data)');
+    recItem(det, '', a.recommendations);
   }
 
   document.title = D.title;

@@ -44,8 +44,12 @@ for spec in "slow_node:n3:0:3:0:n3:3 -> n0:0: 9.32 GB/s" "one_way:n2 -> n5:0:2:5
   cp "$DATA/analysis/$doc.json" "$WORK/$doc/results.json"
   expect_status 0 "analyze $doc" "$TB" analyze "$WORK/$doc/results.json"
   expect_status 0 "report $doc" "$TB" report "$WORK/$doc/results.json" -f html
-  check "$doc" "$WORK/$doc/report.html" --culprit "$culprit" --hover "$m:$i:$j:$want" --text "SUSPECT"
+  check "$doc" "$WORK/$doc/report.html" --culprit "$culprit" --hover "$m:$i:$j:$want" --text "SUSPECT" \
+    --text "topobench-bind.sh"
 done
+# The recommendation files' texts, ready to copy: the slow node excluded from the Slurm line.
+check slow_node-recommendations "$WORK/slow_node/report.html" --text "--exclude=n3 ./topobench-bind.sh APP" \
+  --text "nccl.env" --text "rank 0=n0 slot="
 
 # 3. Markup and quotes in every free-text field render as text: no element from them, no
 #    dialog; the culprit's hostile name is shown literally.

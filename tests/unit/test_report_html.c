@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "doc.h"
 #include "fs.h"
 #include "log.h"
@@ -233,6 +234,39 @@ static void test_cmd_format(void)
     rmdir(tmp);
 }
 
+/* An analysed document: the recommendation files' texts are in the view, in the order of
+ * docs/analysis.md, and no temporary file is left. */
+static void test_recommend_texts(void)
+{
+    char tmp[] = "/tmp/tb-html-XXXXXX", path[4200];
+    json_t *doc = NULL, *view = NULL, *files, *f;
+    tb_analysis_opts_t ao;
+    json_t *a = NULL;
+    size_t i;
+    int env = 0, slurm = 0;
+    if (!mkdtemp(tmp))
+        return;
+    TB_CHECK_INT(tb_doc_load(TB_TEST_DATA_DIR "/analysis/slow_node.json", &doc), TB_OK);
+    tb_analysis_opts_default(&ao);
+    TB_CHECK_INT(tb_analysis_run(doc, TB_TEST_DATA_DIR "/analysis", &ao, &a), TB_OK);
+    json_object_set_new(doc, "analysis", a);
+    TB_CHECK_INT(tb_report_html_view(doc, tmp, &view), TB_OK);
+    files = json_object_get(view, "rec_files");
+    TB_CHECK(json_array_size(files) >= 5);
+    TB_CHECK_STR(json_string_value(json_object_get(json_array_get(files, 0), "file")), "nccl.env");
+    json_array_foreach(files, i, f) {
+        const char *text = json_string_value(json_object_get(f, "text"));
+        env |= !strcmp(json_string_value(json_object_get(f, "file")), "nccl.env") && strstr(text, "NCCL");
+        slurm |= !strcmp(json_string_value(json_object_get(f, "file")), "slurm.txt") && strstr(text, "--exclude=n3");
+        TB_CHECK(!strstr(text, "tb-report-rec-"));
+    }
+    TB_CHECK(env && slurm);
+    json_decref(view);
+    json_decref(doc);
+    snprintf(path, sizeof(path), "%s/report.html", tmp);
+    rmdir(tmp);
+}
+
 int main(void)
 {
     tb_log_set_level(TB_LOG_ERROR);
@@ -240,5 +274,6 @@ int main(void)
     test_view();
     test_aggregate();
     test_cmd_format();
+    test_recommend_texts();
     return tb_test_done();
 }
