@@ -70,6 +70,7 @@ static void test_rules(void)
     expect("rank_level.json", "ok", "");
     expect("slow_node.json", "suspect", "node n3");
     expect("two_slow_nodes.json", "suspect", "node n3; node n4");
+    expect("two_slow_nodes_loaded.json", "suspect", "node n1; node n3");
     expect("slow_link.json", "suspect", "link n1 <-> n4");
     expect("one_way.json", "suspect", "direction n2 -> n5");
     expect("latency_link.json", "suspect", "latency_link n0 <-> n6");

@@ -450,6 +450,11 @@ static void sort_worst_first(const cellset_t *s, size_t *idx, size_t n)
 /* Node stage: per host, its "good side" quantile among the cells of class `cls` that touch
  * it (p75 of bandwidths, p25 of latencies), compared across hosts. A node whose best
  * links are still low is the node, not its peers. Marks bad[h]. */
+/* judge_nodes: a node whose bandwidth score is under (1 - this) of the nodes' median (or
+ * under 1 - --min-drop, where that is larger) is flagged whatever the MAD
+ * (docs/analysis.md). */
+#define NODE_GROSS_DROP 0.5
+
 static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, unsigned char *bad,
                         double *score, double *node_med_p, double *node_mad_p)
 {
@@ -488,8 +493,16 @@ static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, un
     if (nh < 3)
         goto out;
     tb_stats_median_mad(sc, nh, scratch, node_med_p, node_mad_p);
+    /* An outlier beyond the MADs, or, for bandwidth, a node at under half the nodes'
+     * median (NODE_GROSS_DROP): with few nodes the MAD of their scores is as wide as the
+     * healthy nodes' spread (5 nodes of which 2 are slow: the 3 healthy ones set it), and
+     * k of them can exceed the median itself, so a node at a tenth of its peers would
+     * pass. Latency keeps the MAD rule alone: a loaded machine doubles it at random. */
     for (size_t h = 0; h < c->nhosts; h++)
-        if (!isnan(score[h]) && is_worse(c, s->higher, score[h], *node_med_p, *node_mad_p))
+        if (!isnan(score[h]) &&
+            (is_worse(c, s->higher, score[h], *node_med_p, *node_mad_p) ||
+             (s->higher &&
+              score[h] < (1 - fmax(NODE_GROSS_DROP, c->opts->min_drop)) * *node_med_p)))
             bad[h] = 1;
 out:
     for (size_t h = 0; vals && h < c->nhosts; h++)
