@@ -1,6 +1,8 @@
 /* Off-diagonal cells of a matrix (medians: core/stats.h). */
 #include "cells.h"
 
+#include <string.h>
+
 size_t tb_cells_compact(double *m, size_t n)
 {
     size_t k = 0;
@@ -12,4 +14,14 @@ size_t tb_cells_compact(double *m, size_t n)
                 m[k++] = x;
         }
     return k;
+}
+
+void tb_cells_label_host(const char *label, char *buf, size_t len)
+{
+    const char *colon = strrchr(label, ':');
+    size_t n = colon ? (size_t)(colon - label) : strlen(label);
+    if (n >= len)
+        n = len - 1;
+    memcpy(buf, label, n);
+    buf[n] = '\0';
 }

@@ -10,5 +10,9 @@
  * order, and returns how many there are (the rest of `m` is left undefined). */
 size_t tb_cells_compact(double *m, size_t n);
 
+/* The host part of a matrix label "host:rank" (the whole label without a colon) into buf
+ * (len bytes, truncated). */
+void tb_cells_label_host(const char *label, char *buf, size_t len);
+
 
 #endif

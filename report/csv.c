@@ -259,17 +259,6 @@ out:
     return st;
 }
 
-/* Host part of a "host:rank" label. */
-static void label_host(const char *label, char *buf, size_t len)
-{
-    const char *colon = strrchr(label, ':');
-    size_t n = colon ? (size_t)(colon - label) : strlen(label);
-    if (n >= len)
-        n = len - 1;
-    memcpy(buf, label, n);
-    buf[n] = '\0';
-}
-
 /* One row per ordered pair (i != j) of an N x N matrix, empty where there is no
  * measurement. */
 static tb_status_t write_matrix(const json_t *m, const double *cells, size_t n,
@@ -293,7 +282,7 @@ static tb_status_t write_matrix(const json_t *m, const double *cells, size_t n,
                 const json_t *r = json_array_get(ranks, ends[e]);
                 const char *label = json_string_value(json_array_get(labels, ends[e]));
                 char host[256];
-                label_host(label ? label : "", host, sizeof(host));
+                tb_cells_label_host(label ? label : "", host, sizeof(host));
                 if (json_is_integer(r))
                     csv_json(&c, r);
                 else

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cells.h"
 #include "doc.h"
 #include "fs.h"
 #include "log.h"
@@ -100,17 +101,6 @@ static json_t *quantise(const double *v, size_t n)
     return o;
 }
 
-/* The host part of a "host:rank" label. */
-static void host_of_label(const char *label, char *buf, size_t len)
-{
-    const char *colon = strrchr(label, ':');
-    size_t k = colon ? (size_t)(colon - label) : strlen(label);
-    if (k >= len)
-        k = len - 1;
-    memcpy(buf, label, k);
-    buf[k] = '\0';
-}
-
 /* Row -> group (host) index, hosts named in order of first appearance. */
 static size_t group_rows(const json_t *labels, size_t n, size_t *group, json_t *names)
 {
@@ -118,7 +108,8 @@ static size_t group_rows(const json_t *labels, size_t n, size_t *group, json_t *
     for (size_t i = 0; i < n; i++) {
         char host[512];
         size_t g;
-        host_of_label(json_string_value(json_array_get(labels, i)) ? json_string_value(json_array_get(labels, i)) : "", host, sizeof(host));
+        const char *label = json_string_value(json_array_get(labels, i));
+        tb_cells_label_host(label ? label : "", host, sizeof(host));
         /* Labels come host by host in every run; a scattered order costs a scan. */
         if (ng && !strcmp(json_string_value(json_array_get(names, ng - 1)), host))
             g = ng - 1;
