@@ -89,8 +89,7 @@ static int load_symbols(tb_cuda_t *cu, const char *name, char *why)
     return ok;
 }
 
-/* Where the dynamic loader looks for a bare soname, for the message. */
-static void search_paths(char *buf, size_t len)
+void tb_dl_search_paths(char *buf, size_t len)
 {
     const char *ld = getenv("LD_LIBRARY_PATH");
     snprintf(buf, len, "LD_LIBRARY_PATH=%s, the ld.so cache (/etc/ld.so.conf), /lib, /usr/lib",
@@ -175,7 +174,7 @@ tb_status_t tb_cuda_open(const char *lib, tb_cuda_t *cu, char *why)
             why[n - 2] = '\0';
     }
     if (!lib || !strchr(lib, '/')) {
-        search_paths(paths, sizeof(paths));
+        tb_dl_search_paths(paths, sizeof(paths));
         add(why, TB_CUDA_WHY_LEN, " (searched ", paths,
             lib ? ")" : "; TOPOBENCH_CUDA_LIB names another library)");
     }

@@ -218,6 +218,10 @@ typedef struct tb_cuda {
 TB_NODISCARD tb_status_t tb_cuda_open(const char *lib, tb_cuda_t *cu, char *why);
 void tb_cuda_close(tb_cuda_t *cu);
 
+/* Where the dynamic loader looks for a bare soname (LD_LIBRARY_PATH, the ld.so cache,
+ * /lib, /usr/lib), for the messages of every library opened at run time (CUDA, NCCL). */
+void tb_dl_search_paths(char *buf, size_t len);
+
 /* The process's runtime, opened on first call (tb_cuda_open(NULL, ...)) and kept until
  * exit. NULL when it cannot be loaded, with *why_p (static text) saying why. A loaded
  * runtime may still have ndevices == 0 (cu->why). Thread-safe. */

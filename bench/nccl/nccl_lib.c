@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda.h"
 #include "log.h"
 
 #if TB_NCCL_HEADERS
@@ -149,11 +150,9 @@ tb_status_t tb_nccl_lib_open(const char *path, tb_nccl_lib_t *lib, char *why)
             why[n - 2] = '\0';
     }
     if (!path || !strchr(path, '/')) {
-        const char *ld = getenv("LD_LIBRARY_PATH");
-        add(why, TB_NCCL_WHY_LEN,
-            " (a bare name is searched in LD_LIBRARY_PATH=%s, the ld.so cache, /lib, "
-            "/usr/lib)%s",
-            ld && *ld ? ld : "(unset)",
+        char paths[1024];
+        tb_dl_search_paths(paths, sizeof(paths));
+        add(why, TB_NCCL_WHY_LEN, " (a bare name is searched in %s)%s", paths,
             path ? "" : "; --nccl-lib PATH or TOPOBENCH_NCCL_LIB names another library");
     }
     return TB_ERR_ENV;
