@@ -78,6 +78,27 @@ static void test_rules(void)
     expect("half_rate_nic.json", "suspect", "node n4");
     expect("differs_healthy.json", "suspect", "topology n2");
     expect("isolated_pairs.json", "suspect", "below_model ranks 2 -> 5 (isolated)");
+    expect("slow_node_latency_links.json", "suspect", "node n3");
+}
+
+/* The latency links that touch a node with a node verdict are folded into it under
+ * `explains`, their evidence kept; without the bandwidth fault they are named. */
+static void test_node_explains_links(void)
+{
+    json_t *a = analyze("slow_node_latency_links.json", NULL);
+    const json_t *cu = json_array_get(json_object_get(a, "culprits"), 0), *x;
+    char got[512] = "";
+    size_t i;
+    if (!a)
+        return;
+    json_array_foreach(json_object_get(cu, "explains"), i, x) {
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s %s", i ? "; " : "",
+                 json_string_value(json_object_get(x, "kind")),
+                 json_string_value(json_object_get(x, "subject")));
+        TB_CHECK(json_array_size(json_object_get(x, "evidence")) >= 1);
+    }
+    TB_CHECK_STR(got, "latency_link n0 <-> n3; latency_link n3 <-> n5");
+    json_decref(a);
 }
 
 /* The evidence a verdict cites: cells, the peer median, the expected figure and source,
@@ -238,6 +259,7 @@ int main(void)
 {
     tb_log_set_identity("test", -1);
     test_rules();
+    test_node_explains_links();
     test_evidence();
     test_paths();
     test_threshold();

@@ -1062,6 +1062,71 @@ static void p2p_judge(ctx_t *c, const json_t *t)
     json_array_append_new(c->p2p, j);
 }
 
+/* ---- node verdicts explain the links that touch the node ------------------------- */
+
+static int is_node_kind(const char *kind)
+{
+    return !strcmp(kind, "node") || !strcmp(kind, "latency_node");
+}
+
+/* The node culprit naming `host`, the one of the same metric (`lat`) first; NULL if none. */
+static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat)
+{
+    json_t *cu, *found = NULL, *x;
+    size_t i, k;
+    json_array_foreach(c->culprits, i, cu) {
+        const char *kind = str_of(cu, "kind");
+        if (!is_node_kind(kind))
+            continue;
+        json_array_foreach(json_object_get(cu, "hosts"), k, x) {
+            if (strcmp(json_string_value(x), host) != 0)
+                continue;
+            if (!strcmp(kind, "latency_node") == !lat)
+                return cu;
+            if (!found)
+                found = cu;
+        }
+    }
+    return found;
+}
+
+/* A link between two nodes (link, direction, latency_link, below_model) one of whose ends
+ * has a node verdict is explained by that node: a node whose bandwidth is a tenth of its
+ * peers' also answers ping-pongs late, in another metric and another set (the virtual
+ * cluster's shaped nodes named latency links to healthy nodes besides their node
+ * verdicts). The link is folded into the node's culprit under `explains`, its evidence
+ * kept, so a verdict names the node alone and nothing measured is dropped. Links within
+ * one node are left: a slow pair inside a node is another fault than its HCA. */
+static void fold_links_into_nodes(ctx_t *c)
+{
+    size_t i = 0;
+    while (i < json_array_size(c->culprits)) {
+        json_t *cu = json_array_get(c->culprits, i), *hosts = json_object_get(cu, "hosts"),
+               *node = NULL, *x;
+        const char *kind = str_of(cu, "kind");
+        size_t k;
+        if (is_node_kind(kind) || !strcmp(kind, "path_class") || json_array_size(hosts) != 2) {
+            i++;
+            continue;
+        }
+        json_array_foreach(hosts, k, x) {
+            if ((node = node_culprit_of(c, json_string_value(x), !strcmp(kind, "latency_link"))))
+                break;
+        }
+        if (!node) {
+            i++;
+            continue;
+        }
+        if (!json_object_get(node, "explains"))
+            json_object_set_new(node, "explains", json_array());
+        json_array_append_new(json_object_get(node, "explains"),
+                              json_pack("{s:s, s:s, s:O, s:O}", "kind", kind, "subject",
+                                        str_of(cu, "subject"), "hosts", hosts, "evidence",
+                                        json_object_get(cu, "evidence")));
+        json_array_remove(c->culprits, i);
+    }
+}
+
 /* ---- topology culprits and the confirmation command ------------------------------- */
 
 static void topology_culprits(ctx_t *c)
@@ -1340,6 +1405,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
         }
     }
     not_judged_notes(unjudged, c.notes);
+    fold_links_into_nodes(&c);
     retest_judge(&c);
     topology_culprits(&c);
     for (size_t h = 0; h < c.nhosts; h++)
@@ -1524,6 +1590,10 @@ void tb_analysis_print(const json_t *a, FILE *out)
         }
         json_array_foreach(json_object_get(cu, "topology"), k, x)
             fprintf(out, "    topology: %s\n", json_string_value(x));
+        json_array_foreach(json_object_get(cu, "explains"), k, x)
+            fprintf(out, "    explains: %s %s (%s)\n", kind_title(str_of(x, "kind")),
+                    str_of(x, "subject"),
+                    str_of(json_array_get(json_object_get(x, "evidence"), 0), "message"));
         if (json_is_object(json_object_get(cu, "isolation")))
             fprintf(out, "    isolation: %s: %s\n",
                     str_of(json_object_get(cu, "isolation"), "verdict"),

@@ -160,3 +160,9 @@ iso["matrix"] = {"level": "isolated", "size": 4194304, "window": 4,
                             "latency_us": 2.0, "wrong": 0}]}
 iso["params"] = {"pairs": [[0, 1], [2, 5]], "window": 4}
 write("isolated_pairs.json", document(N, 1, [iso]))
+# a slow node (0.45x) whose ping-pongs to two nodes are also late (3x): the latency links
+# touching it are explained by its node verdict and folded into it, not named beside it
+# (the virtual cluster's shaped nodes did this on a loaded machine, 2026-12-02)
+write("slow_node_latency_links.json", document(N, 1, [node_matrix(
+    N, 1, 13, bw=lambda i, j: 0.45 if 3 in (i, j) else 1.0,
+    lat=lambda i, j: 3.0 if {i, j} in ({0, 3}, {3, 5}) else 1.0)]))
