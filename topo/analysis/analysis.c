@@ -38,6 +38,7 @@ typedef struct host_info {
     json_t *measured; /* how the host measured against its peers, per set */
     int ncpus, nlocal; /* CPUs of the machine (0 unknown), ranks on it */
     size_t latency_skipped; /* latency outliers not judged: the node was oversubscribed */
+    unsigned char bw_verdict; /* a bandwidth node verdict in the entry being judged */
 } host_info_t;
 
 typedef struct rank_info {
@@ -455,6 +456,43 @@ static void sort_worst_first(const cellset_t *s, size_t *idx, size_t n)
  * (docs/analysis.md). */
 #define NODE_GROSS_DROP 0.5
 
+/* Latency cells between hosts of which one has a bandwidth node verdict in the same entry
+ * (judged first): that node explains them, and they are nobody's peers. A shaped node's
+ * ping-pongs run faster or slower than its peers' with the load its queue puts on the
+ * machine; on a loaded machine, they set the nodes' latency median apart from the
+ * healthy nodes' own and named two healthy nodes (the virtual cluster, 2026-12-02). */
+static int explained(const ctx_t *c, const cellset_t *s, int ha, int hb)
+{
+    return !s->higher && (c->hosts[ha].bw_verdict || c->hosts[hb].bw_verdict);
+}
+
+/* Latency node candidates whose cells are not mostly outliers against the cells of the
+ * other nodes (median med, MAD mad of np cells) are no verdict: a node whose p25 is 1.3x
+ * the nodes' median while none of its cells stands out from its peers is noise.
+ * Returns whether a candidate was dropped. */
+static int latency_demote(const ctx_t *c, const cellset_t *s, const size_t *ord, size_t nc,
+                          unsigned char *bad, double med, double mad, size_t np)
+{
+    int dropped = 0;
+    if (s->higher || np < 3)
+        return 0;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        size_t n = 0, nhigh = 0;
+        if (!bad[h])
+            continue;
+        for (size_t q = 0; q < nc; q++) {
+            const cell_t *x = &s->c[ord[q]];
+            if (c->ranks[x->ra].host != (int)h && c->ranks[x->rb].host != (int)h)
+                continue;
+            n++;
+            nhigh += is_worse(c, 0, x->v, med, mad);
+        }
+        if (2 * nhigh < n)
+            bad[h] = 0, dropped = 1;
+    }
+    return dropped;
+}
+
 static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, unsigned char *bad,
                         double *score, double *node_med_p, double *node_mad_p)
 {
@@ -467,6 +505,8 @@ static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, un
     for (size_t q = 0; q < nc; q++) {
         size_t k = ord[q];
         int ha = c->ranks[s->c[k].ra].host, hb = c->ranks[s->c[k].rb].host;
+        if (explained(c, s, ha, hb))
+            continue;
         count[ha]++;
         if (hb != ha)
             count[hb]++;
@@ -477,6 +517,8 @@ static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, un
     for (size_t q = 0; q < nc; q++) {
         size_t k = ord[q];
         int ha = c->ranks[s->c[k].ra].host, hb = c->ranks[s->c[k].rb].host;
+        if (explained(c, s, ha, hb))
+            continue;
         vals[ha][fill[ha]++] = s->c[k].v;
         if (hb != ha)
             vals[hb][fill[hb]++] = s->c[k].v;
@@ -629,14 +671,23 @@ static void set_judge(ctx_t *c, cellset_t *s)
         first = (int)ord[0];
         memset(bad, 0, c->nhosts);
         judge_nodes(c, s, ord, nc, bad, score, &node_med, &node_mad);
-        for (size_t q = 0; q < nc; q++) {
-            cell_t *x = &s->c[ord[q]];
-            x->node_bad = bad[c->ranks[x->ra].host] || bad[c->ranks[x->rb].host];
-            if (!x->node_bad)
-                vals[np++] = x->v;
+        /* the peers: cells touching no node verdict; latency verdicts then need their
+         * cells to stand out from them (a second pass when one did not) */
+        for (int pass = 0;; pass++) {
+            np = 0;
+            for (size_t q = 0; q < nc; q++) {
+                cell_t *x = &s->c[ord[q]];
+                int ha = c->ranks[x->ra].host, hb = c->ranks[x->rb].host;
+                x->node_bad = bad[ha] || bad[hb] || explained(c, s, ha, hb);
+                if (!x->node_bad)
+                    vals[np++] = x->v;
+            }
+            med = mad = 0;
+            if (np >= 3)
+                tb_stats_median_mad(vals, np, scratch, &med, &mad);
+            if (pass || !latency_demote(c, s, ord, nc, bad, med, mad, np))
+                break;
         }
-        if (np >= 3)
-            tb_stats_median_mad(vals, np, scratch, &med, &mad);
         /* model: the class's median against its cells' expected figures */
         np = np >= 3 ? np : 0;
         for (size_t q = 0; q < nc; q++) {
@@ -699,6 +750,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
                                                    bad[h] ? " (node verdict)" : ""));
             if (!bad[h])
                 continue;
+            if (s->higher)
+                c->hosts[h].bw_verdict = 1;
             for (size_t q = 0; q < nc; q++) {
                 size_t k = ord[q];
                 const cell_t *x = &s->c[k];
@@ -944,6 +997,8 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
     char where[96];
     tb_status_t st = TB_OK;
     snprintf(where, sizeof(where), "tests[%zu]", ti);
+    for (size_t h = 0; h < c->nhosts; h++)
+        c->hosts[h].bw_verdict = 0;
     if (json_is_array(json_object_get(m, "pairs"))) {
         static const char *const keys[] = {"bw_gbps", "latency_us"};
         for (int mk = 0; mk < 2 && !st; mk++) {

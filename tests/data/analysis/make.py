@@ -166,3 +166,33 @@ write("isolated_pairs.json", document(N, 1, [iso]))
 write("slow_node_latency_links.json", document(N, 1, [node_matrix(
     N, 1, 13, bw=lambda i, j: 0.45 if 3 in (i, j) else 1.0,
     lat=lambda i, j: 3.0 if {i, j} in ({0, 3}, {3, 5}) else 1.0)]))
+# the virtual cluster's shaped nodes (1 and 3) as measured on a loaded machine (CI,
+# 2026-12-02, after the fold above): their queues made the ping-pongs that touch them
+# faster than the healthy nodes' own (0.45-0.85x), so the nodes' latency median sat
+# below the healthy nodes and n2 and n4 were named latency nodes. Cells touching a node
+# with a bandwidth verdict are not latency peers: the shaped nodes alone are named.
+SHAPED_LAT = {0: 0.45, 2: 0.85, 4: 0.85, 1: 0.5, 3: 0.5}
+write("shaped_latency_loaded.json", document(5, 1, [node_matrix(
+    5, 1, 14, bw=lambda i, j: min(LOADED_SHAPED.get(i, 9), LOADED_SHAPED.get(j, 9))
+    if (i in LOADED_SHAPED or j in LOADED_SHAPED) else HEALTHY[(i, j)],
+    lat=lambda i, j: (min(SHAPED_LAT[i], SHAPED_LAT[j]) if i in LOADED_SHAPED and
+                      j in LOADED_SHAPED else SHAPED_LAT[j if i in LOADED_SHAPED else i])
+    if (i in LOADED_SHAPED or j in LOADED_SHAPED) else 1.0)]))
+# noisy latencies (0.5-1.5x) where n5's cells all lie in the upper part (1.2-1.5x): its
+# p25 stands beyond the nodes' MADs, yet none of its cells is an outlier against
+# the other cells: noise, no latency_node verdict
+lat_rnd = random.Random(15)
+write("latency_noisy_node.json", document(N, 1, [node_matrix(
+    N, 1, 15, lat=lambda i, j: lat_rnd.uniform(1.2, 1.5) if 5 in (i, j)
+    else lat_rnd.uniform(0.5, 1.5))]))
+# a slow node (n3, 0.45x in the node matrix) and, in another entry, an isolated pair
+# n2 -> n3 at 0.3 of the model: the pair is folded into n3's node verdict (`explains`)
+slow = node_matrix(N, 1, 16, bw=lambda i, j: 0.45 if 3 in (i, j) else 1.0)
+iso3 = matrix_entry("isolated", "isolated", [], [], None, None, None)
+iso3["matrix"] = {"level": "isolated", "size": 4194304, "window": 4,
+                  "pairs": [{"a": 0, "a_host": "n0", "b": 1, "b_host": "n1", "bw_gbps": 22.1,
+                             "latency_us": 1.9, "wrong": 0},
+                            {"a": 2, "a_host": "n2", "b": 3, "b_host": "n3", "bw_gbps": 7.0,
+                             "latency_us": 2.0, "wrong": 0}]}
+iso3["params"] = {"pairs": [[0, 1], [2, 3]], "window": 4}
+write("slow_node_isolated_pair.json", document(N, 1, [slow, iso3]))
