@@ -306,6 +306,16 @@ const char *tb_topo_severity_name(tb_finding_severity_t sev);
  * array (json_t *). */
 void tb_topo_compare_nodes(tb_topo_t *const *topos, size_t n, void *findings_json);
 
+/* --- sysfs (sysfs.c) --- */
+/* The sysfs root discovery reads: TOPOBENCH_SYSFS_ROOT when set (a recorded tree, for
+ * tests), else "/sys". bench/verbs reads RDMA ports, GID tables and PCI config space
+ * below the same root. */
+const char *tb_topo_sysfs_root(void);
+/* First line of <root>/<rel>, trailing whitespace removed; 0 when it could be read. */
+int tb_topo_sysfs_read(const char *rel, char *buf, size_t len);
+/* "00000000:1B:00.0" (NVML), "1b:00.0", "0000:1b:00.0" -> "0000:1b:00.0". */
+void tb_topo_busid_normalize(const char *in, char *out, size_t len);
+
 /* --- this process (binding.c) --- */
 /* This process's CPU binding in hwloc list syntax ("0-3"), and whether it is narrower
  * than the whole machine. TB_ERR_ENV when hwloc cannot tell ("unknown", unbound). */

@@ -31,12 +31,10 @@ tb_topo_port_t *tb_topo_nic_port(tb_topo_obj_t *nic, int num);
 void tb_topo_port_set_state(tb_topo_port_t *port, int state, int phys_state);
 void tb_topo_port_add_gid(tb_topo_port_t *port, int index, const unsigned char raw[16],
                           const char *type);
-void tb_topo_busid_normalize(const char *in, char *out, size_t len);
 int tb_topo_find_busid(const tb_topo_t *topo, const char *busid);
 /* Network hardware that carries RDMA by its PCI ids and 16-bit class (0x0207, ...): the
  * rule for NICs without an RDMA OS device (docs/topology.md, "Which devices are NICs"). */
 int tb_topo_rdma_hardware(unsigned vendor, unsigned device, unsigned cls);
-const char *tb_topo_sysfs_root(void);
 int tb_topo_sysfs_gid_type(const char *dev, int port, int index, char *buf, size_t len);
 void tb_topo_sysfs_port_netdev(const char *dev, int port, char *buf, size_t len);
 int tb_topo_sysfs_ib_nic(tb_topo_t *topo, const char *dev);

@@ -176,6 +176,11 @@ static int read_line(const char *rel, char *buf, size_t len)
     return 0;
 }
 
+int tb_topo_sysfs_read(const char *rel, char *buf, size_t len)
+{
+    return read_line(rel, buf, len);
+}
+
 static int exists(const char *rel)
 {
     char path[1024];
