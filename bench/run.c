@@ -30,7 +30,22 @@ typedef struct rank_info {
     char cpuset[128];
     int gpu;          /* this rank's device (visible index), -1 none */
     char gpu_name[96], gpu_busid[32], gpu_uuid[48];
+    char boot_id[40]; /* the kernel's boot id ("" unreadable) */
 } rank_info_t;
+
+/* The running kernel's boot id: hosts that share it are one machine (network namespaces,
+ * containers), whose CPUs their ranks share; the analyzer counts them together. */
+static void read_boot_id(char *buf, size_t len)
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    buf[0] = '\0';
+    if (!f)
+        return;
+    if (!fgets(buf, (int)len, f))
+        buf[0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
+}
 
 /* The environment of the run that decides what GPU and network libraries do. */
 static json_t *run_environment(void)
@@ -124,6 +139,7 @@ static tb_status_t describe_job(tb_suite_t *s)
     mine.bound = rt->bound;
     snprintf(mine.cpuset, sizeof(mine.cpuset), "%s", rt->cpuset);
     mine.gpu = s->gpu->device;
+    read_boot_id(mine.boot_id, sizeof(mine.boot_id));
     if (mine.gpu >= 0) {
         snprintf(mine.gpu_name, sizeof(mine.gpu_name), "%s", s->gpu->info.name);
         snprintf(mine.gpu_busid, sizeof(mine.gpu_busid), "%s", s->gpu->info.busid);
@@ -143,9 +159,11 @@ static tb_status_t describe_job(tb_suite_t *s)
         for (int r = 0; r < rt->size; r++)
             if (rt->node_of[r] == n)
                 json_array_append_new(rl, json_integer(r));
-        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:n}", "name",
+        const char *boot = all[rt->first_rank_of_node[n]].boot_id;
+        json_array_append_new(hosts, json_pack("{s:s, s:i, s:o, s:n, s:s?}", "name",
                                                tb_rt_host_of(rt, rt->first_rank_of_node[n]),
-                                               "node_index", n, "ranks", rl, "topology"));
+                                               "node_index", n, "ranks", rl, "topology",
+                                               "boot_id", *boot ? boot : NULL));
     }
     int unbound = 0;
     for (int r = 0; r < rt->size; r++)

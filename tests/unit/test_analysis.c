@@ -81,6 +81,8 @@ static void test_rules(void)
     expect("slow_node_latency_links.json", "suspect", "node n3");
     expect("shaped_latency_loaded.json", "suspect", "node n1; node n3");
     expect("latency_noisy_node.json", "ok", "");
+    expect("kernels_latency_link.json", "suspect", "latency_link n0 <-> n6");
+    expect("shared_kernel_latency.json", "ok", "");
 }
 
 /* A link between nodes named in another entry (an isolated pair below the model) that
@@ -103,6 +105,25 @@ static void test_node_explains_links(void)
         TB_CHECK(json_array_size(json_object_get(x, "evidence")) >= 1);
     }
     TB_CHECK_STR(got, "below_model ranks 2 -> 3 (isolated)");
+    json_decref(a);
+}
+
+/* Hosts on one kernel (the same boot_id) share its CPUs: 10 ranks on 8 are
+ * oversubscribed, and the note says why no latency culprit was named. */
+static void test_shared_kernel(void)
+{
+    json_t *a = analyze("shared_kernel_latency.json", NULL);
+    const json_t *x;
+    size_t i;
+    int said = 0;
+    if (!a)
+        return;
+    json_array_foreach(json_object_get(a, "notes"), i, x)
+        said |= strstr(json_string_value(x), "n0 shares one kernel with 9 other hosts (the same "
+                                              "boot_id): their 10 ranks ran on 8 CPUs "
+                                              "(oversubscribed)") != NULL &&
+                strstr(json_string_value(x), "latency outlier") != NULL;
+    TB_CHECK(said);
     json_decref(a);
 }
 
@@ -265,6 +286,7 @@ int main(void)
     tb_log_set_identity("test", -1);
     test_rules();
     test_node_explains_links();
+    test_shared_kernel();
     test_evidence();
     test_paths();
     test_threshold();

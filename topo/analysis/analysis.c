@@ -37,6 +37,10 @@ typedef struct host_info {
     json_t *differs;  /* node_differs findings of this host (messages), or NULL */
     json_t *measured; /* how the host measured against its peers, per set */
     int ncpus, nlocal; /* CPUs of the machine (0 unknown), ranks on it */
+    /* hosts[].boot_id: hosts with the same one run on one kernel (network namespaces,
+     * containers): machine_ranks is the ranks of all of them, machine_hosts their count */
+    const char *boot_id;
+    int machine_ranks, machine_hosts;
     size_t latency_skipped; /* latency outliers not judged: the node was oversubscribed */
     unsigned char bw_verdict; /* a bandwidth node verdict in the entry being judged */
 } host_info_t;
@@ -139,8 +143,17 @@ static tb_status_t ctx_load(ctx_t *c)
         hi->facts = json_array();
         hi->measured = json_array();
         hi->nlocal = (int)json_array_size(json_object_get(h, "ranks"));
+        hi->boot_id = json_string_value(json_object_get(h, "boot_id"));
         if (json_is_object(json_object_get(h, "topology")))
             host_read_topology(hi, json_object_get(h, "topology"));
+    }
+    for (size_t a = 0; a < c->nhosts; a++) {
+        host_info_t *ha = &c->hosts[a];
+        ha->machine_ranks = ha->nlocal;
+        ha->machine_hosts = 1;
+        for (size_t b = 0; ha->boot_id && *ha->boot_id && b < c->nhosts; b++)
+            if (b != a && c->hosts[b].boot_id && !strcmp(c->hosts[b].boot_id, ha->boot_id))
+                ha->machine_ranks += c->hosts[b].nlocal, ha->machine_hosts++;
     }
     json_array_foreach(json_object_get(c->doc, "findings"), i, f) {
         const char *host = str_of(f, "host");
@@ -572,7 +585,7 @@ static int cell_cmp_pair(const ctx_t *c, const cell_t *x, int *ka, int *kb)
 /* More ranks than CPUs: a ping-pong then waits on the scheduler, not on the path. */
 static int oversubscribed(const host_info_t *h)
 {
-    return h->ncpus > 0 && h->nlocal > h->ncpus;
+    return h->ncpus > 0 && h->machine_ranks > h->ncpus;
 }
 
 static const char *bad_word(const cellset_t *s)
@@ -671,6 +684,9 @@ static void set_judge(ctx_t *c, cellset_t *s)
         first = (int)ord[0];
         memset(bad, 0, c->nhosts);
         judge_nodes(c, s, ord, nc, bad, score, &node_med, &node_mad);
+        for (size_t h = 0; !s->higher && h < c->nhosts; h++)
+            if (bad[h] && oversubscribed(&c->hosts[h]))
+                bad[h] = 0, c->hosts[h].latency_skipped++;
         /* the peers: cells touching no node verdict; latency verdicts then need their
          * cells to stand out from them (a second pass when one did not) */
         for (int pass = 0;; pass++) {
@@ -1463,20 +1479,30 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     fold_links_into_nodes(&c);
     retest_judge(&c);
     topology_culprits(&c);
-    for (size_t h = 0; h < c.nhosts; h++)
-        if (oversubscribed(&c.hosts[h]))
-            json_array_append_new(
-                c.notes,
-                c.hosts[h].latency_skipped
-                    ? json_sprintf("%s ran %d ranks on %d CPUs (oversubscribed): a ping-pong "
-                                   "there waits on the scheduler, so its %zu latency outlier "
-                                   "cell%s named no culprit",
-                                   c.hosts[h].name, c.hosts[h].nlocal, c.hosts[h].ncpus,
-                                   c.hosts[h].latency_skipped,
-                                   c.hosts[h].latency_skipped == 1 ? "" : "s")
-                    : json_sprintf("%s ran %d ranks on %d CPUs (oversubscribed): its latency "
-                                   "cells would name no culprit (none was an outlier)",
-                                   c.hosts[h].name, c.hosts[h].nlocal, c.hosts[h].ncpus));
+    for (size_t h = 0; h < c.nhosts; h++) {
+        const host_info_t *hi = &c.hosts[h];
+        char ran[200];
+        if (!oversubscribed(hi))
+            continue;
+        if (hi->machine_hosts > 1)
+            snprintf(ran, sizeof(ran),
+                     "%s shares one kernel with %d other host%s (the same boot_id): their %d "
+                     "ranks ran on %d CPUs (oversubscribed)",
+                     hi->name, hi->machine_hosts - 1, hi->machine_hosts == 2 ? "" : "s",
+                     hi->machine_ranks, hi->ncpus);
+        else
+            snprintf(ran, sizeof(ran), "%s ran %d ranks on %d CPUs (oversubscribed)", hi->name,
+                     hi->nlocal, hi->ncpus);
+        json_array_append_new(
+            c.notes, hi->latency_skipped
+                         ? json_sprintf("%s: a ping-pong there waits on the scheduler, so its "
+                                        "%zu latency outlier%s named no culprit",
+                                        ran, hi->latency_skipped,
+                                        hi->latency_skipped == 1 ? "" : "s")
+                         : json_sprintf("%s: its latency cells would name no culprit (none "
+                                        "was an outlier)",
+                                        ran));
+    }
     tb_doc_timestamp(now, sizeof(now));
     a = json_pack("{s:i, s:s, s:s, s:{s:f, s:f, s:f, s:f}, s:I, s:I}", "version",
                   TB_ANALYSIS_VERSION, "generated", now, "verdict",

@@ -196,3 +196,14 @@ iso3["matrix"] = {"level": "isolated", "size": 4194304, "window": 4,
                              "latency_us": 2.0, "wrong": 0}]}
 iso3["params"] = {"pairs": [[0, 1], [2, 3]], "window": 4}
 write("slow_node_isolated_pair.json", document(N, 1, [slow, iso3]))
+# 10 hosts (8 CPUs each) with a latency link n0 <-> n6 at 3x: on 10 kernels it is named;
+# on one kernel (network namespaces of one machine: the same hosts[].boot_id) their 10
+# ranks share its 8 CPUs, oversubscribed, and latency names no culprit
+def with_boot_ids(doc, same):
+    for h in doc["hosts"]:
+        h["boot_id"] = "0b5e1d4c-0000-4000-8000-000000000000" if same else \
+            "0b5e1d4c-0000-4000-8000-%012d" % h["node_index"]
+    return doc
+for name, same in (("kernels_latency_link.json", False), ("shared_kernel_latency.json", True)):
+    write(name, with_boot_ids(document(10, 1, [node_matrix(
+        10, 1, 17, lat=lambda i, j: 3.0 if {i, j} == {0, 6} else 1.0)]), same))
