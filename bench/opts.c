@@ -20,6 +20,7 @@
 #include "log.h"
 #include "nccl_types.h"
 #include "units.h"
+#include "verbs_setup.h"
 
 
 static const char *const all_tests[] = {"latency",   "bw",        "bibw",
@@ -30,6 +31,10 @@ static const char *const all_tests[] = {"latency",   "bw",        "bibw",
                                         "nccl_broadcast", "nccl_reduce", "nccl_alltoall",
                                         "nccl_sendrecv", "isolated"};
 #define N_ALL_TESTS (sizeof(all_tests) / sizeof(all_tests[0]))
+/* Fabric tests below MPI (bench/verbs): only when named, never in "all" or the default. */
+static const char *const verbs_tests[] = {"verbs_write_bw", "verbs_read_bw", "verbs_send_bw",
+                                          "verbs_write_lat", "verbs_send_lat", "verbs_matrix",
+                                          "gdr"};
 
 static const struct preset {
     const char *name;
@@ -123,6 +128,15 @@ static const struct opt_def {
      "device of each local rank, e.g. 0,2,1,3 (default: the local rank's index; after "
      "CUDA_VISIBLE_DEVICES)",
      0, 0},
+    {"hca", 0, ARG_STRING, "DEV[:PORT]",
+     "verbs_* and gdr: the RDMA port (default: per rank the NIC nearest its GPU or cores)", 0, 0},
+    {"gid-index", 0, ARG_LONG, "N",
+     "verbs_* and gdr: GID index (default: RoCE v2 IPv4 entry on RoCE, none on InfiniBand)", 0,
+     4095},
+    {"qps", 0, ARG_LONG, "N", "verbs_* bandwidth tests: queue pairs (perftest -q, default 1)", 1,
+     64},
+    {"tx-depth", 0, ARG_LONG, "N",
+     "verbs_* tests: outstanding work requests per QP (perftest -t, default 128)", 1, 8192},
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
     {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
      0, 0},
@@ -176,7 +190,14 @@ void tb_opts_print_help(void)
            "  nccl_reduce, nccl_alltoall, nccl_sendrecv   NCCL on device memory, one GPU per\n"
            "                 rank, run and timed as nccl-tests (-n 20 -w 1 unless given)\n"
 
-           "Default: all but isolated; --pairs alone runs only isolated.\n\n"
+           "  verbs_write_bw, verbs_read_bw, verbs_send_bw   RDMA bandwidth between rank 0 and\n"
+           "                 the first rank of another node, as perftest's ib_*_bw: --qps,\n"
+           "                 --tx-depth, the size sweep; Gb/s and GB/s (docs/verbs.md)\n"
+           "  verbs_write_lat, verbs_send_lat   the same pair's ping-pong, half round trip\n"
+           "  verbs_matrix   RDMA write bandwidth between every pair of nodes (shift rounds)\n"
+           "  gdr            does GPUDirect RDMA work? a verdict per node and GPU-NIC pair\n"
+           "Default: all but isolated and the verbs_*/gdr tests; --pairs alone runs only "
+           "isolated.\n\n"
            "Defaults: timeout 60s, window 64, check on.\n\n");
     tb_cli_print_exit_statuses(stdout);
 }
@@ -208,6 +229,10 @@ static tb_status_t parse_tests(tb_opts_t *o, const char *list)
         for (i = 0; i < N_ALL_TESTS; i++)
             if (!strcmp(tok, all_tests[i]))
                 break;
+        for (size_t k = 0; i == N_ALL_TESTS && k < sizeof(verbs_tests) / sizeof(verbs_tests[0]);
+             k++)
+            if (!strcmp(tok, verbs_tests[k]))
+                i = 0; /* known */
         if (i == N_ALL_TESTS)
             return tb_error(TB_ERR_USAGE, "--tests: unknown test '%s' (see --help)", tok);
         if (o->ntests >= TB_MAX_TESTS)
@@ -349,6 +374,9 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->analyze = 1;
     o->copy_bytes = (size_t)512 << 20;
     o->copy_samples = 3;
+    o->verbs.gid_index = -1;
+    o->verbs.qps = 1;
+    o->verbs.tx_depth = 128;
     snprintf(o->mem[0], sizeof(o->mem[0]), "host");
     snprintf(o->mem[1], sizeof(o->mem[1]), "host");
 
@@ -515,6 +543,19 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             o->copy_bytes = size;
         else if (!strcmp(name, "copy-samples"))
             o->copy_samples = (int)lval;
+        else if (!strcmp(name, "gid-index"))
+            o->verbs.gid_index = (int)lval;
+        else if (!strcmp(name, "qps"))
+            o->verbs.qps = (int)lval;
+        else if (!strcmp(name, "tx-depth"))
+            o->verbs.tx_depth = (int)lval;
+        else if (!strcmp(name, "hca")) {
+            char dev[64];
+            int port;
+            if (tb_verbs_hca_parse(arg, dev, sizeof(dev), &port) != TB_OK)
+                return TB_ERR_USAGE;
+            o->verbs.hca = arg;
+        }
         else if (!strcmp(name, "window"))
             o->window = (int)lval;
         else if (!strcmp(name, "pairs")) {
@@ -741,6 +782,10 @@ void *tb_opts_to_json(const tb_opts_t *o)
             json_object_set_new(j, "min_drop", json_real(o->min_drop));
         json_object_set_new(j, "mem", json_pack("[s,s]", o->mem[0], o->mem[1]));
         json_object_set_new(j, "gpus", gpus);
+        json_object_set_new(j, "verbs",
+                            json_pack("{s:s?, s:i, s:i, s:i}", "hca", o->verbs.hca, "gid_index",
+                                      o->verbs.gid_index, "qps", o->verbs.qps, "tx_depth",
+                                      o->verbs.tx_depth));
     } else {
         json_decref(gpus);
     }

@@ -26,6 +26,14 @@ typedef struct tb_nccl_opts {
     int batches;       /* timed batches per size (topobench's spread beside the figure) */
 } tb_nccl_opts_t;
 
+/* Options of the verbs_* and gdr tests (bench/verbs, docs/verbs.md), perftest's meaning. */
+typedef struct tb_verbs_opts {
+    const char *hca; /* --hca DEV[:PORT]; NULL: per rank the RDMA NIC nearest its GPU/cores */
+    int gid_index;   /* --gid-index (perftest -x); -1: chosen from the GID table */
+    int qps;         /* --qps (perftest -q) */
+    int tx_depth;    /* --tx-depth (perftest -t) */
+} tb_verbs_opts_t;
+
 typedef struct tb_opts {
     const char *suite;      /* quick, standard, full */
     size_t min_bytes, max_bytes;
@@ -59,6 +67,7 @@ typedef struct tb_opts {
     char mem[2][16];
     int ngpus;              /* --gpus: device of local rank i is gpus[i % ngpus]; 0 unset */
     int gpus[64];
+    tb_verbs_opts_t verbs;
 } tb_opts_t;
 
 /* Whether either memory kind of --mem needs a GPU (anything but host). */

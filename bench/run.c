@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "matrix.h"
 #include "nccl_bench.h"
+#include "verbs_run.h"
 #include "report.h"
 #include "tb_build_info.h"
 #include "tb_git.h"
@@ -766,6 +767,7 @@ static tb_status_t run_tests(tb_suite_t *s)
         if (tb_opts_has_test(o, colls[i]->name))
             TB_NEXT(run_collective(s, colls[i], &tb_dtype_float));
     TB_NEXT(tb_nccl_run_tests(s));
+    TB_NEXT(tb_verbs_run_tests(s));
     if (gpu_skip_reason(s)) {
         static const struct {
             const char *name, *level;

@@ -48,6 +48,8 @@ int tb_suite_planned_entries(const tb_suite_t *s)
             n += 1 + (s->rt->nnodes > 1);
         else if (!strcmp(t, "all_reduce"))
             n += 2;
+        else if (!strncmp(t, "verbs_", 6) || !strcmp(t, "gdr")) /* bench/verbs: one each */
+            n++;
         else if (!strncmp(t, "nccl_", 5)) /* one per type (-d all: twelve) */
             n += strcmp(o->nccl.dtype, "all") ? 1 : (int)tb_nccl_ntypes;
         else

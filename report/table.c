@@ -803,6 +803,23 @@ static void print_errors(const json_t *errors, FILE *out)
     }
 }
 
+/* The gdr test's verdicts (bench/verbs): one line per node and GPU-NIC pair, then the
+ * reasons and warnings that go with it. */
+static void print_gdr(const json_t *test, FILE *out)
+{
+    const json_t *v, *r;
+    size_t i, k;
+    print_title(test, out);
+    fprintf(out, ": GPUDirect RDMA per node (bandwidth in GB/s)\n");
+    json_array_foreach(json_object_get(test, "verdicts"), i, v) {
+        fprintf(out, "%s %s <-> %s (%s): %s\n", str_or(v, "host", "?"), str_or(v, "gpu", "no GPU"),
+                str_or(v, "nic", "no NIC"), str_or(v, "path", "path unknown"),
+                str_or(v, "line", ""));
+        json_array_foreach(json_object_get(v, "reasons"), k, r)
+            fprintf(out, "    %s: %s\n", str_or(r, "code", ""), str_or(r, "text", ""));
+    }
+}
+
 static tb_status_t print_entry(const json_t *test, const char *docdir, FILE *out)
 {
     const char *status = str_or(test, "status", "");
@@ -824,6 +841,8 @@ static tb_status_t print_entry(const json_t *test, const char *docdir, FILE *out
         print_collective(test, out);
     else if (!strcmp(kind, "p2p"))
         print_p2p(test, out);
+    else if (!strcmp(kind, "gdr"))
+        print_gdr(test, out);
     else if (!strcmp(kind, "matrix")) {
         print_title(test, out);
         fprintf(out, ": no matrix recorded\n");

@@ -454,8 +454,9 @@ void tb_gdr_verdict_decide(const tb_gdr_inputs_t *in, tb_gdr_verdict_t *v)
 {
     memset(v, 0, sizeof(*v));
     if (!in->have_nic) {
-        reason(v, "no_rdma_device", "no RDMA device%s%s", in->no_nic_why[0] ? ": " : "",
-               in->no_nic_why);
+        int said = !strncmp(in->no_nic_why, "no RDMA device", 14);
+        reason(v, "no_rdma_device", "%s%s%s", said ? "" : "no RDMA device",
+               in->no_nic_why[0] && !said ? ": " : "", in->no_nic_why);
     } else if (!in->have_gpu) {
         reason(v, "no_gpu", "no GPU%s%s", in->no_gpu_why[0] ? ": " : "", in->no_gpu_why);
     } else {
@@ -545,6 +546,12 @@ void *tb_gdr_verdict_to_json(const tb_gdr_inputs_t *in, const tb_gdr_verdict_t *
                         in->gdr_gbps > 0 ? json_real(in->gdr_gbps) : json_null());
     json_object_set_new(j, "host_write_gbps",
                         in->host_gbps > 0 ? json_real(in->host_gbps) : json_null());
+    json_object_set_new(j, "gdr_read_gbps",
+                        in->gdr_read_gbps > 0 ? json_real(in->gdr_read_gbps) : json_null());
+    json_object_set_new(j, "host_read_gbps",
+                        in->host_read_gbps > 0 ? json_real(in->host_read_gbps) : json_null());
+    json_object_set_new(j, "not_measured",
+                        in->not_measured[0] ? json_string(in->not_measured) : json_null());
     json_object_set_new(j, "ratio", v->ratio > 0 ? json_real(v->ratio) : json_null());
     json_object_set_new(j, "reasons", rs);
     json_object_set_new(j, "line", json_string(v->line));

@@ -129,8 +129,9 @@ typedef struct tb_gdr_inputs {
     tb_pci_acs_path_t acs;
     int acs_checked;
     double gdr_gbps, host_gbps; /* RDMA write bandwidth, GPU and host memory; 0 not measured */
-    char not_measured[192];     /* why the bandwidths are 0 */
-    int transfer_failed;        /* registration worked, the RDMA transfer did not */
+    double gdr_read_gbps, host_read_gbps; /* RDMA read bandwidth, the same */
+    char not_measured[192];               /* why the bandwidths are 0 */
+    int transfer_failed;                  /* registration worked, the RDMA transfer did not */
     char transfer_why[192];
 } tb_gdr_inputs_t;
 

@@ -1,0 +1,282 @@
+/* The gdr test: does GPUDirect RDMA work on these nodes? Each node leader registers its
+ * GPU's memory with its RDMA port, dma-buf first (cuMemGetHandleForAddressRange +
+ * ibv_reg_dmabuf_mr), then peer memory (ibv_reg_mr on the device pointer, nvidia_peermem);
+ * reads the GPU-NIC path class from the node's topology and PCIe ACS along the path; with
+ * two nodes or more measures RDMA write and read bandwidth GPU->GPU and host->host in one
+ * ring round (node i to node i+1, all at once). Rank 0 decides each node's verdict
+ * (verbs_setup.c), prints it and records it (docs/results-schema.md, "gdr"). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cudrv.h"
+#include "gpu.h"
+#include "verbs_ib.h"
+#include "verbs_run.h"
+
+#define GPU_ALIGN ((size_t)2 << 20) /* cudaMalloc's granularity: whole pages for dma-buf */
+
+typedef struct gpu_buf {
+    void *ptr;
+    size_t len;
+    int dmabuf; /* register by dma-buf (1) or peer memory (0) */
+    int device;
+} gpu_buf_t;
+
+static int is_unsupported(int err)
+{
+    return err == EOPNOTSUPP || err == ENOTSUP || err == EPROTONOSUPPORT || err == ENOSYS;
+}
+
+/* A dma-buf file descriptor of the buffer, or -1 with the reason and whether it is a
+ * lack of support (1) or an error (0). */
+static int dmabuf_fd(const gpu_buf_t *b, char *why, size_t wlen, int *unsupported_p)
+{
+    const char *dwhy = NULL;
+    const tb_cudrv_t *drv = tb_cudrv_get(&dwhy);
+    tb_cu_device_t dev;
+    tb_cu_result_t rc;
+    int fd = -1, ok = 0;
+    *unsupported_p = 1;
+    if (!drv) {
+        snprintf(why, wlen, "%s", dwhy);
+        return -1;
+    }
+    if ((rc = drv->DeviceGet(&dev, b->device)) != TB_CU_SUCCESS ||
+        (rc = drv->DeviceGetAttribute(&ok, TB_CU_ATTR_DMA_BUF_SUPPORTED, dev)) != TB_CU_SUCCESS) {
+        snprintf(why, wlen, "cuDeviceGetAttribute(DMA_BUF_SUPPORTED): %s", tb_cudrv_error(drv, rc));
+        *unsupported_p = 0;
+        return -1;
+    }
+    if (!ok) {
+        snprintf(why, wlen,
+                 "CU_DEVICE_ATTRIBUTE_DMA_BUF_SUPPORTED = 0 (driver or kernel "
+                 "without dma-buf export)");
+        return -1;
+    }
+    rc = drv->MemGetHandleForAddressRange(&fd, (tb_cu_deviceptr_t)(uintptr_t)b->ptr, b->len,
+                                          TB_CU_RANGE_HANDLE_DMA_BUF_FD, 0);
+    if (rc != TB_CU_SUCCESS) {
+        snprintf(why, wlen, "cuMemGetHandleForAddressRange: %s", tb_cudrv_error(drv, rc));
+        *unsupported_p = rc == TB_CU_ERROR_NOT_SUPPORTED;
+        return -1;
+    }
+    return fd;
+}
+
+/* Registration of the GPU buffer on `v` by its method; 0 or errno. */
+static int reg_gpu(tb_vib_t *v, void *arg)
+{
+    const gpu_buf_t *b = arg;
+    char why[256];
+    int unsupported, fd, err;
+    if (!b->dmabuf)
+        return tb_vib_reg_host(v, b->ptr, b->len, 0);
+    if ((fd = dmabuf_fd(b, why, sizeof(why), &unsupported)) < 0)
+        return EOPNOTSUPP;
+    err = tb_vib_reg_dmabuf(v, b->ptr, b->len, fd, 0);
+    close(fd); /* the MR holds its own reference */
+    return err;
+}
+
+static int reg_host_side(tb_vib_t *v, void *arg)
+{
+    const tb_verbs_side_t *sd = arg;
+    return tb_vib_reg_host(v, sd->buf, 2 * sd->half, sd->half);
+}
+
+/* Both registration paths on this node, in order. */
+static void try_registrations(tb_verbs_side_t *sd, gpu_buf_t *b, tb_gdr_inputs_t *in)
+{
+    int unsupported = 0, fd, err;
+    b->dmabuf = 1;
+    if ((fd = dmabuf_fd(b, in->dmabuf_why, sizeof(in->dmabuf_why), &unsupported)) < 0) {
+        in->dmabuf = unsupported ? TB_GDR_REG_UNSUPPORTED : TB_GDR_REG_ERROR;
+    } else {
+        err = tb_vib_reg_dmabuf(sd->vib, b->ptr, b->len, fd, 0);
+        close(fd);
+        in->dmabuf = err == 0              ? TB_GDR_REG_OK
+                     : is_unsupported(err) ? TB_GDR_REG_UNSUPPORTED
+                                           : TB_GDR_REG_ERROR;
+        in->dmabuf_errno = err;
+        if (err)
+            snprintf(in->dmabuf_why, sizeof(in->dmabuf_why), "ibv_reg_dmabuf_mr: %s",
+                     strerror(err));
+    }
+    err = tb_vib_reg_host(sd->vib, b->ptr, b->len, 0);
+    in->peermem = err == 0 ? TB_GDR_REG_OK : TB_GDR_REG_ERROR;
+    in->peermem_errno = err;
+    if (err)
+        snprintf(in->peermem_why, sizeof(in->peermem_why), "ibv_reg_mr: %s", strerror(err));
+    tb_vib_unreg(sd->vib);
+    b->dmabuf = in->dmabuf == TB_GDR_REG_OK;
+}
+
+/* Path class and ACS between the GPU and the NIC, from the node's topology and sysfs. */
+static void read_path(const tb_suite_t *s, const char *gpu_busid, const char *dev,
+                      tb_gdr_inputs_t *in)
+{
+    const tb_topo_t *t = s->node_topo;
+    char want[32], have[32];
+    int gpu = -1, nic;
+    if (!t)
+        return;
+    tb_topo_busid_normalize(gpu_busid, want, sizeof(want));
+    for (size_t i = 0; i < t->nobjs && gpu < 0; i++) {
+        tb_topo_busid_normalize(t->objs[i].busid, have, sizeof(have));
+        if (t->objs[i].kind == TB_OBJ_GPU && !strcmp(want, have))
+            gpu = (int)i;
+    }
+    nic = tb_topo_find(t, dev);
+    if (gpu < 0 || nic < 0)
+        return;
+    {
+        tb_topo_path_t p;
+        tb_topo_path(t, gpu, nic, &p);
+        if (p.cls != TB_PATH_UNKNOWN)
+            snprintf(in->path_class, sizeof(in->path_class), "%s", tb_path_class_name(p.cls));
+    }
+    if (t->objs[nic].busid[0] && tb_pci_acs_path(gpu_busid, t->objs[nic].busid, &in->acs) == TB_OK)
+        in->acs_checked = 1;
+}
+
+/* Rank 0: the verdicts, printed and recorded. */
+static void record(tb_suite_t *s, const tb_gdr_inputs_t *all, int n, size_t size, long iters)
+{
+    tb_doc_keys_t keys = tb_suite_keys("byte", NULL, "node");
+    json_t *verdicts = json_array(), *entry;
+    int any = 0;
+    keys.backend = "verbs";
+    keys.send_memory = keys.recv_memory = "device";
+    for (int i = 0; i < n; i++) {
+        tb_gdr_verdict_t v;
+        tb_gdr_verdict_decide(&all[i], &v);
+        json_array_append_new(verdicts, tb_gdr_verdict_to_json(&all[i], &v));
+        any |= all[i].have_nic && all[i].have_gpu;
+    }
+    entry = tb_suite_begin_test(s, "gdr", "gdr", &keys,
+                                json_pack("{s:I, s:I, s:i, s:i}", "size", (json_int_t)size,
+                                          "iterations", (json_int_t)iters, "qps",
+                                          s->opts->verbs.qps, "tx_depth", s->opts->verbs.tx_depth));
+    if (entry)
+        json_object_set_new(entry, "verdicts", verdicts);
+    else
+        json_decref(verdicts);
+    if (entry)
+        json_object_set_new(entry, "units",
+                            json_pack("{s:s, s:s}", "size", "bytes", "bandwidth", "GB/s"));
+    /* Not available everywhere for want of hardware: a skip, whose reason is the first
+     * node's verdict; the verdicts are in the entry all the same. */
+    tb_suite_end_test(s, entry, any ? "ok" : "skipped",
+                      any ? NULL
+                          : json_string_value(json_object_get(
+                                json_array_get(json_object_get(entry, "verdicts"), 0), "line")));
+}
+
+tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
+{
+    const tb_rt_t *rt = s->rt;
+    const tb_gpu_t *g = s->gpu;
+    size_t size = s->opts->matrix_bytes;
+    long iters = tb_verbs_iterations(s->opts, 0, size);
+    tb_status_t st = TB_OK;
+    if (rt->leaders != MPI_COMM_NULL) {
+        static tb_gdr_inputs_t in;
+        tb_gdr_inputs_t *all = NULL;
+        tb_verbs_side_t sd;
+        gpu_buf_t b;
+        char why[320] = "";
+        int flags[2], every[2];
+        memset(&in, 0, sizeof(in));
+        memset(&sd, 0, sizeof(sd));
+        memset(&b, 0, sizeof(b));
+        snprintf(in.host, sizeof(in.host), "%s", rt->host);
+        in.peermem_loaded = tb_gdr_peermem_loaded();
+        st = tb_verbs_side_open(s, &sd, size, why, sizeof(why));
+        snprintf(in.nic, sizeof(in.nic), "%s%s%d", sd.dev, sd.dev[0] ? ":" : "",
+                 sd.dev[0] ? sd.port : 0);
+        if (!sd.dev[0])
+            in.nic[0] = '\0';
+        in.have_nic = st == TB_OK;
+        if (st == TB_ERR_ENV) {
+            snprintf(in.no_nic_why, sizeof(in.no_nic_why), "%s", why);
+            st = TB_OK;
+        }
+        in.have_gpu = g->ok && g->cu;
+        if (!in.have_gpu)
+            snprintf(in.no_gpu_why, sizeof(in.no_gpu_why), "%s", g->why);
+        else
+            snprintf(in.gpu, sizeof(in.gpu), "GPU%d %s", g->device, g->info.busid);
+        if (st == TB_OK && in.have_nic && in.have_gpu) {
+            read_path(s, g->info.busid, sd.dev, &in);
+            b.len = (size + GPU_ALIGN - 1) / GPU_ALIGN * GPU_ALIGN;
+            b.device = g->device;
+            if (g->cu->Malloc(&b.ptr, b.len) != TB_CUDA_SUCCESS) {
+                b.ptr = NULL;
+                in.have_gpu = 0;
+                snprintf(in.no_gpu_why, sizeof(in.no_gpu_why), "cudaMalloc of %zu bytes failed",
+                         b.len);
+            } else {
+                try_registrations(&sd, &b, &in);
+            }
+        }
+        st = tb_verbs_agree(rt, rt->leaders, st, why, NULL, 0);
+        /* The ring runs where every node can take part (a node without a NIC or a GPU
+         * path would leave its neighbours without a peer). */
+        flags[0] = in.have_nic;
+        flags[1] = in.dmabuf == TB_GDR_REG_OK || in.peermem == TB_GDR_REG_OK;
+        if (st == TB_OK)
+            st = TB_MPI_CHECK(MPI_Allreduce(flags, every, 2, MPI_INT, MPI_MIN, rt->leaders));
+        if (st == TB_OK && rt->nnodes < 2) {
+            snprintf(in.not_measured, sizeof(in.not_measured),
+                     "one node (the bandwidth needs a second node: run with one rank on each "
+                     "of two nodes)");
+        } else if (st == TB_OK) {
+            char rwhy[320] = "";
+            tb_status_t one;
+            if (every[0]) {
+                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_host_side, &sd, TB_VIB_WRITE,
+                                          size, iters, &in.host_gbps, rwhy, sizeof(rwhy));
+                if (one == TB_OK)
+                    one =
+                        tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_host_side, &sd, TB_VIB_READ,
+                                            size, iters, &in.host_read_gbps, rwhy, sizeof(rwhy));
+                if (one != TB_OK && one != TB_ERR_ENV)
+                    st = one;
+            }
+            if (st == TB_OK && every[1]) {
+                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_gpu, &b, TB_VIB_WRITE, size,
+                                          iters, &in.gdr_gbps, rwhy, sizeof(rwhy));
+                if (one == TB_OK)
+                    one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_gpu, &b, TB_VIB_READ,
+                                              size, iters, &in.gdr_read_gbps, rwhy, sizeof(rwhy));
+                if (one == TB_ERR_ENV) {
+                    in.transfer_failed = 1;
+                    snprintf(in.transfer_why, sizeof(in.transfer_why), "%s",
+                             rwhy[0] ? rwhy : "a transfer of the ring failed on another node");
+                } else if (one != TB_OK) {
+                    st = one;
+                }
+            } else if (st == TB_OK) {
+                snprintf(in.not_measured, sizeof(in.not_measured),
+                         "GPU memory not registered on every node of the ring");
+            }
+        }
+        if (rt->rank == 0)
+            all = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(in));
+        if (st == TB_OK)
+            st = TB_MPI_CHECK(MPI_Gather(&in, (int)sizeof(in), MPI_BYTE, all, (int)sizeof(in),
+                                         MPI_BYTE, 0, rt->leaders));
+        if (st == TB_OK && rt->rank == 0)
+            record(s, all, rt->nnodes, size, iters);
+        free(all);
+        if (b.ptr)
+            (void)g->cu->Free(b.ptr);
+        tb_verbs_side_close(&sd);
+    }
+    tb_suite_wait_all(s, "gdr");
+    return tb_suite_sync(s, rt->world, st);
+}

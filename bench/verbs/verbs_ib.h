@@ -1,0 +1,81 @@
+/* The HCA side of the verbs tests: one RDMA port opened with libibverbs, RC queue pairs to
+ * one peer, one registered buffer, and the timed operations perftest times (ib_write_bw,
+ * ib_read_bw, ib_send_bw, ib_send_lat, ib_write_lat). Connection information travels as a
+ * plain struct (tb_vib_conn_t) that the caller exchanges over MPI: no out-of-band server.
+ * verbs.h stays in verbs_ib.c; without libibverbs (TB_HAVE_VERBS unset) every call says
+ * so and the tests skip. */
+#ifndef TB_BENCH_VERBS_IB_H
+#define TB_BENCH_VERBS_IB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define TB_VIB_MAX_QPS 64
+
+typedef struct tb_vib tb_vib_t;
+
+/* What a peer needs to reach our QPs and buffer (fixed layout, sent as bytes between ranks
+ * of one job, so both ends have the same build). */
+typedef struct tb_vib_conn {
+    uint32_t qpn[TB_VIB_MAX_QPS];
+    uint32_t psn[TB_VIB_MAX_QPS];
+    uint8_t gid[16];
+    uint64_t addr; /* the registered buffer */
+    uint64_t half; /* offset of the receive half (latency tests) */
+    uint32_t rkey;
+    int32_t lid;
+    int32_t gid_index; /* -1: no GRH (InfiniBand by LID) */
+    int32_t mtu;       /* enum ibv_mtu of the active MTU */
+    int32_t nqps;
+    int32_t rd_atomic; /* outstanding RDMA reads it accepts */
+} tb_vib_conn_t;
+
+typedef enum tb_vib_op { TB_VIB_WRITE, TB_VIB_READ, TB_VIB_SEND } tb_vib_op_t;
+
+/* Opens `dev` port `port`, `nqps` RC QPs of `depth` work requests each (perftest's
+ * --tx-depth), GID `gid_index` (-1: none). Things a node lacks (the device is not listed
+ * by libibverbs, the port is not ACTIVE, no libibverbs in the build) are TB_ERR_ENV with
+ * the reason in `why` and nothing logged: the tests skip with it; failed calls are logged
+ * and TB_ERR_INTERNAL. */
+TB_NODISCARD tb_status_t tb_vib_open(const char *dev, int port, int gid_index, int nqps, int depth,
+                                     tb_vib_t **v_p, char *why, size_t wlen);
+void tb_vib_close(tb_vib_t *v);
+
+/* Registers the buffer [buf, buf + len) the operations use (one at a time; a new one
+ * replaces the old): host memory, GPU memory by its dma-buf file descriptor
+ * (ibv_reg_dmabuf_mr), or GPU memory through nvidia_peermem (ibv_reg_mr on the device
+ * pointer). Returns 0 or the errno of the failed call. `half` is where the receive half
+ * of the latency tests starts. */
+int tb_vib_reg_host(tb_vib_t *v, void *buf, size_t len, size_t half);
+int tb_vib_reg_dmabuf(tb_vib_t *v, void *buf, size_t len, int fd, size_t half);
+void tb_vib_unreg(tb_vib_t *v);
+
+/* Our side of the connection, after tb_vib_reg_*. */
+void tb_vib_local(const tb_vib_t *v, tb_vib_conn_t *c);
+/* Brings the QPs to RTS towards `remote` (its QPs in the same order). */
+TB_NODISCARD tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote);
+/* The link layer: 1 Ethernet (RoCE), 0 InfiniBand. */
+int tb_vib_is_roce(const tb_vib_t *v);
+
+/* Initiator: `iters` operations of `size` bytes from the buffer's start to the peer's
+ * buffer's start (READ: the other way), spread over the QPs with at most `depth`
+ * outstanding per QP, every one signalled; *secs from the first post to the last
+ * completion. A failed completion is TB_ERR_INTERNAL with its status text in `why`. */
+TB_NODISCARD tb_status_t tb_vib_bw(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters,
+                                   double *secs, char *why, size_t wlen);
+/* Receiver of TB_VIB_SEND: keeps `depth` receives posted per QP (each the whole buffer),
+ * returns after `iters` arrived. tb_vib_recv_post alone tops the receives up (call it
+ * before the sender starts). */
+TB_NODISCARD tb_status_t tb_vib_recv_post(tb_vib_t *v);
+TB_NODISCARD tb_status_t tb_vib_recv(tb_vib_t *v, long iters, char *why, size_t wlen);
+
+/* Ping-pong on QP 0, `iters` round trips of `size` bytes; *secs the whole loop's time on
+ * this side. SEND: send/receive completions; WRITE: RDMA writes into the peer's receive
+ * half, whose last byte the peer polls (host memory only; the caller clears the receive
+ * half and synchronises first). */
+TB_NODISCARD tb_status_t tb_vib_pingpong(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters,
+                                         int initiator, double *secs, char *why, size_t wlen);
+
+#endif

@@ -1,0 +1,56 @@
+/* The verbs tests and the GPUDirect RDMA verdict as `topobench run` calls them
+ * (docs/verbs.md). verbs_run.c: verbs_write_bw, verbs_read_bw, verbs_send_bw,
+ * verbs_write_lat, verbs_send_lat, verbs_matrix; verbs_gdr.c: gdr. */
+#ifndef TB_BENCH_VERBS_RUN_H
+#define TB_BENCH_VERBS_RUN_H
+
+#include "suite.h"
+#include "verbs_setup.h"
+
+/* Every rank: the selected verbs tests, each recorded (or skipped with its reason) by rank
+ * 0; returns the agreed worst status (a skip is TB_OK). */
+TB_NODISCARD tb_status_t tb_verbs_run_tests(tb_suite_t *s);
+
+/* Every rank: the gdr test (verbs_gdr.c). */
+TB_NODISCARD tb_status_t tb_verbs_gdr_run(tb_suite_t *s);
+
+/* Shared by verbs_run.c and verbs_gdr.c. One rank's end of a test: its port, the host
+ * buffer (2 x half bytes) registered on it. */
+typedef struct tb_verbs_side {
+    char dev[TB_VERBS_DEV_LEN];
+    int port;
+    char chosen_by[256];
+    tb_verbs_port_info_t *info;
+    tb_verbs_gid_choice_t gid;
+    struct tb_vib *vib;
+    unsigned char *buf;
+    size_t half;
+} tb_verbs_side_t;
+
+/* The port (--hca, else the NIC nearest the rank's GPU or cores) opened with a host buffer
+ * of 2 x `max` registered. TB_ERR_ENV: skip, with `why`. */
+TB_NODISCARD tb_status_t tb_verbs_side_open(tb_suite_t *s, tb_verbs_side_t *sd, size_t max,
+                                            char *why, size_t wlen);
+void tb_verbs_side_close(tb_verbs_side_t *sd);
+void *tb_verbs_side_json(const tb_verbs_side_t *sd); /* json_t * */
+
+/* Every rank of `c`: the worst status, and in `all` (when given) "host: why" of the ranks
+ * at that status. */
+tb_status_t tb_verbs_agree(const tb_rt_t *rt, MPI_Comm c, tb_status_t local, const char *why,
+                           char *all, size_t len);
+
+/* One shift round over the node leaders `lc`: this node runs `iters` operations `op` of
+ * `size` bytes to node (i + d) % N (its outgoing bandwidth in *gbps) while node i - d does
+ * the same to it; both connections' buffers registered by `reg`. A failed registration or
+ * transfer is TB_ERR_ENV with `why` (a finding, not the end of the job). */
+typedef int (*tb_verbs_reg_fn_t)(struct tb_vib *v, void *arg);
+TB_NODISCARD tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_t *sd,
+                                             int d, tb_verbs_reg_fn_t reg, void *arg, int op,
+                                             size_t size, long iters, double *gbps, char *why,
+                                             size_t wlen);
+
+/* perftest's iteration count for a size (-n, else 5000 for bandwidth, 1000 for latency,
+ * at most 4 GiB per size). */
+long tb_verbs_iterations(const tb_opts_t *o, int latency, size_t size);
+
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The verbs tests and the gdr verdict with the real binary, where there is no HCA (CI, the
+# development machines): every one skips with its reason and exit 0; a bad --hca or
+# --gid-index is a clear error with the usage exit status. The recorded sysfs tree
+# (tests/data/sysfs_rdma) stands in for /sys/class/infiniband where a name must exist.
+. "$(dirname "$0")/common.sh"
+DATA=${TB_TEST_DATA_DIR:?}
+RDMA=$DATA/sysfs_rdma
+
+if [ -n "$(ls /sys/class/infiniband 2>/dev/null)" ]; then
+  echo "this machine has RDMA devices: the skip checks do not apply"; exit 77; fi
+
+# No RDMA device: each test skips with the reason, exit 0.
+expect_status 0 "no HCA: verbs tests and gdr skip" tb_mpirun 2 "$TB" run --no-progress \
+  -t verbs_write_bw,verbs_read_bw,verbs_send_bw,verbs_write_lat,verbs_send_lat,verbs_matrix,gdr \
+  -o "$WORK/none"
+expect_output "verbs_write_bw \(verbs-intra-node\): skipped: [^ ]+: no RDMA device" "write bw says why"
+expect_output "verbs_send_lat \(verbs-intra-node\): skipped: [^ ]+: no RDMA device" "send lat says why"
+expect_output "gdr \(verbs-device-node\): skipped: gdr: not available: no RDMA device" "gdr says not available"
+DOC=$WORK/none/results.json py_check "results.json: every verbs entry skipped with its reason, the gdr verdict recorded" - <<'PY'
+import json, os
+d = json.load(open(os.environ["DOC"]))
+t = {e["name"]: e for e in d["tests"]}
+for n in ["verbs_write_bw", "verbs_read_bw", "verbs_send_bw", "verbs_write_lat", "verbs_send_lat", "verbs_matrix", "gdr"]:
+    assert t[n]["status"] == "skipped", (n, t[n]["status"])
+    assert t[n]["backend"] == "verbs", n
+assert "no RDMA device" in t["verbs_write_bw"]["skip_reason"]
+assert t["verbs_matrix"]["skip_reason"].endswith("needs two nodes"), t["verbs_matrix"]["skip_reason"]
+v = t["gdr"]["verdicts"]
+assert len(v) == 1 and v[0]["status"] == "not_available", v
+assert v[0]["reasons"][0]["code"] == "no_rdma_device", v
+assert v[0]["line"].startswith("gdr: not available: no RDMA device"), v
+assert d["run"]["options"]["verbs"] == {"hca": None, "gid_index": -1, "qps": 1, "tx_depth": 128}
+PY
+# One rank: the pair tests need a second rank; the reason still names the missing HCA.
+expect_status 0 "one rank" tb_mpirun 1 "$TB" run --no-progress -t verbs_write_bw,gdr -o "$WORK/one"
+expect_output "skipped: no RDMA device on this node, and the test needs two ranks" "one rank: both reasons"
+expect_output "gdr: not available: no RDMA device" "one rank: gdr verdict"
+
+# A recorded tree that names devices libibverbs does not list: a skip with that reason.
+export TOPOBENCH_SYSFS_ROOT=$RDMA
+expect_status 0 "devices in sysfs, none in libibverbs" tb_mpirun 2 -x TOPOBENCH_SYSFS_ROOT "$TB" run \
+  --no-progress --no-analyze --hca mlx5_1:1 -t verbs_write_bw,gdr -o "$WORK/fake"
+expect_output "verbs_write_bw .*skipped: .*(libibverbs lists none|libibverbs does not list mlx5_1)" "libibverbs's view is the reason"
+
+# Bad names: a clear error naming the device (and those there are) or the GID, exit 2.
+expect_status 2 "unknown --hca device" tb_mpirun 2 -x TOPOBENCH_SYSFS_ROOT "$TB" run --no-progress \
+  --no-analyze --hca mlx5_9 -t verbs_write_bw -o "$WORK/bad1"
+expect_output "--hca mlx5_9: no RDMA device 'mlx5_9' on this node \(it has: mlx5_0, mlx5_1, mlx5_2, mlx5_3\)" "unknown device named with the existing ones"
+expect_status 2 "unknown --hca port" tb_mpirun 2 -x TOPOBENCH_SYSFS_ROOT "$TB" run --no-progress \
+  --no-analyze --hca mlx5_0:3 -t gdr -o "$WORK/bad2"
+expect_output "--hca mlx5_0:3: mlx5_0 has no port 3" "missing port named"
+expect_status 2 "unused GID index" tb_mpirun 2 -x TOPOBENCH_SYSFS_ROOT "$TB" run --no-progress \
+  --no-analyze --hca mlx5_1 --gid-index 6 -t verbs_read_bw -o "$WORK/bad3"
+expect_output "--gid-index 6: mlx5_1 port 1 has no GID 6" "unused GID named"
+unset TOPOBENCH_SYSFS_ROOT
+expect_status 2 "malformed --hca" tb_mpirun 1 "$TB" run --hca mlx5_0:z -t gdr -o "$WORK/bad4"
+expect_output "--hca 'mlx5_0:z': the port after ':' must be a number 1-255" "malformed port explained"
+expect_status 2 "--qps out of range" tb_mpirun 1 "$TB" run --qps 0 -t verbs_write_bw -o "$WORK/bad5"
+expect_status 0 "help lists the verbs options" "$TB" run --help
+for opt in hca gid-index qps tx-depth; do
+  grep -q -- "--$opt" "$WORK/out" || fail "help lacks --$opt"
+done
+expect_output "gdr +does GPUDirect RDMA work" "help lists gdr"
+finish
