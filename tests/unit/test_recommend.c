@@ -226,6 +226,102 @@ static void test_hwloc_exports(void)
     json_decref(doc);
 }
 
+/* Adds a gdr test entry whose verdicts are (host, status, first reason code, ratio) as the
+ * gdr test records them (bench/verbs; recorded-style inputs, not a measurement). */
+static void add_gdr(json_t *doc, const char *const *hosts, const char *const *status,
+                    const char *const *code, const double *ratio, int n)
+{
+    json_t *v = json_array();
+    for (int i = 0; i < n; i++) {
+        char line[160];
+        if (!strcmp(status[i], "works"))
+            snprintf(line, sizeof(line),
+                     "gdr: works (dmabuf), %.2f GB/s = %.0f%% of "
+                     "host-memory RDMA (20.00 GB/s)",
+                     20.0 * ratio[i], 100 * ratio[i]);
+        else
+            snprintf(line, sizeof(line), "gdr: not available: %s", code[i]);
+        json_array_append_new(
+            v, json_pack("{s:s, s:s, s:s, s:s, s:o, s:[{s:s, s:s}], s:s}", "host", hosts[i], "path",
+                         "PHB", "status", status[i], "nic", "mlx5_0:1", "ratio",
+                         ratio[i] > 0 ? json_real(ratio[i]) : json_null(), "reasons", "code",
+                         code[i], "text", code[i], "line", line));
+    }
+    json_array_append_new(json_object_get(doc, "tests"),
+                          json_pack("{s:s, s:s, s:s, s:o}", "name", "gdr", "kind", "gdr", "status",
+                                    "ok", "verdicts", v));
+}
+
+/* NCCL_NET_GDR_LEVEL reads the gdr test's verdicts: measured at host-memory speed on every
+ * far node it is set; slower, an experiment; failed transfers turn GDR off (LOC); a
+ * registration that fails everywhere leaves nothing to enable. */
+static void test_gdr_measured(void)
+{
+    const char *far =
+        FIX "/nvidia_smi_topo/stelline_Puget-ThreadripperPRO-WRX90_2xRTX6000Ada-2xmlx5_PHB.txt";
+    static const char *const hosts[] = {"n0", "n1"};
+    static const struct {
+        const char *status[2], *code[2];
+        double ratio[2];
+        const char *want_status, *want_value, *cite;
+    } cases[] = {
+        {{"works", "works"},
+         {"path_far", "path_far"},
+         {0.95, 0.97},
+         "set",
+         "PHB",
+         "at 90% or more"},
+        {{"works", "works"}, {"path_far", "path_far"}, {0.5, 0.97}, "try", "PHB", "below 90%"},
+        {{"works", "not_available"},
+         {"path_far", "transfer_error"},
+         {0.95, 0},
+         "set",
+         "LOC",
+         "transfers on GPU memory failed"},
+        {{"not_available", "not_available"},
+         {"no_rdma_device", "no_gpu"},
+         {0, 0},
+         "try",
+         "PHB",
+         "no such measurement"},
+        {{"not_available", "not_available"},
+         {"module_not_loaded", "dmabuf_unsupported"},
+         {0, 0},
+         NULL,
+         NULL,
+         "measured (gdr test)"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        json_t *t[2] = {topo_of_file(far), topo_of_file(far)}, *doc, *rec;
+        const json_t *it;
+        if (!t[0] || !t[1])
+            return;
+        doc = doc_of(t, 2);
+        add_gdr(doc, hosts, cases[k].status, cases[k].code, cases[k].ratio, 2);
+        rec = recommend(doc);
+        it = env_item(rec, "NCCL_NET_GDR_LEVEL");
+        if (!cases[k].want_status) {
+            const json_t *kk;
+            size_t i;
+            TB_CHECK(it == NULL && kept(rec, "NCCL_NET_GDR_LEVEL"));
+            json_array_foreach(json_object_get(rec, "defaults_kept"), i,
+                               kk) if (!strcmp(json_string_value(json_object_get(kk, "name")),
+                                               "NCCL_NET_GDR_LEVEL"))
+                TB_CHECK(cites(kk, cases[k].cite));
+        } else {
+            TB_CHECK(it != NULL);
+            if (it) {
+                TB_CHECK_STR(json_string_value(json_object_get(it, "status")),
+                             cases[k].want_status);
+                TB_CHECK_STR(env_value(rec, "NCCL_NET_GDR_LEVEL"), cases[k].want_value);
+                TB_CHECK(cites(it, cases[k].cite));
+            }
+        }
+        json_decref(rec);
+        json_decref(doc);
+    }
+}
+
 /* NCCL_NET_GDR_LEVEL from the GPU-NIC path classes; NCCL_CROSS_NIC from the nodes' rails. */
 static void test_gdr_and_cross_nic(void)
 {
@@ -537,6 +633,7 @@ int main(void)
     test_ports_and_interfaces();
     test_hwloc_exports();
     test_gdr_and_cross_nic();
+    test_gdr_measured();
     test_topo_file();
     test_placement_files();
     test_ring_and_drain();

@@ -509,20 +509,72 @@ static int class_rank(const char *cls)
     return -1;
 }
 
+/* The gdr test's verdict for a host (bench/verbs, docs/verbs.md), or NULL. */
+static const json_t *gdr_verdict(const rctx_t *c, const char *host)
+{
+    const json_t *t, *v;
+    size_t i, k;
+    json_array_foreach(json_object_get(c->doc, "tests"), i, t)
+    {
+        if (strcmp(sget(t, "name"), "gdr"))
+            continue;
+        json_array_foreach(json_object_get(t, "verdicts"), k, v)
+        {
+            if (!strcmp(sget(v, "host"), host))
+                return v;
+        }
+    }
+    return NULL;
+}
+
+/* A measured "not available" about GDR itself, not about missing hardware; *transfer_p is
+ * set when registration worked and the transfers failed (NCCL would use GDR and fail). */
+static int gdr_broken(const json_t *v, int *transfer_p)
+{
+    const char *code = sget(json_array_get(json_object_get(v, "reasons"), 0), "code");
+    if (!v || !strcmp(sget(v, "status"), "works") || !strcmp(code, "no_rdma_device") ||
+        !strcmp(code, "no_gpu"))
+        return 0;
+    *transfer_p |= !strcmp(code, "transfer_error");
+    return 1;
+}
+
+/* GDR over a far path measured at this share of host-memory RDMA or more: a setting, not an
+ * experiment (staging through host memory cannot beat the host-memory figure). */
+#define GDR_MEASURED_SET_RATIO 0.9
+
 static void rule_gdr_level(rctx_t *c)
 {
-    char far[2048] = "";
-    int worst = -1, gdr_off = 0, hosts_gpu = 0, nfar = 0;
+    char far[2048] = "", measured[2048] = "", broken[2048] = "";
+    int worst = -1, gdr_off = 0, hosts_gpu = 0, nfar = 0, nmeasured = 0, nweak = 0,
+        transfer = 0, nbroken = 0, far_hosts = 0, nset = 0;
     json_t *it;
     for (size_t h = 0; h < c->nhosts; h++) {
         const json_t *topo = c->hosts[h].topo, *l, *f;
         size_t i;
-        int host_gdr_off = 0;
+        const json_t *verdict = gdr_verdict(c, c->hosts[h].name);
+        int host_gdr_off = 0, host_far = 0, host_ok = 0;
         if (c->hosts[h].drain || !c->hosts[h].ngpus || !c->hosts[h].nports)
             continue;
         hosts_gpu++;
         json_array_foreach(json_object_get(topo, "findings"), i, f) host_gdr_off |=
             !strcmp(sget(f, "code"), "gdr_unavailable");
+        /* The gdr test's verdict outranks the topology: it registered and moved memory. */
+        if (gdr_broken(verdict, &transfer)) {
+            host_gdr_off = 1;
+            if (nbroken++ < 6)
+                cat(broken, sizeof(broken), "%s%s: %s", broken[0] ? "; " : "", c->hosts[h].name,
+                    sget(verdict, "line"));
+        } else if (verdict && json_is_number(json_object_get(verdict, "ratio")) &&
+                   class_rank(sget(verdict, "path")) >= 3) {
+            double r = json_number_value(json_object_get(verdict, "ratio"));
+            nmeasured++;
+            host_ok = r >= GDR_MEASURED_SET_RATIO;
+            nweak += !host_ok;
+            if (nmeasured <= 6)
+                cat(measured, sizeof(measured), "%s%s (%s): %s", measured[0] ? "; " : "",
+                    c->hosts[h].name, sget(verdict, "path"), sget(verdict, "line"));
+        }
         gdr_off |= host_gdr_off;
         json_array_foreach(json_object_get(topo, "locality"), i, l)
         {
@@ -532,34 +584,64 @@ static void rule_gdr_level(rctx_t *c)
                 continue;
             if (r > worst)
                 worst = r;
+            host_far = 1;
             if (nfar++ < 6)
                 cat(far, sizeof(far), "%s%s %s: nearest NIC %s (%s)", far[0] ? "; " : "",
                     c->hosts[h].name, sget(l, "name"),
                     json_string_value(json_array_get(json_object_get(l, "nearest_nics"), 0)), cls);
         }
+        far_hosts += host_far;
+        nset += host_far && host_ok;
+    }
+    if (transfer) {
+        /* Registration works but the transfers fail (ACS, IOMMU): NCCL would use GDR and
+         * fail with it; LOC turns it off. */
+        it = env_item(c, "NCCL_NET_GDR_LEVEL", "LOC", "set");
+        json_object_set_new(it, "basis", json_string("measured"));
+        evidencef(it, "the gdr test's RDMA transfers on GPU memory failed: %s", broken);
+        return;
     }
     if (!hosts_gpu) {
         kept_item(c, "NCCL_NET_GDR_LEVEL", "no node with both GPUs and RDMA NICs in its topology");
         return;
     }
     if (worst < 0) {
-        kept_item(c, "NCCL_NET_GDR_LEVEL",
-                  gdr_off ? "GPUDirect RDMA is unavailable on a NIC (gdr_unavailable: no "
-                            "nvidia-peermem or dma-buf): no level enables it"
-                          : "every GPU's nearest NIC is PIX or PXB away: NCCL's default already "
-                            "uses GPUDirect RDMA there");
+        it = kept_item(c, "NCCL_NET_GDR_LEVEL",
+                       gdr_off ? "GPUDirect RDMA is unavailable on a NIC (gdr_unavailable: no "
+                                 "nvidia-peermem or dma-buf, or the gdr test's verdict): no "
+                                 "level enables it"
+                               : "every GPU's nearest NIC is PIX or PXB away: NCCL's default "
+                                 "already uses GPUDirect RDMA there");
+        if (broken[0])
+            evidencef(it, "measured (gdr test): %s", broken);
         return;
     }
     if (nfar > 6)
         cat(far, sizeof(far), "; and %d more GPUs", nfar - 6);
-    it = env_item(c, "NCCL_NET_GDR_LEVEL", worst >= 5 ? "SYS" : "PHB", "try");
+    /* Measured on every far node at host-memory speed: set it; otherwise an experiment. */
+    it = env_item(c, "NCCL_NET_GDR_LEVEL", worst >= 5 ? "SYS" : "PHB",
+                  far_hosts && nset == far_hosts ? "set" : "try");
     evidencef(it,
               "NCCL uses GPUDirect RDMA by default only up to PXB; these GPUs are farther "
               "from their nearest NIC: %s",
               far);
-    evidence(it, "an experiment, not a default: keep it where a GPUDirect transfer over that "
-                 "path measures faster than staging through host memory (this document holds "
-                 "no such measurement)");
+    if (far_hosts && nset == far_hosts) {
+        json_object_set_new(it, "basis", json_string("measured"));
+        evidencef(it,
+                  "the gdr test measured GPUDirect RDMA over those paths at %.0f%% or more "
+                  "of host-memory RDMA, which host staging cannot beat: %s",
+                  100 * GDR_MEASURED_SET_RATIO, measured);
+    } else if (nmeasured) {
+        evidencef(it,
+                  "an experiment: the gdr test measured GPUDirect RDMA over far paths (%s)%s; "
+                  "keep the level only where NCCL's own figures beat staging through host "
+                  "memory",
+                  measured, nweak ? ", below 90% of host-memory RDMA on some" : ", not on every far node");
+    } else {
+        evidence(it, "an experiment, not a default: keep it where a GPUDirect transfer over "
+                     "that path measures faster than staging through host memory (this "
+                     "document holds no such measurement: run -t gdr)");
+    }
 }
 
 /* ---- NCCL_CROSS_NIC ----------------------------------------------------------------- */
