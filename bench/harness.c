@@ -17,7 +17,7 @@
 #include "stats.h"
 #include "units.h"
 #include "watchdog.h"
-
+#include "xport.h"
 
 const tb_dtype_t tb_dtype_float = {"float", MPI_FLOAT, sizeof(float)};
 const tb_dtype_t tb_dtype_double = {"double", MPI_DOUBLE, sizeof(double)};
@@ -132,6 +132,8 @@ typedef struct sweep {
     size_t times_cap;
     const tb_cuda_t *cu;    /* NULL when both kinds are host memory */
     tb_xferbuf_t xb[2];     /* send, receive: the buffers, host views and staging */
+    tb_xport_t xp;          /* point-to-point: the transport of --backend */
+    int device_direct;      /* the transport takes device pointers (else: staged) */
 } sweep_t;
 
 /* A failed staging copy ends the job: the peer is inside the matching call. */
@@ -293,10 +295,11 @@ out:
     return st;
 }
 
-/* Rank 0: how MPI reached the buffers (tb_mem_transfer). */
-static void entry_transfer(tb_suite_t *s, json_t *entry, const tb_mem_kind_t *const kinds[2])
+/* Rank 0: how the transport reached the buffers (tb_mem_transfer). */
+static void entry_transfer(tb_suite_t *s, json_t *entry, const tb_mem_kind_t *const kinds[2],
+                           int device_direct)
 {
-    const char *t = tb_mem_transfer(kinds[0], kinds[1], s->gpu && s->gpu->mpi_cuda_aware);
+    const char *t = tb_mem_transfer(kinds[0], kinds[1], device_direct);
     pthread_mutex_lock(&s->doc_lock);
     json_object_set_new(entry, "transfer", json_string(t));
     pthread_mutex_unlock(&s->doc_lock);
@@ -306,13 +309,12 @@ static void entry_transfer(tb_suite_t *s, json_t *entry, const tb_mem_kind_t *co
  * they are device memory MPI cannot take. */
 static tb_status_t sweep_buffers(sweep_t *sw, const tb_mem_kind_t *const kinds[2])
 {
-    const tb_gpu_t *g = sw->s->gpu;
     tb_bench_ctx_t *ctx = &sw->ctx;
     tb_status_t st = TB_OK;
     ctx->cu = sw->cu;
     for (int side = 0; side < 2 && st == TB_OK; side++)
         st = tb_xferbuf_alloc(&sw->xb[side], kinds[side], sw->cu, ctx->buf_bytes,
-                              g && g->mpi_cuda_aware);
+                              sw->device_direct);
     if (st != TB_OK) {
         tb_log(TB_LOG_ERROR, "%s: cannot allocate 2 x %zu bytes of %s/%s memory", sw->ops->name,
                ctx->buf_bytes, kinds[0]->name, kinds[1]->name);
@@ -479,6 +481,15 @@ static tb_status_t sweep_one(sweep_t *sw, size_t size, int in_place)
     return wrong_total ? TB_ERR_CORRUPT : TB_OK;
 }
 
+/* After the sweep: what the transport selected for the pair, both directions. */
+static tb_status_t harness_selected(tb_suite_t *s, sweep_t *sw)
+{
+    int peer = sw->ctx.peer, world_of[2];
+    world_of[sw->ctx.rank] = sw->ctx.world_rank;
+    world_of[peer] = sw->ctx.peer_world;
+    return tb_xport_record(s, sw->entry, &sw->xp, &peer, 1, world_of);
+}
+
 tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dtype_t *dt,
                            const tb_doc_keys_t *keys, MPI_Comm comm, json_t *params)
 {
@@ -527,8 +538,23 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
                               s->gpu && s->gpu->why[0] ? s->gpu->why : "no usable GPU");
         return TB_OK;
     }
+    sw.device_direct = tb_xport_device_memory(s);
+    if (ops->kind == TB_KIND_P2P) {
+        /* The entry's transport. A transport that takes no device memory, where MPI would
+         * stage it, measures nothing on device buffers. */
+        const char *why = tb_xport_mem_skip_reason(s);
+        if (!why)
+            st = tb_rt_agree_comm(comm, tb_xport_open(s, comm, 2 * sw.ctx.window, &sw.xp));
+        if (st || why) {
+            if (sw.entry)
+                tb_suite_end_test(s, sw.entry, why ? "skipped" : tb_status_string(st), why);
+            tb_xport_close(&sw.xp);
+            return st;
+        }
+        sw.ctx.xp = &sw.xp;
+    }
     if (sw.entry)
-        entry_transfer(s, sw.entry, kinds);
+        entry_transfer(s, sw.entry, kinds, sw.device_direct);
 
     nsizes = tb_opts_sizes(s->opts, sizes, sizeof(sizes) / sizeof(sizes[0]));
     /* Buffers for the largest size that fits the per-rank limit. */
@@ -589,6 +615,9 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
         st = worst;
     if (s->rt->rank == 0)
         tb_progress_clear(&s->progress);
+    if (st == TB_OK && sw.ctx.xp)
+        st = harness_selected(s, &sw);
+    tb_xport_close(&sw.xp);
     sweep_free_buffers(&sw);
     free(sw.times);
     free(sw.reduced);

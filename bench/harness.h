@@ -49,6 +49,7 @@ typedef struct tb_bench_ctx {
     size_t stage_send_bytes, stage_recv_bytes; /* this size's bytes of each buffer */
     int recv_is_input;  /* in-place, or no send buffer (broadcast): the receive buffer
                          * holds input, staged before the operation too */
+    struct tb_xport *xp; /* point-to-point: the transport the messages go through */
 } tb_bench_ctx_t;
 
 /* Staged device buffers: device -> staging before sending, staging -> device after

@@ -54,6 +54,7 @@
 #include "stats.h"
 #include "units.h"
 #include "watchdog.h"
+#include "xport.h"
 
 #define TAG_BW 21
 #define TAG_PING 22
@@ -70,12 +71,18 @@
 #define PAUSE_MAX_S 1e-3
 
 /* A failed MPI call inside a round leaves the other ranks blocked in theirs: end the job
- * (no figure is recorded from it). */
+ * (no figure is recorded from it). XMUST: the same for a transport's call. */
 #define MUST(call)                                                                                 \
     do {                                                                                           \
         tb_status_t must_st_ = TB_MPI_CHECK(call);                                                 \
         if (must_st_ != TB_OK)                                                                     \
             tb_rt_abort(must_st_, "matrix round");                                                 \
+    } while (0)
+#define XMUST(call)                                                                                \
+    do {                                                                                           \
+        tb_status_t xmust_st_ = (call);                                                            \
+        if (xmust_st_ != TB_OK)                                                                    \
+            tb_rt_abort(xmust_st_, "matrix round");                                                \
     } while (0)
 
 static int reps_for(const tb_opts_t *o, double est, int lo, int hi)
@@ -107,25 +114,22 @@ static void pause_waiting(double waited)
     nanosleep(&ts, NULL);
 }
 
-/* Completes rq[0..nrecv) and rq[nrecv..nrecv+nsend) by polling, and notes when each
- * group completed, in seconds since t0 (t_recv, t_send NULL: not timed). The first polls
- * read no clock, so a short wait costs what MPI_Wait would. */
-static void wait_apart(MPI_Request *rq, int nrecv, int nsend, double t0, double *t_recv,
+/* Completes the transport's request slots [first, first + nrecv) and then nsend more by
+ * polling, and notes when each group completed, in seconds since t0 (t_recv, t_send NULL:
+ * not timed). The first polls read no clock, so a short wait costs what MPI_Wait would. */
+static void wait_apart(tb_xport_t *x, int first, int nrecv, int nsend, double t0, double *t_recv,
                        double *t_send)
 {
     int rdone = nrecv == 0, sdone = nsend == 0, polls = 0;
     double since = 0;
     while (!rdone || !sdone) {
         if (!rdone) {
-            if (nrecv == 1)
-                MUST(MPI_Test(rq, &rdone, MPI_STATUS_IGNORE));
-            else
-                MUST(MPI_Testall(nrecv, rq, &rdone, MPI_STATUSES_IGNORE));
+            XMUST(x->ops->testall(x, first, nrecv, &rdone));
             if (rdone && t_recv)
                 *t_recv = MPI_Wtime() - t0;
         }
         if (!sdone) {
-            MUST(MPI_Testall(nsend, rq + nrecv, &sdone, MPI_STATUSES_IGNORE));
+            XMUST(x->ops->testall(x, first + nrecv, nsend, &sdone));
             if (sdone && t_send)
                 *t_send = MPI_Wtime() - t0;
         }
@@ -137,9 +141,24 @@ static void wait_apart(MPI_Request *rq, int nrecv, int nsend, double t0, double 
     }
 }
 
-static void wait_one(MPI_Request *rq)
+/* Waits on an MPI barrier the same way, driving the transport meanwhile (UCX progresses
+ * only when asked). */
+static void wait_barrier(tb_xport_t *x, MPI_Request *bar)
 {
-    wait_apart(rq, 1, 0, 0, NULL, NULL);
+    int done = 0, polls = 0;
+    double since = 0;
+    for (;;) {
+        MUST(MPI_Test(bar, &done, MPI_STATUS_IGNORE));
+        if (done)
+            return;
+        if (x->ops->progress)
+            x->ops->progress(x);
+        if (++polls < 64)
+            continue;
+        if (polls == 64)
+            since = MPI_Wtime();
+        pause_waiting(MPI_Wtime() - since);
+    }
 }
 
 /* A failed staging copy inside a round ends the job, as a failed MPI call does. */
@@ -150,16 +169,17 @@ static void wait_one(MPI_Request *rq)
             tb_rt_abort(stage_st_, "matrix round: staging a device buffer");                       \
     } while (0)
 
-/* One round's bandwidth state: a window of `window` messages of `bytes` each way. */
+/* One round's bandwidth state: a window of `window` messages of `bytes` each way, in the
+ * transport's slots 0..window-1 (receives) and window..2 window-1 (sends). */
 typedef struct {
     MPI_Comm comm;
+    tb_xport_t *x;
     int window;
     size_t bytes;
     const tb_cuda_t *cu;
     tb_xferbuf_t xs, xr;        /* window x bytes each, in the send and receive kinds */
     unsigned char *sbuf, *rbuf; /* what MPI is given (the buffers, or their staging) */
     unsigned char *shost, *rhost; /* host views, filled and checked */
-    MPI_Request *rq;            /* receives, then sends */
     /* The slow-link test fault (suite.h): the window to or from `slow_peer` (comm rank,
      * -1 none) is posted TB_FAULT_SLOW_DELAY_S late in timed repetitions. */
     int slow_peer;
@@ -168,16 +188,15 @@ typedef struct {
 static void post_recvs(bw_t *b, int src)
 {
     for (int w = 0; w < b->window; w++)
-        MUST(MPI_Irecv(b->rbuf + (size_t)w * b->bytes, (int)b->bytes, MPI_BYTE, src, TAG_BW,
-                       b->comm, &b->rq[w]));
+        XMUST(b->x->ops->irecv(b->x, w, b->rbuf + (size_t)w * b->bytes, b->bytes, src, TAG_BW));
 }
 
 static void post_sends(bw_t *b, int dst)
 {
     STAGE(tb_xferbuf_stage_out(&b->xs, b->cu, 0, b->bytes * (size_t)b->window));
     for (int w = 0; w < b->window; w++)
-        MUST(MPI_Isend(b->sbuf + (size_t)w * b->bytes, (int)b->bytes, MPI_BYTE, dst, TAG_BW,
-                       b->comm, &b->rq[b->window + w]));
+        XMUST(b->x->ops->isend(b->x, b->window + w, b->sbuf + (size_t)w * b->bytes, b->bytes, dst,
+                               TAG_BW));
 }
 
 /* One bandwidth repetition: receive a window from src while sending one to dst. */
@@ -187,7 +206,7 @@ static void bw_rep(bw_t *b, int src, int dst, int slow, double *t_send, double *
     double t0;
     int late_r = slow && src == b->slow_peer, late_s = slow && dst == b->slow_peer;
     MUST(MPI_Ibarrier(b->comm, &bar));
-    wait_one(&bar);
+    wait_barrier(b->x, &bar);
     MUST(MPI_Barrier(b->comm));
     t0 = MPI_Wtime();
     if (!late_r)
@@ -200,12 +219,12 @@ static void bw_rep(bw_t *b, int src, int dst, int slow, double *t_send, double *
         struct timespec ts = {0, 200 * 1000};
         while (MPI_Wtime() - t0 < TB_FAULT_SLOW_DELAY_S) {
             if (!rdone) {
-                MUST(MPI_Testall(b->window, b->rq, &rdone, MPI_STATUSES_IGNORE));
+                XMUST(b->x->ops->testall(b->x, 0, b->window, &rdone));
                 if (rdone)
                     *t_recv = MPI_Wtime() - t0;
             }
             if (!sdone) {
-                MUST(MPI_Testall(b->window, b->rq + b->window, &sdone, MPI_STATUSES_IGNORE));
+                XMUST(b->x->ops->testall(b->x, b->window, b->window, &sdone));
                 if (sdone)
                     *t_send = MPI_Wtime() - t0;
             }
@@ -216,11 +235,11 @@ static void bw_rep(bw_t *b, int src, int dst, int slow, double *t_send, double *
         if (late_s)
             post_sends(b, dst);
         if (late_r || !rdone)
-            wait_apart(b->rq, b->window, 0, t0, t_recv, NULL);
+            wait_apart(b->x, 0, b->window, 0, t0, t_recv, NULL);
         if (late_s || !sdone)
-            wait_apart(b->rq + b->window, 0, b->window, t0, NULL, t_send);
+            wait_apart(b->x, b->window, 0, b->window, t0, NULL, t_send);
     } else {
-        wait_apart(b->rq, b->window, b->window, t0, t_recv, t_send);
+        wait_apart(b->x, 0, b->window, b->window, t0, t_recv, t_send);
     }
     if (b->xr.stage) {
         STAGE(tb_xferbuf_stage_in(&b->xr, b->cu, 0, b->bytes * (size_t)b->window));
@@ -236,6 +255,8 @@ enum { LAT_PONG_IN, LAT_PING_IN };
 enum { LAT_PING_OUT, LAT_PONG_OUT };
 typedef struct {
     MPI_Comm comm;
+    tb_xport_t *x;
+    int slot; /* the transport's slots slot..slot+3: pong in, ping in, ping out, pong out */
     const tb_cuda_t *cu;
     tb_xferbuf_t xs, xr;
     unsigned char *in, *out;       /* what MPI is given */
@@ -245,27 +266,24 @@ typedef struct {
 /* One concurrent ping-pong: ping dst, answer src. Returns half the round trip to dst. */
 static double lat_rep(lat_t *l, int src, int dst)
 {
-    MPI_Request rq[4];
+    tb_xport_t *x = l->x;
+    int q = l->slot;
     double t0, t = 0;
     t0 = MPI_Wtime();
-    MUST(MPI_Irecv(l->in + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PONG, l->comm,
-                   &rq[0]));
-    MUST(MPI_Irecv(l->in + LAT_PING_IN * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PING, l->comm,
-                   &rq[1]));
+    XMUST(x->ops->irecv(x, q, l->in + LAT_PONG_IN * LAT_BYTES, LAT_BYTES, dst, TAG_PONG));
+    XMUST(x->ops->irecv(x, q + 1, l->in + LAT_PING_IN * LAT_BYTES, LAT_BYTES, src, TAG_PING));
     STAGE(tb_xferbuf_stage_out(&l->xs, l->cu, LAT_PING_OUT * LAT_BYTES, LAT_BYTES));
-    MUST(MPI_Isend(l->out + LAT_PING_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, dst, TAG_PING, l->comm,
-                   &rq[2]));
-    wait_one(&rq[1]);
+    XMUST(x->ops->isend(x, q + 2, l->out + LAT_PING_OUT * LAT_BYTES, LAT_BYTES, dst, TAG_PING));
+    wait_apart(x, q + 1, 1, 0, 0, NULL, NULL);
     STAGE(tb_xferbuf_stage_in(&l->xr, l->cu, LAT_PING_IN * LAT_BYTES, LAT_BYTES));
     STAGE(tb_xferbuf_stage_out(&l->xs, l->cu, LAT_PONG_OUT * LAT_BYTES, LAT_BYTES));
-    MUST(MPI_Isend(l->out + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES, MPI_BYTE, src, TAG_PONG, l->comm,
-                   &rq[3]));
-    wait_apart(rq, 1, 0, t0, &t, NULL);
+    XMUST(x->ops->isend(x, q + 3, l->out + LAT_PONG_OUT * LAT_BYTES, LAT_BYTES, src, TAG_PONG));
+    wait_apart(x, q, 1, 0, t0, &t, NULL);
     if (l->xr.stage) {
         STAGE(tb_xferbuf_stage_in(&l->xr, l->cu, LAT_PONG_IN * LAT_BYTES, LAT_BYTES));
         t = MPI_Wtime() - t0;
     }
-    wait_apart(rq + 2, 2, 0, 0, NULL, NULL);
+    wait_apart(x, q + 2, 2, 0, 0, NULL, NULL);
     tb_wd_beat();
     return t / 2;
 }
@@ -448,15 +466,15 @@ static void cell_of(double *times, int reps, double bytes, double *gbps, double 
 }
 
 /* A pair of buffers of `bytes` each in the send and receive kinds of --mem; *cu_p is the
- * runtime they need (NULL for host memory). Rank 0 of `entry` records how MPI reaches
- * them. */
+ * runtime they need (NULL for host memory). Rank 0 of `entry` records how the transport
+ * reaches them. */
 static tb_status_t kind_buffers(tb_suite_t *s, json_t *entry, size_t bytes, tb_xferbuf_t *xs,
                                 tb_xferbuf_t *xr, const tb_cuda_t **cu_p)
 {
     const tb_gpu_t *g = s->gpu;
     const tb_mem_kind_t *ks = tb_mem_kind_find(s->opts->mem[0]),
                         *kr = tb_mem_kind_find(s->opts->mem[1]);
-    int aware = g && g->mpi_cuda_aware;
+    int aware = tb_xport_device_memory(s);
     tb_status_t st;
     if (!ks)
         ks = tb_mem_kind(TB_MEM_HOST);
@@ -492,6 +510,8 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     double t_start = 0, elapsed;
     bw_t b;
     tb_doc_keys_t keys;
+    tb_xport_t x;
+    const char *why;
 #ifdef __linux__
     int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 #endif
@@ -499,6 +519,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     memset(&b, 0, sizeof(b));
     memset(&lat, 0, sizeof(lat));
     memset(bad, 0, sizeof(bad));
+    memset(&x, 0, sizeof(x));
     MUST(MPI_Comm_size(comm, &n));
     MUST(MPI_Comm_rank(comm, &me));
     b.comm = comm;
@@ -514,11 +535,11 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
             tb_suite_begin_test(s, name, "matrix", &keys,
                                 json_pack("{s:I, s:i, s:i}", "size", (json_int_t)o->matrix_bytes,
                                           "ranks", n, "window", b.window));
-    if (n < 2) {
+    why = n < 2 ? (strcmp(level, "node") ? "needs at least 2 ranks" : "needs at least 2 nodes")
+                : tb_xport_mem_skip_reason(s);
+    if (why) {
         if (entry)
-            tb_suite_end_test(s, entry, "skipped",
-                              strcmp(level, "node") ? "needs at least 2 ranks"
-                                                    : "needs at least 2 nodes");
+            tb_suite_end_test(s, entry, "skipped", why);
         return TB_OK;
     }
     rows = malloc(sizeof(double) * NROWS * (size_t)n);
@@ -526,11 +547,14 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
     trecv = malloc(sizeof(double) * 4 * MAX_REPS);
     world_of = calloc((size_t)n, sizeof(int));
     reps_of = calloc((size_t)n, sizeof(int));
-    b.rq = malloc(sizeof(MPI_Request) * 2 * (size_t)b.window);
     b.comm = lat.comm = comm;
-    if (!rows || !tsend || !trecv || !world_of || !reps_of || !b.rq)
+    b.x = lat.x = &x;
+    lat.slot = 2 * b.window;
+    if (!rows || !tsend || !trecv || !world_of || !reps_of)
         st = tb_error(TB_ERR_ENV, "%s: cannot allocate buffers for a window of %d x %zu bytes",
                       name, b.window, o->matrix_bytes);
+    if (st == TB_OK)
+        st = tb_xport_open(s, comm, 2 * b.window + 4, &x);
     if (st == TB_OK)
         st = kind_buffers(s, entry, b.bytes * (size_t)b.window, &b.xs, &b.xr, &b.cu);
     if (st == TB_OK)
@@ -643,6 +667,16 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         }
         st = tb_rt_agree_comm(comm, st);
     }
+    /* What the transport selected for every pair (UCX: its lanes), once the rounds used them. */
+    if (st == TB_OK) {
+        int *peers = malloc(sizeof(int) * (size_t)n);
+        st = peers ? TB_OK : tb_error(TB_ERR_ENV, "%s: out of memory", name);
+        for (int r = 0; peers && r < n; r++)
+            peers[r] = r == me ? -1 : r;
+        if ((st = tb_rt_agree_comm(comm, st)) == TB_OK)
+            st = tb_rt_agree_comm(comm, tb_xport_record(s, entry, &x, peers, n, world_of));
+        free(peers);
+    }
     wrong = bad[0].mm.wrong + bad[1].mm.wrong;
     MUST(MPI_Allreduce(&wrong, &wrong_total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm));
     if (wrong_total) {
@@ -659,7 +693,7 @@ out:
     free(trecv);
     free(world_of);
     free(reps_of);
-    free(b.rq);
+    tb_xport_close(&x);
     tb_xferbuf_free(&b.xs, b.cu);
     tb_xferbuf_free(&b.xr, b.cu);
     tb_xferbuf_free(&lat.xs, lat.cu);
@@ -800,6 +834,13 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
     memset(&xr, 0, sizeof(xr));
     if (!times)
         st = tb_error(TB_ERR_ENV, "%s: out of memory", name);
+    if (tb_xport_mem_skip_reason(s)) {
+        if (entry)
+            tb_suite_end_test(s, entry, "skipped", tb_xport_mem_skip_reason(s));
+        json_decref(pairs);
+        free(times);
+        return TB_OK;
+    }
     if (st == TB_OK)
         st = kind_buffers(s, entry, o->matrix_bytes, &xs, &xr, &cu);
     st = tb_rt_agree(rt, st);
@@ -814,7 +855,12 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
             tb_bench_ctx_t ctx;
             tb_mismatch_t mm[2];
             double mine[RES_PER_RANK];
+            tb_xport_t px;
+            /* the pair's own transport binding (local; a failure ends the job: the peer
+             * would wait in the first transfer) */
+            XMUST(tb_rt_agree_comm(pc, tb_xport_open(s, pc, 2 * o->window, &px)));
             memset(&ctx, 0, sizeof(ctx));
+            ctx.xp = &px;
             memset(mm, 0, sizeof(mm));
             ctx.suite = s;
             ctx.comm = pc;
@@ -863,6 +909,7 @@ tb_status_t tb_pairs_run(tb_suite_t *s, const char *name, const int (*plist_in)[
                             0, pc));
             if (rt->rank == a && a != 0)
                 MUST(MPI_Send(res, RES_LEN, MPI_DOUBLE, 0, TAG_RESULT, rt->world));
+            tb_xport_close(&px);
             MUST(MPI_Comm_free(&pc));
         }
         if (rt->rank == 0 && a != 0) {

@@ -124,6 +124,8 @@ static const struct opt_def {
      "memory of the buffers: host (default), pinned, device, managed; two kinds: send,receive "
      "(OSU's D D, H D)",
      0, 0},
+    {"backend", 0, ARG_STRING, "NAME",
+     "transport of latency, bw, bibw and the matrices: mpi (default) or ucx", 0, 0},
     {"gpus", 0, ARG_STRING, "LIST",
      "device of each local rank, e.g. 0,2,1,3 (default: the local rank's index; after "
      "CUDA_VISIBLE_DEVICES)",
@@ -379,6 +381,7 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
     o->verbs.tx_depth = 128;
     snprintf(o->mem[0], sizeof(o->mem[0]), "host");
     snprintf(o->mem[1], sizeof(o->mem[1]), "host");
+    snprintf(o->backend, sizeof(o->backend), "mpi");
 
     *sp++ = ':';
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -566,6 +569,10 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             tb_status_t st = parse_mem(o, arg);
             if (st)
                 return st;
+        } else if (!strcmp(name, "backend")) {
+            if (strcmp(arg, "mpi") && strcmp(arg, "ucx"))
+                return tb_error(TB_ERR_USAGE, "--backend '%s': expected mpi or ucx", arg);
+            snprintf(o->backend, sizeof(o->backend), "%s", arg);
         } else if (!strcmp(name, "gpus")) {
             tb_status_t st = parse_gpus(o, arg);
             if (st)
@@ -781,6 +788,7 @@ void *tb_opts_to_json(const tb_opts_t *o)
         if (o->min_drop > 0)
             json_object_set_new(j, "min_drop", json_real(o->min_drop));
         json_object_set_new(j, "mem", json_pack("[s,s]", o->mem[0], o->mem[1]));
+        json_object_set_new(j, "backend", json_string(o->backend));
         json_object_set_new(j, "gpus", gpus);
         json_object_set_new(j, "verbs",
                             json_pack("{s:s?, s:i, s:i, s:i}", "hca", o->verbs.hca, "gid_index",

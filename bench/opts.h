@@ -65,6 +65,7 @@ typedef struct tb_opts {
     /* Memory kinds of the send and the receive buffers (--mem KIND[,KIND]): "host",
      * "pinned", "device", "managed"; one kind given is both. */
     char mem[2][16];
+    char backend[8];        /* --backend: transport of the p2p tests and matrices (xport.h) */
     int ngpus;              /* --gpus: device of local rank i is gpus[i % ngpus]; 0 unset */
     int gpus[64];
     tb_verbs_opts_t verbs;

@@ -1,4 +1,4 @@
-/* Point-to-point tests over MPI with host memory, in OSU's method:
+/* Point-to-point tests over the entry's transport (MPI or UCX, xport.h), in OSU's method:
  *  latency: ping-pong, reported as half the round trip;
  *  bw:      the initiator posts a window of non-blocking sends, waits, then waits for a
  *           small acknowledgement; bandwidth = size x window / time;
@@ -15,12 +15,10 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "xport.h"
 
 #define TAG_DATA 11
 #define TAG_ACK 12
-#define MAX_WINDOW 4096
-
-static MPI_Request reqs[2 * MAX_WINDOW];
 
 static void p2p_buffers(size_t count, int nranks, size_t *send_elems, size_t *recv_elems)
 {
@@ -37,57 +35,63 @@ static double bytes_window2(const tb_bench_ctx_t *ctx)
     return 2.0 * (double)ctx->size * ctx->window;
 }
 
+#define XP_TRY(call)                                                                               \
+    do {                                                                                           \
+        tb_status_t xp_st_ = (call);                                                               \
+        if (xp_st_ != TB_OK)                                                                       \
+            return xp_st_;                                                                         \
+    } while (0)
+
+/* The messages go through the entry's transport (ctx->xp, xport.h): request slots 0..w-1
+ * hold a window's receives or sends, w..2w-1 bibw's sends. */
 static tb_status_t latency_run(tb_bench_ctx_t *ctx)
 {
-    int n = (int)ctx->size;
+    tb_xport_t *x = ctx->xp;
     if (ctx->rank == 0) {
         tb_stage_send(ctx);
-        TB_MPI_TRY(MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm));
-        TB_MPI_TRY(
-            MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE));
+        XP_TRY(x->ops->send(x, ctx->sendbuf, ctx->size, ctx->peer, TAG_DATA));
+        XP_TRY(x->ops->recv(x, ctx->recvbuf, ctx->size, ctx->peer, TAG_DATA));
         tb_stage_recv(ctx);
     } else {
-        TB_MPI_TRY(
-            MPI_Recv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, MPI_STATUS_IGNORE));
+        XP_TRY(x->ops->recv(x, ctx->recvbuf, ctx->size, ctx->peer, TAG_DATA));
         tb_stage_recv(ctx);
         tb_stage_send(ctx);
-        TB_MPI_TRY(MPI_Send(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm));
+        XP_TRY(x->ops->send(x, ctx->sendbuf, ctx->size, ctx->peer, TAG_DATA));
     }
     return TB_OK;
 }
 
 static tb_status_t bw_run(tb_bench_ctx_t *ctx)
 {
-    int n = (int)ctx->size, w = ctx->window;
+    tb_xport_t *x = ctx->xp;
+    int w = ctx->window;
     char ack[4] = {0};
     if (ctx->rank == 0) {
         tb_stage_send(ctx);
         for (int i = 0; i < w; i++)
-            TB_MPI_TRY(
-                MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
-        TB_MPI_TRY(MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE));
-        TB_MPI_TRY(MPI_Recv(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm, MPI_STATUS_IGNORE));
+            XP_TRY(x->ops->isend(x, i, ctx->sendbuf, ctx->size, ctx->peer, TAG_DATA));
+        XP_TRY(x->ops->waitall(x, 0, w));
+        XP_TRY(x->ops->recv(x, ack, 4, ctx->peer, TAG_ACK));
     } else {
         for (int i = 0; i < w; i++)
-            TB_MPI_TRY(
-                MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
-        TB_MPI_TRY(MPI_Waitall(w, reqs, MPI_STATUSES_IGNORE));
+            XP_TRY(x->ops->irecv(x, i, ctx->recvbuf, ctx->size, ctx->peer, TAG_DATA));
+        XP_TRY(x->ops->waitall(x, 0, w));
         tb_stage_recv(ctx);
-        TB_MPI_TRY(MPI_Send(ack, 4, MPI_BYTE, ctx->peer, TAG_ACK, ctx->comm));
+        XP_TRY(x->ops->send(x, ack, 4, ctx->peer, TAG_ACK));
     }
     return TB_OK;
 }
 
 static tb_status_t bibw_run(tb_bench_ctx_t *ctx)
 {
-    int n = (int)ctx->size, w = ctx->window;
+    tb_xport_t *x = ctx->xp;
+    int w = ctx->window;
     for (int i = 0; i < w; i++)
-        TB_MPI_TRY(MPI_Irecv(ctx->recvbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[i]));
+        XP_TRY(x->ops->irecv(x, i, ctx->recvbuf, ctx->size, ctx->peer, TAG_DATA));
     tb_stage_send(ctx);
     for (int i = 0; i < w; i++)
-        TB_MPI_TRY(
-            MPI_Isend(ctx->sendbuf, n, MPI_BYTE, ctx->peer, TAG_DATA, ctx->comm, &reqs[w + i]));
-    TB_MPI_TRY(MPI_Waitall(2 * w, reqs, MPI_STATUSES_IGNORE));
+        XP_TRY(x->ops->isend(x, w + i, ctx->sendbuf, ctx->size, ctx->peer, TAG_DATA));
+    XP_TRY(x->ops->waitall(x, 0, 2 * w));
     tb_stage_recv(ctx);
     return TB_OK;
 }

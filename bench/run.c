@@ -23,7 +23,9 @@
 #include "tb_git.h"
 #include "topo.h"
 #include "topo_pack.h"
+#include "ucx_xport.h"
 #include "watchdog.h"
+#include "xport.h"
 
 /* Per-rank facts gathered at rank 0 for the document. */
 typedef struct rank_info {
@@ -661,6 +663,14 @@ static const char *gpu_skip_reason(const tb_suite_t *s)
     return tb_opts_mem_needs_gpu(s->opts) && !s->gpu->ok ? s->gpu->why : NULL;
 }
 
+/* Why the transport tests (latency, bw, bibw, the matrices) cannot run: no GPU for --mem, or
+ * the transport of --backend did not start; NULL when they can. */
+static const char *xport_skip_reason(const tb_suite_t *s)
+{
+    const char *why = gpu_skip_reason(s);
+    return why ? why : tb_xport_skip_reason(s);
+}
+
 /* latency, bw, bibw on the intra-node pair and, with two nodes or more, the inter-node
  * pair. Both pairs include rank 0, which owns the document. */
 static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
@@ -680,8 +690,8 @@ static tb_status_t run_p2p(tb_suite_t *s, const tb_test_ops_t *ops)
     for (size_t i = 0; i < 2; i++) {
         tb_status_t one = TB_OK;
         tb_doc_keys_t keys = tb_suite_keys_mem(s, "byte", pairs[i].variant, NULL);
-        if (gpu_skip_reason(s) && (pairs[i].peer >= 0 || i == 0)) {
-            one = skip_test(s, ops->name, "p2p", &keys, gpu_skip_reason(s));
+        if (xport_skip_reason(s) && (pairs[i].peer >= 0 || i == 0)) {
+            one = skip_test(s, ops->name, "p2p", &keys, xport_skip_reason(s));
         } else if (pairs[i].peer < 0) {
             /* A one-node job has no inter-node pair: nothing to say about it. */
             if (i == 0 || rt->nnodes > 1)
@@ -719,9 +729,13 @@ static tb_status_t run_collective(tb_suite_t *s, const tb_test_ops_t *ops, const
     if (params && ops == &tb_test_broadcast)
         json_object_set_new(params, "root", json_integer(0));
     tb_doc_keys_t keys = tb_suite_keys_mem(s, dt->name, NULL, NULL);
-    if (gpu_skip_reason(s)) {
+    const char *why = gpu_skip_reason(s);
+    if (!why && tb_xport_ops(s) != &tb_xport_mpi)
+        why = "collectives run over MPI only (--backend ucx measures latency, bw, bibw and the "
+              "matrices)";
+    if (why) {
         json_t *e = tb_suite_begin_test(s, ops->name, "collective", &keys, params);
-        return e ? tb_suite_end_test(s, e, "skipped", gpu_skip_reason(s)) : TB_OK;
+        return e ? tb_suite_end_test(s, e, "skipped", why) : TB_OK;
     }
     return tb_harness_run(s, ops, dt, &keys, s->rt->world, params);
 }
@@ -740,6 +754,11 @@ static tb_status_t run_tests(tb_suite_t *s)
         if (rt->rank == 0)
             printf("topobench: every GPU test skipped (--mem %s,%s): %s\n\n", o->mem[0],
                    o->mem[1], gpu_skip_reason(s));
+        s->quiet_skips = 1;
+    } else if (tb_xport_skip_reason(s)) {
+        if (rt->rank == 0)
+            printf("topobench: every --backend %s test skipped: %s\n\n", o->backend,
+                   tb_xport_skip_reason(s));
         s->quiet_skips = 1;
     }
 
@@ -768,14 +787,14 @@ static tb_status_t run_tests(tb_suite_t *s)
             TB_NEXT(run_collective(s, colls[i], &tb_dtype_float));
     TB_NEXT(tb_nccl_run_tests(s));
     TB_NEXT(tb_verbs_run_tests(s));
-    if (gpu_skip_reason(s)) {
+    if (xport_skip_reason(s)) {
         static const struct {
             const char *name, *level;
         } mats[] = {{"matrix", "rank"}, {"node_matrix", "node"}, {"isolated", "isolated"}};
         for (size_t i = 0; i < sizeof(mats) / sizeof(mats[0]); i++) {
             tb_doc_keys_t keys = tb_suite_keys_mem(s, "byte", NULL, mats[i].level);
             if (tb_opts_has_test(o, mats[i].name))
-                TB_NEXT(skip_test(s, mats[i].name, "matrix", &keys, gpu_skip_reason(s)));
+                TB_NEXT(skip_test(s, mats[i].name, "matrix", &keys, xport_skip_reason(s)));
         }
     } else {
         if (tb_opts_has_test(o, "matrix"))
@@ -837,6 +856,10 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     if ((st = tb_gpu_setup(&rt, opts.gpus, opts.ngpus, &gpu)))
         goto out_finalize;
     suite.gpu = &gpu;
+    /* --backend ucx: UCX on every rank, or the reason its tests are skipped. */
+    if (tb_xport_ops(&suite) == &tb_xport_ucx &&
+        (st = tb_ucx_setup(&rt, &suite.ucx, suite.backend_why, sizeof(suite.backend_why))))
+        goto out_finalize;
     if (rt.rank == 0 && gpu.shared && tb_opts_mem_needs_gpu(&opts))
         tb_warn("two or more ranks of a node share one GPU: their GPU figures share it too "
                 "(--gpus, or one rank per GPU)");
@@ -853,6 +876,9 @@ tb_status_t tb_run_cmd(int argc, char **argv)
             suite.doc = tb_doc_new();
             json_object_set_new(suite.doc, "run", run_metadata(&suite, argc, argv));
             run_metadata_gpu(&suite, json_object_get(suite.doc, "run"));
+            if (tb_xport_ops(&suite) == &tb_xport_ucx)
+                json_object_set_new(json_object_get(suite.doc, "run"), "ucx",
+                                    tb_ucx_describe(suite.ucx, suite.backend_why));
             st = tb_doc_write(suite.doc, suite.results_path);
         }
     }
@@ -883,7 +909,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     if (st == TB_OK)
         st = run_tests(&suite);
     /* The retest measures on --mem too; without a GPU there is nothing it could measure. */
-    if (st == TB_OK && opts.retest && !gpu_skip_reason(&suite))
+    if (st == TB_OK && opts.retest && !xport_skip_reason(&suite))
         st = tb_suite_sync(&suite, rt.world, retest(&suite));
     tb_wd_stop();
 
@@ -916,6 +942,7 @@ tb_status_t tb_run_cmd(int argc, char **argv)
     }
     st = tb_rt_agree(&rt, st);
 out_finalize:
+    tb_ucx_teardown(&rt, suite.ucx);
     tb_doc_writer_destroy(suite.writer);
     tb_topo_destroy(suite.node_topo);
     json_decref(suite.doc);

@@ -28,6 +28,7 @@ tb_doc_keys_t tb_suite_keys_mem(const tb_suite_t *s, const char *dtype, const ch
                                 const char *level)
 {
     tb_doc_keys_t k = tb_suite_keys(dtype, placement, level);
+    k.backend = s->opts->backend;
     k.send_memory = s->opts->mem[0];
     k.recv_memory = s->opts->mem[1];
     return k;

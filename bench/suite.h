@@ -55,6 +55,10 @@ typedef struct tb_suite {
      * elsewhere or when discovery failed. NCCL's view of the node is set against it too
      * (bench/nccl/nccl_view.c). */
     tb_topo_t *node_topo;
+    /* --backend ucx: the UCX transport's state (bench/ucx), NULL when it is not running;
+     * backend_why says why the backend's tests are skipped then. */
+    struct tb_ucx *ucx;
+    char backend_why[256];
 } tb_suite_t;
 
 /* How many test entries the selected tests make (the n of the progress line's k/n). */
@@ -70,7 +74,8 @@ int tb_suite_planned_entries(const tb_suite_t *s);
  * (borrowed); NULL elsewhere. */
 /* Keys of an entry measured over MPI between host buffers. */
 tb_doc_keys_t tb_suite_keys(const char *dtype, const char *placement, const char *level);
-/* The same with the memory kinds of --mem (the MPI tests and matrices). */
+/* The same with the memory kinds of --mem and the transport of --backend (the
+ * point-to-point tests, collectives and matrices). */
 tb_doc_keys_t tb_suite_keys_mem(const tb_suite_t *s, const char *dtype, const char *placement,
                                 const char *level);
 
