@@ -281,6 +281,47 @@ static void test_unjudged_grouped(void)
     json_decref(doc);
 }
 
+/* --backend ucx entries: what UCX selected is a note; TCP between two hosts that both have
+ * RDMA NICs (every host of noise_only.json has one) is said, RDMA transports are not. */
+static void test_ucx_selection(void)
+{
+    json_t *doc = NULL, *a = NULL, *tests;
+    tb_analysis_opts_t o;
+    const json_t *n;
+    size_t i, summary = 0, tcp = 0, rdma = 0;
+    tb_analysis_opts_default(&o);
+    TB_CHECK_INT(tb_doc_load(DIR "/noise_only.json", &doc), TB_OK);
+    if (!doc)
+        return;
+    tests = json_object_get(doc, "tests");
+    /* rank 0 -> 1 over tcp (n0 -> n1), 1 -> 0 over rc_mlx5, as a latency entry */
+    json_array_append_new(
+        tests, json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:{s:[{s:s, s:I}, {s:s, s:I}], "
+                         "s:[[i,i,i], [i,i,i]], s:I}}",
+                         "name", "latency", "kind", "collective", "backend", "ucx", "placement",
+                         "inter-node", "status", "ok", "results", "selected", "selections",
+                         "transports", "tcp/eth0", "pairs", (json_int_t)1, "transports",
+                         "rc_mlx5/mlx5_0:1 ud_mlx5/mlx5_0:1", "pairs", (json_int_t)1, "pairs", 0,
+                         1, 0, 1, 0, 1, "npairs", (json_int_t)2));
+    TB_CHECK_INT(tb_analysis_run(doc, DIR, &o, &a), TB_OK);
+    json_array_foreach(json_object_get(a, "notes"), i, n) {
+        const char *s = json_string_value(n);
+        if (!strcmp(s, "latency (inter-node, ucx): UCX selected tcp/eth0 (1 pairs); "
+                       "rc_mlx5/mlx5_0:1 ud_mlx5/mlx5_0:1 (1 pairs)"))
+            summary++;
+        if (strstr(s, "from rank 0 (n0) to rank 1 (n1) over tcp/eth0 although both hosts have "
+                      "RDMA NICs"))
+            tcp++;
+        if (strstr(s, "from rank 1"))
+            rdma++;
+    }
+    TB_CHECK_INT(summary, 1);
+    TB_CHECK_INT(tcp, 1);
+    TB_CHECK_INT(rdma, 0);
+    json_decref(a);
+    json_decref(doc);
+}
+
 int main(void)
 {
     tb_log_set_identity("test", -1);
@@ -292,5 +333,6 @@ int main(void)
     test_threshold();
     test_malformed();
     test_unjudged_grouped();
+    test_ucx_selection();
     return tb_test_done();
 }

@@ -1435,6 +1435,78 @@ static void not_judged_notes(json_t *groups, json_t *notes)
     }
 }
 
+/* RDMA NICs of the host of world rank r (its topology's `nics`), -1 unknown. */
+static int rank_nics(const json_t *doc, int r, const char **host_p)
+{
+    const char *host = str_of(json_array_get(json_object_get(doc, "ranks"), (size_t)r), "host");
+    const json_t *h;
+    size_t i;
+    *host_p = host;
+    json_array_foreach(json_object_get(doc, "hosts"), i, h)
+        if (!strcmp(str_of(h, "name"), host)) {
+            const json_t *n = json_object_get(json_object_get(h, "topology"), "nics");
+            return json_is_integer(n) ? (int)json_integer_value(n) : -1;
+        }
+    return -1;
+}
+
+/* Whether UCX's transport list names an RDMA transport (InfiniBand/RoCE verbs, mlx5 DV). */
+static int ucx_rdma(const char *transports)
+{
+    static const char *const rdma[] = {"rc", "dc", "ud", "ib", "rdmacm", "srd"};
+    for (const char *p = transports; *p;) {
+        size_t n = strcspn(p, "/");
+        for (size_t k = 0; k < sizeof(rdma) / sizeof(rdma[0]); k++)
+            if (!strncmp(p, rdma[k], strlen(rdma[k])) &&
+                (p[strlen(rdma[k])] == '_' || p[strlen(rdma[k])] == '/'))
+                return 1;
+        p += n;
+        p += strcspn(p, " ");
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+/* What UCX selected (tests[].selected), one note per --backend ucx entry, and a note for
+ * pairs between two hosts that both have RDMA NICs where UCX went without RDMA: "UCX
+ * picked tcp instead of rc_mlx5" said, not left to a slow figure. */
+static void ucx_selection_notes(const json_t *doc, const json_t *t, json_t *notes)
+{
+    const json_t *sel = json_object_get(t, "selected"), *one, *p;
+    const char *what = str_of(t, "placement")[0] ? str_of(t, "placement") : str_of(t, "level");
+    char *list = NULL;
+    size_t len = 0, i;
+    FILE *m;
+    if (!sel || strcmp(str_of(t, "backend"), "ucx") != 0 || !(m = open_memstream(&list, &len)))
+        return;
+    json_array_foreach(json_object_get(sel, "selections"), i, one)
+        fprintf(m, "%s%s (%lld pairs)", i ? "; " : "", str_of(one, "transports"),
+                (long long)json_integer_value(json_object_get(one, "pairs")));
+    fclose(m);
+    json_array_append_new(notes, json_sprintf("%s (%s, ucx): UCX selected %s", str_of(t, "name"),
+                                              what, list));
+    free(list);
+    json_array_foreach(json_object_get(sel, "pairs"), i, p) {
+        int a = (int)json_integer_value(json_array_get(p, 0)),
+            b = (int)json_integer_value(json_array_get(p, 1));
+        const json_t *s1 =
+            json_array_get(json_object_get(sel, "selections"),
+                           (size_t)json_integer_value(json_array_get(p, 2)));
+        const char *ha, *hb;
+        int na = rank_nics(doc, a, &ha), nb = rank_nics(doc, b, &hb);
+        if (strcmp(ha, hb) != 0 && na > 0 && nb > 0 && !ucx_rdma(str_of(s1, "transports"))) {
+            json_array_append_new(
+                notes, json_sprintf("%s (%s, ucx): UCX sent from rank %d (%s) to rank %d (%s) "
+                                    "over %s although both hosts have RDMA NICs: check UCX_TLS, "
+                                    "UCX_NET_DEVICES and this UCX build's transports (the first "
+                                    "such pair; figures of this entry are not the fabric's)",
+                                    str_of(t, "name"), what, a, ha, b, hb,
+                                    str_of(s1, "transports")));
+            break;
+        }
+    }
+}
+
 tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_analysis_opts_t *opts,
                             json_t **analysis_p)
 {
@@ -1474,6 +1546,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
         } else if (!strcmp(kind, "p2p")) {
             p2p_judge(&c, t);
         }
+        ucx_selection_notes(doc, t, c.notes);
     }
     not_judged_notes(unjudged, c.notes);
     fold_links_into_nodes(&c);
