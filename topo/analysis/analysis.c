@@ -60,8 +60,11 @@ typedef struct ctx {
     host_info_t *hosts;
     rank_info_t *ranks;
     json_t *culprits, *sets, *p2p, *notes, *confirm_pairs, *confirm_controls;
+    json_t *culprit_index; /* "kind\x1fsubject" -> culprit (culprit_add) */
     size_t ncells, nflagged;
     long long confirm_size;
+    double *work; /* scratch memory kept across sets (work_doubles, work_idx) */
+    size_t work_cap, *idx, idx_cap;
 } ctx_t;
 
 /* ---- the document's facts --------------------------------------------------------- */
@@ -267,42 +270,133 @@ static void path_of(const ctx_t *c, int ra, int rb, path_t *p)
 
 enum { PEER_OK, PEER_OUTLIER, PEER_NONE };
 
+/* One byte per cell: its path class (CLS_ABSENT: no measurement, or a rank with itself),
+ * its verdict among its peers, whether it touches a node with a verdict, whether it is
+ * below the model and whether the model has a figure for it. A 4,096-rank matrix is
+ * 16.7 million cells: they are judged in place, their values in the matrix as read, and
+ * nothing else is kept per cell. */
+#define CLS_ABSENT 7
+#define F_CLS 0x07u
+#define F_PEER_SHIFT 3
+#define F_PEER 0x18u
+#define F_NODE_BAD 0x20u
+#define F_BELOW 0x40u
+#define F_EXP 0x80u
+
+typedef struct cellset {
+    const char *test, *level, *metric;
+    int higher; /* bandwidth: higher is better; latency: lower */
+    long long size;
+    size_t n, nvalid;   /* cells (a matrix: nrows^2, the diagonal included); measured ones */
+    const double *v;    /* cell k's value */
+    const int *pa, *pb; /* pairs measured one at a time: cell k's ranks; NULL for a matrix */
+    const int *row;     /* a matrix: the world rank of each row; cell k = row k / nrows,
+                         * column k % nrows */
+    size_t nrows;
+    unsigned char *f;
+    /* Shift-pattern matrices: in round d every row i sends to (i + d) mod n at once, so
+     * a node's port carries out[h * nrows + d] flows out and in[...] flows in. */
+    unsigned *out, *in;
+    size_t *hr_off, *hr; /* a matrix: the rows of each host, hr[hr_off[h] .. hr_off[h + 1]) */
+} cellset_t;
+
+/* A cell as the verdicts read it (cell_at). */
 typedef struct cell {
+    size_t k;
     int ra, rb; /* world ranks: from, to */
     int i, j;   /* matrix row and column; -1 for pairs measured one at a time */
     double v;
     unsigned char cls, peer, node_bad; /* node_bad: touches a node judged bad */
 } cell_t;
 
-typedef struct cellset {
-    const char *test, *level, *metric;
-    int higher; /* bandwidth: higher is better; latency: lower */
-    long long size;
-    cell_t *c;
-    size_t n;
-    /* Shift-pattern matrices: in round d every row i sends to (i + d) mod n at once, so
-     * a node's port carries out[h * nrows + d] flows out and in[...] flows in. */
-    size_t nrows;
-    unsigned *out, *in;
-} cellset_t;
+/* Walks every cell of a set in order; i and j follow a matrix's row and column without a
+ * division per cell. */
+#define FOR_CELLS(s, k, i, j)                                                                  \
+    for (size_t k = 0, i = 0, j = 0; k < (s)->n;                                               \
+         k++, (++j == (s)->nrows ? (void)(j = 0, i++) : (void)0))
+#define CELL_RA(s, k, i) ((s)->pa ? (s)->pa[k] : (s)->row[i])
+#define CELL_RB(s, k, j) ((s)->pb ? (s)->pb[k] : (s)->row[j])
+#define CELL_CLS(s, k) ((s)->f[k] & F_CLS)
+#define CELL_PEER(s, k) (((s)->f[k] & F_PEER) >> F_PEER_SHIFT)
 
-/* Counts, per node and round, the concurrent flows through its port. */
-static void set_shares(const ctx_t *c, cellset_t *s, const json_t *row_ranks)
+static void cell_at(const cellset_t *s, size_t k, cell_t *x)
 {
-    size_t n = json_array_size(row_ranks);
+    unsigned f = s->f[k];
+    x->k = k;
+    if (s->pa) {
+        x->ra = s->pa[k];
+        x->rb = s->pb[k];
+        x->i = x->j = -1;
+    } else {
+        x->i = (int)(k / s->nrows);
+        x->j = (int)(k % s->nrows);
+        x->ra = s->row[x->i];
+        x->rb = s->row[x->j];
+    }
+    x->v = s->v[k];
+    x->cls = (unsigned char)(f & F_CLS);
+    x->peer = (unsigned char)((f & F_PEER) >> F_PEER_SHIFT);
+    x->node_bad = (f & F_NODE_BAD) != 0;
+}
+
+/* The analyzer's scratch memory, kept across sets: a 4,096-rank matrix needs 268 MB of
+ * it, and allocating that afresh for every metric cost more in page faults than the
+ * judging itself. */
+static double *work_doubles(ctx_t *c, size_t n)
+{
+    if (n > c->work_cap) {
+        double *w = realloc(c->work, n * sizeof(double));
+        if (!w)
+            return NULL;
+        c->work = w;
+        c->work_cap = n;
+    }
+    return c->work;
+}
+
+static size_t *work_idx(ctx_t *c, size_t n)
+{
+    if (n > c->idx_cap) {
+        size_t cap = n < 64 ? 64 : n, *w = realloc(c->idx, cap * sizeof(size_t));
+        if (!w)
+            return NULL;
+        c->idx = w;
+        c->idx_cap = cap;
+    }
+    return c->idx;
+}
+
+/* Counts, per node and round, the concurrent flows through its port, and lists each
+ * node's rows. */
+static void set_shares(const ctx_t *c, cellset_t *s)
+{
+    size_t n = s->nrows;
     int *host = malloc((n ? n : 1) * sizeof(int));
-    s->nrows = n;
     s->out = calloc(c->nhosts * (n ? n : 1), sizeof(unsigned));
     s->in = calloc(c->nhosts * (n ? n : 1), sizeof(unsigned));
-    if (!host || !s->out || !s->in) {
-        free(s->out), free(s->in);
+    s->hr_off = calloc(c->nhosts + 1, sizeof(size_t));
+    s->hr = malloc((n ? n : 1) * sizeof(size_t));
+    if (!host || !s->out || !s->in || !s->hr_off || !s->hr) {
+        free(s->out), free(s->in), free(s->hr_off), free(s->hr);
         s->out = s->in = NULL;
+        s->hr_off = s->hr = NULL;
         free(host);
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        json_int_t r = json_integer_value(json_array_get(row_ranks, i));
-        host[i] = r >= 0 && (size_t)r < c->nranks ? c->ranks[r].host : 0;
+        host[i] = c->ranks[s->row[i]].host;
+        s->hr_off[host[i] + 1]++;
+    }
+    for (size_t h = 0; h < c->nhosts; h++)
+        s->hr_off[h + 1] += s->hr_off[h];
+    {
+        size_t *fill = calloc(c->nhosts ? c->nhosts : 1, sizeof(size_t));
+        if (fill)
+            for (size_t i = 0; i < n; i++)
+                s->hr[s->hr_off[host[i]] + fill[host[i]]++] = i;
+        else
+            free(s->hr_off), s->hr_off = NULL;
+        free(fill);
     }
     for (size_t d = 1; d < n; d++)
         for (size_t i = 0; i < n; i++) {
@@ -336,31 +430,45 @@ static double quantile(double *v, size_t n, double p)
     return tb_stats_percentile_select(v, n, p);
 }
 
+/* Median and MAD of v[0..n), reordering v and overwriting it with the deviations: the
+ * same figures as tb_stats_median_mad without its copy. */
+static void median_mad_inplace(double *v, size_t n, double *med_p, double *mad_p)
+{
+    double med = tb_stats_median_select(v, n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = fabs(v[i] - med);
+    *med_p = med;
+    *mad_p = tb_stats_median_select(v, n);
+}
+
 static json_t *cells_cited(const cellset_t *s, const size_t *idx, size_t n)
 {
     json_t *arr = json_array();
     for (size_t k = 0; k < n && k < CELLS_CITED; k++) {
-        const cell_t *x = &s->c[idx[k]];
-        json_array_append_new(arr, json_pack("{s:i, s:i, s:f}", "from", x->ra, "to", x->rb,
-                                             "value", x->v));
+        cell_t x;
+        cell_at(s, idx[k], &x);
+        json_array_append_new(arr, json_pack("{s:i, s:i, s:f}", "from", x.ra, "to", x.rb,
+                                             "value", x.v));
     }
     return arr;
 }
 
-/* Finds or creates the culprit (kind, subject) and appends one piece of evidence. */
+/* Finds or creates the culprit (kind, subject) and appends one piece of evidence. The
+ * index (kind and subject -> culprit) keeps this O(1) when a noisy set names thousands. */
 static json_t *culprit_add(ctx_t *c, const char *kind, const char *subject, json_t *evidence)
 {
-    json_t *cu;
-    size_t i;
-    json_array_foreach(c->culprits, i, cu) {
-        if (!strcmp(str_of(cu, "kind"), kind) && !strcmp(str_of(cu, "subject"), subject)) {
-            json_array_append_new(json_object_get(cu, "evidence"), evidence);
-            return cu;
-        }
+    json_t *cu, *key = json_sprintf("%s\x1f%s", kind, subject);
+    if (key && (cu = json_object_get(c->culprit_index, json_string_value(key)))) {
+        json_array_append_new(json_object_get(cu, "evidence"), evidence);
+        json_decref(key);
+        return cu;
     }
     cu = json_pack("{s:s, s:s, s:[], s:[], s:[o], s:[], s:[]}", "kind", kind, "subject", subject,
                    "hosts", "ranks", "evidence", evidence, "topology", "confirm_pairs");
     json_array_append_new(c->culprits, cu);
+    if (key)
+        json_object_set(c->culprit_index, json_string_value(key), cu);
+    json_decref(key);
     return cu;
 }
 
@@ -414,13 +522,17 @@ static void culprit_confirm(ctx_t *c, json_t *cu, const cellset_t *s, int a, int
     /* the reference: a healthy pair of the same path class away from the suspects, so
      * the pairs measured alone are compared with pairs measured alone */
     for (size_t k = 0; k < s->n; k++) {
-        const cell_t *x = &s->c[k];
-        if (x->cls != cls || x->peer != PEER_OK || x->node_bad || cell_touches(c, x, a, b))
+        cell_t x;
+        if (CELL_CLS(s, k) != (unsigned)cls || CELL_PEER(s, k) != PEER_OK ||
+            (s->f[k] & F_NODE_BAD))
+            continue;
+        cell_at(s, k, &x);
+        if (cell_touches(c, &x, a, b))
             continue;
         if (!json_object_get(cu, "control_pairs"))
             json_object_set_new(cu, "control_pairs", json_array());
-        json_add_unique_pair(json_object_get(cu, "control_pairs"), x->ra, x->rb);
-        json_add_unique_pair(c->confirm_controls, x->ra, x->rb);
+        json_add_unique_pair(json_object_get(cu, "control_pairs"), x.ra, x.rb);
+        json_add_unique_pair(c->confirm_controls, x.ra, x.rb);
         break;
     }
 }
@@ -449,7 +561,7 @@ static int cmp_idx_value;
 static const cellset_t *cmp_set;
 static int cmp_worst(const void *a, const void *b)
 {
-    double x = cmp_set->c[*(const size_t *)a].v, y = cmp_set->c[*(const size_t *)b].v;
+    double x = cmp_set->v[*(const size_t *)a], y = cmp_set->v[*(const size_t *)b];
     int r = (x > y) - (x < y);
     return cmp_idx_value ? r : -r; /* higher is better: ascending puts the worst first */
 }
@@ -459,6 +571,23 @@ static void sort_worst_first(const cellset_t *s, size_t *idx, size_t n)
     cmp_set = s;
     cmp_idx_value = s->higher;
     qsort(idx, n, sizeof(*idx), cmp_worst);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The host of a cell's sender and receiver. */
+static int cell_host_a(const ctx_t *c, const cellset_t *s, size_t k, size_t i)
+{
+    return c->ranks[CELL_RA(s, k, i)].host;
+}
+
+static int cell_host_b(const ctx_t *c, const cellset_t *s, size_t k, size_t j)
+{
+    return c->ranks[CELL_RB(s, k, j)].host;
 }
 
 /* Node stage: per host, its "good side" quantile among the cells of class `cls` that touch
@@ -479,75 +608,124 @@ static int explained(const ctx_t *c, const cellset_t *s, int ha, int hb)
     return !s->higher && (c->hosts[ha].bw_verdict || c->hosts[hb].bw_verdict);
 }
 
+static size_t host_cells(ctx_t *c, const cellset_t *s, unsigned cls, int h);
+
 /* Latency node candidates whose cells are not mostly outliers against the cells of the
  * other nodes (median med, MAD mad of np cells) are no verdict: a node whose p25 is 1.3x
  * the nodes' median while none of its cells stands out from its peers is noise.
  * Returns whether a candidate was dropped. */
-static int latency_demote(const ctx_t *c, const cellset_t *s, const size_t *ord, size_t nc,
-                          unsigned char *bad, double med, double mad, size_t np)
+static int latency_demote(ctx_t *c, const cellset_t *s, unsigned cls, unsigned char *bad,
+                          double med, double mad, size_t np)
 {
     int dropped = 0;
     if (s->higher || np < 3)
         return 0;
     for (size_t h = 0; h < c->nhosts; h++) {
-        size_t n = 0, nhigh = 0;
+        size_t n, nhigh = 0;
         if (!bad[h])
             continue;
-        for (size_t q = 0; q < nc; q++) {
-            const cell_t *x = &s->c[ord[q]];
-            if (c->ranks[x->ra].host != (int)h && c->ranks[x->rb].host != (int)h)
-                continue;
-            n++;
-            nhigh += is_worse(c, 0, x->v, med, mad);
-        }
+        if ((n = host_cells(c, s, cls, (int)h)) == (size_t)-1)
+            continue;
+        for (size_t q = 0; q < n; q++)
+            nhigh += is_worse(c, 0, s->v[c->idx[q]], med, mad);
         if (2 * nhigh < n)
             bad[h] = 0, dropped = 1;
     }
     return dropped;
 }
 
-static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, unsigned char *bad,
-                        double *score, double *node_med_p, double *node_mad_p)
+/* The scores of a matrix's hosts, gathered host by host (its rows, then its columns of the
+ * other rows) into the scratch memory: a scatter of every cell into per-host lists wrote
+ * 268 MB at random for a 4,096-rank matrix and was a third of the analyzer's time. The
+ * values are those judge_nodes' scatter collects (order aside, which a quantile ignores).
+ * Returns 0 when out of memory. */
+static int node_scores_matrix(ctx_t *c, cellset_t *s, unsigned cls, double *score, size_t *count)
 {
-    size_t *count = calloc(c->nhosts, sizeof(size_t)), *fill = calloc(c->nhosts, sizeof(size_t));
-    double **vals = calloc(c->nhosts, sizeof(double *)), *sc = NULL, *scratch = NULL;
+    size_t nr = s->nrows;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        size_t n = 0, mine = s->hr_off[h + 1] - s->hr_off[h];
+        const size_t *rows = s->hr + s->hr_off[h];
+        double *vals = work_doubles(c, 2 * mine * nr + 1);
+        if (!vals)
+            return 0;
+        for (size_t q = 0; q < mine; q++) {
+            const unsigned char *f = s->f + rows[q] * nr;
+            const double *v = s->v + rows[q] * nr;
+            for (size_t j = 0; j < nr; j++)
+                if ((f[j] & F_CLS) == cls &&
+                    !explained(c, s, (int)h, c->ranks[s->row[j]].host))
+                    vals[n++] = v[j];
+        }
+        for (size_t i = 0; mine && i < nr; i++) {
+            const unsigned char *f = s->f + i * nr;
+            const double *v = s->v + i * nr;
+            if (c->ranks[s->row[i]].host == (int)h ||
+                explained(c, s, c->ranks[s->row[i]].host, (int)h))
+                continue;
+            for (size_t q = 0; q < mine; q++)
+                if ((f[rows[q]] & F_CLS) == cls)
+                    vals[n++] = v[rows[q]];
+        }
+        count[h] = n;
+        score[h] = n >= 2 ? quantile(vals, n, s->higher ? 75 : 25) : NAN;
+    }
+    return 1;
+}
+
+static void judge_nodes(ctx_t *c, cellset_t *s, unsigned cls, unsigned char *bad, double *score,
+                        double *node_med_p, double *node_mad_p)
+{
+    /* every host's values side by side in the scratch memory: host h's at off[h] */
+    size_t *off = calloc(c->nhosts + 1, sizeof(size_t)), *fill = calloc(c->nhosts, sizeof(size_t));
+    double *vals, *sc = NULL;
     size_t nh = 0;
     *node_med_p = *node_mad_p = 0;
-    if (!count || !fill || !vals)
+    if (!off || !fill)
         goto out;
-    for (size_t q = 0; q < nc; q++) {
-        size_t k = ord[q];
-        int ha = c->ranks[s->c[k].ra].host, hb = c->ranks[s->c[k].rb].host;
+    if (!s->pa && s->hr_off) {
+        if (!node_scores_matrix(c, s, cls, score, fill))
+            goto out;
+        goto scored;
+    }
+    FOR_CELLS(s, k, i, j) {
+        int ha, hb;
+        if (CELL_CLS(s, k) != cls)
+            continue;
+        ha = cell_host_a(c, s, k, i);
+        hb = cell_host_b(c, s, k, j);
         if (explained(c, s, ha, hb))
             continue;
-        count[ha]++;
+        off[ha + 1]++;
         if (hb != ha)
-            count[hb]++;
+            off[hb + 1]++;
     }
     for (size_t h = 0; h < c->nhosts; h++)
-        if (count[h] && !(vals[h] = malloc(count[h] * sizeof(double))))
-            goto out;
-    for (size_t q = 0; q < nc; q++) {
-        size_t k = ord[q];
-        int ha = c->ranks[s->c[k].ra].host, hb = c->ranks[s->c[k].rb].host;
+        off[h + 1] += off[h];
+    if (!(vals = work_doubles(c, off[c->nhosts] ? off[c->nhosts] : 1)))
+        goto out;
+    FOR_CELLS(s, k, i, j) {
+        int ha, hb;
+        if (CELL_CLS(s, k) != cls)
+            continue;
+        ha = cell_host_a(c, s, k, i);
+        hb = cell_host_b(c, s, k, j);
         if (explained(c, s, ha, hb))
             continue;
-        vals[ha][fill[ha]++] = s->c[k].v;
+        vals[off[ha] + fill[ha]++] = s->v[k];
         if (hb != ha)
-            vals[hb][fill[hb]++] = s->c[k].v;
+            vals[off[hb] + fill[hb]++] = s->v[k];
     }
-    sc = malloc(c->nhosts * sizeof(double));
-    scratch = malloc(c->nhosts * sizeof(double));
-    if (!sc || !scratch)
+    for (size_t h = 0; h < c->nhosts; h++)
+        score[h] = fill[h] >= 2 ? quantile(vals + off[h], fill[h], s->higher ? 75 : 25) : NAN;
+scored:
+    if (!(sc = malloc((c->nhosts ? c->nhosts : 1) * sizeof(double))))
         goto out;
-    for (size_t h = 0; h < c->nhosts; h++) {
-        score[h] = NAN;
-        if (count[h] >= 2)
-            sc[nh++] = score[h] = quantile(vals[h], count[h], s->higher ? 75 : 25);
-    }
+    for (size_t h = 0; h < c->nhosts; h++)
+        if (!isnan(score[h]))
+            sc[nh++] = score[h];
     if (nh < 3)
         goto out;
-    tb_stats_median_mad(sc, nh, scratch, node_med_p, node_mad_p);
+    median_mad_inplace(sc, nh, node_med_p, node_mad_p);
     /* An outlier beyond the MADs, or, for bandwidth, a node at under half the nodes'
      * median (NODE_GROSS_DROP): with few nodes the MAD of their scores is as wide as the
      * healthy nodes' spread (5 nodes of which 2 are slow: the 3 healthy ones set it), and
@@ -560,13 +738,159 @@ static void judge_nodes(ctx_t *c, cellset_t *s, const size_t *ord, size_t nc, un
               score[h] < (1 - fmax(NODE_GROSS_DROP, c->opts->min_drop)) * *node_med_p)))
             bad[h] = 1;
 out:
-    for (size_t h = 0; vals && h < c->nhosts; h++)
-        free(vals[h]);
-    free(vals);
-    free(count);
+    free(off);
     free(fill);
     free(sc);
-    free(scratch);
+}
+
+/* The cells of class cls between the row sets A and B of a matrix (every cell a -> b and
+ * b -> a, a in A, b in B; A and B: a host's rows for NET, a rank's rows within a node)
+ * at or after cell `from`, in cell order, into the scratch index; pairs measured one at a
+ * time are scanned. net: keys are hosts, else ranks. Returns the count; (size_t)-1 when
+ * out of memory. */
+static int key_of(const ctx_t *c, int rank, int net)
+{
+    return net ? c->ranks[rank].host : rank;
+}
+
+static size_t rows_of(const cellset_t *s, int net, int key, size_t *buf, size_t cap,
+                      const ctx_t *c)
+{
+    size_t n = 0;
+    if (net && s->hr_off) {
+        for (size_t q = s->hr_off[key]; q < s->hr_off[key + 1] && n < cap; q++)
+            buf[n++] = s->hr[q];
+        return n;
+    }
+    for (size_t i = 0; i < s->nrows && n < cap; i++)
+        if (key_of(c, s->row[i], net) == key)
+            buf[n++] = i;
+    return n;
+}
+
+static size_t pair_cells(ctx_t *c, const cellset_t *s, unsigned cls, int net, int ka, int kb,
+                         size_t from)
+{
+    size_t n = 0, *idx;
+    if (s->pa) {
+        for (size_t k = from; k < s->n; k++) {
+            int ya, yb;
+            if (CELL_CLS(s, k) != cls)
+                continue;
+            ya = key_of(c, s->pa[k], net);
+            yb = key_of(c, s->pb[k], net);
+            if ((ya == ka && yb == kb) || (ya == kb && yb == ka)) {
+                if (!(idx = work_idx(c, n + 1)))
+                    return (size_t)-1;
+                idx[n++] = k;
+            }
+        }
+        return n;
+    }
+    {
+        size_t na, nb, *ra = malloc(s->nrows * sizeof(size_t)), *rb = malloc(s->nrows * sizeof(size_t));
+        if (!ra || !rb) {
+            free(ra), free(rb);
+            return (size_t)-1;
+        }
+        na = rows_of(s, net, ka, ra, s->nrows, c);
+        nb = ka == kb ? 0 : rows_of(s, net, kb, rb, s->nrows, c);
+        if (!(idx = work_idx(c, 2 * na * (nb ? nb : na) + 1))) {
+            free(ra), free(rb);
+            return (size_t)-1;
+        }
+        for (size_t p = 0; p < na; p++)
+            for (size_t q = 0; q < (nb ? nb : na); q++) {
+                size_t i = ra[p], j = nb ? rb[q] : ra[q], k1 = i * s->nrows + j,
+                       k2 = j * s->nrows + i;
+                if (k1 >= from && CELL_CLS(s, k1) == cls)
+                    idx[n++] = k1;
+                if (nb && k2 >= from && CELL_CLS(s, k2) == cls)
+                    idx[n++] = k2;
+            }
+        free(ra), free(rb);
+        qsort(idx, n, sizeof(*idx), cmp_size);
+    }
+    return n;
+}
+
+/* The cells of class cls touching host h, in cell order, into the scratch index. */
+static size_t host_cells(ctx_t *c, const cellset_t *s, unsigned cls, int h)
+{
+    size_t n = 0, *idx;
+    if (s->pa || !s->hr_off) {
+        for (size_t k = 0; k < s->n; k++) {
+            if (CELL_CLS(s, k) != cls ||
+                (c->ranks[s->pa ? s->pa[k] : s->row[k / s->nrows]].host != h &&
+                 c->ranks[s->pb ? s->pb[k] : s->row[k % s->nrows]].host != h))
+                continue;
+            if (!(idx = work_idx(c, n + 1)))
+                return (size_t)-1;
+            idx[n++] = k;
+        }
+        return n;
+    }
+    {
+        size_t nr = s->hr_off[h + 1] - s->hr_off[h];
+        const size_t *mine = s->hr + s->hr_off[h];
+        if (!(idx = work_idx(c, 2 * nr * s->nrows + 1)))
+            return (size_t)-1;
+        for (size_t i = 0; i < s->nrows; i++) {
+            if (c->ranks[s->row[i]].host == h) {
+                for (size_t j = 0; j < s->nrows; j++)
+                    if (CELL_CLS(s, i * s->nrows + j) == cls)
+                        idx[n++] = i * s->nrows + j;
+            } else {
+                /* its columns: this host's rows, in order */
+                for (size_t q = 0; q < nr; q++)
+                    if (CELL_CLS(s, i * s->nrows + mine[q]) == cls)
+                        idx[n++] = i * s->nrows + mine[q];
+            }
+        }
+    }
+    return n;
+}
+
+/* Keys (an unordered pair of hosts or ranks) seen so far, open addressing. */
+typedef struct keyset {
+    uint64_t *slot;
+    size_t cap, n;
+} keyset_t;
+
+static uint64_t keyset_key(int a, int b)
+{
+    uint32_t lo = (uint32_t)(a < b ? a : b), hi = (uint32_t)(a < b ? b : a);
+    return ((uint64_t)hi << 32 | lo) + 1; /* 0 is the empty slot */
+}
+
+/* Adds key; 1 if it was new, 0 if present, -1 out of memory. */
+static int keyset_add(keyset_t *ks, uint64_t key)
+{
+    size_t mask, h;
+    if (2 * (ks->n + 1) > ks->cap) {
+        size_t ncap = ks->cap ? 2 * ks->cap : 64;
+        uint64_t *ns = calloc(ncap, sizeof(uint64_t));
+        if (!ns)
+            return -1;
+        for (size_t q = 0; q < ks->cap; q++)
+            if (ks->slot[q]) {
+                size_t p = (size_t)((ks->slot[q] * 0x9E3779B97F4A7C15ull) >> 20) & (ncap - 1);
+                while (ns[p])
+                    p = (p + 1) & (ncap - 1);
+                ns[p] = ks->slot[q];
+            }
+        free(ks->slot);
+        ks->slot = ns;
+        ks->cap = ncap;
+    }
+    mask = ks->cap - 1;
+    for (h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & mask; ks->slot[h];
+         h = (h + 1) & mask)
+        if (ks->slot[h] == key)
+            return 0;
+    ks->slot[h] = key;
+    ks->n++;
+    return 1;
 }
 
 static int cell_cmp_pair(const ctx_t *c, const cell_t *x, int *ka, int *kb)
@@ -593,29 +917,45 @@ static const char *bad_word(const cellset_t *s)
     return s->higher ? "low" : "high";
 }
 
-static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x, path_t *p)
+/* The flows sharing the ports of the cell's ends in its shift round, and its figure. */
+static double cell_expected_raw(const ctx_t *c, const cellset_t *s, int ra, int rb, size_t i,
+                                size_t j, unsigned *ko_p, unsigned *ki_p, size_t *d_p)
 {
-    const host_info_t *ha = &c->hosts[c->ranks[x->ra].host], *hb = &c->hosts[c->ranks[x->rb].host];
-    double e = path_expected(c, x->ra, x->rb), ea, eb;
-    unsigned ko = 1, ki = 1;
+    const rank_info_t *a = &c->ranks[ra], *b = &c->ranks[rb];
+    const host_info_t *ha = &c->hosts[a->host], *hb = &c->hosts[b->host];
+    unsigned ko, ki;
     size_t d;
-    if (e <= 0 || !s->out || x->i < 0 || x->j < 0)
-        return e;
-    d = ((size_t)x->j + s->nrows - (size_t)x->i) % s->nrows;
-    ko = s->out[(size_t)c->ranks[x->ra].host * s->nrows + d];
-    ki = s->in[(size_t)c->ranks[x->rb].host * s->nrows + d];
-    ko = ko ? ko : 1;
-    ki = ki ? ki : 1;
+    double ea, eb;
+    *ko_p = *ki_p = 1;
+    if (ha == hb || ha->net_gbs <= 0 || hb->net_gbs <= 0)
+        return 0;
+    if (!s->out || s->pa)
+        return ha->net_gbs < hb->net_gbs ? ha->net_gbs : hb->net_gbs;
+    d = (j + s->nrows - i) % s->nrows;
+    ko = s->out[(size_t)a->host * s->nrows + d];
+    ki = s->in[(size_t)b->host * s->nrows + d];
+    *ko_p = ko = ko ? ko : 1;
+    *ki_p = ki = ki ? ki : 1;
+    *d_p = d;
     ea = ha->net_gbs / ko;
     eb = hb->net_gbs / ki;
-    e = ea < eb ? ea : eb;
-    if (p && (ko > 1 || ki > 1)) {
+    return ea < eb ? ea : eb;
+}
+
+static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x, path_t *p)
+{
+    unsigned ko, ki;
+    size_t d = 0;
+    double e = cell_expected_raw(c, s, x->ra, x->rb, (size_t)(x->i < 0 ? 0 : x->i),
+                                 (size_t)(x->j < 0 ? 0 : x->j), &ko, &ki, &d);
+    if (p && e > 0 && (ko > 1 || ki > 1)) {
         size_t len = strlen(p->source);
         p->expected = e;
         snprintf(p->source + len, sizeof(p->source) - len,
                  "; shared in shift round %zu by %u flows out of %s and %u into %s: %.3g GB/s "
                  "per flow",
-                 d, ko, ha->name, ki, hb->name, e);
+                 d, ko, c->hosts[c->ranks[x->ra].host].name, ki,
+                 c->hosts[c->ranks[x->rb].host].name, e);
     }
     return e;
 }
@@ -645,81 +985,273 @@ static void below_model_culprit(ctx_t *c, const cellset_t *s, const cell_t *x)
                                     "fallback, wrong HCA), or the link itself"));
 }
 
+/* Link and direction verdicts of one class: outliers no node explains. The first outlier
+ * of each group (a host pair for NET, a rank pair within a node) speaks for it. */
+static void judge_links(ctx_t *c, cellset_t *s, unsigned cls, double med, double mad)
+{
+    keyset_t seen = {0};
+    path_t p;
+    for (size_t k0 = 0; k0 < s->n; k0++) {
+        cell_t x;
+        int ka, kb, net, rev = 0, rev_ok = 0, added;
+        size_t n = 0, m, *idx;
+        char subject[200];
+        const char *kind;
+        json_t *ev, *cu;
+        if (CELL_CLS(s, k0) != cls || CELL_PEER(s, k0) != PEER_OUTLIER ||
+            (s->f[k0] & F_NODE_BAD))
+            continue;
+        cell_at(s, k0, &x);
+        if (!s->higher && (oversubscribed(&c->hosts[c->ranks[x.ra].host]) ||
+                           oversubscribed(&c->hosts[c->ranks[x.rb].host]))) {
+            c->hosts[c->ranks[x.ra].host].latency_skipped++;
+            continue;
+        }
+        net = cell_cmp_pair(c, &x, &ka, &kb);
+        if ((added = keyset_add(&seen, keyset_key(ka, kb))) <= 0) {
+            if (added < 0)
+                break;
+            continue;
+        }
+        /* the group's cells from this one on: its outliers both ways, and whether the
+         * reverse direction has a cell within its peers */
+        if ((m = pair_cells(c, s, cls, net, ka, kb, k0)) == (size_t)-1)
+            break;
+        idx = c->idx;
+        for (size_t q = 0; q < m; q++) {
+            size_t k = idx[q];
+            unsigned peer = CELL_PEER(s, k);
+            int bad_node = (s->f[k] & F_NODE_BAD) != 0, ya;
+            cell_t y;
+            cell_at(s, k, &y);
+            ya = key_of(c, y.ra, net);
+            if (ya == ka && key_of(c, y.rb, net) == kb) {
+                if (peer == PEER_OUTLIER && !bad_node)
+                    idx[n++] = k;
+            } else if (ka != kb) {
+                if (peer == PEER_OUTLIER && !bad_node)
+                    rev = 1, idx[n++] = k;
+                else if (peer == PEER_OK)
+                    rev_ok = 1;
+            }
+        }
+        sort_worst_first(s, idx, n);
+        path_of(c, x.ra, x.rb, &p);
+        cell_expected(c, s, &x, &p);
+        if (!s->higher) {
+            kind = "latency_link";
+        } else if (!rev && rev_ok) {
+            kind = "direction";
+        } else {
+            kind = "link";
+        }
+        if (net && !strcmp(kind, "direction"))
+            snprintf(subject, sizeof(subject), "%s -> %s", c->hosts[ka].name, c->hosts[kb].name);
+        else if (net)
+            snprintf(subject, sizeof(subject), "%s <-> %s", c->hosts[ka < kb ? ka : kb].name,
+                     c->hosts[ka < kb ? kb : ka].name);
+        else if (!strcmp(kind, "direction"))
+            snprintf(subject, sizeof(subject), "rank %d -> %d on %s", ka, kb,
+                     c->hosts[c->ranks[ka].host].name);
+        else
+            snprintf(subject, sizeof(subject), "ranks %d <-> %d on %s", ka < kb ? ka : kb,
+                     ka < kb ? kb : ka, c->hosts[c->ranks[ka].host].name);
+        {
+            double *v = malloc((n ? n : 1) * sizeof(double)), cm;
+            for (size_t q = 0; v && q < n; q++)
+                v[q] = s->v[idx[q]];
+            cm = v ? quantile(v, n, 50) : x.v;
+            free(v);
+            ev = evidence_new(s, (int)cls, cm, med, mad, &p);
+        }
+        json_object_set_new(ev, "cells", cells_cited(s, idx, n));
+        json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
+        {
+            cell_t w;
+            cell_at(s, idx[0], &w);
+            json_object_set_new(
+                ev, "message",
+                json_sprintf("%s %s: %s %.3g against peers' median %.3g (%.2fx, %.1f scaled "
+                             "MADs)%s",
+                             subject, s->metric, bad_word(s), w.v, med, med > 0 ? w.v / med : 0.0,
+                             mad > 0 ? fabs(w.v - med) / (MAD_SCALE * mad) : INFINITY,
+                             !strcmp(kind, "direction") ? "; the reverse direction is within "
+                                                          "its peers"
+                                                        : ""));
+            cu = culprit_add(c, kind, subject, ev);
+            culprit_host(c, cu, c->ranks[x.ra].host);
+            culprit_host(c, cu, c->ranks[x.rb].host);
+            json_add_unique_pair(json_object_get(cu, "ranks"), w.ra, w.rb);
+            json_object_set_new(
+                cu, "suggests",
+                json_string(!strcmp(kind, "direction")
+                                ? "one direction of the link: a transmit lane, the sender's "
+                                  "port or the switch port's egress"
+                            : net ? "the link between the two: cable, transceiver or switch "
+                                    "port"
+                                  : "the pair within the node: binding or the path between "
+                                    "their NUMA nodes"));
+            culprit_confirm(c, cu, s, w.ra, w.rb);
+            if (!strcmp(kind, "direction"))
+                culprit_confirm(c, cu, s, w.rb, w.ra);
+        }
+    }
+    free(seen.slot);
+}
+
+/* Node verdicts of one class: bad[h] set by judge_nodes. */
+static void judge_node_verdicts(ctx_t *c, cellset_t *s, unsigned cls, const unsigned char *bad,
+                                const double *score, double node_med, double node_mad,
+                                double med, double mad, size_t np)
+{
+    path_t p;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        size_t n, nlow = 0, worst, *idx;
+        char subject[160];
+        json_t *ev, *cu;
+        cell_t w;
+        if (!isnan(score[h]) && c->hosts[h].differs)
+            json_array_append_new(c->hosts[h].measured,
+                                  json_sprintf("%s %s %s (%s): its cells %.3g against the "
+                                               "nodes' median %.3g%s",
+                                               s->test, s->level ? s->level : "", s->metric,
+                                               cls_names[cls], score[h], node_med,
+                                               bad[h] ? " (node verdict)" : ""));
+        if (!bad[h])
+            continue;
+        if (s->higher)
+            c->hosts[h].bw_verdict = 1;
+        if ((n = host_cells(c, s, cls, (int)h)) == (size_t)-1 || !n)
+            continue;
+        idx = c->idx;
+        for (size_t q = 0; q < n; q++)
+            if (np && is_worse(c, s->higher, s->v[idx[q]], med, mad))
+                nlow++;
+        sort_worst_first(s, idx, n);
+        worst = idx[0];
+        /* the worst cell to a node without a verdict shows this node alone */
+        for (size_t m = 0; m < n; m++) {
+            cell_t y;
+            int other;
+            cell_at(s, idx[m], &y);
+            other = c->ranks[y.ra].host == (int)h ? c->ranks[y.rb].host : c->ranks[y.ra].host;
+            if (!bad[other] || other == (int)h) {
+                worst = idx[m];
+                break;
+            }
+        }
+        cell_at(s, worst, &w);
+        path_of(c, w.ra, w.rb, &p);
+        cell_expected(c, s, &w, &p);
+        ev = evidence_new(s, (int)cls, score[h], node_med, node_mad, &p);
+        json_object_set_new(ev, "cells", cells_cited(s, idx, n));
+        json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
+        json_object_set_new(ev, "cells_outside_peers", json_integer((json_int_t)nlow));
+        json_object_set_new(ev, "cell_peer_median", json_real(med));
+        json_object_set_new(ev, "message",
+                            json_sprintf("%s's %s cells: p%d %.3g against the nodes' median "
+                                         "%.3g (%.2fx); %zu of its %zu cells %s against peers' "
+                                         "%.3g",
+                                         c->hosts[h].name, s->metric, s->higher ? 75 : 25,
+                                         score[h], node_med,
+                                         node_med > 0 ? score[h] / node_med : 0.0, nlow, n,
+                                         bad_word(s), med));
+        snprintf(subject, sizeof(subject), "%s", c->hosts[h].name);
+        cu = culprit_add(c, s->higher ? "node" : "latency_node", subject, ev);
+        culprit_host(c, cu, (int)h);
+        json_object_set_new(cu, "suggests",
+                            json_string(s->higher ? "the node: its HCA or port, its PCIe "
+                                                    "link, NUMA binding or CPU frequency"
+                                                  : "the node: CPU frequency or power "
+                                                    "state, binding, interrupt load, "
+                                                    "its HCA"));
+        /* confirm with the node's worst cell against a healthy node */
+        culprit_confirm(c, cu, s, w.ra, w.rb);
+    }
+}
+
 static void set_judge(ctx_t *c, cellset_t *s)
 {
-    unsigned char *bad = calloc(c->nhosts, 1);
-    double *score = malloc(c->nhosts * sizeof(double));
-    double *vals = malloc((s->n ? s->n : 1) * sizeof(double)),
-           *scratch = malloc((s->n ? s->n : 1) * sizeof(double));
-    size_t *idx = malloc((s->n ? s->n : 1) * sizeof(size_t)), *seen = NULL, nseen, seen_cap = 0;
-    /* The cells of each class in cell order, ord[start[cls] .. start[cls + 1]): every pass
-     * of a class reads its cells only (a 4,096-rank matrix: 16.7 million cells, of which
-     * the intra-node classes hold 0.2%). */
-    size_t *order = malloc((s->n ? s->n : 1) * sizeof(size_t)), start[NCLS + 1] = {0};
+    unsigned char *bad = calloc(c->nhosts ? c->nhosts : 1, 1);
+    double *score = malloc((c->nhosts ? c->nhosts : 1) * sizeof(double));
+    size_t count[NCLS] = {0}, listed = 0, unlisted_node = 0, unlisted_max = 0;
     json_t *setj = json_pack("{s:s, s:s?, s:s, s:s, s:I, s:I, s:[], s:[]}", "test", s->test,
                              "level", s->level, "metric", s->metric, "better",
                              s->higher ? "higher" : "lower", "size", (json_int_t)s->size,
-                             "cells_judged", (json_int_t)s->n, "classes", "cells");
-    int list_all = !c->opts->list_max || s->n <= c->opts->list_max;
-    if (!bad || !score || !vals || !scratch || !idx || !order || !setj)
+                             "cells_judged", (json_int_t)s->nvalid, "classes", "cells");
+    int list_all = !c->opts->list_max || s->nvalid <= c->opts->list_max;
+    if (!bad || !score || !setj)
         goto out;
     for (size_t k = 0; k < s->n; k++)
-        start[s->c[k].cls + 1]++;
-    for (int cls = 0; cls < NCLS; cls++)
-        start[cls + 1] += start[cls];
-    {
-        size_t fill[NCLS];
-        memcpy(fill, start, sizeof(fill));
-        for (size_t k = 0; k < s->n; k++)
-            order[fill[s->c[k].cls]++] = k;
-    }
-    for (int cls = 0; cls < NCLS; cls++) {
-        const size_t *ord = order + start[cls];
-        size_t nc = start[cls + 1] - start[cls], np = 0, nout = 0;
-        double med = 0, mad = 0, node_med, node_mad, exp_sum = 0;
+        if (CELL_CLS(s, k) != CLS_ABSENT)
+            count[CELL_CLS(s, k)]++;
+    for (unsigned cls = 0; cls < NCLS; cls++) {
+        size_t nc = count[cls], np = 0, nout = 0, first = 0;
+        double med = 0, mad = 0, node_med, node_mad, exp_sum = 0, *vals;
         path_t p;
-        int any = 0, first;
+        int any = 0, have_first = 0;
+        cell_t fx;
         if (!nc)
             continue;
-        first = (int)ord[0];
         memset(bad, 0, c->nhosts);
-        judge_nodes(c, s, ord, nc, bad, score, &node_med, &node_mad);
+        judge_nodes(c, s, cls, bad, score, &node_med, &node_mad);
         for (size_t h = 0; !s->higher && h < c->nhosts; h++)
             if (bad[h] && oversubscribed(&c->hosts[h]))
                 bad[h] = 0, c->hosts[h].latency_skipped++;
+        if (!(vals = work_doubles(c, nc)))
+            goto out;
         /* the peers: cells touching no node verdict; latency verdicts then need their
          * cells to stand out from them (a second pass when one did not) */
         for (int pass = 0;; pass++) {
             np = 0;
-            for (size_t q = 0; q < nc; q++) {
-                cell_t *x = &s->c[ord[q]];
-                int ha = c->ranks[x->ra].host, hb = c->ranks[x->rb].host;
-                x->node_bad = bad[ha] || bad[hb] || explained(c, s, ha, hb);
-                if (!x->node_bad)
-                    vals[np++] = x->v;
+            FOR_CELLS(s, k, i, j) {
+                int ha, hb;
+                if (CELL_CLS(s, k) != cls)
+                    continue;
+                if (!have_first)
+                    first = k, have_first = 1;
+                ha = cell_host_a(c, s, k, i);
+                hb = cell_host_b(c, s, k, j);
+                if (bad[ha] || bad[hb] || explained(c, s, ha, hb)) {
+                    s->f[k] |= F_NODE_BAD;
+                } else {
+                    s->f[k] &= (unsigned char)~F_NODE_BAD;
+                    vals[np++] = s->v[k];
+                }
             }
             med = mad = 0;
             if (np >= 3)
-                tb_stats_median_mad(vals, np, scratch, &med, &mad);
-            if (pass || !latency_demote(c, s, ord, nc, bad, med, mad, np))
+                median_mad_inplace(vals, np, &med, &mad);
+            if (pass || !latency_demote(c, s, cls, bad, med, mad, np))
                 break;
         }
-        /* model: the class's median against its cells' expected figures */
+        /* peers, and the model: each cell's expected figure, once */
         np = np >= 3 ? np : 0;
-        for (size_t q = 0; q < nc; q++) {
-            cell_t *x = &s->c[ord[q]];
-            x->peer = !np ? PEER_NONE
-                          : is_worse(c, s->higher, x->v, med, mad) ? PEER_OUTLIER : PEER_OK;
-            if (x->peer == PEER_OUTLIER || x->node_bad)
+        FOR_CELLS(s, k, i, j) {
+            unsigned peer;
+            if (CELL_CLS(s, k) != cls)
+                continue;
+            peer = !np ? PEER_NONE : is_worse(c, s->higher, s->v[k], med, mad) ? PEER_OUTLIER
+                                                                                : PEER_OK;
+            s->f[k] = (unsigned char)((s->f[k] & ~F_PEER) | peer << F_PEER_SHIFT);
+            if (peer == PEER_OUTLIER || (s->f[k] & F_NODE_BAD))
                 nout++;
             if (s->higher) {
-                double e = cell_expected(c, s, x, NULL);
-                if (e > 0)
+                unsigned ko, ki;
+                size_t d;
+                double e = cell_expected_raw(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j, &ko,
+                                             &ki, &d);
+                if (e > 0) {
                     exp_sum += e, any++;
+                    s->f[k] |= F_EXP;
+                    if (s->v[k] / e < c->opts->model_min)
+                        s->f[k] |= F_BELOW;
+                }
             }
         }
-        path_of(c, s->c[first].ra, s->c[first].rb, &p);
-        cell_expected(c, s, &s->c[first], &p);
+        cell_at(s, first, &fx);
+        path_of(c, fx.ra, fx.rb, &p);
+        cell_expected(c, s, &fx, &p);
         {
             json_t *cj = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f}", "path", cls_names[cls],
                                    "cells", (json_int_t)nc, "flagged", (json_int_t)nout,
@@ -738,7 +1270,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
              * one part of it */
             if (any && np && med < c->opts->model_min * exp_mean) {
                 char subject[160];
-                json_t *ev = evidence_new(s, cls, med, med, mad, &p), *cu;
+                json_t *ev = evidence_new(s, (int)cls, med, med, mad, &p), *cu;
                 snprintf(subject, sizeof(subject), "every %s cell below the model", cls_names[cls]);
                 json_object_set_new(ev, "message",
                                     json_sprintf("%s median %.3g GB/s is %.2f of the expected "
@@ -752,254 +1284,83 @@ static void set_judge(ctx_t *c, cellset_t *s)
                                                 "below its rate"));
             }
         }
-        /* node verdicts */
-        for (size_t h = 0; h < c->nhosts; h++) {
-            size_t n = 0, nlow = 0, worst;
-            char subject[160];
-            json_t *ev, *cu;
-            if (!isnan(score[h]) && c->hosts[h].differs)
-                json_array_append_new(c->hosts[h].measured,
-                                      json_sprintf("%s %s %s (%s): its cells %.3g against the "
-                                                   "nodes' median %.3g%s",
-                                                   s->test, s->level ? s->level : "", s->metric,
-                                                   cls_names[cls], score[h], node_med,
-                                                   bad[h] ? " (node verdict)" : ""));
-            if (!bad[h])
-                continue;
-            if (s->higher)
-                c->hosts[h].bw_verdict = 1;
-            for (size_t q = 0; q < nc; q++) {
-                size_t k = ord[q];
-                const cell_t *x = &s->c[k];
-                if (c->ranks[x->ra].host == (int)h || c->ranks[x->rb].host == (int)h) {
-                    idx[n++] = k;
-                    if (np && is_worse(c, s->higher, x->v, med, mad))
-                        nlow++;
-                }
-            }
-            sort_worst_first(s, idx, n);
-            worst = idx[0];
-            /* the worst cell to a node without a verdict shows this node alone */
-            for (size_t m = 0; m < n; m++) {
-                const cell_t *y = &s->c[idx[m]];
-                int other = c->ranks[y->ra].host == (int)h ? c->ranks[y->rb].host
-                                                            : c->ranks[y->ra].host;
-                if (!bad[other] || other == (int)h) {
-                    worst = idx[m];
-                    break;
-                }
-            }
-            path_of(c, s->c[worst].ra, s->c[worst].rb, &p);
-            cell_expected(c, s, &s->c[worst], &p);
-            ev = evidence_new(s, cls, score[h], node_med, node_mad, &p);
-            json_object_set_new(ev, "cells", cells_cited(s, idx, n));
-            json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
-            json_object_set_new(ev, "cells_outside_peers", json_integer((json_int_t)nlow));
-            json_object_set_new(ev, "cell_peer_median", json_real(med));
-            json_object_set_new(ev, "message",
-                                json_sprintf("%s's %s cells: p%d %.3g against the nodes' "
-                                             "median %.3g (%.2fx); %zu of its %zu cells %s "
-                                             "against peers' %.3g",
-                                             c->hosts[h].name, s->metric, s->higher ? 75 : 25,
-                                             score[h], node_med,
-                                             node_med > 0 ? score[h] / node_med : 0.0, nlow, n,
-                                             bad_word(s), med));
-            snprintf(subject, sizeof(subject), "%s", c->hosts[h].name);
-            cu = culprit_add(c, s->higher ? "node" : "latency_node", subject, ev);
-            culprit_host(c, cu, (int)h);
-            json_object_set_new(cu, "suggests",
-                                json_string(s->higher ? "the node: its HCA or port, its PCIe "
-                                                        "link, NUMA binding or CPU frequency"
-                                                      : "the node: CPU frequency or power "
-                                                        "state, binding, interrupt load, "
-                                                        "its HCA"));
-            /* confirm with the node's worst cell against a healthy node */
-            culprit_confirm(c, cu, s, s->c[worst].ra, s->c[worst].rb);
-        }
-        /* link and direction verdicts: outliers no node explains. The first outlier of
-         * each group speaks for it; `seen` holds the groups' first cells so far. */
-        nseen = 0;
-        for (size_t q = 0; q < nc; q++) {
-            size_t k = ord[q];
-            cell_t *x = &s->c[k];
-            int ka, kb, net, fwd = 0, rev = 0, rev_ok = 0;
-            size_t n = 0;
-            char subject[200];
-            const char *kind;
-            json_t *ev, *cu;
-            if (x->peer != PEER_OUTLIER || x->node_bad)
-                continue;
-            if (!s->higher && (oversubscribed(&c->hosts[c->ranks[x->ra].host]) ||
-                               oversubscribed(&c->hosts[c->ranks[x->rb].host]))) {
-                c->hosts[c->ranks[x->ra].host].latency_skipped++;
-                continue;
-            }
-            net = cell_cmp_pair(c, x, &ka, &kb);
-            for (size_t m = 0; m < nseen; m++) {
-                int ya, yb;
-                cell_cmp_pair(c, &s->c[seen[m]], &ya, &yb);
-                if ((ya == ka && yb == kb) || (ya == kb && yb == ka))
-                    goto next;
-            }
-            if (nseen == seen_cap) {
-                size_t *ns = realloc(seen, (seen_cap = seen_cap ? 2 * seen_cap : 16) *
-                                               sizeof(*seen));
-                if (!ns)
-                    break;
-                seen = ns;
-            }
-            seen[nseen++] = k;
-            for (size_t r = q; r < nc; r++) {
-                size_t m = ord[r];
-                const cell_t *y = &s->c[m];
-                int ya, yb;
-                cell_cmp_pair(c, y, &ya, &yb);
-                if (ya == ka && yb == kb && y->peer == PEER_OUTLIER && !y->node_bad)
-                    fwd = 1, idx[n++] = m;
-                else if (ya == kb && yb == ka && ka != kb) {
-                    if (y->peer == PEER_OUTLIER && !y->node_bad)
-                        rev = 1, idx[n++] = m;
-                    else if (y->peer == PEER_OK)
-                        rev_ok = 1;
-                }
-            }
-            (void)fwd;
-            sort_worst_first(s, idx, n);
-            path_of(c, x->ra, x->rb, &p);
-            cell_expected(c, s, x, &p);
-            if (!s->higher) {
-                kind = "latency_link";
-            } else if (!rev && rev_ok) {
-                kind = "direction";
-            } else {
-                kind = "link";
-            }
-            if (net && !strcmp(kind, "direction"))
-                snprintf(subject, sizeof(subject), "%s -> %s", c->hosts[ka].name,
-                         c->hosts[kb].name);
-            else if (net)
-                snprintf(subject, sizeof(subject), "%s <-> %s",
-                         c->hosts[ka < kb ? ka : kb].name, c->hosts[ka < kb ? kb : ka].name);
-            else if (!strcmp(kind, "direction"))
-                snprintf(subject, sizeof(subject), "rank %d -> %d on %s", ka, kb,
-                         c->hosts[c->ranks[ka].host].name);
-            else
-                snprintf(subject, sizeof(subject), "ranks %d <-> %d on %s", ka < kb ? ka : kb,
-                         ka < kb ? kb : ka, c->hosts[c->ranks[ka].host].name);
-            {
-                double *v = malloc(n * sizeof(double)), cm;
-                for (size_t m = 0; v && m < n; m++)
-                    v[m] = s->c[idx[m]].v;
-                cm = v ? quantile(v, n, 50) : x->v;
-                free(v);
-                ev = evidence_new(s, cls, cm, med, mad, &p);
-            }
-            json_object_set_new(ev, "cells", cells_cited(s, idx, n));
-            json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
-            json_object_set_new(
-                ev, "message",
-                json_sprintf("%s %s: %s %.3g against peers' median %.3g (%.2fx, %.1f scaled "
-                             "MADs)%s",
-                             subject, s->metric, bad_word(s), s->c[idx[0]].v, med,
-                             med > 0 ? s->c[idx[0]].v / med : 0.0,
-                             mad > 0 ? fabs(s->c[idx[0]].v - med) / (MAD_SCALE * mad) : INFINITY,
-                             !strcmp(kind, "direction") ? "; the reverse direction is within "
-                                                          "its peers"
-                                                        : ""));
-            cu = culprit_add(c, kind, subject, ev);
-            culprit_host(c, cu, c->ranks[x->ra].host);
-            culprit_host(c, cu, c->ranks[x->rb].host);
-            json_add_unique_pair(json_object_get(cu, "ranks"), s->c[idx[0]].ra, s->c[idx[0]].rb);
-            json_object_set_new(
-                cu, "suggests",
-                json_string(!strcmp(kind, "direction")
-                                ? "one direction of the link: a transmit lane, the sender's "
-                                  "port or the switch port's egress"
-                            : net ? "the link between the two: cable, transceiver or switch "
-                                    "port"
-                                  : "the pair within the node: binding or the path between "
-                                    "their NUMA nodes"));
-            culprit_confirm(c, cu, s, s->c[idx[0]].ra, s->c[idx[0]].rb);
-            if (!strcmp(kind, "direction"))
-                culprit_confirm(c, cu, s, s->c[idx[0]].rb, s->c[idx[0]].ra);
-        next:;
-        }
+        judge_node_verdicts(c, s, cls, bad, score, node_med, node_mad, med, mad, np);
+        judge_links(c, s, cls, med, mad);
     }
-    /* the cells themselves */
+    /* the cells themselves: counted, and listed: all of them, or in a set of more than
+     * --list-max cells the flagged ones, up to --list-max, leaving out the cells of nodes
+     * with a verdict (their culprit's evidence cites its worst cells and counts them: at
+     * 4,096 ranks one node is 65,000 cells per metric, and listing them cost more than
+     * judging the whole matrix) */
     for (size_t k = 0; k < s->n; k++) {
-        const cell_t *x = &s->c[k];
+        unsigned f = s->f[k], peer = CELL_PEER(s, k);
+        int flagged, has_exp = (f & F_EXP) != 0;
+        cell_t x;
         json_t *cj;
-        int flagged = x->peer == PEER_OUTLIER || x->node_bad;
-        double ratio = 0, expected = cell_expected(c, s, x, NULL);
-        c->ncells++;
-        if (s->higher && expected > 0) {
-            ratio = x->v / expected;
-            if (ratio < c->opts->model_min)
-                flagged = 1;
-            /* without peers the model is the only judge: a pair below it is named */
-            if (ratio < c->opts->model_min && x->peer == PEER_NONE)
-                below_model_culprit(c, s, x);
-        }
-        c->nflagged += flagged;
-        if (!list_all && !flagged)
+        double expected, ratio;
+        if ((f & F_CLS) == CLS_ABSENT)
             continue;
-        cj = json_pack("{s:i, s:i, s:f, s:s, s:s}", "from", x->ra, "to", x->rb, "value", x->v,
-                       "path", cls_names[x->cls], "peers",
-                       x->peer == PEER_NONE      ? "none"
-                       : x->peer == PEER_OUTLIER ? "outlier"
-                                                 : "ok");
-        if (s->higher && expected > 0) {
+        flagged = peer == PEER_OUTLIER || (f & F_NODE_BAD) || (f & F_BELOW);
+        c->ncells++;
+        c->nflagged += flagged;
+        if (!flagged && !list_all)
+            continue;
+        cell_at(s, k, &x);
+        /* without peers the model is the only judge: a pair below it is named */
+        if ((f & F_BELOW) && peer == PEER_NONE)
+            below_model_culprit(c, s, &x);
+        if (!list_all && (f & F_NODE_BAD)) {
+            unlisted_node++;
+            continue;
+        }
+        if (!list_all && listed >= c->opts->list_max) {
+            unlisted_max++;
+            continue;
+        }
+        listed++;
+        expected = has_exp ? cell_expected(c, s, &x, NULL) : 0;
+        ratio = has_exp ? x.v / expected : 0;
+        cj = json_pack("{s:i, s:i, s:f, s:s, s:s}", "from", x.ra, "to", x.rb, "value", x.v,
+                       "path", cls_names[x.cls], "peers",
+                       peer == PEER_NONE      ? "none"
+                       : peer == PEER_OUTLIER ? "outlier"
+                                              : "ok");
+        if (has_exp) {
             json_object_set_new(cj, "expected_gbps", json_real(expected));
             json_object_set_new(cj, "ratio_to_expected", json_real(ratio));
-            json_object_set_new(cj, "model", json_string(ratio < c->opts->model_min ? "below"
-                                                                                    : "ok"));
+            json_object_set_new(cj, "model", json_string((f & F_BELOW) ? "below" : "ok"));
         } else {
             json_object_set_new(cj, "model", json_string("none"));
         }
-        if (x->node_bad)
+        if (x.node_bad)
             json_object_set_new(cj, "node_verdict", json_true());
         json_object_set_new(cj, "verdict",
-                            json_string(flagged                 ? "suspect"
-                                        : x->peer == PEER_NONE && !(s->higher && expected > 0)
-                                            ? "unjudged"
-                                            : "ok"));
+                            json_string(flagged                          ? "suspect"
+                                        : peer == PEER_NONE && !has_exp ? "unjudged"
+                                                                          : "ok"));
         json_array_append_new(json_object_get(setj, "cells"), cj);
     }
-    if (!list_all)
+    if (!list_all) {
         json_object_set_new(setj, "cells_listed", json_string("flagged only"));
+        json_object_set_new(setj, "cells_not_listed",
+                            json_pack("{s:I, s:I}", "node_verdict", (json_int_t)unlisted_node,
+                                      "over_list_max", (json_int_t)unlisted_max));
+    }
     json_array_append(c->sets, setj);
 out:
     json_decref(setj);
     free(bad);
     free(score);
-    free(vals);
-    free(scratch);
-    free(idx);
-    free(order);
-    free(seen);
 }
 
 /* ---- reading the entries ---------------------------------------------------------- */
 
-static tb_status_t cell_push(ctx_t *c, cellset_t *s, size_t *cap, int ra, int rb, int i, int j,
-                             double v)
+static tb_status_t rank_check(const ctx_t *c, const cellset_t *s, int r)
 {
-    if (isnan(v) || ra == rb)
-        return TB_OK;
-    if (ra < 0 || rb < 0 || (size_t)ra >= c->nranks || (size_t)rb >= c->nranks)
-        return tb_error(TB_ERR_INPUT, "analyze: test '%s': %s: rank %d is not in ranks[] "
-                                      "(expected 0..%zu)", s->test, s->metric,
-                        (ra < 0 || (size_t)ra >= c->nranks) ? ra : rb, c->nranks ? c->nranks - 1 : 0);
-    if (s->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        cell_t *nx = realloc(s->c, nc * sizeof(*nx));
-        if (!nx)
-            return tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
-        s->c = nx;
-        *cap = nc;
-    }
-    s->c[s->n++] = (cell_t){
-        .ra = ra, .rb = rb, .i = i, .j = j, .v = v, .cls = (unsigned char)path_cls(c, ra, rb)};
+    if (r < 0 || (size_t)r >= c->nranks)
+        return tb_error(TB_ERR_INPUT,
+                        "analyze: test '%s': %s: rank %d is not in ranks[] (expected 0..%zu)",
+                        s->test, s->metric, r, c->nranks ? c->nranks - 1 : 0);
     return TB_OK;
 }
 
@@ -1017,58 +1378,86 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         c->hosts[h].bw_verdict = 0;
     if (json_is_array(json_object_get(m, "pairs"))) {
         static const char *const keys[] = {"bw_gbps", "latency_us"};
+        size_t np = json_array_size(json_object_get(m, "pairs"));
+        int *pa = malloc((np ? np : 1) * sizeof(int)), *pb = malloc((np ? np : 1) * sizeof(int));
+        double *v = malloc((np ? np : 1) * sizeof(double));
+        unsigned char *f = malloc(np ? np : 1);
+        if (!pa || !pb || !v || !f)
+            st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
         for (int mk = 0; mk < 2 && !st; mk++) {
-            cellset_t s = {str_of(t, "name"), json_string_value(json_object_get(t, "level")),
-                           keys[mk], mk == 0, json_integer_value(json_object_get(m, "size")),
-                           NULL, 0, 0, NULL, NULL};
-            size_t cap = 0, i;
+            cellset_t s = {.test = str_of(t, "name"),
+                           .level = json_string_value(json_object_get(t, "level")),
+                           .metric = keys[mk],
+                           .higher = mk == 0,
+                           .size = json_integer_value(json_object_get(m, "size")),
+                           .v = v,
+                           .pa = pa,
+                           .pb = pb,
+                           .f = f};
+            size_t i;
             const json_t *pr;
             json_array_foreach(json_object_get(m, "pairs"), i, pr) {
-                const json_t *v = json_object_get(pr, keys[mk]);
-                if (json_is_number(v) &&
-                    (st = cell_push(c, &s, &cap,
-                                    (int)json_integer_value(json_object_get(pr, "a")),
-                                    (int)json_integer_value(json_object_get(pr, "b")), -1, -1,
-                                    json_number_value(v))))
+                const json_t *x = json_object_get(pr, keys[mk]);
+                int a = (int)json_integer_value(json_object_get(pr, "a")),
+                    b = (int)json_integer_value(json_object_get(pr, "b"));
+                if (!json_is_number(x) || isnan(json_number_value(x)) || a == b)
+                    continue;
+                if ((st = rank_check(c, &s, a)) || (st = rank_check(c, &s, b)))
                     break;
+                pa[s.n] = a, pb[s.n] = b, v[s.n] = json_number_value(x);
+                f[s.n++] = (unsigned char)path_cls(c, a, b);
             }
+            s.nvalid = s.n;
             if (!st && s.n)
                 set_judge(c, &s);
-            free(s.c);
         }
+        free(pa), free(pb), free(v), free(f);
         return st;
     }
     for (size_t mk = 0; mk < sizeof(metrics) / sizeof(metrics[0]) && !st; mk++) {
         double *cells = NULL;
         int *row = NULL;
-        size_t n = 0, cap = 0;
-        cellset_t s = {str_of(t, "name"), json_string_value(json_object_get(t, "level")),
-                       metrics[mk].key, metrics[mk].higher,
-                       json_integer_value(json_object_get(m, "size")), NULL, 0, 0, NULL, NULL};
+        size_t n = 0;
+        cellset_t s = {.test = str_of(t, "name"),
+                       .level = json_string_value(json_object_get(t, "level")),
+                       .metric = metrics[mk].key,
+                       .higher = metrics[mk].higher,
+                       .size = json_integer_value(json_object_get(m, "size"))};
         if ((st = tb_doc_matrix_get(m, metrics[mk].key, docdir, where, &cells, &n)) || !cells)
             continue;
         if (json_array_size(ranks) != n)
             st = tb_error(TB_ERR_INPUT, "analyze: %s: matrix.ranks has %zu entries for a %zu x %zu "
                                         "matrix", where, json_array_size(ranks), n, n);
-        /* the rows' ranks once, and room for every cell at once (no regrowth) */
-        if (!st && (!(row = malloc(n * sizeof(int))) ||
-                    !(s.c = malloc(n * n * sizeof(*s.c)))))
+        if (!st && (!(row = malloc((n ? n : 1) * sizeof(int))) || !(s.f = malloc(n ? n * n : 1))))
             st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
-        cap = st ? 0 : n * n;
-        for (size_t i = 0; !st && i < n; i++)
+        for (size_t i = 0; !st && i < n; i++) {
             row[i] = (int)json_integer_value(json_array_get(ranks, i));
-        for (size_t i = 0; !st && i < n; i++)
-            for (size_t j = 0; !st && j < n; j++)
-                st = cell_push(c, &s, &cap, row[i], row[j], (int)i, (int)j, cells[i * n + j]);
-        free(row);
-        free(cells);
-        if (!st && s.n) {
-            set_shares(c, &s, ranks);
+            st = rank_check(c, &s, row[i]);
+        }
+        s.v = cells;
+        s.row = row;
+        s.nrows = n;
+        s.n = st ? 0 : n * n;
+        FOR_CELLS(&s, k, i, j) {
+            int ra = row[i], rb = row[j];
+            if (isnan(cells[k]) || ra == rb) {
+                s.f[k] = CLS_ABSENT;
+                continue;
+            }
+            s.f[k] = (unsigned char)path_cls(c, ra, rb);
+            s.nvalid++;
+        }
+        if (!st && s.nvalid) {
+            set_shares(c, &s);
             set_judge(c, &s);
         }
-        free(s.c);
+        free(row);
+        free(cells);
+        free(s.f);
         free(s.out);
         free(s.in);
+        free(s.hr_off);
+        free(s.hr);
     }
     return st;
 }
@@ -1522,6 +1911,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     c.notes = json_array();
     c.confirm_pairs = json_array();
     c.confirm_controls = json_array();
+    c.culprit_index = json_object();
     unjudged = json_object();
     if ((st = ctx_load(&c)))
         goto out;
@@ -1549,7 +1939,12 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
         ucx_selection_notes(doc, t, c.notes);
     }
     not_judged_notes(unjudged, c.notes);
+    /* the scratch memory is needed no more; the index would hold folded culprits */
+    free(c.work), free(c.idx);
+    c.work = NULL, c.idx = NULL;
+    c.work_cap = c.idx_cap = 0;
     fold_links_into_nodes(&c);
+    json_object_clear(c.culprit_index);
     retest_judge(&c);
     topology_culprits(&c);
     for (size_t h = 0; h < c.nhosts; h++) {
@@ -1618,6 +2013,9 @@ out:
     json_decref(c.notes);
     json_decref(c.confirm_pairs);
     json_decref(c.confirm_controls);
+    json_decref(c.culprit_index);
+    free(c.work);
+    free(c.idx);
     json_decref(unjudged);
     return st;
 }
