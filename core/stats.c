@@ -98,19 +98,63 @@ static double select_kth(double *v, size_t count, size_t k)
     return v[k];
 }
 
+/* Below this many values a plain selection; above, a bracket first. */
+#define SELECT_BRACKET_MIN 16384
+#define SELECT_SAMPLES 4096
+
+/* The k-th smallest of v (*a) and the (k+1)-th (*b; *a when k is the last), reordering v.
+ * Large arrays: a sorted sample of SELECT_SAMPLES values, taken at even strides, gives a
+ * bracket [lo, hi] around the k-th value; one pass counts the values below lo and moves
+ * those within the bracket to the front, and the selection runs over those alone (a
+ * 16.7-million-cell matrix: a few thousand values). Exact: when the bracket misses k or
+ * k + 1 (an unlucky sample) the whole array is selected as before. */
+static void select_pair(double *v, size_t count, size_t k, double *a, double *b)
+{
+    size_t n = count, kk = k;
+    if (count >= SELECT_BRACKET_MIN) {
+        /* m samples (1,024 up to a million values), d = 3 standard deviations of the
+         * sample rank of the k-th value (sqrt(m) / 2 at most) */
+        double samp[SELECT_SAMPLES], lo, hi;
+        size_t m = count < 1048576 ? SELECT_SAMPLES / 4 : SELECT_SAMPLES,
+               d = (size_t)(1.5 * sqrt((double)m)) + 1, below = 0, w = 0, r;
+        for (size_t t = 0; t < m; t++)
+            samp[t] = v[(size_t)((double)t * (double)count / (double)m)];
+        qsort(samp, m, sizeof(double), cmp_double);
+        r = (size_t)((double)k / (double)count * (double)m);
+        lo = r >= d ? samp[r - d] : -INFINITY;
+        hi = r + 1 + d < m ? samp[r + 1 + d] : INFINITY;
+        for (size_t i = 0; i < count; i++) {
+            if (v[i] < lo)
+                below++;
+            else if (v[i] <= hi)
+                swap(&v[w++], &v[i]);
+        }
+        if (below <= k && (k + 1 < below + w || (k + 1 == count && k < below + w)))
+            n = w, kk = k - below;
+        else
+            n = count, kk = k; /* the bracket missed: select over everything */
+    }
+    *a = select_kth(v, n, kk);
+    *b = *a;
+    if (kk + 1 < n) {
+        *b = v[kk + 1];
+        for (size_t i = kk + 2; i < n; i++)
+            if (v[i] < *b)
+                *b = v[i];
+    }
+}
+
 double tb_stats_median_select(double *v, size_t count)
 {
-    double hi, lo;
+    double lo, hi;
     if (count == 0)
         return 0;
-    hi = select_kth(v, count, count / 2);
-    if (count % 2)
-        return hi;
-    /* The largest value below the upper middle: everything left of count/2 is <= it. */
-    lo = v[0];
-    for (size_t i = 1; i < count / 2; i++)
-        if (v[i] > lo)
-            lo = v[i];
+    if (count % 2) {
+        select_pair(v, count, count / 2, &lo, &hi);
+        return lo;
+    }
+    /* the two middle values: the largest of the lower half and the smallest of the upper */
+    select_pair(v, count, count / 2 - 1, &lo, &hi);
     return (lo + hi) / 2;
 }
 
@@ -123,14 +167,9 @@ double tb_stats_percentile_select(double *v, size_t count, double p)
     pos = p <= 0 ? 0 : p >= 100 ? (double)(count - 1) : p / 100.0 * (double)(count - 1);
     k = (size_t)pos;
     frac = pos - (double)k;
-    lo = select_kth(v, count, k);
+    select_pair(v, count, k, &lo, &hi);
     if (frac <= 0 || k + 1 >= count)
         return lo;
-    /* The next order statistic: the smallest value right of k (all of them are >= v[k]). */
-    hi = v[k + 1];
-    for (size_t i = k + 2; i < count; i++)
-        if (v[i] < hi)
-            hi = v[i];
     return lo + frac * (hi - lo);
 }
 

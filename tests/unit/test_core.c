@@ -1,6 +1,7 @@
 /* core: size/duration parsing, statistics, status mapping. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 #include "status.h"
@@ -80,6 +81,52 @@ static void test_stats(void)
     TB_CHECK_NEAR(mad, 0.5, 1e-12);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Selection on large arrays (the bracket of a sorted sample, then a selection over the
+ * values within it) gives exactly the figures of sorting, whatever the values' shape:
+ * spread, few distinct values, all equal, sorted, a heavy tail that the sample misses. */
+static void test_stats_select_large(void)
+{
+    static const double ps[] = {0, 1, 25, 50, 75, 99, 100};
+    static const size_t sizes[] = {16383, 16384, 16385, 65537, 200000};
+    size_t nmax = 200000;
+    double *v = malloc(nmax * sizeof(double)), *w = malloc(nmax * sizeof(double)),
+           *u = malloc(nmax * sizeof(double));
+    unsigned s = 777;
+    TB_CHECK(v && w && u);
+    for (size_t si = 0; v && w && u && si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        size_t n = sizes[si];
+        for (int shape = 0; shape < 5; shape++) {
+            for (size_t i = 0; i < n; i++) {
+                s = s * 1103515245u + 12345u;
+                u[i] = shape == 0   ? (double)(s >> 8) / 7.0
+                       : shape == 1 ? (double)(s >> 29)
+                       : shape == 2 ? 3.5
+                       : shape == 3 ? (double)i
+                                    : (i % 3 ? 1.0 + (double)(s >> 20) / 1e6 : 1e9 + (double)i);
+            }
+            memcpy(w, u, n * sizeof(double));
+            qsort(w, n, sizeof(double), cmp_dbl);
+            memcpy(v, u, n * sizeof(double));
+            TB_CHECK_NEAR(tb_stats_median_select(v, n),
+                          n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2, 0);
+            for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
+                memcpy(v, u, n * sizeof(double));
+                TB_CHECK_NEAR(tb_stats_percentile_select(v, n, ps[k]),
+                              tb_stats_percentile_sorted(w, n, ps[k]), 0);
+            }
+        }
+    }
+    free(v);
+    free(w);
+    free(u);
+}
+
 static void test_status(void)
 {
     TB_CHECK_INT(tb_status_exit_code(TB_OK), 0);
@@ -144,6 +191,7 @@ int main(void)
     test_size_parse();
     test_duration_parse();
     test_stats();
+    test_stats_select_large();
     test_status();
     test_progress_format();
     test_progress_plain_lines();

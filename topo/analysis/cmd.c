@@ -1,6 +1,7 @@
 /* `topobench analyze RESULTS.json`: judges a results document offline (no MPI, no
  * hardware), prints the verdict and writes the `analysis` section back into the document
  * (docs/analysis.md). */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,12 @@ tb_status_t tb_analyze_cmd(int argc, char **argv)
         return tb_error(TB_ERR_USAGE, "analyze: which results.json? (usage: topobench analyze "
                                       "RESULTS.json [OPTIONS])");
     tb_path_dir(input, docdir, sizeof(docdir));
+    /* A 4,096-rank matrix is read three times (one metric each, 134 MB) and judged with
+     * as much scratch memory: kept in the heap once freed instead of returned to the
+     * kernel (glibc maps blocks over 32 MB afresh each time), the later reads reuse pages
+     * already mapped. At 512 x 8 ranks: 2.2 -> 0.9-1.3 s of system time. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if ((st = tb_doc_load(input, &doc)))
         return st;
     if ((st = tb_analysis_run(doc, docdir, &opts, &analysis)))
