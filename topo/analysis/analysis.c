@@ -677,7 +677,7 @@ static void judge_nodes(ctx_t *c, cellset_t *s, unsigned cls, unsigned char *bad
 {
     /* every host's values side by side in the scratch memory: host h's at off[h] */
     size_t *off = calloc(c->nhosts + 1, sizeof(size_t)), *fill = calloc(c->nhosts, sizeof(size_t));
-    double *vals, *sc = NULL;
+    double *vals = NULL, *sc = NULL;
     size_t nh = 0;
     *node_med_p = *node_mad_p = 0;
     if (!off || !fill)
@@ -687,33 +687,31 @@ static void judge_nodes(ctx_t *c, cellset_t *s, unsigned cls, unsigned char *bad
             goto out;
         goto scored;
     }
-    FOR_CELLS(s, k, i, j) {
-        int ha, hb;
-        if (CELL_CLS(s, k) != cls)
-            continue;
-        ha = cell_host_a(c, s, k, i);
-        hb = cell_host_b(c, s, k, j);
-        if (explained(c, s, ha, hb))
-            continue;
-        off[ha + 1]++;
-        if (hb != ha)
-            off[hb + 1]++;
-    }
-    for (size_t h = 0; h < c->nhosts; h++)
-        off[h + 1] += off[h];
-    if (!(vals = work_doubles(c, off[c->nhosts] ? off[c->nhosts] : 1)))
-        goto out;
-    FOR_CELLS(s, k, i, j) {
-        int ha, hb;
-        if (CELL_CLS(s, k) != cls)
-            continue;
-        ha = cell_host_a(c, s, k, i);
-        hb = cell_host_b(c, s, k, j);
-        if (explained(c, s, ha, hb))
-            continue;
-        vals[off[ha] + fill[ha]++] = s->v[k];
-        if (hb != ha)
-            vals[off[hb] + fill[hb]++] = s->v[k];
+    /* pass 0 counts each host's values, pass 1 places them */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) {
+            for (size_t h = 0; h < c->nhosts; h++)
+                off[h + 1] += off[h];
+            if (!(vals = work_doubles(c, off[c->nhosts] ? off[c->nhosts] : 1)))
+                goto out;
+        }
+        FOR_CELLS(s, k, i, j) {
+            int ha, hb;
+            if (CELL_CLS(s, k) != cls)
+                continue;
+            ha = cell_host_a(c, s, k, i);
+            hb = cell_host_b(c, s, k, j);
+            if (explained(c, s, ha, hb))
+                continue;
+            if (!pass) {
+                off[ha + 1]++;
+                off[hb + 1] += hb != ha;
+                continue;
+            }
+            vals[off[ha] + fill[ha]++] = s->v[k];
+            if (hb != ha)
+                vals[off[hb] + fill[hb]++] = s->v[k];
+        }
     }
     for (size_t h = 0; h < c->nhosts; h++)
         score[h] = fill[h] >= 2 ? quantile(vals + off[h], fill[h], s->higher ? 75 : 25) : NAN;
