@@ -3,7 +3,8 @@
 # nodes' bridge interfaces (UCX_TLS=tcp,self UCX_NET_DEVICES=eth0, as MPI is held to the
 # cluster's subnet), one rank per node: latency and bw between nodes, the rank and node
 # matrices, with data checks; every pair's recorded selection is tcp on eth0 and names
-# both ends.
+# both ends. Then, shared memory allowed, the selection shows UCX using it between the
+# namespace nodes (one kernel).
 # Usage: bash test_ucx.sh /path/to/topobench   (exit 0 pass, 1 fail, 77 skip)
 set -u
 TB=${1:?usage: test_ucx.sh /path/to/topobench}
@@ -51,7 +52,7 @@ check(doc["run"]["nnodes"] == n and doc["run"]["ucx"]["available"],
       f"{doc['run']['nnodes']} nodes, UCX {doc['run']['ucx']}")
 env = doc["run"]["environment"]
 check(env.get("UCX_TLS") == "tcp,self" and env.get("UCX_NET_DEVICES") == "eth0",
-      f"UCX held to TCP on eth0: {env}")
+      f"UCX held to TCP on eth0: UCX_TLS={env.get('UCX_TLS')} UCX_NET_DEVICES={env.get('UCX_NET_DEVICES')}")
 tests = {(t["name"], t["placement"] or t["level"]): t for t in doc["tests"]}
 for key in (("latency", "inter-node"), ("bw", "inter-node"), ("matrix", "rank"),
             ("node_matrix", "node")):
@@ -80,5 +81,35 @@ if fails:
     sys.exit(1)
 PY
 rc=$?
-[ $rc -ne 0 ] && tail -20 "$VC_DIR/mpirun.log"
+[ $rc -ne 0 ] && { tail -20 "$VC_DIR/mpirun.log"; exit $rc; }
+
+# Why UCX is held to TCP here: the nodes are namespaces on one kernel, and UCX, allowed
+# shared memory, uses it between them (it recognises one machine), which the recorded
+# selection shows: two ranks per node, UCX_TLS=sm,tcp,self, every pair on shared memory.
+out2="$VC_DIR/out-sm"
+VC_NP=$((2 * NODES)) VC_MAP=ppr:2:node VC_TIMEOUT=300 vc_mpirun -x UCX_TLS=sm,tcp,self \
+    -x UCX_NET_DEVICES=eth0 "$TB" run --backend ucx --suite quick -t matrix -m 64K -T 10ms \
+    --timeout 120 --no-progress -q --no-analyze -o "$out2" >"$VC_DIR/mpirun-sm.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ] || [ ! -f "$out2/results.json" ]; then
+    echo "FAIL: the matrix with shared memory allowed ended with status $rc"
+    tail -40 "$VC_DIR/mpirun-sm.log"
+    exit 1
+fi
+python3 - "$out2/results.json" "$NODES" <<'PY'
+import json, re, sys
+doc = json.load(open(sys.argv[1])); n = 2 * int(sys.argv[2])
+t = [t for t in doc["tests"] if t["name"] == "matrix"][0]
+host = {r["rank"]: r["host"] for r in doc["ranks"]}
+sel = t["selected"]
+cross = [p for p in sel["pairs"] if host[p[0]] != host[p[1]]]
+tl = [sel["selections"][p[2]]["transports"] for p in cross]
+ok = (t["status"] == "ok" and sel["npairs"] == n * (n - 1) and cross and
+      all(re.match(r"^(posix|sysv|cma|xpmem|knem)/", x) for x in tl))
+print(("ok: " if ok else "FAIL: ") +
+      f"sm allowed: {len(cross)} pairs between namespace nodes recorded on {sorted(set(tl))}")
+sys.exit(0 if ok else 1)
+PY
+rc=$?
+[ $rc -ne 0 ] && tail -20 "$VC_DIR/mpirun-sm.log"
 exit $rc
