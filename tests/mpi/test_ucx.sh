@@ -85,6 +85,30 @@ for t in bw matrix; do
   expect_output "data corruption: test '$t'" "$t: the corruption is reported"
 done
 
+# Device memory (the CUDA runtime double: devices whose memory the host cannot touch) and a
+# UCX without CUDA support: skipped with the reason, never staged nor measured as host
+# memory; pinned host memory goes to UCX directly.
+if [ -n "${TB_CUDA_DOUBLE:-}" ]; then
+  for mem in device pinned; do
+    expect_status 0 "--mem $mem over a UCX without CUDA" \
+      tb_mpirun 2 -x TOPOBENCH_CUDA_LIB="$TB_CUDA_DOUBLE" -x UCX_TLS=tcp,self "$TB" run \
+      "${common[@]}" --backend ucx --mem $mem -t latency,matrix,isolated -p 0-1 -o "$WORK/mem-$mem"
+    py_check "--mem $mem: $([ $mem = device ] && echo skipped with the reason || echo measured)" \
+      "$WORK/mem-$mem/results.json" "$mem" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1])); mem = sys.argv[2]
+assert doc["run"]["ucx"]["device_memory"] is False, doc["run"]["ucx"]
+assert len(doc["tests"]) == 3, [t["name"] for t in doc["tests"]]
+for t in doc["tests"]:
+    assert t["backend"] == "ucx" and t["send_memory"] == mem, t
+    if mem == "device":
+        assert t["status"] == "skipped" and "without CUDA support" in t["skip_reason"], t
+    else:
+        assert t["status"] == "ok" and t["transfer"] == "direct", t
+PY
+  done
+fi
+
 # UCX that cannot start: every UCX test skipped with UCX's reason, exit 0.
 expect_status 0 "UCX that cannot start (UCX_TLS=ib, no HCA) is a skip" \
   tb_mpirun 2 -x UCX_TLS=ib "$TB" run "${common[@]}" --backend ucx -t latency,matrix \
