@@ -24,6 +24,7 @@ typedef struct gpu_buf {
     size_t len;
     int dmabuf; /* register by dma-buf (1) or peer memory (0) */
     int device;
+    const tb_cuda_t *cu;
 } gpu_buf_t;
 
 static int is_unsupported(int err)
@@ -82,10 +83,17 @@ static int reg_gpu(tb_vib_t *v, void *arg)
     return err;
 }
 
-static int reg_host_side(tb_vib_t *v, void *arg)
+/* Host <-> GPU copies of the ring's data check. */
+static int gpu_put(void *arg, size_t off, const void *src, size_t n)
 {
-    const tb_verbs_side_t *sd = arg;
-    return tb_vib_reg_host(v, sd->buf, 2 * sd->half, sd->half);
+    const gpu_buf_t *b = arg;
+    return b->cu->Memcpy((char *)b->ptr + off, src, n, TB_CUDA_MEMCPY_H2D) != TB_CUDA_SUCCESS;
+}
+
+static int gpu_get(void *arg, size_t off, void *dst, size_t n)
+{
+    const gpu_buf_t *b = arg;
+    return b->cu->Memcpy(dst, (const char *)b->ptr + off, n, TB_CUDA_MEMCPY_D2H) != TB_CUDA_SUCCESS;
 }
 
 /* Both registration paths on this node, in order. */
@@ -212,8 +220,10 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
             snprintf(in.gpu, sizeof(in.gpu), "GPU%d %s", g->device, g->info.busid);
         if (st == TB_OK && in.have_nic && in.have_gpu) {
             read_path(s, g->info.busid, sd.dev, &in);
-            b.len = (size + GPU_ALIGN - 1) / GPU_ALIGN * GPU_ALIGN;
+            /* A source half and a receive half (the ring's data check). */
+            b.len = (2 * size + GPU_ALIGN - 1) / GPU_ALIGN * GPU_ALIGN;
             b.device = g->device;
+            b.cu = g->cu;
             if (g->cu->Malloc(&b.ptr, b.len) != TB_CUDA_SUCCESS) {
                 b.ptr = NULL;
                 in.have_gpu = 0;
@@ -237,22 +247,42 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
         } else if (st == TB_OK) {
             char rwhy[320] = "";
             tb_status_t one;
+            tb_verbs_ring_mem_t hm, gm = {reg_gpu, gpu_put, gpu_get, &b, size};
+            size_t wrong = 0;
+            tb_verbs_ring_mem_host(&sd, &hm);
             if (every[0]) {
-                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_host_side, &sd, TB_VIB_WRITE,
-                                          size, iters, &in.host_gbps, rwhy, sizeof(rwhy));
+                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &hm, TB_VIB_WRITE, size, iters,
+                                          &in.host_gbps, &wrong, rwhy, sizeof(rwhy));
+                if (one == TB_OK && wrong)
+                    one = tb_error(TB_ERR_CORRUPT,
+                                   "gdr: %zu of %zu bytes written into %s's host memory by the "
+                                   "previous node are wrong",
+                                   wrong, size, rt->host);
+                one = tb_rt_agree_comm(rt->leaders, one); /* every node reads, or none */
                 if (one == TB_OK)
-                    one =
-                        tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_host_side, &sd, TB_VIB_READ,
-                                            size, iters, &in.host_read_gbps, rwhy, sizeof(rwhy));
+                    one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &hm, TB_VIB_READ, size, iters,
+                                              &in.host_read_gbps, &wrong, rwhy, sizeof(rwhy));
                 if (one != TB_OK && one != TB_ERR_ENV)
                     st = one;
             }
+            st = tb_rt_agree_comm(rt->leaders, st);
             if (st == TB_OK && every[1]) {
-                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_gpu, &b, TB_VIB_WRITE, size,
-                                          iters, &in.gdr_gbps, rwhy, sizeof(rwhy));
+                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &gm, TB_VIB_WRITE, size, iters,
+                                          &in.gdr_gbps, &wrong, rwhy, sizeof(rwhy));
+                if (one == TB_OK && wrong) {
+                    /* Data that did not arrive as written is no working GPUDirect. */
+                    one = TB_ERR_ENV;
+                    snprintf(rwhy, sizeof(rwhy),
+                             "%zu of %zu bytes written into this node's GPU memory by the "
+                             "previous node are wrong",
+                             wrong, size);
+                    in.gdr_gbps = 0;
+                }
+                if (tb_rt_agree_comm(rt->leaders, one) != TB_OK && one == TB_OK)
+                    one = TB_ERR_ENV; /* another node's check failed: no read ring */
                 if (one == TB_OK)
-                    one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, reg_gpu, &b, TB_VIB_READ,
-                                              size, iters, &in.gdr_read_gbps, rwhy, sizeof(rwhy));
+                    one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &gm, TB_VIB_READ, size, iters,
+                                              &in.gdr_read_gbps, &wrong, rwhy, sizeof(rwhy));
                 if (one == TB_ERR_ENV) {
                     in.transfer_failed = 1;
                     snprintf(in.transfer_why, sizeof(in.transfer_why), "%s",
@@ -265,6 +295,7 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
                          "GPU memory not registered on every node of the ring");
             }
         }
+        st = tb_rt_agree_comm(rt->leaders, st);
         if (rt->rank == 0)
             all = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(in));
         if (st == TB_OK)

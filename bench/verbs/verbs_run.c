@@ -213,7 +213,12 @@ static tb_status_t check_once(tb_verbs_side_t *sd, const vtest_t *t, size_t size
         return st;
     if (me != source)
         tb_pattern_check_bytes(sd->buf, size, seed, 0, &mm);
-    *wrong = mm.wrong;
+    /* Rank 0 records the row: the receiving side's count reaches it. */
+    {
+        unsigned long long mine = mm.wrong, sum = 0;
+        TB_MPI_TRY(MPI_Allreduce(&mine, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, c));
+        *wrong = (size_t)sum;
+    }
     return TB_OK;
 }
 
@@ -224,7 +229,7 @@ static tb_status_t pair_sweep(tb_suite_t *s, const vtest_t *t, tb_verbs_side_t *
     size_t sizes[TB_MAX_SIZES];
     size_t n = tb_opts_sizes(s->opts, sizes, TB_MAX_SIZES);
     tb_status_t st = TB_OK;
-    for (size_t i = 0; i < n && st == TB_OK; i++) {
+    for (size_t i = 0; i < n && st == TB_OK && sizes[i] <= TB_MAX_MESSAGE_BYTES; i++) {
         size_t size = sizes[i] ? sizes[i] : 1, wrong = 0;
         long iters = tb_verbs_iterations(s->opts, t->latency, size);
         long warm = s->opts->warmup >= 0 ? s->opts->warmup : (iters / 10 > 0 ? iters / 10 : 1);
@@ -307,7 +312,10 @@ static tb_status_t run_pair_test(tb_suite_t *s, const vtest_t *t)
 
     memset(&sd, 0, sizeof(sd));
     keys.backend = "verbs";
+    /* Work requests carry 32-bit lengths: the sweep stops at 1 GiB, as the MPI tests'. */
     max = tb_opts_sizes(s->opts, sizes, TB_MAX_SIZES) ? s->opts->max_bytes : 1;
+    if (max > TB_MAX_MESSAGE_BYTES)
+        max = TB_MAX_MESSAGE_BYTES;
     if (max < 1)
         max = 1;
     if (b < 0) {
@@ -372,12 +380,48 @@ static tb_status_t run_pair_test(tb_suite_t *s, const vtest_t *t)
  * (i + d) % N while node (i - d) writes to it; two connections, one per direction, on
  * two port handles of the same port. *gbps: this node's outgoing write bandwidth. The
  * buffers are registered by `reg` (host or GPU memory). */
-tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_t *sd, int d,
-                                tb_verbs_reg_fn_t reg, void *arg, int op, size_t size, long iters,
-                                double *gbps, char *why, size_t wlen)
+static int host_reg(tb_vib_t *v, void *arg)
 {
-    int me, n, succ, pred, err;
+    const tb_verbs_side_t *sd = arg;
+    return tb_vib_reg_host(v, sd->buf, 2 * sd->half, sd->half);
+}
+
+static int host_put(void *arg, size_t off, const void *src, size_t n)
+{
+    memcpy(((tb_verbs_side_t *)arg)->buf + off, src, n);
+    return 0;
+}
+
+static int host_get(void *arg, size_t off, void *dst, size_t n)
+{
+    memcpy(dst, ((tb_verbs_side_t *)arg)->buf + off, n);
+    return 0;
+}
+
+void tb_verbs_ring_mem_host(tb_verbs_side_t *sd, tb_verbs_ring_mem_t *m)
+{
+    m->reg = host_reg;
+    m->put = host_put;
+    m->get = host_get;
+    m->arg = sd;
+    m->half = sd->half;
+}
+
+/* Pattern of node `node` (or its complement) into [off, off + size) of the ring memory. */
+static int ring_fill(const tb_verbs_ring_mem_t *m, unsigned char *tmp, size_t off, size_t size,
+                     int node, int complement)
+{
+    tb_pattern_fill_bytes(tmp, size, tb_pattern_seed(node, -1, size), complement);
+    return m->put(m->arg, off, tmp, size);
+}
+
+tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_t *sd, int d,
+                                const tb_verbs_ring_mem_t *m, int op, size_t size, long iters,
+                                double *gbps, size_t *wrong_p, char *why, size_t wlen)
+{
+    int me, n, succ, pred, err, check = op == TB_VIB_WRITE;
     tb_vib_t *out = NULL, *in = NULL;
+    unsigned char *tmp = NULL;
     tb_status_t st;
     double secs = 0, dummy;
     MPI_Comm_rank(lc, &me);
@@ -385,22 +429,33 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
     succ = (me + d) % n;
     pred = (me - d + n) % n;
     *gbps = 0;
+    *wrong_p = 0;
     st = tb_vib_open(sd->dev, sd->port, sd->gid.index, s->opts->verbs.qps, s->opts->verbs.tx_depth,
                      &out, why, wlen);
     if (st == TB_OK)
         st = tb_vib_open(sd->dev, sd->port, sd->gid.index, s->opts->verbs.qps,
                          s->opts->verbs.tx_depth, &in, why, wlen);
-    if (st == TB_OK && ((err = reg(out, arg)) != 0 || (err = reg(in, arg)) != 0)) {
+    if (st == TB_OK && ((err = m->reg(out, m->arg)) != 0 || (err = m->reg(in, m->arg)) != 0)) {
         snprintf(why, wlen, "registration failed: %s (errno %d)", strerror(err), err);
+        st = TB_ERR_ENV;
+    }
+    /* The source half carries this node's pattern, the receive half the complement of the
+     * predecessor's, so a write that did not land reads wrong. */
+    if (st == TB_OK && check &&
+        (!(tmp = malloc(size)) || ring_fill(m, tmp, 0, size, me, 0) ||
+         ring_fill(m, tmp, m->half, size, pred, 1))) {
+        snprintf(why, wlen, "cannot set the check pattern in the buffer");
         st = TB_ERR_ENV;
     }
     if ((st = tb_rt_agree_comm(lc, st)) != TB_OK)
         goto out;
     {
-        /* My outgoing QPs meet the successor's incoming ones, and the other way. */
+        /* My outgoing QPs meet the successor's incoming ones, and the other way; writers
+         * (and readers) target the receive half. */
         tb_vib_conn_t mo, mi, so, pi;
         tb_vib_local(out, &mo);
         tb_vib_local(in, &mi);
+        mi.addr += m->half;
         st = TB_MPI_CHECK(MPI_Sendrecv(&mo, (int)sizeof(mo), MPI_BYTE, succ, 72, &pi,
                                        (int)sizeof(pi), MPI_BYTE, pred, 72, lc, MPI_STATUS_IGNORE));
         if (st == TB_OK)
@@ -424,16 +479,23 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
     if (st == TB_ERR_INTERNAL)
         st = TB_ERR_ENV;
     st = tb_verbs_agree(s->rt, lc, st, why, NULL, 0) == TB_OK ? TB_OK : st ? st : TB_ERR_ENV;
+    /* Every write has completed everywhere (the agreement): the receive half is final. */
+    if (st == TB_OK && check) {
+        tb_mismatch_t mm;
+        memset(&mm, 0, sizeof(mm));
+        if (m->get(m->arg, m->half, tmp, size) != 0) {
+            snprintf(why, wlen, "cannot read the receive half back");
+            st = TB_ERR_ENV;
+        } else {
+            tb_pattern_check_bytes(tmp, size, tb_pattern_seed(pred, -1, size), 0, &mm);
+            *wrong_p = mm.wrong;
+        }
+    }
 out:
+    free(tmp);
     tb_vib_close(out);
     tb_vib_close(in);
     return st;
-}
-
-static int reg_host(tb_vib_t *v, void *arg)
-{
-    const tb_verbs_side_t *sd = arg;
-    return tb_vib_reg_host(v, sd->buf, 2 * sd->half, sd->half);
 }
 
 /* The fabric matrix: RDMA write bandwidth from every node to every other, in N-1 shift
@@ -447,6 +509,7 @@ static tb_status_t run_matrix(tb_suite_t *s)
     char why[WHY_LEN] = "", all[1024] = "";
     tb_status_t st = TB_OK;
     tb_verbs_side_t sd;
+    tb_verbs_ring_mem_t mem;
     memset(&sd, 0, sizeof(sd));
     keys.backend = "verbs";
     if (rt->leaders != MPI_COMM_NULL) {
@@ -457,11 +520,21 @@ static tb_status_t run_matrix(tb_suite_t *s)
         if (rt->nnodes < 2)
             snprintf(why, sizeof(why), "needs two nodes");
         st = tb_verbs_agree(rt, rt->leaders, st, why, all, sizeof(all));
+        tb_verbs_ring_mem_host(&sd, &mem);
         for (int d = 1; d < n && st == TB_OK && row; d++) {
             double g = 0;
-            st = tb_verbs_ring_round(s, rt->leaders, &sd, d, reg_host, &sd, TB_VIB_WRITE, size,
-                                     iters, &g, why, sizeof(why));
+            size_t wrong = 0;
+            st = tb_verbs_ring_round(s, rt->leaders, &sd, d, &mem, TB_VIB_WRITE, size, iters, &g,
+                                     &wrong, why, sizeof(why));
             row[(rt->node_index + d) % n] = g;
+            if (st == TB_OK && wrong) {
+                tb_error(TB_ERR_CORRUPT,
+                         "verbs_matrix: %zu of %zu bytes written by node %d to "
+                         "%s in round %d are wrong",
+                         wrong, size, (rt->node_index - d + n) % n, rt->host, d);
+                st = TB_ERR_CORRUPT;
+            }
+            st = tb_rt_agree_comm(rt->leaders, st);
         }
         for (int j = 0; row && j < n; j++)
             if (row[j] == 0)

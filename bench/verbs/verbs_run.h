@@ -39,15 +39,30 @@ void *tb_verbs_side_json(const tb_verbs_side_t *sd); /* json_t * */
 tb_status_t tb_verbs_agree(const tb_rt_t *rt, MPI_Comm c, tb_status_t local, const char *why,
                            char *all, size_t len);
 
+/* The memory a ring round moves: registration on a port handle, and copies from and to the
+ * host for the data check; the receive half starts at `half` (writers target it, so the
+ * source half is never overwritten while it is sent). */
+typedef struct tb_verbs_ring_mem {
+    int (*reg)(struct tb_vib *v, void *arg);                      /* 0 or errno */
+    int (*put)(void *arg, size_t off, const void *src, size_t n); /* 0 ok */
+    int (*get)(void *arg, size_t off, void *dst, size_t n);       /* 0 ok */
+    void *arg;
+    size_t half;
+} tb_verbs_ring_mem_t;
+
+/* The side's host buffer as ring memory. */
+void tb_verbs_ring_mem_host(tb_verbs_side_t *sd, tb_verbs_ring_mem_t *m);
+
 /* One shift round over the node leaders `lc`: this node runs `iters` operations `op` of
  * `size` bytes to node (i + d) % N (its outgoing bandwidth in *gbps) while node i - d does
- * the same to it; both connections' buffers registered by `reg`. A failed registration or
- * transfer is TB_ERR_ENV with `why` (a finding, not the end of the job). */
-typedef int (*tb_verbs_reg_fn_t)(struct tb_vib *v, void *arg);
+ * the same to it, on two connections of the side's port. Writes are checked: the source
+ * half carries this node's byte pattern, and *wrong_p counts the bytes of the receive half
+ * that differ from the predecessor's (0 for reads). A failed registration or transfer is
+ * TB_ERR_ENV with `why` (a finding, not the end of the job). */
 TB_NODISCARD tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_t *sd,
-                                             int d, tb_verbs_reg_fn_t reg, void *arg, int op,
-                                             size_t size, long iters, double *gbps, char *why,
-                                             size_t wlen);
+                                             int d, const tb_verbs_ring_mem_t *m, int op,
+                                             size_t size, long iters, double *gbps, size_t *wrong_p,
+                                             char *why, size_t wlen);
 
 /* perftest's iteration count for a size (-n, else 5000 for bandwidth, 1000 for latency,
  * at most 4 GiB per size). */

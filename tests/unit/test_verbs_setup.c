@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cudrv.h"
 #include "tb_test.h"
 #include "verbs_setup.h"
 
@@ -415,6 +416,18 @@ static void test_peermem(void)
     setenv("TOPOBENCH_SYSFS_ROOT", ROOT, 1);
 }
 
+/* The driver API loader says which library and why when it cannot load it (here: no
+ * driver; TOPOBENCH_CUDA_DRIVER_LIB names a file that does not exist). */
+static void test_cudrv(void)
+{
+    const char *why = NULL;
+    setenv("TOPOBENCH_CUDA_DRIVER_LIB", "/nonexistent/libcuda.so.1", 1);
+    TB_CHECK(tb_cudrv_get(&why) == NULL);
+    TB_CHECK_HAS(why, "CUDA driver /nonexistent/libcuda.so.1 not loadable");
+    TB_CHECK_HAS(why, "searched LD_LIBRARY_PATH=");
+    unsetenv("TOPOBENCH_CUDA_DRIVER_LIB");
+}
+
 int main(void)
 {
     setenv("TOPOBENCH_SYSFS_ROOT", ROOT, 1);
@@ -424,5 +437,6 @@ int main(void)
     test_acs();
     test_verdict();
     test_peermem();
+    test_cudrv();
     return tb_test_done();
 }
