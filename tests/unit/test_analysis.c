@@ -322,6 +322,76 @@ static void test_ucx_selection(void)
     json_decref(doc);
 }
 
+/* The collective named `name` of the analysis's collectives[]. */
+static const json_t *collective_of(const json_t *a, const char *name)
+{
+    const json_t *x;
+    size_t i;
+    json_array_foreach(json_object_get(a, "collectives"), i, x)
+        if (!strcmp(json_string_value(json_object_get(x, "test")), name))
+            return x;
+    return NULL;
+}
+
+/* GPU copy cells against their peers of the same copy kind and path class and the model;
+ * collectives' busbw against the ring model, or unjudged with the reason. */
+static void test_gpu_and_collectives(void)
+{
+    json_t *a;
+    const json_t *cu, *x;
+    size_t i;
+    int fact = 0;
+    expect("gpu_copy_noise.json", "ok", "");
+    expect("gpu_copy_slow_pcie.json", "suspect", "gpu n2 GPU3");
+    expect("gpu_copy_slow_nvlink.json", "suspect", "gpu_link n1 GPU0 <-> GPU1");
+    expect("gpu_copy_one_way.json", "suspect", "gpu_link n3 GPU2 -> GPU0");
+    expect("coll_ok.json", "ok", "");
+    expect("coll_slow_nccl.json", "suspect", "collective nccl_all_reduce (nccl, float)");
+    expect("coll_node_ok.json", "ok", "");
+    expect("coll_node_slow.json", "suspect",
+           "collective all_reduce (mpi, float); collective broadcast (mpi, float)");
+
+    /* the GPU verdict cites its PCIe link from the topology, its cells and their peers */
+    if ((a = analyze("gpu_copy_slow_pcie.json", NULL))) {
+        cu = json_array_get(json_object_get(a, "culprits"), 0);
+        json_array_foreach(json_object_get(cu, "topology"), i, x)
+            fact |= strstr(json_string_value(x), "GPU3 PCIe link Gen5 x8") != NULL;
+        TB_CHECK(fact);
+        x = json_array_get(json_object_get(cu, "evidence"), 0);
+        TB_CHECK_INT(json_array_size(json_object_get(x, "cells")), 4);
+        TB_CHECK(json_number_value(json_object_get(x, "ratio_to_peers")) < 0.6);
+        TB_CHECK(json_number_value(json_object_get(x, "expected_gbps")) > 0);
+        x = json_array_get(json_object_get(a, "gpu_copy"), 0);
+        TB_CHECK_INT(json_array_size(json_object_get(x, "groups")), 7);
+        json_decref(a);
+    }
+    /* busbw: judged against the ring's slowest hop where every hop has a figure */
+    if ((a = analyze("coll_ok.json", NULL))) {
+        x = collective_of(a, "nccl_all_reduce");
+        TB_CHECK_STR(json_string_value(json_object_get(x, "verdict")), "ok");
+        TB_CHECK_NEAR(json_number_value(json_object_get(x, "expected_gbps")), 23.5, 1e-9);
+        TB_CHECK(strstr(json_string_value(json_object_get(x, "expected_source")),
+                        "slowest hop") != NULL);
+        x = collective_of(a, "all_reduce");
+        TB_CHECK_STR(json_string_value(json_object_get(x, "verdict")), "unjudged");
+        TB_CHECK(strstr(json_string_value(json_object_get(x, "expected_source")),
+                        "shared-memory") != NULL);
+        x = collective_of(a, "alltoall");
+        TB_CHECK_STR(json_string_value(json_object_get(x, "verdict")), "unjudged");
+        TB_CHECK(strstr(json_string_value(json_object_get(x, "expected_source")),
+                        "bisection") != NULL);
+        json_decref(a);
+    }
+    /* one rank per node without GPUs: MPI's ring over NET hops only, the slowest port */
+    if ((a = analyze("coll_node_slow.json", NULL))) {
+        x = collective_of(a, "all_reduce");
+        TB_CHECK_STR(json_string_value(json_object_get(x, "verdict")), "suspect");
+        TB_CHECK_INT(json_integer_value(json_object_get(x, "size")), 268435456);
+        TB_CHECK_NEAR(json_number_value(json_object_get(x, "busbw_gbps")), 6.0, 1e-9);
+        json_decref(a);
+    }
+}
+
 int main(void)
 {
     tb_log_set_identity("test", -1);
@@ -334,5 +404,6 @@ int main(void)
     test_malformed();
     test_unjudged_grouped();
     test_ucx_selection();
+    test_gpu_and_collectives();
     return tb_test_done();
 }

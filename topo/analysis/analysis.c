@@ -32,6 +32,7 @@ typedef struct host_info {
     int nnuma;
     numa_info_t numa[MAX_NUMA];
     double net_gbs, net_theo_gbs; /* the node's fastest active RDMA port; 0 = none known */
+    double net_sum_gbs;           /* all its active RDMA ports with a known rate */
     char net_desc[192];
     json_t *facts;    /* strings: topology findings and node_differs behind a verdict */
     json_t *differs;  /* node_differs findings of this host (messages), or NULL */
@@ -60,6 +61,7 @@ typedef struct ctx {
     host_info_t *hosts;
     rank_info_t *ranks;
     json_t *culprits, *sets, *p2p, *notes, *confirm_pairs, *confirm_controls;
+    json_t *gpu_copy, *collectives; /* the GPU copy entries' and collectives' judgements */
     json_t *culprit_index; /* "kind\x1fsubject" -> culprit (culprit_add) */
     size_t ncells, nflagged;
     long long confirm_size;
@@ -109,8 +111,10 @@ static void host_read_topology(host_info_t *h, const json_t *topo)
                 tb_topo_bw_t bw;
                 if (rate <= 0 || (state[0] && strcmp(state, "ACTIVE") != 0))
                     continue;
-                if (tb_topo_bw_net(rate, str_of(port, "link_layer"), &bw) != 0 ||
-                    bw.achievable_gbs <= h->net_gbs)
+                if (tb_topo_bw_net(rate, str_of(port, "link_layer"), &bw) != 0)
+                    continue;
+                h->net_sum_gbs += bw.achievable_gbs;
+                if (bw.achievable_gbs <= h->net_gbs)
                     continue;
                 h->net_gbs = bw.achievable_gbs;
                 h->net_theo_gbs = bw.theoretical_gbs;
@@ -1520,6 +1524,704 @@ static void p2p_judge(ctx_t *c, const json_t *t)
     json_array_append_new(c->p2p, j);
 }
 
+/* ---- GPU copies (gpu_copy entries) -------------------------------------------------- */
+
+/* The copy kinds of a node's copy matrix: from a NUMA node to a GPU, back, between two
+ * GPUs, and a GPU's copy within its own memory. */
+enum { GC_H2D, GC_D2H, GC_D2D, GC_LOCAL, NGC };
+static const char *const gc_names[NGC] = {"host->device", "device->host", "device->device",
+                                          "device-local"};
+/* The side of a GPU a verdict is about: its PCIe link (host<->device), its links to the
+ * other GPUs (device<->device), its memory (device-local). */
+enum { GSIDE_HOST, GSIDE_PEER, GSIDE_LOCAL, NGSIDE };
+static const char *const gside_names[NGSIDE] = {"host<->device", "device<->device",
+                                                "device-local"};
+
+typedef struct gcell {
+    size_t node;       /* the entry's nodes[] index */
+    int host, a, b;    /* the ctx host (-1 unknown); endpoints: row and column */
+    int kind, group;   /* GC_*; the peer group (kind and path class) */
+    double v, expected; /* expected 0: no model figure */
+    double rel;         /* v against its group's median (v where the group has none) */
+    unsigned char peer, below, gpu_bad;
+} gcell_t;
+
+typedef struct ggroup {
+    int kind;
+    char path[24];
+    size_t n, nflag;
+    double med, mad;
+    int judged; /* 3 or more cells: judged against peers */
+} ggroup_t;
+
+typedef struct gnode {
+    const json_t *j, *labels;
+    int host;
+    const char *name;
+} gnode_t;
+
+static const char *gc_label(const gnode_t *nd, int e)
+{
+    const char *l = json_string_value(json_array_get(nd->labels, (size_t)e));
+    return l ? l : "?";
+}
+
+static int gc_is_gpu(const gnode_t *nd, int e)
+{
+    return !strcmp(str_of(json_array_get(json_object_get(nd->j, "endpoints"), (size_t)e), "kind"),
+                   "gpu");
+}
+
+/* The GPU's PCIe link as the topology records it, a fact for a verdict about it. */
+static void gc_gpu_fact(const ctx_t *c, const gnode_t *nd, int e, json_t *facts)
+{
+    const json_t *topo = nd->host >= 0 ? json_object_get(json_array_get(json_object_get(c->doc,
+                                                                                          "hosts"),
+                                                                          (size_t)nd->host),
+                                                         "topology")
+                                       : NULL,
+                 *o, *ep = json_array_get(json_object_get(nd->j, "endpoints"), (size_t)e);
+    const char *name = str_of(ep, "topology_object");
+    size_t i;
+    json_array_foreach(json_object_get(topo, "objects"), i, o) {
+        const json_t *l = json_object_get(o, "pcie_link");
+        if (strcmp(str_of(o, "kind"), "gpu") != 0 || !name[0] || strcmp(str_of(o, "name"), name))
+            continue;
+        if (json_is_object(l)) {
+            long long maxw = (long long)json_integer_value(json_object_get(l, "max_width")),
+                      maxg = (long long)json_integer_value(json_object_get(l, "max_gen"));
+            char cap[64] = "";
+            if (maxw > 0 || maxg > 0)
+                snprintf(cap, sizeof(cap), ", capable of Gen%lld x%lld", maxg, maxw);
+            json_array_append_new(
+                facts, json_sprintf("%s: %s PCIe link Gen%lld x%lld (%.4g GB/s)%s", nd->name,
+                                    name, (long long)json_integer_value(json_object_get(l, "gen")),
+                                    (long long)json_integer_value(json_object_get(l, "width")),
+                                    json_number_value(json_object_get(l, "gbs")), cap));
+        }
+    }
+}
+
+/* Evidence of a GPU verdict or a GPU link: the cells, worst first, against their peers. */
+static json_t *gc_evidence(const ggroup_t *groups, const gcell_t *cells, const size_t *idx,
+                           size_t n, const gnode_t *nodes, const char *test)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:[]}", "test", test, "metric", "copy_gbps", "cells");
+    const gcell_t *w = &cells[idx[0]];
+    const ggroup_t *g = &groups[w->group];
+    double exp = w->expected;
+    for (size_t q = 0; q < n && q < CELLS_CITED; q++) {
+        const gcell_t *x = &cells[idx[q]];
+        json_array_append_new(json_object_get(ev, "cells"),
+                              json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}", "from",
+                                        gc_label(&nodes[x->node], x->a), "to",
+                                        gc_label(&nodes[x->node], x->b), "copy",
+                                        gc_names[x->kind], "path", groups[x->group].path, "value",
+                                        x->v, "peer_median", groups[x->group].med));
+    }
+    json_object_set_new(ev, "cells_total", json_integer((json_int_t)n));
+    json_object_set_new(ev, "path", json_string(g->path));
+    json_object_set_new(ev, "measured", json_real(w->v));
+    json_object_set_new(ev, "peer_median", json_real(g->med));
+    json_object_set_new(ev, "peer_mad", json_real(g->mad));
+    json_object_set_new(ev, "ratio_to_peers", json_real(g->med > 0 ? w->v / g->med : 0.0));
+    json_object_set_new(ev, "expected_gbps", exp > 0 ? json_real(exp) : json_null());
+    if (exp > 0)
+        json_object_set_new(ev, "ratio_to_expected", json_real(w->v / exp));
+    json_object_set_new(ev, "expected_source",
+                        json_string(exp > 0 ? "the copy matrix's expected_gbps: the path's "
+                                              "typically achieved figure from the link table "
+                                              "(REFERENCE.md 3)"
+                                            : "none: the topology has no figure for this path "
+                                              "(peers only)"));
+    return ev;
+}
+
+static int gc_cmp_worst(const void *a, const void *b)
+{
+    const gcell_t *x = *(const gcell_t *const *)a, *y = *(const gcell_t *const *)b;
+    return (x->rel > y->rel) - (x->rel < y->rel);
+}
+
+static void gc_sort_worst(const gcell_t *cells, size_t *idx, size_t n)
+{
+    /* lowest against its group's median first: cells of several paths compare as ratios */
+    const gcell_t **p = malloc((n ? n : 1) * sizeof(*p));
+    if (!p)
+        return;
+    for (size_t q = 0; q < n; q++)
+        p[q] = &cells[idx[q]];
+    qsort(p, n, sizeof(*p), gc_cmp_worst);
+    for (size_t q = 0; q < n; q++)
+        idx[q] = (size_t)(p[q] - cells);
+    free(p);
+}
+
+static int gc_side(int kind)
+{
+    return kind == GC_D2D ? GSIDE_PEER : kind == GC_LOCAL ? GSIDE_LOCAL : GSIDE_HOST;
+}
+
+/* One gpu_copy entry: every node's copy cells, grouped by copy kind and path class (the
+ * `paths` of the node, nvidia-smi's vocabulary) across the nodes, judged against their
+ * group's median and MAD and the cell's expected figure; a GPU whose cells of one side
+ * are mostly low is a `gpu` verdict, other low cells a `gpu_link` (docs/analysis.md). */
+static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir, size_t ti)
+{
+    const json_t *nodes_j = json_object_get(t, "nodes"), *nj;
+    size_t nn = json_array_size(nodes_j), ncells = 0, cap = 0, ngroups = 0, i, *idx = NULL;
+    gnode_t *nodes = calloc(nn ? nn : 1, sizeof(*nodes));
+    gcell_t *cells = NULL;
+    ggroup_t groups[64];
+    json_t *entry = NULL;
+    const char *test = str_of(t, "name");
+    tb_status_t st = TB_OK;
+    if (!nodes) {
+        st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+        goto out;
+    }
+    json_array_foreach(nodes_j, i, nj) {
+        gnode_t *nd = &nodes[i];
+        double *copy = NULL, *exp = NULL;
+        size_t n = 0, ne = 0;
+        char where[96];
+        json_int_t hi = json_integer_value(json_object_get(nj, "node_index"));
+        nd->j = nj;
+        nd->labels = json_object_get(nj, "labels");
+        nd->name = str_of(nj, "host");
+        nd->host = json_is_integer(json_object_get(nj, "node_index")) && hi >= 0 &&
+                           (size_t)hi < c->nhosts && !strcmp(c->hosts[hi].name, nd->name)
+                       ? (int)hi
+                       : -1;
+        if (strcmp(str_of(nj, "status"), "ok") != 0)
+            continue;
+        snprintf(where, sizeof(where), "tests[%zu].nodes[%zu]", ti, i);
+        if ((st = tb_doc_matrix_get(nj, "copy_gbps", docdir, where, &copy, &n)) ||
+            (st = tb_doc_matrix_get(nj, "expected_gbps", docdir, where, &exp, &ne))) {
+            free(copy);
+            goto out;
+        }
+        if (copy && json_array_size(nd->labels) != n) {
+            free(copy), free(exp);
+            st = tb_error(TB_ERR_INPUT, "analyze: %s: labels has %zu entries for a %zu x %zu "
+                                        "copy matrix", where, json_array_size(nd->labels), n, n);
+            goto out;
+        }
+        for (size_t a = 0; copy && a < n; a++)
+            for (size_t b = 0; b < n; b++) {
+                double v = copy[a * n + b];
+                int ga = gc_is_gpu(nd, (int)a), gb = gc_is_gpu(nd, (int)b), kind, g;
+                const char *path;
+                if (isnan(v) || (!ga && !gb))
+                    continue;
+                kind = a == b ? GC_LOCAL : ga && gb ? GC_D2D : gb ? GC_H2D : GC_D2H;
+                path = a == b ? "X"
+                              : str_of(json_object_get(json_object_get(nj, "paths"),
+                                                       gc_label(nd, (int)a)),
+                                       gc_label(nd, (int)b));
+                if (!path || !path[0])
+                    path = "unknown";
+                for (g = 0; g < (int)ngroups; g++)
+                    if (groups[g].kind == kind && !strcmp(groups[g].path, path))
+                        break;
+                if (g == (int)ngroups) {
+                    if (ngroups == sizeof(groups) / sizeof(groups[0]))
+                        continue; /* more path classes than any node has: left out */
+                    groups[ngroups] = (ggroup_t){.kind = kind};
+                    snprintf(groups[ngroups].path, sizeof(groups[ngroups].path), "%s", path);
+                    ngroups++;
+                }
+                if (ncells == cap) {
+                    gcell_t *nc = realloc(cells, (cap = cap ? 2 * cap : 256) * sizeof(*nc));
+                    if (!nc) {
+                        free(copy), free(exp);
+                        st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+                        goto out;
+                    }
+                    cells = nc;
+                }
+                cells[ncells++] = (gcell_t){
+                    .node = i,
+                    .host = nd->host,
+                    .a = (int)a,
+                    .b = (int)b,
+                    .kind = kind,
+                    .group = g,
+                    .v = v,
+                    .expected = exp && ne == n && !isnan(exp[a * n + b]) ? exp[a * n + b] : 0};
+                groups[g].n++;
+            }
+        free(copy);
+        free(exp);
+    }
+    if (!ncells)
+        goto out;
+    /* peers: each group's median and MAD, over every node */
+    {
+        double *vals = malloc(ncells * sizeof(double));
+        if (!vals || !(idx = malloc(ncells * sizeof(size_t)))) {
+            free(vals);
+            st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");
+            goto out;
+        }
+        for (size_t g = 0; g < ngroups; g++) {
+            size_t n = 0;
+            for (size_t k = 0; k < ncells; k++)
+                if (cells[k].group == (int)g)
+                    vals[n++] = cells[k].v;
+            groups[g].judged = n >= 3;
+            if (groups[g].judged)
+                median_mad_inplace(vals, n, &groups[g].med, &groups[g].mad);
+        }
+        free(vals);
+    }
+    for (size_t k = 0; k < ncells; k++) {
+        gcell_t *x = &cells[k];
+        const ggroup_t *g = &groups[x->group];
+        x->peer = !g->judged ? PEER_NONE
+                  : is_worse(c, 1, x->v, g->med, g->mad) ? PEER_OUTLIER
+                                                          : PEER_OK;
+        x->below = x->expected > 0 && x->v / x->expected < c->opts->model_min;
+        x->rel = g->judged && g->med > 0 ? x->v / g->med : x->v;
+    }
+    /* GPU verdicts: per node, GPU and side, more than half of at least 2 judged cells low
+     * (one for its device-local copy) */
+    for (size_t ni = 0; ni < nn; ni++) {
+        const gnode_t *nd = &nodes[ni];
+        for (int e = 0; e < (int)json_array_size(nd->labels); e++) {
+            if (!gc_is_gpu(nd, e))
+                continue;
+            for (int side = 0; side < NGSIDE; side++) {
+                size_t judged = 0, low = 0, n = 0;
+                char subject[200];
+                json_t *ev, *cu;
+                for (size_t k = 0; k < ncells; k++) {
+                    const gcell_t *x = &cells[k];
+                    if (x->node != ni || (x->a != e && x->b != e) || gc_side(x->kind) != side ||
+                        x->peer == PEER_NONE)
+                        continue;
+                    judged++;
+                    if (x->peer == PEER_OUTLIER)
+                        low++, idx[n++] = k;
+                }
+                if (judged < (side == GSIDE_LOCAL ? 1u : 2u) || 2 * low <= judged)
+                    continue;
+                for (size_t k = 0; k < ncells; k++)
+                    if (cells[k].node == ni && (cells[k].a == e || cells[k].b == e) &&
+                        gc_side(cells[k].kind) == side)
+                        cells[k].gpu_bad = 1;
+                gc_sort_worst(cells, idx, n);
+                ev = gc_evidence(groups, cells, idx, n, nodes, test);
+                json_object_set_new(
+                    ev, "message",
+                    json_sprintf("%s %s: %zu of its %zu %s copy cells low against their peers "
+                                 "(worst %s -> %s %s, %.3g GB/s against the median %.3g of "
+                                 "%zu %s %s cells, %.2fx)",
+                                 nd->name, gc_label(nd, e), low, judged, gside_names[side],
+                                 gc_label(nd, cells[idx[0]].a), gc_label(nd, cells[idx[0]].b),
+                                 groups[cells[idx[0]].group].path, cells[idx[0]].v,
+                                 groups[cells[idx[0]].group].med,
+                                 groups[cells[idx[0]].group].n, gc_names[cells[idx[0]].kind],
+                                 groups[cells[idx[0]].group].path,
+                                 groups[cells[idx[0]].group].med > 0
+                                     ? cells[idx[0]].v / groups[cells[idx[0]].group].med
+                                     : 0.0));
+                json_object_set_new(ev, "side", json_string(gside_names[side]));
+                snprintf(subject, sizeof(subject), "%s %s", nd->name, gc_label(nd, e));
+                cu = culprit_add(c, "gpu", subject, ev);
+                if (nd->host >= 0)
+                    culprit_host(c, cu, nd->host);
+                else
+                    json_add_unique_str(json_object_get(cu, "hosts"), nd->name);
+                gc_gpu_fact(c, nd, e, json_object_get(cu, "topology"));
+                json_object_set_new(
+                    cu, "suggests",
+                    json_string(side == GSIDE_HOST
+                                    ? "the GPU's PCIe link: trained below its width or "
+                                      "generation (lspci -vv: LnkSta against LnkCap; "
+                                      "nvidia-smi -q: PCIe generation and link width), a "
+                                      "riser or slot, or its NUMA node's memory"
+                                : side == GSIDE_PEER
+                                    ? "the GPU's links to its peers: NVLinks down or "
+                                      "degraded (nvidia-smi nvlink -s), peer access "
+                                      "refused, or its PCIe link"
+                                    : "the GPU itself: memory clocks, power or thermal "
+                                      "throttling (nvidia-smi -q -d CLOCK,PERFORMANCE)"));
+            }
+        }
+    }
+    /* GPU links: low cells no GPU verdict explains, by endpoint pair */
+    for (size_t k0 = 0; k0 < ncells; k0++) {
+        const gcell_t *x = &cells[k0];
+        const gnode_t *nd = &nodes[x->node];
+        size_t n = 0;
+        int rev = 0, rev_ok = 0, first = 1;
+        char subject[200];
+        json_t *ev, *cu;
+        if (x->peer != PEER_OUTLIER || x->gpu_bad)
+            continue;
+        for (size_t k = 0; k < k0; k++) /* an earlier cell of the pair spoke for it */
+            if (cells[k].node == x->node && cells[k].peer == PEER_OUTLIER && !cells[k].gpu_bad &&
+                ((cells[k].a == x->a && cells[k].b == x->b) ||
+                 (cells[k].a == x->b && cells[k].b == x->a)))
+                first = 0;
+        if (!first)
+            continue;
+        for (size_t k = 0; k < ncells; k++) {
+            const gcell_t *y = &cells[k];
+            if (y->node != x->node)
+                continue;
+            if (y->a == x->a && y->b == x->b && y->peer == PEER_OUTLIER)
+                idx[n++] = k;
+            else if (y->a == x->b && y->b == x->a) {
+                if (y->peer == PEER_OUTLIER && !y->gpu_bad)
+                    rev = 1, idx[n++] = k;
+                else if (y->peer == PEER_OK)
+                    rev_ok = 1;
+            }
+        }
+        gc_sort_worst(cells, idx, n);
+        if (!rev && rev_ok)
+            snprintf(subject, sizeof(subject), "%s %s -> %s", nd->name, gc_label(nd, x->a),
+                     gc_label(nd, x->b));
+        else
+            snprintf(subject, sizeof(subject), "%s %s <-> %s", nd->name, gc_label(nd, x->a),
+                     gc_label(nd, x->b));
+        ev = gc_evidence(groups, cells, idx, n, nodes, test);
+        json_object_set_new(ev, "message",
+                            json_sprintf("%s %s copy: %.3g GB/s against the median %.3g of its "
+                                         "%zu peers of path %s (%.2fx)%s",
+                                         subject, gc_names[x->kind], cells[idx[0]].v,
+                                         groups[x->group].med, groups[x->group].n,
+                                         groups[x->group].path,
+                                         groups[x->group].med > 0
+                                             ? cells[idx[0]].v / groups[x->group].med
+                                             : 0.0,
+                                         !rev && rev_ok ? "; the reverse direction is within "
+                                                          "its peers"
+                                                        : ""));
+        cu = culprit_add(c, "gpu_link", subject, ev);
+        if (nd->host >= 0)
+            culprit_host(c, cu, nd->host);
+        else
+            json_add_unique_str(json_object_get(cu, "hosts"), nd->name);
+        json_object_set_new(cu, "suggests",
+                            json_string(x->kind == GC_D2D
+                                            ? "the path between the two GPUs: an NVLink down, "
+                                              "peer access refused (copies staged through host "
+                                              "memory), or a PCIe switch port"
+                                            : "the path between the NUMA node and the GPU: "
+                                              "the PCIe switch or host bridge, or the NUMA "
+                                              "node's memory"));
+    }
+    /* the model: a whole group below it (peer access off everywhere, a wrong link table),
+     * and a cell without peers below it */
+    for (size_t g = 0; g < ngroups; g++) {
+        double esum = 0;
+        size_t ne = 0;
+        for (size_t k = 0; k < ncells; k++)
+            if (cells[k].group == (int)g && cells[k].expected > 0)
+                esum += cells[k].expected, ne++;
+        if (groups[g].judged && ne && groups[g].med < c->opts->model_min * (esum / (double)ne)) {
+            char subject[200];
+            json_t *ev = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:f}", "test", test, "metric",
+                                   "copy_gbps", "path", groups[g].path, "measured", groups[g].med,
+                                   "peer_median", groups[g].med, "expected_gbps",
+                                   esum / (double)ne, "ratio_to_expected",
+                                   groups[g].med / (esum / (double)ne)),
+                   *cu;
+            json_object_set_new(ev, "message",
+                                json_sprintf("%s %s median %.3g GB/s is %.2f of the expected "
+                                             "%.3g GB/s",
+                                             gc_names[groups[g].kind], groups[g].path,
+                                             groups[g].med, groups[g].med / (esum / (double)ne),
+                                             esum / (double)ne));
+            snprintf(subject, sizeof(subject), "every %s %s %s cell below the model", test,
+                     gc_names[groups[g].kind], groups[g].path);
+            cu = culprit_add(c, "path_class", subject, ev);
+            json_object_set_new(cu, "suggests",
+                                json_string("every copy of this path: peer access off (copies "
+                                            "staged through host memory), IOMMU or ACS "
+                                            "redirecting peer traffic, or GPUs below their "
+                                            "clocks"));
+        }
+    }
+    for (size_t k = 0; k < ncells; k++) {
+        const gcell_t *x = &cells[k];
+        const gnode_t *nd = &nodes[x->node];
+        if (x->below && x->peer == PEER_NONE) {
+            char subject[200];
+            json_t *ev, *cu;
+            idx[0] = k;
+            ev = gc_evidence(groups, cells, idx, 1, nodes, test);
+            json_object_set_new(ev, "message",
+                                json_sprintf("%s -> %s: %.3g GB/s is %.2f of the expected %.3g "
+                                             "(fewer than 3 copies of this kind and path to "
+                                             "compare with)",
+                                             gc_label(nd, x->a), gc_label(nd, x->b), x->v,
+                                             x->v / x->expected, x->expected));
+            snprintf(subject, sizeof(subject), "%s %s -> %s (%s)", nd->name, gc_label(nd, x->a),
+                     gc_label(nd, x->b), test);
+            cu = culprit_add(c, "below_model", subject, ev);
+            if (nd->host >= 0)
+                culprit_host(c, cu, nd->host);
+            json_object_set_new(cu, "suggests",
+                                json_string("the copy's path: its PCIe link or NVLinks, or peer "
+                                            "access refused"));
+        }
+    }
+    /* the section: groups, and the cells (all, or the flagged ones of a large entry) */
+    entry = json_pack("{s:s, s:I, s:[], s:[]}", "test", test, "size",
+                      json_integer_value(json_object_get(json_object_get(t, "params"), "size")),
+                      "groups", "cells");
+    for (size_t k = 0; k < ncells; k++) {
+        const gcell_t *x = &cells[k];
+        int flagged = x->peer == PEER_OUTLIER || x->gpu_bad || x->below;
+        json_t *cj;
+        c->ncells++;
+        c->nflagged += flagged;
+        groups[x->group].nflag += flagged;
+        if (c->opts->list_max && ncells > c->opts->list_max && !flagged)
+            continue;
+        cj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f}", "host", nodes[x->node].name, "from",
+                       gc_label(&nodes[x->node], x->a), "to", gc_label(&nodes[x->node], x->b),
+                       "copy", gc_names[x->kind], "path", groups[x->group].path, "value", x->v);
+        json_object_set_new(cj, "expected_gbps", x->expected > 0 ? json_real(x->expected)
+                                                                 : json_null());
+        if (x->expected > 0)
+            json_object_set_new(cj, "ratio_to_expected", json_real(x->v / x->expected));
+        json_object_set_new(cj, "peers", json_string(x->peer == PEER_NONE      ? "none"
+                                                     : x->peer == PEER_OUTLIER ? "outlier"
+                                                                               : "ok"));
+        json_object_set_new(cj, "model", json_string(x->expected <= 0 ? "none"
+                                                     : x->below       ? "below"
+                                                                      : "ok"));
+        if (x->gpu_bad)
+            json_object_set_new(cj, "gpu_verdict", json_true());
+        json_object_set_new(cj, "verdict",
+                            json_string(flagged                                 ? "suspect"
+                                        : x->peer == PEER_NONE && x->expected <= 0 ? "unjudged"
+                                                                                  : "ok"));
+        json_array_append_new(json_object_get(entry, "cells"), cj);
+    }
+    if (c->opts->list_max && ncells > c->opts->list_max)
+        json_object_set_new(entry, "cells_listed", json_string("flagged only"));
+    for (size_t g = 0; g < ngroups; g++) {
+        double esum = 0;
+        size_t ne = 0;
+        json_t *gj;
+        for (size_t k = 0; k < ncells; k++)
+            if (cells[k].group == (int)g && cells[k].expected > 0)
+                esum += cells[k].expected, ne++;
+        gj = json_pack("{s:s, s:s, s:I, s:I}", "copy", gc_names[groups[g].kind], "path",
+                       groups[g].path, "cells", (json_int_t)groups[g].n, "flagged",
+                       (json_int_t)groups[g].nflag);
+        json_object_set_new(gj, "peer_median", groups[g].judged ? json_real(groups[g].med)
+                                                                : json_null());
+        json_object_set_new(gj, "peer_mad", groups[g].judged ? json_real(groups[g].mad)
+                                                             : json_null());
+        json_object_set_new(gj, "expected_gbps", ne ? json_real(esum / (double)ne) : json_null());
+        if (!groups[g].judged)
+            json_object_set_new(gj, "note", json_string("fewer than 3 copies of this kind and "
+                                                        "path: judged against the model only"));
+        json_array_append_new(json_object_get(entry, "groups"), gj);
+    }
+    json_array_append(c->gpu_copy, entry);
+out:
+    json_decref(entry);
+    free(nodes);
+    free(cells);
+    free(idx);
+    return st;
+}
+
+/* ---- collectives: bus bandwidth at the largest size against the ring's model --------- */
+
+/* The GPU pair's figure from the node's topology (gpu_pairs: class, typically achieved
+ * figure, bottleneck), 0 when it has none. */
+static double gpu_pair_gbs(const json_t *topo, const char *a, const char *b, char *desc,
+                           size_t len)
+{
+    const json_t *p;
+    size_t i;
+    json_array_foreach(json_object_get(topo, "gpu_pairs"), i, p) {
+        const char *pa = str_of(p, "a"), *pb = str_of(p, "b");
+        double g = json_number_value(json_object_get(p, "achievable_gbs"));
+        if (!((!strcmp(pa, a) && !strcmp(pb, b)) || (!strcmp(pa, b) && !strcmp(pb, a))) || g <= 0)
+            continue;
+        snprintf(desc, len, "%s %s: %s (%s), %.4g GB/s typically achieved", a, b,
+                 str_of(p, "class"), str_of(p, "bottleneck"), g);
+        return g;
+    }
+    return 0;
+}
+
+/* The name of rank r's GPU in its node's topology, or NULL. */
+static const char *rank_gpu_name(const json_t *doc, size_t r, char *buf, size_t len)
+{
+    const json_t *g = json_object_get(json_array_get(json_object_get(doc, "ranks"), r), "gpu");
+    if (!json_is_object(g))
+        return NULL;
+    if (json_is_string(json_object_get(g, "topology_object")))
+        return json_string_value(json_object_get(g, "topology_object"));
+    if (!json_is_integer(json_object_get(g, "index")))
+        return NULL;
+    snprintf(buf, len, "GPU%lld", (long long)json_integer_value(json_object_get(g, "index")));
+    return buf;
+}
+
+/* busbw of a ring is bounded by its slowest hop: the model's expected bus bandwidth is
+ * the minimum over the hops (rank r -> r + 1, in rank order) of the link table's figure
+ * for the hop's path. Returns it, or 0 with *why saying which hop has no figure. */
+static double ring_expected(const ctx_t *c, size_t n, int nccl, char *src, size_t srclen,
+                            char *why, size_t whylen)
+{
+    double best = INFINITY;
+    src[0] = why[0] = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t s = (r + 1) % n;
+        int ha = c->ranks[r].host, hb = c->ranks[s].host;
+        const host_info_t *a = &c->hosts[ha], *b = &c->hosts[hb];
+        double g;
+        char desc[400];
+        if (ha != hb) {
+            double ga = nccl ? a->net_sum_gbs : a->net_gbs, gb = nccl ? b->net_sum_gbs : b->net_gbs;
+            if (ga <= 0 || gb <= 0) {
+                snprintf(why, whylen,
+                         "the ring's hop ranks %zu -> %zu leaves %s for %s, and %s has no "
+                         "active RDMA port with a known rate in its topology",
+                         r, s, a->name, b->name, ga <= 0 ? a->name : b->name);
+                return 0;
+            }
+            g = ga < gb ? ga : gb;
+            snprintf(desc, sizeof(desc), "ranks %zu -> %zu, NET %s -> %s: %s%s, %.4g GB/s", r, s,
+                     a->name, b->name, (ga <= gb ? a : b)->net_desc,
+                     nccl ? " (NCCL spreads its channels over the node's RDMA ports: their sum)"
+                          : "",
+                     g);
+        } else if (!nccl) {
+            snprintf(why, whylen,
+                     "the ring's hop ranks %zu -> %zu stays within %s: a shared-memory copy, "
+                     "for which the model has no figure",
+                     r, s, a->name);
+            return 0;
+        } else {
+            char ba[32], bb[32], pd[300];
+            const char *ga = rank_gpu_name(c->doc, r, ba, sizeof(ba)),
+                       *gb = rank_gpu_name(c->doc, s, bb, sizeof(bb));
+            const json_t *topo = json_object_get(
+                json_array_get(json_object_get(c->doc, "hosts"), (size_t)ha), "topology");
+            if (!ga || !gb) {
+                snprintf(why, whylen, "ranks[%zu] records no GPU: the ring's hop ranks %zu -> "
+                                      "%zu within %s has no path", !ga ? r : s, r, s, a->name);
+                return 0;
+            }
+            if (!strcmp(ga, gb) || (g = gpu_pair_gbs(topo, ga, gb, pd, sizeof(pd))) <= 0) {
+                snprintf(why, whylen,
+                         "the ring's hop ranks %zu -> %zu (%s %s -> %s) has no GPU pair figure "
+                         "in the topology",
+                         r, s, a->name, ga, gb);
+                return 0;
+            }
+            snprintf(desc, sizeof(desc), "ranks %zu -> %zu on %s, %s", r, s, a->name, pd);
+        }
+        if (g < best) {
+            best = g;
+            snprintf(src, srclen,
+                     "ring model: busbw is bounded by the ring's slowest hop (ranks in order, "
+                     "the link table's typically achieved figures, REFERENCE.md 3); the "
+                     "slowest: %s",
+                     desc);
+        }
+    }
+    return isinf(best) ? 0 : best;
+}
+
+/* One collective entry (MPI or nccl_*): its bus bandwidth at the largest size (the better
+ * of out-of-place and in-place) against the ring model, where the model gives a figure;
+ * otherwise recorded unjudged with the reason. */
+static void collective_judge(ctx_t *c, const json_t *t)
+{
+    const char *name = str_of(t, "name"), *backend = str_of(t, "backend");
+    const char *op = !strncmp(name, "nccl_", 5) ? name + 5 : name;
+    const json_t *row;
+    size_t i, n = (size_t)json_integer_value(json_object_get(json_object_get(t, "params"), "ranks"));
+    long long size = -1;
+    double busbw = NAN, expected = 0;
+    int nccl = !strcmp(backend, "nccl"), in_place = 0;
+    char src[700] = "", why[400] = "", label[160];
+    json_t *j;
+    json_array_foreach(json_object_get(t, "results"), i, row) {
+        long long sz = (long long)json_integer_value(json_object_get(row, "size"));
+        double b = json_number_value(json_object_get(row, "busbw_gbps"));
+        if (!json_is_number(json_object_get(row, "busbw_gbps")))
+            continue;
+        if (sz > size || (sz == size && b > busbw))
+            size = sz, busbw = b, in_place = json_is_true(json_object_get(row, "in_place"));
+    }
+    if (size < 0)
+        return;
+    snprintf(label, sizeof(label), "%s (%s, %s)", name, backend[0] ? backend : "mpi",
+             str_of(t, "dtype"));
+    if (!n)
+        n = c->nranks;
+    if (n > c->nranks)
+        snprintf(why, sizeof(why), "params.ranks %zu is more than ranks[] holds (%zu)", n,
+                 c->nranks);
+    else if (n < 2)
+        snprintf(why, sizeof(why), "one rank: no ring");
+    else if (!strcmp(op, "alltoall"))
+        snprintf(why, sizeof(why), "alltoall's bus bandwidth is bounded by the fabric's "
+                                   "bisection, not by a ring: the model has no figure");
+    else if (strcmp(op, "all_reduce") && strcmp(op, "reduce_scatter") && strcmp(op, "all_gather") &&
+             strcmp(op, "broadcast") && strcmp(op, "reduce") && strcmp(op, "sendrecv"))
+        snprintf(why, sizeof(why), "no bus bandwidth model for %s", op);
+    else if (nccl && json_integer_value(json_object_get(json_object_get(t, "params"),
+                                                        "gpus_per_rank")) > 1)
+        snprintf(why, sizeof(why), "several GPUs per rank: the hops between a rank's own GPUs "
+                                   "are not recorded");
+    else
+        expected = ring_expected(c, n, nccl, src, sizeof(src), why, sizeof(why));
+    j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:f}", "test", name, "backend",
+                  backend[0] ? backend : "mpi", "dtype", str_of(t, "dtype"), "size",
+                  (json_int_t)size, "in_place", in_place, "busbw_gbps", busbw);
+    c->ncells++;
+    if (expected > 0) {
+        double ratio = busbw / expected;
+        int below = ratio < c->opts->model_min;
+        json_object_set_new(j, "expected_gbps", json_real(expected));
+        json_object_set_new(j, "expected_source", json_string(src));
+        json_object_set_new(j, "ratio_to_expected", json_real(ratio));
+        json_object_set_new(j, "verdict", json_string(below ? "suspect" : "ok"));
+        if (below) {
+            json_t *ev = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:s}", "test", name, "metric",
+                                   "busbw_gbps", "size", (json_int_t)size, "measured", busbw,
+                                   "expected_gbps", expected, "ratio_to_expected", ratio,
+                                   "expected_source", src),
+                   *cu;
+            json_object_set_new(ev, "message",
+                                json_sprintf("%s busbw %.3g GB/s at %lld bytes is %.2f of the "
+                                             "ring's expected %.3g GB/s",
+                                             label, busbw, size, ratio, expected));
+            c->nflagged++;
+            cu = culprit_add(c, "collective", label, ev);
+            json_object_set_new(
+                cu, "suggests",
+                json_string(nccl ? "the collective's path: NCCL's graph (NCCL_DEBUG=INFO: the "
+                                   "rings and their links), GPUDirect RDMA off, a NIC or "
+                                   "NVLink below its rate; the node and link verdicts, if any"
+                                 : "the collective's path: MPI's transport (TCP instead of "
+                                   "RDMA), its algorithm at this size, or a slow node or link "
+                                   "(the node and link verdicts, if any)"));
+        }
+    } else {
+        json_object_set_new(j, "expected_gbps", json_null());
+        json_object_set_new(j, "expected_source", json_sprintf("none: %s", why));
+        json_object_set_new(j, "verdict", json_string("unjudged"));
+    }
+    json_array_append_new(c->collectives, j);
+}
+
 /* ---- node verdicts explain the links that touch the node ------------------------- */
 
 static int is_node_kind(const char *kind)
@@ -1910,6 +2612,8 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     c.confirm_pairs = json_array();
     c.confirm_controls = json_array();
     c.culprit_index = json_object();
+    c.gpu_copy = json_array();
+    c.collectives = json_array();
     unjudged = json_object();
     if ((st = ctx_load(&c)))
         goto out;
@@ -1933,6 +2637,11 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
                 goto out;
         } else if (!strcmp(kind, "p2p")) {
             p2p_judge(&c, t);
+        } else if (!strcmp(kind, "gpu_copy")) {
+            if ((st = gpu_copy_judge(&c, t, docdir, i)))
+                goto out;
+        } else if (!strcmp(kind, "collective")) {
+            collective_judge(&c, t);
         }
         ucx_selection_notes(doc, t, c.notes);
     }
@@ -1985,6 +2694,8 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
                         json_array_size(c.confirm_pairs) ? confirm_command(&c) : json_null());
     json_object_set(a, "sets", c.sets);
     json_object_set(a, "p2p", c.p2p);
+    json_object_set(a, "gpu_copy", c.gpu_copy);
+    json_object_set(a, "collectives", c.collectives);
     json_object_set(a, "notes", c.notes);
     {
         json_t *rec = tb_recommend(doc, a, opts, docdir);
@@ -2012,6 +2723,8 @@ out:
     json_decref(c.confirm_pairs);
     json_decref(c.confirm_controls);
     json_decref(c.culprit_index);
+    json_decref(c.gpu_copy);
+    json_decref(c.collectives);
     free(c.work);
     free(c.idx);
     json_decref(unjudged);
@@ -2029,7 +2742,10 @@ static const char *kind_title(const char *kind)
              {"latency_link", "LINK (latency)"},
              {"path_class", "PATH CLASS"},
              {"below_model", "BELOW MODEL"},
-             {"topology", "TOPOLOGY"}};
+             {"topology", "TOPOLOGY"},
+             {"gpu", "GPU"},
+             {"gpu_link", "GPU LINK"},
+             {"collective", "COLLECTIVE"}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         if (!strcmp(kind, t[i].kind))
             return t[i].title;

@@ -207,3 +207,154 @@ def with_boot_ids(doc, same):
 for name, same in (("kernels_latency_link.json", False), ("shared_kernel_latency.json", True)):
     write(name, with_boot_ids(document(10, 1, [node_matrix(
         10, 1, 17, lat=lambda i, j: 3.0 if {i, j} == {0, 6} else 1.0)]), same))
+
+
+# ---- GPU copies and collectives (issue 9 point 2) -----------------------------------
+# Nodes of 4 GPUs: GPU0, GPU1 under NUMA0, GPU2, GPU3 under NUMA1, each pair joined by
+# 4 NVLinks; PCIe Gen5 x16 (55 GB/s typically achieved), SYS between sockets (22 GB/s).
+GPU_LABELS = ["NUMA0", "NUMA1", "GPU0", "GPU1", "GPU2", "GPU3"]
+GPU_NUMA = {"GPU0": 0, "GPU1": 0, "GPU2": 1, "GPU3": 1}
+PCIE, SYS, NV4 = 55.0134, 22.0, 83.5556
+
+
+def gpu_path(a, b):
+    if a == b:
+        return "X"
+    if a.startswith("NUMA") and b.startswith("NUMA"):
+        return "SYS"
+    if a.startswith("NUMA") or b.startswith("NUMA"):
+        numa, gpu = (a, b) if a.startswith("NUMA") else (b, a)
+        return "PHB" if int(numa[4:]) == GPU_NUMA[gpu] else "SYS"
+    return "NV4" if GPU_NUMA[a] == GPU_NUMA[b] else "SYS"
+
+
+def gpu_expected(a, b):
+    p = gpu_path(a, b)
+    if a == b or (a.startswith("NUMA") and b.startswith("NUMA")):
+        return None
+    return {"PHB": PCIE, "SYS": SYS, "NV4": NV4}[p]
+
+
+def gpu_topology(host, widths=None):
+    t = topology(host)
+    objs = t["objects"]
+    for g, numa in GPU_NUMA.items():
+        w = (widths or {}).get(g, 16)
+        objs.append({"index": len(objs), "kind": "gpu", "parent": 2 if numa == 0 else 4,
+                     "name": g, "model": "NVIDIA H100 80GB HBM3", "numa": numa,
+                     "pcie_link": {"gen": 5, "width": w, "max_gen": 5, "max_width": 16,
+                                   "gbs": 63.0154 * w / 16}})
+    t["gpus"] = 4
+    names = list(GPU_NUMA)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            nv = GPU_NUMA[a] == GPU_NUMA[b]
+            t["gpu_pairs"].append({"a": a, "b": b, "class": "NV" if nv else "SYS",
+                                   "achievable_gbs": NV4 if nv else SYS,
+                                   "bottleneck": "NVLink4 x4" if nv else "inter-socket (UPI)"})
+    return t
+
+
+def gpu_copy_entry(nodes, seed, factor=None):
+    """factor(node, from_label, to_label) -> multiplier of the healthy figure (0.9x model)."""
+    rnd = random.Random(seed)
+    out = []
+    for n in range(nodes):
+        host = "n%d" % n
+        copy, exp = [], []
+        for a in GPU_LABELS:
+            cr, er = [], []
+            for b in GPU_LABELS:
+                if a.startswith("NUMA") and b.startswith("NUMA"):
+                    cr.append(None); er.append(None)
+                    continue
+                e = gpu_expected(a, b)
+                base = (e if e else 1500.0) * 0.9  # device-local: HBM, no model figure
+                f = factor(n, a, b) if factor else 1.0
+                cr.append(round(base * f * rnd.uniform(0.96, 1.04), 4))
+                er.append(e)
+            copy.append(cr); exp.append(er)
+        eps = [{"label": l, "kind": "numa" if l.startswith("NUMA") else "gpu",
+                "numa": int(l[4:]) if l.startswith("NUMA") else GPU_NUMA[l]} for l in GPU_LABELS]
+        for e in eps:
+            if e["kind"] == "gpu":
+                e["topology_object"] = e["label"]
+        out.append({"host": host, "node_index": n, "rank": n, "status": "ok",
+                    "labels": GPU_LABELS, "endpoints": eps,
+                    "paths": {a: {b: gpu_path(a, b) for b in GPU_LABELS} for a in GPU_LABELS},
+                    "copy_gbps": copy, "expected_gbps": exp})
+    return {"name": "gpu_copy", "kind": "gpu_copy", "backend": "cuda", "send_memory": None,
+            "recv_memory": None, "dtype": "byte", "placement": None, "level": "node",
+            "status": "ok", "params": {"size": 67108864, "batch": 16, "samples": 5},
+            "units": {"size": "bytes", "time": "us", "bandwidth": "GB/s"}, "results": [],
+            "errors": [], "nodes": out}
+
+
+def gpu_document(nodes, tests, widths=None):
+    doc = document(nodes, 1, tests)
+    for h in doc["hosts"]:
+        h["topology"] = gpu_topology(h["name"], (widths or {}).get(h["node_index"]))
+    return doc
+
+
+G = 4
+write("gpu_copy_noise.json", gpu_document(G, [gpu_copy_entry(G, 31)]))
+# n2's GPU3 trained at x8: its host<->device copies at half
+write("gpu_copy_slow_pcie.json", gpu_document(G, [gpu_copy_entry(
+    G, 32, lambda n, a, b: 0.5 if n == 2 and "GPU3" in (a, b) and "NUMA" in a + b else 1.0)],
+    widths={2: {"GPU3": 8}}))
+# n1's NVLinks between GPU0 and GPU1 down to a third, both ways
+write("gpu_copy_slow_nvlink.json", gpu_document(G, [gpu_copy_entry(
+    G, 33, lambda n, a, b: 0.35 if n == 1 and {a, b} == {"GPU0", "GPU1"} else 1.0)]))
+# n3: GPU2 -> GPU0 slow, GPU0 -> GPU2 fine
+write("gpu_copy_one_way.json", gpu_document(G, [gpu_copy_entry(
+    G, 34, lambda n, a, b: 0.4 if n == 3 and (a, b) == ("GPU2", "GPU0") else 1.0)]))
+
+
+def collective(name, backend, busbw, ranks, sizes=(1048576, 268435456), extra=None):
+    rows = []
+    for s in sizes:
+        for ip in (False, True):
+            rows.append({"size": s, "count": s // 4, "in_place": ip, "iterations": 20,
+                         "time_us": {"mean": 100.0}, "algbw_gbps": busbw / 1.5,
+                         "busbw_gbps": round(busbw * (0.3 if s < max(sizes) else 1.0)
+                                             * (0.98 if ip else 1.0), 4)})
+    params = {"dtype": "float", "ranks": ranks}
+    params.update(extra or {})
+    return {"name": name, "kind": "collective", "backend": backend, "send_memory":
+            "device" if backend == "nccl" else "host", "recv_memory":
+            "device" if backend == "nccl" else "host", "dtype": "float", "placement": None,
+            "level": None, "status": "ok", "params": params,
+            "units": {"size": "bytes", "time": "us", "bandwidth": "GB/s"}, "results": rows,
+            "errors": []}
+
+
+def coll_document(allreduce, nccl_allreduce):
+    """4 nodes x 2 ranks (one GPU each): MPI all_reduce over 1 rank per node (judged), the
+    rank-level one over 8 (a shared-memory hop: unjudged), alltoall (unjudged), and
+    nccl_all_reduce over 8 GPUs (NVLink within the nodes, IB between: judged)."""
+    doc = document(4, 2, [])
+    for h in doc["hosts"]:
+        h["topology"] = gpu_topology(h["name"])
+    for r in doc["ranks"]:
+        g = "GPU%d" % (r["local_rank"])
+        r["gpu"] = {"index": r["local_rank"], "topology_object": g, "numa": GPU_NUMA[g]}
+    # ranks 0, 2, 4, 6 are alone on their nodes: a 4-rank communicator of one rank per node
+    # is what rank order 0..3 is not, so the per-node collective uses its own document below
+    doc["tests"] = [collective("all_reduce", "mpi", 9.0, 8),
+                    collective("alltoall", "mpi", 9.0, 8),
+                    collective("nccl_all_reduce", "nccl", nccl_allreduce, 8,
+                               extra={"gpus_per_rank": 1})]
+    return doc
+
+
+def coll_node_document(allreduce):
+    doc = document(4, 1, [collective("all_reduce", "mpi", allreduce, 4),
+                          collective("broadcast", "mpi", allreduce * 1.02, 4)])
+    return doc
+
+
+write("coll_ok.json", coll_document(20.0, 21.5))
+write("coll_slow_nccl.json", coll_document(20.0, 7.5))
+write("coll_node_ok.json", coll_node_document(20.5))
+write("coll_node_slow.json", coll_node_document(6.0))
