@@ -322,16 +322,15 @@ static tb_status_t npy_write(const char *path, const double *cells, size_t n)
     return tb_afile_commit(&a);
 }
 
-/* Reads an NPY 1.0 file of little-endian float64 in C order, shape (n, n). */
-static tb_status_t npy_read(const char *path, const char *where, const char *key, size_t n,
-                            double **cells_p)
+/* Opens an NPY 1.0 file of little-endian float64 in C order, shape (n, n), and checks its
+ * header and size: *f_p is positioned at the first cell, *offset_p is that offset. */
+static tb_status_t npy_open(const char *path, const char *where, const char *key, size_t n,
+                            FILE **f_p, size_t *offset_p)
 {
     unsigned char pre[NPY_PREAMBLE];
     char header[65536 + 1], *p;
-    size_t hlen, r, c, cells;
-    double *v = NULL;
+    size_t hlen, r, c;
     struct stat sb;
-    tb_status_t st = TB_ERR_INPUT;
     FILE *f = fopen(path, "rb");
 
     if (!f)
@@ -340,50 +339,37 @@ static tb_status_t npy_read(const char *path, const char *where, const char *key
     if (fread(pre, 1, sizeof(pre), f) != sizeof(pre) || memcmp(pre, NPY_MAGIC, 6) != 0 ||
         pre[6] != 1) {
         tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s is not an NPY 1.0 file", where, key, path);
-        goto out;
+        goto fail;
     }
     hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
     if (fread(header, 1, hlen, f) != hlen) {
         tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s: truncated NPY header", where, key, path);
-        goto out;
+        goto fail;
     }
     header[hlen] = '\0';
     if (!strstr(header, "'descr': '<f8'") || !strstr(header, "'fortran_order': False") ||
         !(p = strstr(header, "'shape': ("))) {
         tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s should hold little-endian float64 in C order "
                  "('<f8', fortran_order False)", where, key, path);
-        goto out;
+        goto fail;
     }
     p += strlen("'shape': (");
     if (sscanf(p, "%zu, %zu)", &r, &c) != 2 || r != n || c != n) {
         tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s should have shape (%zu, %zu)", where, key,
                  path, n, n);
-        goto out;
+        goto fail;
     }
-    cells = n * n;
-    if (fstat(fileno(f), &sb) != 0 || (uint64_t)sb.st_size != NPY_PREAMBLE + hlen + cells * 8) {
+    if (fstat(fileno(f), &sb) != 0 || (uint64_t)sb.st_size != NPY_PREAMBLE + hlen + n * n * 8) {
         tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s should be %zu bytes (%zu x %zu float64)",
-                 where, key, path, NPY_PREAMBLE + hlen + cells * 8, n, n);
-        goto out;
+                 where, key, path, NPY_PREAMBLE + hlen + n * n * 8, n, n);
+        goto fail;
     }
-    v = malloc(cells ? cells * sizeof(double) : 1);
-    if (!v) {
-        st = tb_error(TB_ERR_ENV, "%s: matrix.%s: out of memory for %zu x %zu", where, key, n, n);
-        goto out;
-    }
-    if (fread(v, sizeof(double), cells, f) != cells) {
-        tb_error(TB_ERR_INPUT, "%s: matrix.%s: %s: cannot read its cells", where, key, path);
-        free(v);
-        v = NULL;
-        goto out;
-    }
-    if (!host_little_endian())
-        swap8(v, cells);
-    *cells_p = v;
-    st = TB_OK;
-out:
+    *f_p = f;
+    *offset_p = NPY_PREAMBLE + hlen;
+    return TB_OK;
+fail:
     fclose(f);
-    return st;
+    return TB_ERR_INPUT;
 }
 
 /* A side file's name: a plain name in the document's directory. */
@@ -481,15 +467,23 @@ tb_status_t tb_doc_matrix_set(json_t *m, const char *key, const double *cells, s
     return TB_OK;
 }
 
-tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
-                              const char *where, double **cells_p, size_t *n_p)
+struct tb_doc_matrix_rows {
+    const json_t *inline_rows; /* inline matrix, or NULL */
+    FILE *f;                   /* side file, or NULL */
+    size_t offset, n;
+    char path[8192];
+};
+
+tb_status_t tb_doc_matrix_rows_open(const json_t *m, const char *key, const char *dir,
+                                    const char *where, tb_doc_matrix_rows_t **rows_p,
+                                    size_t *n_p)
 {
     const json_t *v = json_object_get(m, key), *labels = json_object_get(m, "labels");
+    tb_doc_matrix_rows_t *r;
     size_t n;
-    double *cells = NULL;
     tb_status_t st;
 
-    *cells_p = NULL;
+    *rows_p = NULL;
     *n_p = 0;
     if (!v)
         return TB_OK;
@@ -505,27 +499,93 @@ tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
                         where, key, n);
     if ((st = matrix_check(v, key, n, where)))
         return st;
+    if (!(r = calloc(1, sizeof(*r))))
+        return tb_error(TB_ERR_ENV, "%s: matrix.%s: out of memory", where, key);
+    r->n = n;
     if (json_is_array(v)) {
-        cells = malloc(n ? n * n * sizeof(double) : 1);
-        if (!cells)
-            return tb_error(TB_ERR_ENV, "%s: matrix.%s: out of memory", where, key);
-        for (size_t i = 0; i < n; i++) {
-            const json_t *row = json_array_get(v, i);
-            for (size_t j = 0; j < n; j++) {
-                const json_t *x = json_array_get(row, j);
-                cells[i * n + j] = json_is_number(x) ? json_number_value(x) : NAN;
-            }
-        }
+        r->inline_rows = v;
     } else {
-        char path[8192];
-        snprintf(path, sizeof(path), "%s/%s", dir && dir[0] ? dir : ".",
+        snprintf(r->path, sizeof(r->path), "%s/%s", dir && dir[0] ? dir : ".",
                  json_string_value(json_object_get(v, "file")));
-        if ((st = npy_read(path, where, key, n, &cells)))
+        if ((st = npy_open(r->path, where, key, n, &r->f, &r->offset))) {
+            free(r);
             return st;
+        }
     }
-    *cells_p = cells;
+    *rows_p = r;
     *n_p = n;
     return TB_OK;
+}
+
+tb_status_t tb_doc_matrix_rows_read(tb_doc_matrix_rows_t *r, size_t first, size_t count,
+                                    double *out)
+{
+    if (first > r->n || count > r->n - first)
+        return tb_error(TB_ERR_INTERNAL, "%s: rows %zu to %zu of %zu asked for", r->path,
+                        first, first + count, r->n);
+    if (r->inline_rows) {
+        for (size_t i = first; i < first + count; i++) {
+            const json_t *row = json_array_get(r->inline_rows, i);
+            for (size_t j = 0; j < r->n; j++) {
+                const json_t *x = json_array_get(row, j);
+                *out++ = json_is_number(x) ? json_number_value(x) : NAN;
+            }
+        }
+        return TB_OK;
+    }
+    {
+        char *p = (char *)out;
+        size_t left = count * r->n * sizeof(double);
+        off_t at = (off_t)(r->offset + first * r->n * sizeof(double));
+        while (left) {
+            ssize_t got = pread(fileno(r->f), p, left, at);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0)
+                return tb_error(TB_ERR_INPUT, "%s: cannot read its rows %zu to %zu: %s", r->path,
+                                first, first + count - 1, got ? strerror(errno) : "file truncated");
+            p += got;
+            at += got;
+            left -= (size_t)got;
+        }
+        if (!host_little_endian())
+            swap8(out, count * r->n);
+    }
+    return TB_OK;
+}
+
+void tb_doc_matrix_rows_close(tb_doc_matrix_rows_t *r)
+{
+    if (!r)
+        return;
+    if (r->f)
+        fclose(r->f);
+    free(r);
+}
+
+tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
+                              const char *where, double **cells_p, size_t *n_p)
+{
+    tb_doc_matrix_rows_t *rows;
+    double *cells;
+    size_t n;
+    tb_status_t st;
+
+    *cells_p = NULL;
+    *n_p = 0;
+    if ((st = tb_doc_matrix_rows_open(m, key, dir, where, &rows, &n)) || !rows)
+        return st;
+    /* n <= 2^20 (rows_open): n * n * 8 bytes cannot overflow. */
+    if (!(cells = malloc(n ? n * n * sizeof(double) : 1)))
+        st = tb_error(TB_ERR_ENV, "%s: matrix.%s: out of memory for %zu x %zu", where, key, n, n);
+    else if ((st = tb_doc_matrix_rows_read(rows, 0, n, cells))) {
+        free(cells);
+        cells = NULL;
+    }
+    tb_doc_matrix_rows_close(rows);
+    *cells_p = cells;
+    *n_p = cells ? n : 0;
+    return st;
 }
 
 static tb_status_t require(const json_t *obj, const char *key, json_type type,

@@ -72,6 +72,20 @@ TB_NODISCARD tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, con
                                            const char *where, double **cells_p,
                                            size_t *n_p);
 
+/* The same matrix read a few rows at a time, for readers of large matrices: no n x n
+ * buffer (134 MB at 4,096 ranks; filling fresh pages costs more than reading the file
+ * on a virtual machine). Open checks the reference and the side file's header and size
+ * as tb_doc_matrix_get does (same statuses and messages; absent: TB_OK, *rows_p NULL);
+ * read copies rows first..first+count-1 into out (count x n doubles, NaN for null),
+ * TB_ERR_INPUT if the file shrank meanwhile. */
+typedef struct tb_doc_matrix_rows tb_doc_matrix_rows_t;
+TB_NODISCARD tb_status_t tb_doc_matrix_rows_open(const json_t *m, const char *key,
+                                                 const char *dir, const char *where,
+                                                 tb_doc_matrix_rows_t **rows_p, size_t *n_p);
+TB_NODISCARD tb_status_t tb_doc_matrix_rows_read(tb_doc_matrix_rows_t *rows, size_t first,
+                                                 size_t count, double *out);
+void tb_doc_matrix_rows_close(tb_doc_matrix_rows_t *rows);
+
 /* Whether m[key] is stored as a matrix (inline rows or a side-file reference). */
 int tb_doc_matrix_is(const json_t *m, const char *key);
 
