@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "gate.h"
 #include "log.h"
 #include "report.h"
 #include "tb_build_info.h"
@@ -14,6 +15,7 @@
 #include "topo.h"
 
 static tb_status_t cmd_version(int argc, char **argv);
+static tb_status_t cmd_report(int argc, char **argv);
 static tb_status_t cmd_help(int argc, char **argv);
 
 static const struct tb_subcommand {
@@ -23,7 +25,7 @@ static const struct tb_subcommand {
 } subcommands[] = {
     {"run", tb_run_cmd, "measure (default; launch with mpirun or srun)"},
     {"topo", tb_topo_cmd, "this node's or a recorded topology, paths, expected bandwidth"},
-    {"report", tb_report_cmd, "regenerate CSV files from a results.json, offline"},
+    {"report", cmd_report, "regenerate CSV files, the HTML report, the Markdown summary, offline"},
     {"analyze", tb_analyze_cmd, "judge a results.json against its topology and peers, offline"},
     {"baseline", tb_baseline_cmd, "keep what a CI gate compares, from a results.json or nccl-tests log"},
     {"check", tb_check_cmd, "CI gate: compare a results.json with a baseline and expectations"},
@@ -60,6 +62,20 @@ void *tb_cli_build_json(void)
                                       build_deps[i].detail));
     json_object_set_new(b, "sanitize", json_boolean(strcmp(TB_SANITIZE_BUILD, "ON") == 0));
     return b;
+}
+
+/* `report --baseline FILE` reads FILE as `check --baseline` does (report/ links core
+ * only, so the gate's reader is handed to it here). */
+static tb_status_t load_baseline(const char *path, json_t **baseline_p)
+{
+    tb_gate_import_opts_t io;
+    tb_gate_import_opts_default(&io);
+    return tb_gate_baseline_load(path, &io, baseline_p);
+}
+
+static tb_status_t cmd_report(int argc, char **argv)
+{
+    return tb_report_cmd_with(argc, argv, load_baseline);
 }
 
 static tb_status_t cmd_version(int argc, char **argv)

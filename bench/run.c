@@ -569,7 +569,7 @@ static tb_status_t write_html(tb_suite_t *s)
     char dir[sizeof(s->results_path)], path[sizeof(s->results_path) + 16];
     tb_path_dir(s->results_path, dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/report.html", dir);
-    return tb_report_html_write(s->doc, dir, path);
+    return tb_report_html_write(s->doc, NULL, dir, path);
 }
 
 /* Rank 0 whose main thread is stuck or leaving: the lock is held only briefly by the

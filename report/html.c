@@ -127,18 +127,25 @@ static size_t group_rows(const json_t *labels, size_t n, size_t *group, json_t *
     return ng;
 }
 
-/* Aggregates an n x n matrix into ng x ng blocks: the median of each block's measured
- * cells into med, its worst (lowest when `low_bad`, else highest) into worst; with worst
- * NULL the mean into med (the spreads: a summary, not a figure to judge). */
-static void aggregate(const double *cells, size_t n, const size_t *group, size_t ng,
-                      int low_bad, double *med, double *worst)
+/* Aggregates an n x n matrix, read a host's rows at a time, into ng x ng blocks: the
+ * median of each block's measured cells into med, its worst (lowest when `low_bad`, else
+ * highest) into worst; with worst NULL the mean into med (the spreads: a summary, not a
+ * figure to judge). Each row is read once, its cells copied run by run into their
+ * block's slice of `buf`; then one pass over the blocks. */
+static tb_status_t aggregate(tb_doc_matrix_rows_t *reader, size_t n, const size_t *group,
+                             size_t ng, int low_bad, double *med, double *worst)
 {
-    size_t *start = calloc(ng + 1, sizeof(*start)), *order = malloc(n * sizeof(*order));
-    size_t *fill = calloc(ng, sizeof(*fill));
-    double *buf = NULL;
-    size_t maxg = 0;
-    if (!start || !order || !fill)
+    size_t *start = calloc(ng + 1, sizeof(*start)), *rows = malloc(n * sizeof(*rows) + 1);
+    size_t *at = malloc(ng * sizeof(*at) + 1), *fill = calloc(ng + 1, sizeof(*fill));
+    size_t *run = malloc((n + 1) * sizeof(*run)), nrun = 0, maxg = 0;
+    double *buf = NULL, *cells = NULL;
+    tb_status_t st = TB_ERR_ENV;
+
+    for (size_t i = 0; i < ng * ng; i++)
+        med[i] = worst ? (worst[i] = NAN) : NAN;
+    if (!start || !rows || !at || !fill || !run)
         goto out;
+    /* rows: the row indices host by host; start[g]: where group g begins in them. */
     for (size_t i = 0; i < n; i++)
         start[group[i] + 1]++;
     for (size_t g = 0; g < ng; g++) {
@@ -146,37 +153,70 @@ static void aggregate(const double *cells, size_t n, const size_t *group, size_t
         start[g + 1] += start[g];
     }
     for (size_t i = 0; i < n; i++)
-        order[start[group[i]] + fill[group[i]]++] = i;
-    if (!(buf = malloc(maxg * maxg * sizeof(*buf) + 1)))
+        rows[start[group[i]] + fill[group[i]]++] = i;
+    /* run[r]..run[r + 1]: the columns of the r-th run of one group. */
+    for (size_t j = 0; j < n; j++)
+        if (!j || group[j] != group[j - 1])
+            run[nrun++] = j;
+    run[nrun] = n;
+    if (!(buf = malloc(maxg * n * sizeof(*buf) + 1)) || !(cells = malloc(maxg * n * sizeof(*cells) + 1)))
         goto out;
-    for (size_t a = 0; a < ng; a++)
-        for (size_t b = 0; b < ng; b++) {
-            size_t k = 0;
-            double w = NAN, sum = 0;
-            for (size_t x = start[a]; x < start[a + 1]; x++) {
-                const double *row = cells + order[x] * n;
-                for (size_t y = start[b]; y < start[b + 1]; y++) {
-                    double v = row[order[y]];
-                    if (order[x] == order[y] || !is_finite(v))
-                        continue;
-                    buf[k++] = v;
-                    sum += v;
-                    if (!(w == w) || (low_bad ? v < w : v > w))
-                        w = v;
+    st = TB_OK;
+    for (size_t a = 0; a < ng; a++) {
+        size_t na = start[a + 1] - start[a];
+        /* The group's rows, adjacent ones in one read. */
+        for (size_t x = start[a], y; x < start[a + 1]; x = y) {
+            for (y = x + 1; y < start[a + 1] && rows[y] == rows[y - 1] + 1; y++)
+                ;
+            if ((st = tb_doc_matrix_rows_read(reader, rows[x], y - x, cells + (x - start[a]) * n)))
+                goto out;
+        }
+        /* Block (a, b) holds up to na x |b| cells, at na * start[b]. */
+        for (size_t b = 0; b < ng; b++)
+            at[b] = na * start[b], fill[b] = 0;
+        for (size_t x = 0; x < na; x++) {
+            size_t i = rows[start[a] + x];
+            const double *row = cells + x * n;
+            for (size_t r = 0; r < nrun; r++) {
+                size_t g = group[run[r]], k = fill[g];
+                double *dst = buf + at[g];
+                /* Branch-free: every cell written, the count moved past the measured. */
+                for (size_t j = run[r]; j < run[r + 1]; j++) {
+                    dst[k] = row[j];
+                    k += (j != i) & is_finite(row[j]);
                 }
-            }
-            if (worst) {
-                med[a * ng + b] = k ? tb_stats_median_select(buf, k) : NAN;
-                worst[a * ng + b] = w;
-            } else {
-                med[a * ng + b] = k ? sum / (double)k : NAN;
+                fill[g] = k;
             }
         }
+        for (size_t b = 0; b < ng; b++) {
+            double *p = buf + at[b], w = NAN, sum = 0;
+            size_t k = fill[b];
+            for (size_t y = 0; y < k; y++) {
+                sum += p[y];
+                if (!(w == w) || (low_bad ? p[y] < w : p[y] > w))
+                    w = p[y];
+            }
+            if (!k)
+                continue;
+            if (worst) {
+                med[a * ng + b] = tb_stats_median_select(p, k);
+                worst[a * ng + b] = w;
+            } else {
+                med[a * ng + b] = sum / (double)k;
+            }
+        }
+    }
 out:
+    if (st == TB_ERR_ENV)
+        tb_error(st, "report: out of memory aggregating a %zu x %zu matrix", n, n);
     free(buf);
+    free(cells);
     free(start);
-    free(order);
+    free(rows);
+    free(at);
     free(fill);
+    free(run);
+    return st;
 }
 
 /* Median of the measured cells within one group (same host) and across groups. */
@@ -247,41 +287,58 @@ static tb_status_t view_matrix(const json_t *doc, const json_t *test, const char
 {
     const json_t *m = json_object_get(test, "matrix"), *labels = json_object_get(m, "labels");
     char where[256], label[128], cvkey[128];
+    tb_doc_matrix_rows_t *rcells = NULL, *rcv = NULL;
     double *cells = NULL, *cv = NULL, *med = NULL, *worst = NULL, *cvmed = NULL;
-    size_t n = 0, ncv = 0, ng, *group = NULL;
-    int low_bad;
+    size_t n, ncv = 0, ng, *group = NULL;
+    int low_bad, agg;
     const char *unit = unit_of_key(key, &low_bad);
     json_t *names = json_array(), *view = NULL, *refs = json_object(), *gr;
     tb_status_t st;
 
     tb_doc_entry_label(test, label, sizeof(label));
     snprintf(where, sizeof(where), "%s (%s)", sget(test, "name"), label);
-    if ((st = tb_doc_matrix_get(m, key, docdir, where, &cells, &n)) || !cells)
+    if ((st = tb_doc_matrix_rows_open(m, key, docdir, where, &rcells, &n)) || !rcells)
         goto out;
-    snprintf(cvkey, sizeof(cvkey), "%.*s_cv", (int)(strlen(key) > 5 ? strlen(key) - 5 : 0), key);
-    if (low_bad && json_object_get(m, cvkey) &&
-        ((st = tb_doc_matrix_get(m, cvkey, docdir, where, &cv, &ncv)) || ncv != n)) {
-        free(cv);
-        cv = NULL;
-        st = TB_OK;
-    }
     if (!(group = malloc(n * sizeof(*group) + 1)))
         goto out;
     ng = group_rows(labels, n, group, names);
+    agg = n > TB_HTML_GRID_MAX && ng < n;
+    /* Aggregated, the matrices are read a host's rows at a time (134 MB each at 4,096
+     * ranks); a grid drawn cell by cell, whole. A spread that cannot be read is left out. */
+    snprintf(cvkey, sizeof(cvkey), "%.*s_cv", (int)(strlen(key) > 5 ? strlen(key) - 5 : 0), key);
+    if (agg) {
+        if (low_bad && json_object_get(m, cvkey) &&
+            (tb_doc_matrix_rows_open(m, cvkey, docdir, where, &rcv, &ncv) || ncv != n)) {
+            tb_doc_matrix_rows_close(rcv);
+            rcv = NULL;
+        }
+    } else {
+        if (!(cells = malloc(n * n * sizeof(*cells) + 1)) ||
+            (st = tb_doc_matrix_rows_read(rcells, 0, n, cells)))
+            goto out;
+        if (low_bad && json_object_get(m, cvkey) &&
+            (tb_doc_matrix_get(m, cvkey, docdir, where, &cv, &ncv) || ncv != n)) {
+            free(cv);
+            cv = NULL;
+        }
+    }
     view = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I}", "test", sget(test, "name"),
                      "label", label, "key", key, "unit", unit, "what", what_of_key(key),
                      "size", json_object_get(m, "size") ? json_object_get(m, "size") : json_null(),
                      "ranks", (json_int_t)n);
-    if (n > TB_HTML_GRID_MAX && ng < n) {
+    if (agg) {
         med = malloc(ng * ng * sizeof(*med) + 1);
         worst = malloc(ng * ng * sizeof(*worst) + 1);
-        if (cv)
+        if (rcv)
             cvmed = malloc(ng * ng * sizeof(*cvmed) + 1);
-        if (!med || !worst || (cv && !cvmed))
+        if (!med || !worst || (rcv && !cvmed))
             goto out;
-        aggregate(cells, n, group, ng, low_bad, med, worst);
-        if (cv)
-            aggregate(cv, n, group, ng, 0, cvmed, NULL);
+        if ((st = aggregate(rcells, n, group, ng, low_bad, med, worst)))
+            goto out;
+        if (rcv && aggregate(rcv, n, group, ng, 0, cvmed, NULL)) {
+            free(cvmed);
+            cvmed = NULL;
+        }
         gr = json_array();
         for (size_t g = 0; g < ng; g++)
             json_array_append_new(gr, json_integer((json_int_t)g));
@@ -293,7 +350,7 @@ static tb_status_t view_matrix(const json_t *doc, const json_t *test, const char
         json_object_set(view, "labels", names);
         json_object_set_new(view, "v", quantise(med, ng * ng));
         json_object_set_new(view, "worst", quantise(worst, ng * ng));
-        if (cv)
+        if (cvmed)
             json_object_set_new(view, "cv", quantise(cvmed, ng * ng));
     } else {
         const json_t *set = analysis_set(doc, test, key), *c, *ranks = json_object_get(m, "ranks");
@@ -333,6 +390,8 @@ out:
     json_decref(view);
     json_decref(names);
     json_decref(refs);
+    tb_doc_matrix_rows_close(rcells);
+    tb_doc_matrix_rows_close(rcv);
     free(cells);
     free(cv);
     free(med);
@@ -453,11 +512,57 @@ static double p2p_expected(const json_t *doc, const json_t *test)
     return NAN;
 }
 
-/* Per sweep entry (and in-place variant) one series into bw (bandwidth against size,
- * spread from the min and p99 times) or time (mean time with min..p99). */
-static void view_sweeps(const json_t *doc, json_t *bw, json_t *time)
+/* The baseline's entry for a run's entry, matched as the gate matches (docs/gate.md): the
+ * same name and keys (tb_doc_entry_same, never the position), and the same rank count
+ * where both give one (a pair is 2 ranks). NULL: none. */
+static const json_t *baseline_entry(const json_t *baseline, const json_t *test)
 {
-    const json_t *test, *row;
+    const json_t *be, *r = json_object_get(json_object_get(test, "params"), "ranks");
+    json_int_t ranks = !strcmp(sget(test, "kind"), "p2p") ? 2 : json_is_integer(r) ? json_integer_value(r) : -1;
+    size_t i;
+    json_array_foreach(json_object_get(baseline, "entries"), i, be) {
+        const json_t *br = json_object_get(be, "ranks");
+        if (tb_doc_entry_same(be, test) &&
+            (ranks < 0 || !json_is_integer(br) || json_integer_value(br) == ranks))
+            return be;
+    }
+    return NULL;
+}
+
+/* The baseline's figure (the first of `names` it has) for a run's row: the row of the
+ * same size and in_place, and redop and root where both rows give them. [size, value,
+ * cv or null], or NULL. */
+static json_t *baseline_point(const json_t *be, const json_t *row, const char *const *names)
+{
+    const json_t *br, *f;
+    size_t i;
+    json_array_foreach(json_object_get(be, "rows"), i, br) {
+        int same = json_equal(json_object_get(br, "size"), json_object_get(row, "size")) &&
+                   json_is_true(json_object_get(br, "in_place")) == json_is_true(json_object_get(row, "in_place"));
+        for (int k = 0; k < 2; k++) {
+            const char *key = k ? "root" : "redop";
+            const json_t *x = json_object_get(br, key), *y = json_object_get(row, key);
+            same = same && (!x || !y || json_equal(x, y));
+        }
+        if (!same)
+            continue;
+        for (; *names; names++)
+            if ((f = json_object_get(json_object_get(br, "figures"), *names)))
+                return json_pack("[O, o, o]", json_object_get(row, "size"), jnum(num(f, "value")),
+                                 jnum(num(f, "cv")));
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Per sweep entry (and in-place variant) one series into bw (bandwidth against size,
+ * spread from the min and p99 times) or time (mean time with min..p99), each with the
+ * baseline's figures at its sizes where `baseline` has the entry. */
+static void view_sweeps(const json_t *doc, const json_t *baseline, json_t *bw, json_t *time)
+{
+    static const char *const bw_figs[] = {"busbw_gbps", "bw_gbps", NULL};
+    static const char *const time_figs[] = {"latency_us", NULL};
+    const json_t *test, *row, *be;
     size_t i, k;
     json_array_foreach(json_object_get(doc, "tests"), i, test) {
         const json_t *results = json_object_get(test, "results");
@@ -465,8 +570,9 @@ static void view_sweeps(const json_t *doc, json_t *bw, json_t *time)
         if (json_object_get(test, "matrix") || !json_array_size(results))
             continue;
         tb_doc_entry_label(test, label, sizeof(label));
+        be = baseline_entry(baseline, test);
         for (int inplace = 0; inplace < 2; inplace++) {
-            json_t *s[2] = {json_array(), json_array()};
+            json_t *s[2] = {json_array(), json_array()}, *b[2] = {json_array(), json_array()}, *bp;
             int any = 0, isbw = 0;
             json_array_foreach(results, k, row) {
                 const json_t *t = json_object_get(row, "time_us");
@@ -485,20 +591,25 @@ static void view_sweeps(const json_t *doc, json_t *bw, json_t *time)
                 json_array_append_new(s[1], json_pack("[I, o, o, o]",
                     json_integer_value(json_object_get(row, "size")), jnum(mean),
                     jnum(num(t, "min")), jnum(num(t, "p99"))));
+                for (int fig = 0; be && fig < 2; fig++)
+                    if ((bp = baseline_point(be, row, fig ? time_figs : bw_figs)))
+                        json_array_append_new(b[fig], bp);
             }
             if (any) {
                 snprintf(name, sizeof(name), "%s%s%s%s%s", sget(test, "name"), label[0] ? " (" : "",
                          label, label[0] ? ")" : "", inplace ? " in-place" : "");
                 if (isbw)
-                    json_array_append_new(bw, json_pack("{s:s, s:o, s:o}", "name", name, "points",
-                                                        json_incref(s[0]), "expected",
-                                                        jnum(p2p_expected(doc, test))));
+                    json_array_append_new(bw, json_pack("{s:s, s:O, s:o, s:O*}", "name", name, "points",
+                                                        s[0], "expected", jnum(p2p_expected(doc, test)),
+                                                        "baseline", baseline ? b[0] : NULL));
                 if (!isbw || !strcmp(sget(test, "kind"), "collective"))
-                    json_array_append_new(time, json_pack("{s:s, s:o}", "name", name, "points",
-                                                          json_incref(s[1])));
+                    json_array_append_new(time, json_pack("{s:s, s:O, s:O*}", "name", name, "points",
+                                                          s[1], "baseline", baseline ? b[1] : NULL));
             }
-            json_decref(s[0]);
-            json_decref(s[1]);
+            for (int fig = 0; fig < 2; fig++) {
+                json_decref(s[fig]);
+                json_decref(b[fig]);
+            }
         }
     }
 }
@@ -585,45 +696,53 @@ static json_t *topo_matrix(const json_t *topo)
 
 static void view_topologies(const json_t *doc, json_t *groups, json_t *findings)
 {
-    const json_t *host, *f;
-    json_t *index = json_object(), *findex = json_object();
+    const json_t *host, *f, *prev = NULL;
+    json_t *index = json_object(), *findex = json_object(), *g = NULL, *fs = json_array(), *e;
     size_t i, k;
     json_array_foreach(json_object_get(doc, "hosts"), i, host) {
         const json_t *topo = json_object_get(host, "topology");
-        json_t *tm, *g = NULL;
-        char *key;
         if (!json_is_object(topo))
             continue;
-        tm = topo_matrix(topo);
-        key = json_dumps(tm, JSON_COMPACT | JSON_SORT_KEYS);
-        if (key && !(g = json_object_get(index, key))) {
-            json_object_set_new(tm, "hosts", json_array());
-            json_object_set(index, key, tm);
-            json_array_append(groups, tm);
-            g = tm;
-        }
-        if (key)
-            json_array_append_new(json_object_get(g, "hosts"), json_string(sget(host, "name")));
-        free(key);
-        json_decref(tm);
-        /* A node's findings, the same text on many nodes listed once with its nodes. */
-        json_array_foreach(json_object_get(topo, "findings"), k, f) {
-            json_t *fk = json_pack("[s, s, s, s]", sget(f, "severity"), sget(f, "code"),
-                                   sget(f, "object"), sget(f, "message")), *e = NULL;
-            char *s = json_dumps(fk, JSON_COMPACT);
-            if (s && !(e = json_object_get(findex, s))) {
-                e = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "severity", sget(f, "severity"),
-                              "code", sget(f, "code"), "object", sget(f, "object"),
-                              "message", sget(f, "message"), "hosts");
-                json_object_set_new(findex, s, e);
-                json_array_append(findings, e);
+        /* A node like the one before it (the common case: one node type) joins its group
+         * and its findings without rendering its matrix again. */
+        if (!prev || !json_equal(topo, prev)) {
+            json_t *tm = topo_matrix(topo);
+            char *key = json_dumps(tm, JSON_COMPACT | JSON_SORT_KEYS);
+            g = NULL;
+            if (key && !(g = json_object_get(index, key))) {
+                json_object_set_new(tm, "hosts", json_array());
+                json_object_set(index, key, tm);
+                json_array_append(groups, tm);
+                g = tm;
             }
-            if (s)
-                json_array_append_new(json_object_get(e, "hosts"), json_string(sget(host, "name")));
-            free(s);
-            json_decref(fk);
+            free(key);
+            json_decref(tm);
+            /* A node's findings, the same text on many nodes listed once with its nodes. */
+            json_array_clear(fs);
+            json_array_foreach(json_object_get(topo, "findings"), k, f) {
+                json_t *fk = json_pack("[s, s, s, s]", sget(f, "severity"), sget(f, "code"),
+                                       sget(f, "object"), sget(f, "message"));
+                char *fkey = json_dumps(fk, JSON_COMPACT);
+                if (fkey && !(e = json_object_get(findex, fkey))) {
+                    e = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "severity", sget(f, "severity"),
+                                  "code", sget(f, "code"), "object", sget(f, "object"),
+                                  "message", sget(f, "message"), "hosts");
+                    json_object_set_new(findex, fkey, e);
+                    json_array_append(findings, e);
+                }
+                if (fkey)
+                    json_array_append(fs, e);
+                free(fkey);
+                json_decref(fk);
+            }
+            prev = topo;
         }
+        if (g)
+            json_array_append_new(json_object_get(g, "hosts"), json_string(sget(host, "name")));
+        json_array_foreach(fs, k, e)
+            json_array_append_new(json_object_get(e, "hosts"), json_string(sget(host, "name")));
     }
+    json_decref(fs);
     json_decref(index);
     json_decref(findex);
 }
@@ -808,21 +927,27 @@ static json_t *recommend_texts(const json_t *doc, const char *outdir)
 /* ---- the page -------------------------------------------------------------------------- */
 
 /* The view as JSON safe inside <script>: '<', '>', '&' (and U+2028/9 by jansson's
- * ensure-ascii) escaped as \u00XX, which only strings can contain. */
+ * ensure-ascii) escaped as \u00XX, which only strings can contain. Written as jansson
+ * produces it, chunk by chunk (the 512-node view is 9 MB: no copy of it in memory). */
+static int put_chunk(const char *buf, size_t size, void *data)
+{
+    FILE *out = data;
+    for (size_t i = 0, span; i < size; i += span) {
+        for (span = 0; i + span < size && buf[i + span] != '<' && buf[i + span] != '>' &&
+                       buf[i + span] != '&'; span++)
+            ;
+        fwrite(buf + i, 1, span, out);
+        if (i + span < size) {
+            fprintf(out, "\\u%04x", (unsigned)buf[i + span]);
+            span++;
+        }
+    }
+    return 0;
+}
+
 static int put_json(const json_t *v, FILE *out)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
-    if (!s)
-        return -1;
-    for (const char *p = s; *p;) {
-        size_t span = strcspn(p, "<>&");
-        fwrite(p, 1, span, out);
-        p += span;
-        if (*p)
-            fprintf(out, "\\u%04x", (unsigned)*p++);
-    }
-    free(s);
-    return 0;
+    return json_dump_callback(v, put_chunk, out, JSON_COMPACT | JSON_ENSURE_ASCII);
 }
 
 void tb_report_html_text(const char *s, FILE *out)
@@ -843,16 +968,17 @@ void tb_report_html_text(const char *s, FILE *out)
     }
 }
 
-static tb_status_t view_build(const json_t *doc, const char *docdir, const char *outdir,
-                              json_t **view_p);
+static tb_status_t view_build(const json_t *doc, const json_t *baseline, const char *docdir,
+                              const char *outdir, json_t **view_p);
 
-tb_status_t tb_report_html_view(const json_t *doc, const char *docdir, json_t **view_p)
+tb_status_t tb_report_html_view(const json_t *doc, const json_t *baseline, const char *docdir,
+                                json_t **view_p)
 {
-    return view_build(doc, docdir, docdir, view_p);
+    return view_build(doc, baseline, docdir, docdir, view_p);
 }
 
-static tb_status_t view_build(const json_t *doc, const char *docdir, const char *outdir,
-                              json_t **view_p)
+static tb_status_t view_build(const json_t *doc, const json_t *baseline, const char *docdir,
+                              const char *outdir, json_t **view_p)
 {
     json_t *view = json_object(), *mats = json_array(), *bw = json_array(), *time = json_array();
     json_t *topos = json_array(), *tfind = json_array(), *facts = json_array();
@@ -877,7 +1003,7 @@ static tb_status_t view_build(const json_t *doc, const char *docdir, const char 
                 goto out;
         }
     }
-    view_sweeps(doc, bw, time);
+    view_sweeps(doc, baseline, bw, time);
     view_topologies(doc, topos, tfind);
     view_run(doc, facts);
     json_object_set_new(view, "title", json_sprintf("topobench report: %s, %zu node%s, %zu rank%s",
@@ -886,6 +1012,13 @@ static tb_status_t view_build(const json_t *doc, const char *docdir, const char 
                         json_array_size(json_object_get(doc, "ranks")),
                         json_array_size(json_object_get(doc, "ranks")) == 1 ? "" : "s"));
     json_object_set_new(view, "facts", facts);
+    if (baseline) {
+        /* What the sweeps' baseline lines are: the baseline's source, as `check` says it. */
+        const json_t *src = json_object_get(baseline, "source");
+        json_object_set_new(view, "baseline", json_sprintf("%s (%s%s%s)", sget(src, "file"),
+            sget(src, "format"), json_object_get(src, "start_time") ? ", run of " : "",
+            sget(src, "start_time")));
+    }
     json_object_set_new(view, "status", json_string(sget(doc, "status")));
     json_object_set(view, "complete", json_object_get(doc, "complete") ? json_object_get(doc, "complete") : json_false());
     if (analysis)
@@ -937,7 +1070,8 @@ out:
     return st;
 }
 
-tb_status_t tb_report_html_write(const json_t *doc, const char *docdir, const char *path)
+tb_status_t tb_report_html_write(const json_t *doc, const json_t *baseline, const char *docdir,
+                                 const char *path)
 {
     tb_afile_t af;
     json_t *view = NULL;
@@ -945,7 +1079,7 @@ tb_status_t tb_report_html_write(const json_t *doc, const char *docdir, const ch
 
     char outdir[4096];
     tb_path_dir(path, outdir, sizeof(outdir));
-    if ((st = view_build(doc, docdir, outdir, &view)))
+    if ((st = view_build(doc, baseline, docdir, outdir, &view)))
         return st;
     if ((st = tb_afile_open(&af, path))) {
         json_decref(view);
@@ -965,5 +1099,6 @@ tb_status_t tb_report_html_write(const json_t *doc, const char *docdir, const ch
     put_json(view, af.f);
     fprintf(af.f, "</script>\n<script>\n%s</script>\n</body></html>\n", tb_html_js);
     json_decref(view);
-    return tb_afile_commit(&af);
+    st= tb_afile_commit(&af);
+    return st;
 }

@@ -280,6 +280,7 @@
         [p[1], p[2], p[3]].forEach(function (y) { if (y !== null && (!ylog || y > 0)) ys.push(y); });
       });
       if (s.expected !== null && s.expected !== undefined) ys.push(s.expected);
+      (s.baseline || []).forEach(function (p) { if (p[1] !== null && (!ylog || p[1] > 0)) ys.push(p[1]); });
     });
     if (!xs.length || !ys.length) return;
     var x0 = Math.log2(Math.max(1, Math.min.apply(null, xs))), x1 = Math.log2(Math.max.apply(null, xs));
@@ -303,7 +304,7 @@
     }
     svg('text', { x: (L + W - R) / 2, y: H - 10, 'text-anchor': 'middle' }, g).textContent = 'message size (bytes, log scale)';
     svg('text', { x: 16, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: 'rotate(-90 16 ' + (T + H - B) / 2 + ')' }, g).textContent = ylabel;
-    var legend = add(parent, 'div', 'legend');
+    var legend = add(parent, 'div', 'legend'), unit = ylabel.replace(/^.*\((.*)\)$/, '$1');
     series.forEach(function (s, i) {
       var col = palette[i % palette.length], pts = s.points.filter(function (p) { return p[1] !== null && (!ylog || p[1] > 0); });
       var band = pts.filter(function (p) { return p[2] !== null && p[3] !== null && (!ylog || (p[2] > 0 && p[3] > 0)); });
@@ -314,21 +315,29 @@
       svg('polyline', { points: pts.map(function (p) { return X(p[0]) + ',' + Y(p[1]); }).join(' '), fill: 'none', stroke: col, 'stroke-width': 1.6 }, g);
       pts.forEach(function (p) {
         var c = svg('circle', { cx: X(p[0]), cy: Y(p[1]), r: 2.6, fill: col }, g);
-        svg('title', {}, c).textContent = s.name + ' at ' + fmtSize(p[0]) + ': ' + fmt(p[1]) + ' ' + ylabel.replace(/^.*\((.*)\)$/, '$1') +
+        svg('title', {}, c).textContent = s.name + ' at ' + fmtSize(p[0]) + ': ' + fmt(p[1]) + ' ' + unit +
           (p[2] !== null && p[3] !== null ? ' (spread ' + fmt(p[2]) + ' .. ' + fmt(p[3]) + ')' : '');
       });
-      if (s.expected !== null && s.expected !== undefined) {
-        svg('line', { x1: L, x2: W - R, y1: Y(s.expected), y2: Y(s.expected), stroke: col, 'stroke-dasharray': '6 4' }, g);
+      var hasExp = s.expected !== null && s.expected !== undefined, base = (s.baseline || []).filter(function (p) { return p[1] !== null && (!ylog || p[1] > 0); });
+      if (hasExp) svg('line', { x1: L, x2: W - R, y1: Y(s.expected), y2: Y(s.expected), stroke: col, 'stroke-dasharray': '6 4' }, g);
+      if (base.length) {
+        svg('polyline', { points: base.map(function (p) { return X(p[0]) + ',' + Y(p[1]); }).join(' '), fill: 'none', stroke: col, 'stroke-width': 1.2, 'stroke-dasharray': '2 3', 'class': 'baseline' }, g);
+        base.forEach(function (p) {
+          var c = svg('rect', { x: X(p[0]) - 2.5, y: Y(p[1]) - 2.5, width: 5, height: 5, fill: '#fff', stroke: col }, g);
+          svg('title', {}, c).textContent = s.name + ', baseline at ' + fmtSize(p[0]) + ': ' + fmt(p[1]) + ' ' + unit + (p[2] !== null ? ' (spread ' + fmt(100 * p[2]) + '%)' : '');
+        });
       }
       var it = add(legend, 'span', 'item');
       var sw = add(it, 'span', 'swatch');
       sw.style.background = col;
-      it.appendChild(document.createTextNode(s.name + (s.expected !== null && s.expected !== undefined ? ' (dashed: expected ' + fmt(s.expected) + ' GB/s)' : '')));
+      var notes = (hasExp ? ['dashed: expected ' + fmt(s.expected) + ' GB/s'] : []).concat(base.length ? ['dotted: baseline'] : []);
+      it.appendChild(document.createTextNode(s.name + (notes.length ? ' (' + notes.join('; ') + ')' : '')));
     });
   }
   function sweeps() {
     var s = section('sweeps', 'Sweeps');
     if (!D.bw.length && !D.time.length) { add(s, 'p', 'note', 'No sweep in this run.'); return; }
+    if (D.baseline) add(s, 'p', 'note', 'Baseline (dotted lines, open squares): ' + D.baseline + '; entries matched by their keys as topobench check matches them.');
     if (D.bw.length) {
       add(s, 'h3', null, 'Bandwidth against message size');
       add(s, 'p', 'note', 'Headline bandwidth (from the mean time; busbw for collectives, nccl-tests\' formula). Shaded: the same bytes over the p99 and the minimum time.');

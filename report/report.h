@@ -48,16 +48,18 @@ TB_NODISCARD tb_status_t tb_report_recommend_write(const json_t *doc, const char
                                                    size_t *nfiles_p);
 
 /* The HTML report (docs/report.md, "HTML report"): one self-contained file rendered from
- * the document alone (its `analysis` when present), written atomically to `path`.
+ * the document alone (its `analysis` when present), written atomically to `path`. With
+ * a `baseline` (the gate's, docs/gate.md, as tb_gate_baseline_load gives it; may be
+ * NULL) the sweep plots draw its figures for the entries it has, matched by key.
  * Matrices above TB_HTML_GRID_MAX rows whose labels name fewer hosts are drawn per node
  * pair (median and worst cell). `docdir`: as above. TB_ERR_INPUT when a matrix is
  * malformed, TB_ERR_ENV when the file cannot be written (both logged). */
 #define TB_HTML_GRID_MAX 256
-TB_NODISCARD tb_status_t tb_report_html_write(const json_t *doc, const char *docdir,
-                                              const char *path);
+TB_NODISCARD tb_status_t tb_report_html_write(const json_t *doc, const json_t *baseline,
+                                              const char *docdir, const char *path);
 /* The data the page draws (a JSON object, every string as in the document), for tests. */
-TB_NODISCARD tb_status_t tb_report_html_view(const json_t *doc, const char *docdir,
-                                             json_t **view_p);
+TB_NODISCARD tb_status_t tb_report_html_view(const json_t *doc, const json_t *baseline,
+                                             const char *docdir, json_t **view_p);
 
 /* The Markdown summary of a document (`report --format md`): verdict, culprits with
  * their evidence, the confirm command, problems of the run, findings, and per test its
@@ -68,7 +70,11 @@ void tb_report_markdown(const json_t *doc, FILE *out);
  * breaks as spaces. */
 void tb_report_md_put(const char *s, FILE *out);
 
-/* `topobench report results.json [-o DIR]`. */
+/* `topobench report results.json [-o DIR] [--format LIST] [--baseline FILE]`. `load`
+ * reads the --baseline file (the gate's reader, which report/ does not link: bench gives
+ * it); NULL refuses the option. */
+typedef tb_status_t (*tb_report_baseline_load_fn)(const char *path, json_t **baseline_p);
+TB_NODISCARD tb_status_t tb_report_cmd_with(int argc, char **argv, tb_report_baseline_load_fn load);
 TB_NODISCARD tb_status_t tb_report_cmd(int argc, char **argv);
 
 #endif

@@ -3,13 +3,16 @@
 (standard library only: a minimal WebSocket client) and checks it like a reader would.
 
   check_report.py REPORT.html [--png OUT.png] [--culprit TEXT]... [--hover N:I:J:TEXT]...
-                  [--text TEXT]... [--absent-element TAG] [--load-only]
+                  [--text TEXT]... [--absent-element TAG] [--element SELECTOR]...
+                  [--element-text SELECTOR TEXT]... [--load-only]
 
 Fails (exit 1, saying what) on: a console error or warning, an uncaught exception, a
 dialog (alert), any network request other than the file itself, a missing section, a
 banner that does not name a --culprit, a heatmap cell whose hover text (a real mouse move
 over the cell) lacks TEXT, page text lacking a --text, an element of a tag that must not
-exist (--absent-element script counts <script> elements: the page has exactly two).
+exist (--absent-element script counts <script> elements: the page has exactly two), no
+element matching a CSS --element selector, no element matching --element-text's
+selector whose text (SVG titles included) contains TEXT.
 Prints the time from navigation to the load event. Exit 77 when chromium is absent.
 """
 import argparse
@@ -168,6 +171,8 @@ def main():
     ap.add_argument("--hover", action="append", default=[])
     ap.add_argument("--text", action="append", default=[])
     ap.add_argument("--absent-element", action="append", default=[])
+    ap.add_argument("--element", action="append", default=[])
+    ap.add_argument("--element-text", action="append", nargs=2, default=[])
     ap.add_argument("--load-only", action="store_true")
     ap.add_argument("--full-page", action="store_true", help="screenshot the whole page")
     args = ap.parse_args()
@@ -207,6 +212,17 @@ def main():
                 allowed = 2 if tag == "script" else 0
                 if count != allowed:
                     failures.append(f"{count} <{tag}> elements (expected {allowed}): markup from the document got in")
+            for sel in args.element:
+                count = b.eval(f"document.querySelectorAll({json.dumps(sel)}).length")
+                print(f"{count} element(s) {sel}")
+                if not count:
+                    failures.append(f"no element {sel}")
+            for sel, want in args.element_text:
+                texts = b.eval(f"Array.prototype.map.call(document.querySelectorAll({json.dumps(sel)}), function (e) {{ return e.textContent; }})") or []
+                hit = [t for t in texts if want in t]
+                print(f"{sel}: {hit[0] if hit else texts[:3]}")
+                if not hit:
+                    failures.append(f"no {sel} says {want!r} ({len(texts)} found: {texts[:3]!r})")
             for h in args.hover:
                 idx, i, j, want = h.split(":", 3)
                 geo = b.eval(f"""(function() {{

@@ -35,6 +35,33 @@ expect_status 0 "report --format html on the sample" "$TB" report "$WORK/results
 check sample "$WORK/sample/report.html" --hover "0:1:0:nodeA:1 -> nodeA:0: 38.0 GB/s, spread 15.0%" \
   --text "Not analysed" --text "all_reduce (float)" --text "Open MPI v4.1.4"
 
+# 1b. With a baseline (report --baseline): its line in the sweep plots, matched by key. The
+#     baseline's run lists its tests in reverse order with half the bandwidth and twice the
+#     latency, so the figures in the baseline's points say that entries matched by key.
+python3 - "$DATA/report/results-sample.json" "$WORK/base/results.json" <<'PY'
+import json, os, sys
+doc = json.load(open(sys.argv[1]))
+doc["tests"].reverse()
+for t in doc["tests"]:
+    for r in t.get("results", []):
+        for k in ("busbw_gbps", "algbw_gbps", "bw_gbps"):
+            if isinstance(r.get(k), (int, float)):
+                r[k] /= 2
+        for k in ("mean", "min", "median", "p99", "max"):
+            if isinstance(r.get("time_us", {}).get(k), (int, float)):
+                r["time_us"][k] *= 2
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+expect_status 0 "baseline of the half-speed run" "$TB" baseline "$WORK/base/results.json" -o "$WORK/base.json"
+expect_status 0 "report --baseline" "$TB" report "$WORK/results.json" -f html --baseline "$WORK/base.json" -o "$WORK/baseline"
+check baseline "$WORK/baseline/report.html" --element "#plot-bw polyline.baseline" \
+  --element "#plot-time polyline.baseline" --text "bw (inter-node) (dotted: baseline)" \
+  --text "Baseline (dotted lines, open squares): $WORK/base/results.json (results, run of" \
+  --element-text "#plot-bw rect title" "bw (inter-node), baseline at 4 MiB: 11.5 GB/s" \
+  --element-text "#plot-bw rect title" "all_reduce (float) in-place, baseline at 4 MiB: 4.49 GB/s" \
+  --element-text "#plot-time rect title" "latency (intra-node), baseline at 8 B: 0.496 us"
+
 # 2. Analysed documents with a known culprit each: named in the banner.
 for spec in "slow_node:n3:0:3:0:n3:3 -> n0:0: 9.32 GB/s" "one_way:n2 -> n5:0:2:5:n2:2 -> n5:5" \
   "slow_link:n1 <-> n4:0:1:4:n1:1 -> n4:4"; do

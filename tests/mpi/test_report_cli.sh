@@ -77,6 +77,16 @@ expect_output "unknown option '--frobnicate'" "the option is named"
 expect_status 2 "missing file" "$TB" report "$WORK/no-such.json"
 expect_output "no-such\.json" "the missing file is named"
 expect_status 2 "no file given" "$TB" report
+# --baseline: read as `check --baseline` reads it; drawn in the HTML report only.
+expect_status 2 "--baseline without --format html" "$TB" report "$SAMPLE" --baseline "$SAMPLE" -o "$WORK/b"
+expect_output "add --format html" "says where the baseline is drawn"
+expect_status 2 "--baseline of a missing file" "$TB" report "$SAMPLE" -f html --baseline "$WORK/no-base.json" -o "$WORK/b"
+expect_output "no-base\.json" "the missing baseline is named"
+printf '{"schema": "topobench-baseline", "schema_version": 1, "entries": [{"name": 5}]}' >"$WORK/bad-base.json"
+expect_status 3 "malformed baseline" "$TB" report "$SAMPLE" -f html --baseline "$WORK/bad-base.json" -o "$WORK/b"
+expect_output "bad-base\.json" "the malformed baseline is named"
+expect_status 0 "--baseline of a results document" "$TB" report "$SAMPLE" -f html --baseline "$SAMPLE" -o "$WORK/b"
+if grep -q '"baseline":\[\[' "$WORK/b/report.html"; then pass "the sweeps carry the baseline's points"; else fail "no baseline points in report.html"; fi
 expect_status 0 "help" "$TB" report --help
 expect_output "usage: topobench report" "help shows the usage"
 finish

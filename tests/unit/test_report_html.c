@@ -57,7 +57,7 @@ static char *html_of(const json_t *doc, const char *dir)
     char path[4096], *text = NULL;
     size_t len;
     snprintf(path, sizeof(path), "%s/report.html", dir);
-    TB_CHECK_INT(tb_report_html_write(doc, dir, path), TB_OK);
+    TB_CHECK_INT(tb_report_html_write(doc, NULL, dir, path), TB_OK);
     TB_CHECK_INT(tb_file_read(path, &text, &len), TB_OK);
     return text;
 }
@@ -129,7 +129,7 @@ static void test_view(void)
     size_t i, j, n;
     if (!doc)
         return;
-    TB_CHECK_INT(tb_report_html_view(doc, TB_TEST_DATA_DIR "/report", &view), TB_OK);
+    TB_CHECK_INT(tb_report_html_view(doc, NULL, TB_TEST_DATA_DIR "/report", &view), TB_OK);
     TB_CHECK_INT(json_array_size(json_object_get(view, "matrices")), 3);
     m = json_array_get(json_object_get(view, "matrices"), 0);
     TB_CHECK_STR(json_string_value(json_object_get(m, "key")), "recv_gbps");
@@ -188,7 +188,7 @@ static void test_aggregate(void)
     json_object_set_new(t, "matrix", m);
     json_array_append_new(json_object_get(doc, "tests"), t);
     TB_CHECK_INT(tb_doc_matrix_set(m, "recv_gbps", bw, N, tmp, "matrix-rank"), TB_OK);
-    TB_CHECK_INT(tb_report_html_view(doc, tmp, &view), TB_OK);
+    TB_CHECK_INT(tb_report_html_view(doc, NULL, tmp, &view), TB_OK);
     mv = json_array_get(json_object_get(view, "matrices"), 0);
     TB_CHECK(json_is_true(json_object_get(mv, "agg")));
     TB_CHECK_INT(json_integer_value(json_object_get(mv, "n")), N / PER);
@@ -250,7 +250,7 @@ static void test_recommend_texts(void)
     tb_analysis_opts_default(&ao);
     TB_CHECK_INT(tb_analysis_run(doc, TB_TEST_DATA_DIR "/analysis", &ao, &a), TB_OK);
     json_object_set_new(doc, "analysis", a);
-    TB_CHECK_INT(tb_report_html_view(doc, tmp, &view), TB_OK);
+    TB_CHECK_INT(tb_report_html_view(doc, NULL, tmp, &view), TB_OK);
     files = json_object_get(view, "rec_files");
     TB_CHECK(json_array_size(files) >= 5);
     TB_CHECK_STR(json_string_value(json_object_get(json_array_get(files, 0), "file")), "nccl.env");
@@ -267,6 +267,68 @@ static void test_recommend_texts(void)
     rmdir(tmp);
 }
 
+/* A baseline's figures in the sweep series: entries matched by their keys whatever their
+ * order, not at another rank count, rows by size and in_place; a placement that differs
+ * is another entry. */
+static void test_baseline(void)
+{
+    json_t *doc = sample(), *view = NULL, *base, *s;
+    const char *K = "\"backend\": \"mpi\", \"send_memory\": \"host\", \"recv_memory\": \"host\"";
+    char text[2048];
+    size_t i;
+    int seen = 0;
+    if (!doc)
+        return;
+    snprintf(text, sizeof(text),
+             "{\"schema\": \"topobench-baseline\", \"schema_version\": 1, \"source\": {\"file\": "
+             "\"old/results.json\", \"format\": \"results\", \"start_time\": \"2026-01-01T00:00:00Z\"},"
+             " \"entries\": ["
+             "{\"name\": \"all_reduce\", \"kind\": \"collective\", %s, \"dtype\": \"float\", "
+             "\"placement\": null, \"level\": null, \"ranks\": 8, \"rows\": [{\"size\": 4194304, "
+             "\"in_place\": false, \"figures\": {\"busbw_gbps\": {\"value\": 1, \"cv\": null}}}]},"
+             "{\"name\": \"latency\", \"kind\": \"p2p\", %s, \"dtype\": \"byte\", \"placement\": "
+             "\"intra-node\", \"level\": null, \"ranks\": null, \"rows\": [{\"size\": 8, \"in_place\": "
+             "false, \"figures\": {\"latency_us\": {\"value\": 0.5, \"cv\": null}}}, {\"size\": 999, "
+             "\"in_place\": false, \"figures\": {\"latency_us\": {\"value\": 9, \"cv\": null}}}]},"
+             "{\"name\": \"bw\", \"kind\": \"p2p\", %s, \"dtype\": \"byte\", \"placement\": "
+             "\"intra-node\", \"level\": null, \"ranks\": 2, \"rows\": [{\"size\": 4194304, "
+             "\"in_place\": false, \"figures\": {\"bw_gbps\": {\"value\": 99, \"cv\": 0.5}}}]},"
+             "{\"name\": \"bw\", \"kind\": \"p2p\", %s, \"dtype\": \"byte\", \"placement\": "
+             "\"inter-node\", \"level\": null, \"ranks\": 2, \"rows\": [{\"size\": 4194304, "
+             "\"in_place\": false, \"figures\": {\"bw_gbps\": {\"value\": 11, \"cv\": 0.01}}}]}]}",
+             K, K, K, K);
+    base = json_loads(text, 0, NULL);
+    TB_CHECK(base != NULL);
+    TB_CHECK_INT(tb_report_html_view(doc, base, TB_TEST_DATA_DIR "/report", &view), TB_OK);
+    TB_CHECK_HAS(json_string_value(json_object_get(view, "baseline")), "old/results.json (results, run of 2026-01-01");
+    json_array_foreach(json_object_get(view, "bw"), i, s) {
+        const char *name = json_string_value(json_object_get(s, "name"));
+        char *b = json_dumps(json_object_get(s, "baseline"), JSON_COMPACT);
+        if (!strcmp(name, "bw (inter-node)")) {
+            TB_CHECK_STR(b, "[[4194304,11.0,0.01]]");
+            seen++;
+        } else { /* all_reduce: measured at 4 ranks, the baseline's at 8 */
+            TB_CHECK_STR(b, "[]");
+        }
+        free(b);
+    }
+    json_array_foreach(json_object_get(view, "time"), i, s)
+        if (!strcmp(json_string_value(json_object_get(s, "name")), "latency (intra-node)")) {
+            char *b = json_dumps(json_object_get(s, "baseline"), JSON_COMPACT);
+            TB_CHECK_STR(b, "[[8,0.5,null]]");
+            free(b);
+            seen++;
+        }
+    TB_CHECK_INT(seen, 2);
+    json_decref(view);
+    view = NULL;
+    TB_CHECK_INT(tb_report_html_view(doc, NULL, TB_TEST_DATA_DIR "/report", &view), TB_OK);
+    TB_CHECK(view && !json_object_get(view, "baseline"));
+    json_decref(view);
+    json_decref(base);
+    json_decref(doc);
+}
+
 int main(void)
 {
     tb_log_set_level(TB_LOG_ERROR);
@@ -275,5 +337,6 @@ int main(void)
     test_aggregate();
     test_cmd_format();
     test_recommend_texts();
+    test_baseline();
     return tb_test_done();
 }
