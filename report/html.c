@@ -824,17 +824,36 @@ static void view_run(const json_t *doc, json_t *facts)
         free(s);
     }
     fact(facts, "options", buf);
-    /* Whatever else the run records (environment, NCCL or CUDA versions of newer writers). */
+    /* Whatever else the run records (environment, the CUDA runtime it loaded, versions of
+     * newer writers): an object as key=value pairs; named "at run time" where the build's
+     * facts above have the same name. */
     json_object_foreach((json_t *)run, k, v) {
         int skip = 0;
-        char *s;
+        char name[128];
         for (i = 0; known[i]; i++)
             skip |= !strcmp(k, known[i]);
-        if (skip)
+        if (skip || json_is_null(v))
             continue;
-        s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        fact(facts, k, s);
-        free(s);
+        snprintf(name, sizeof(name), "%s%s", k,
+                 json_object_get(json_object_get(run, "build"), k) ? " at run time" : "");
+        if (json_is_object(v)) {
+            const char *ek;
+            json_t *ev;
+            len = 0;
+            buf[0] = '\0';
+            json_object_foreach((json_t *)v, ek, ev) {
+                char *s = json_is_string(ev) ? NULL : json_dumps(ev, JSON_ENCODE_ANY | JSON_COMPACT);
+                if (len < sizeof(buf) - 1)
+                    len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s=%s",
+                                            len ? ", " : "", ek, s ? s : json_string_value(ev));
+                free(s);
+            }
+            fact(facts, name, buf);
+        } else {
+            char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            fact(facts, name, s);
+            free(s);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ packages=(
   libhwloc-dev hwloc
   libjansson-dev libxml2-dev libxml2-utils
   libibverbs-dev rdma-core libucx-dev
-  iproute2 util-linux procps python3 time
+  iproute2 util-linux procps python3 time bc
   netpipe-openmpi
   clang libclang-rt-14-dev
   chromium

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The HTML report opened in headless Chromium (label "browser"): the sample document, the
-# analyser's documents with a known culprit, a document whose every free-text field is
+# The HTML report opened in headless Chromium (label "browser"): the sample document (and
+# with a baseline: its lines in the sweep plots), the analyser's documents with a known culprit, a document whose every free-text field is
 # markup, a GPU copy entry (per-node matrices), a generated 48-node x 8-rank cluster
 # (aggregated heatmaps) and a real run on this machine. Each: no console error, no
 # request, the sections, the culprit in the banner, a heatmap cell's hover text; a
@@ -9,25 +9,8 @@
 . "$(dirname "$0")/../mpi/common.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=${TB_TEST_DATA_DIR:-$HERE/../data}
-OUT=${TB_BROWSER_OUT:-$PWD/browser-reports}
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "SKIP: chromium is not installed (Debian package 'chromium', installed by scripts/install-deps.sh)"
-  exit 77
-fi
-mkdir -p "$OUT"
-
-# check NAME HTML ARGS...: the page in the browser, its screenshot as $OUT/NAME.png.
-check() {
-  local name=$1 html=$2
-  shift 2
-  if python3 "$HERE/check_report.py" "$html" --png "$OUT/$name.png" --absent-element script \
-    --absent-element img --absent-element iframe "$@" >"$WORK/browser" 2>&1; then
-    pass "$name: opens cleanly in chromium ($(grep -o 'load event after [0-9.]* s' "$WORK/browser"))"
-  else
-    fail "$name"
-  fi
-  cat "$WORK/browser"
-}
+# shellcheck source=tests/browser/lib.sh
+. "$HERE/lib.sh"
 
 # 1. The report's sample document: matrices, sweeps, no analysis.
 cp "$DATA/report/results-sample.json" "$WORK/results.json"

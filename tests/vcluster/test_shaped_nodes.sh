@@ -6,7 +6,8 @@
 # nodes at the slower one), put every cell of either shaped node clearly below the healthy
 # pairs' median (under half) and every 600 Mbit cell above every 200 Mbit cell, in both the
 # receive and the send matrix; and the analyzer the run ends with must name the two shaped
-# nodes, and no other, as its verdict. 5 ranks share the machine's cores: the waiting
+# nodes, and no other, as its verdict; the report.html it wrote, opened in Chromium where it
+# is installed, names them in its banner. 5 ranks share the machine's cores: the waiting
 # ranks must not starve the ones moving data (see bench/matrix.c).
 # Usage: bash test_shaped_nodes.sh /path/to/topobench   (exit 0 pass, 1 fail, 77 skip)
 set -u
@@ -166,6 +167,24 @@ print(f"{len(fails)} failed")
 sys.exit(1 if fails else 0)
 PY
 verdict=$?
+# The report the run wrote beside its results, in headless Chromium where it is installed
+# (tests/browser/check_report.py): no console error or request, every section, both shaped
+# nodes named in the banner, the hover of a cell of the slow node's row; its screenshot is
+# the README's (docs/img/report-vcluster-run.png).
+if command -v chromium >/dev/null 2>&1; then
+    shots=${TB_BROWSER_OUT:-$PWD/browser-reports}
+    mkdir -p "$shots"
+    if python3 "$(dirname "$0")/../browser/check_report.py" "$out/report.html" \
+        --png "$shots/vcluster-shaped-nodes.png" --absent-element script --culprit "node$SLOW" \
+        --culprit "node$MID" --text SUSPECT --hover "0:$SLOW:0:node$SLOW:$SLOW -> node0:0: "; then
+        echo "ok: the run's report.html opens cleanly in chromium and names both shaped nodes"
+    else
+        echo "FAIL: the run's report.html in chromium (above)"
+        verdict=1
+    fi
+else
+    echo "(the run's report.html not opened: chromium is not installed)"
+fi
 echo "wall time $(($(date +%s) - start)) s"
 if [ $verdict -eq 0 ]; then echo "PASS: both shaped nodes stand out and the analyzer names them"; else
     echo "FAIL: see above"; tail -20 "$VC_DIR/mpirun.log"; fi
