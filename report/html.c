@@ -500,14 +500,21 @@ static double num(const json_t *o, const char *key)
 
 static json_t *jnum(double x) { return is_finite(x) ? json_real(x) : json_null(); }
 
-/* The expected figure the analysis gave a point-to-point entry, or NaN. */
-static double p2p_expected(const json_t *doc, const json_t *test)
+/* The expected figure the analysis gave a sweep entry, or NaN: a point-to-point pair's
+ * (analysis.p2p, by test and placement), a collective's ring model (analysis.collectives,
+ * by test, backend and dtype). */
+static double sweep_expected(const json_t *doc, const json_t *test)
 {
-    const json_t *p;
+    const json_t *p, *a = json_object_get(doc, "analysis");
     size_t i;
-    json_array_foreach(json_object_get(json_object_get(doc, "analysis"), "p2p"), i, p)
+    json_array_foreach(json_object_get(a, "p2p"), i, p)
         if (!strcmp(sget(p, "test"), sget(test, "name")) &&
             !strcmp(sget(p, "placement"), sget(test, "placement")))
+            return num(p, "expected_gbps");
+    json_array_foreach(json_object_get(a, "collectives"), i, p)
+        if (!strcmp(sget(p, "test"), sget(test, "name")) &&
+            !strcmp(sget(p, "backend"), sget(test, "backend")) &&
+            !strcmp(sget(p, "dtype"), sget(test, "dtype")))
             return num(p, "expected_gbps");
     return NAN;
 }
@@ -600,7 +607,7 @@ static void view_sweeps(const json_t *doc, const json_t *baseline, json_t *bw, j
                          label, label[0] ? ")" : "", inplace ? " in-place" : "");
                 if (isbw)
                     json_array_append_new(bw, json_pack("{s:s, s:O, s:o, s:O*}", "name", name, "points",
-                                                        s[0], "expected", jnum(p2p_expected(doc, test)),
+                                                        s[0], "expected", jnum(sweep_expected(doc, test)),
                                                         "baseline", baseline ? b[0] : NULL));
                 if (!isbw || !strcmp(sget(test, "kind"), "collective"))
                     json_array_append_new(time, json_pack("{s:s, s:O, s:O*}", "name", name, "points",

@@ -329,6 +329,35 @@ static void test_baseline(void)
     json_decref(doc);
 }
 
+/* The sweeps' expected lines: a collective's ring model from the analysis (an NCCL
+ * all_reduce at 0.32 of it), both variants; none for the MPI all_reduce within a node. */
+static void test_expected_lines(void)
+{
+    json_t *doc = NULL, *view = NULL, *a = NULL, *s;
+    tb_analysis_opts_t ao;
+    size_t i;
+    int nccl = 0;
+    TB_CHECK_INT(tb_doc_load(TB_TEST_DATA_DIR "/analysis/coll_slow_nccl.json", &doc), TB_OK);
+    if (!doc)
+        return;
+    tb_analysis_opts_default(&ao);
+    TB_CHECK_INT(tb_analysis_run(doc, TB_TEST_DATA_DIR "/analysis", &ao, &a), TB_OK);
+    json_object_set_new(doc, "analysis", a);
+    TB_CHECK_INT(tb_report_html_view(doc, NULL, TB_TEST_DATA_DIR "/analysis", &view), TB_OK);
+    json_array_foreach(json_object_get(view, "bw"), i, s) {
+        const char *name = json_string_value(json_object_get(s, "name"));
+        if (!strncmp(name, "nccl_all_reduce (nccl-device-float)", 35)) {
+            TB_CHECK_NEAR(json_number_value(json_object_get(s, "expected")), 23.5, 1e-9);
+            nccl++;
+        } else if (!strncmp(name, "all_reduce", 10)) {
+            TB_CHECK(json_is_null(json_object_get(s, "expected")));
+        }
+    }
+    TB_CHECK_INT(nccl, 2);
+    json_decref(view);
+    json_decref(doc);
+}
+
 int main(void)
 {
     tb_log_set_level(TB_LOG_ERROR);
@@ -338,5 +367,6 @@ int main(void)
     test_cmd_format();
     test_recommend_texts();
     test_baseline();
+    test_expected_lines();
     return tb_test_done();
 }
