@@ -18,7 +18,9 @@
 static double cpu_s(void)
 {
     struct timespec t;
-    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) ? 0 : (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+               ? 0
+               : (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static void step_time(const char *what, double *t0)
@@ -59,7 +61,10 @@ static void usage(FILE *out)
                  "document, 4 output directory or file not writable.\n");
 }
 
-tb_status_t tb_report_cmd(int argc, char **argv) { return tb_report_cmd_with(argc, argv, NULL); }
+tb_status_t tb_report_cmd(int argc, char **argv)
+{
+    return tb_report_cmd_with(argc, argv, NULL);
+}
 
 tb_status_t tb_report_cmd_with(int argc, char **argv, tb_report_baseline_load_fn load)
 {

@@ -159,7 +159,8 @@ static tb_status_t aggregate(tb_doc_matrix_rows_t *reader, size_t n, const size_
         if (!j || group[j] != group[j - 1])
             run[nrun++] = j;
     run[nrun] = n;
-    if (!(buf = malloc(maxg * n * sizeof(*buf) + 1)) || !(cells = malloc(maxg * n * sizeof(*cells) + 1)))
+    if (!(buf = malloc(maxg * n * sizeof(*buf) + 1)) ||
+        !(cells = malloc(maxg * n * sizeof(*cells) + 1)))
         goto out;
     st = TB_OK;
     for (size_t a = 0; a < ng; a++) {
@@ -525,7 +526,9 @@ static double sweep_expected(const json_t *doc, const json_t *test)
 static const json_t *baseline_entry(const json_t *baseline, const json_t *test)
 {
     const json_t *be, *r = json_object_get(json_object_get(test, "params"), "ranks");
-    json_int_t ranks = !strcmp(sget(test, "kind"), "p2p") ? 2 : json_is_integer(r) ? json_integer_value(r) : -1;
+    json_int_t ranks = !strcmp(sget(test, "kind"), "p2p") ? 2
+                       : json_is_integer(r)               ? json_integer_value(r)
+                                                          : -1;
     size_t i;
     json_array_foreach(json_object_get(baseline, "entries"), i, be) {
         const json_t *br = json_object_get(be, "ranks");
@@ -545,7 +548,8 @@ static json_t *baseline_point(const json_t *be, const json_t *row, const char *c
     size_t i;
     json_array_foreach(json_object_get(be, "rows"), i, br) {
         int same = json_equal(json_object_get(br, "size"), json_object_get(row, "size")) &&
-                   json_is_true(json_object_get(br, "in_place")) == json_is_true(json_object_get(row, "in_place"));
+                   json_is_true(json_object_get(br, "in_place")) ==
+                       json_is_true(json_object_get(row, "in_place"));
         for (int k = 0; k < 2; k++) {
             const char *key = k ? "root" : "redop";
             const json_t *x = json_object_get(br, key), *y = json_object_get(row, key);
@@ -606,12 +610,14 @@ static void view_sweeps(const json_t *doc, const json_t *baseline, json_t *bw, j
                 snprintf(name, sizeof(name), "%s%s%s%s%s", sget(test, "name"), label[0] ? " (" : "",
                          label, label[0] ? ")" : "", inplace ? " in-place" : "");
                 if (isbw)
-                    json_array_append_new(bw, json_pack("{s:s, s:O, s:o, s:O*}", "name", name, "points",
-                                                        s[0], "expected", jnum(sweep_expected(doc, test)),
-                                                        "baseline", baseline ? b[0] : NULL));
+                    json_array_append_new(
+                        bw, json_pack("{s:s, s:O, s:o, s:O*}", "name", name, "points", s[0],
+                                      "expected", jnum(sweep_expected(doc, test)), "baseline",
+                                      baseline ? b[0] : NULL));
                 if (!isbw || !strcmp(sget(test, "kind"), "collective"))
-                    json_array_append_new(time, json_pack("{s:s, s:O, s:O*}", "name", name, "points",
-                                                          s[1], "baseline", baseline ? b[1] : NULL));
+                    json_array_append_new(time, json_pack("{s:s, s:O, s:O*}", "name", name,
+                                                          "points", s[1], "baseline",
+                                                          baseline ? b[1] : NULL));
             }
             for (int fig = 0; fig < 2; fig++) {
                 json_decref(s[fig]);
@@ -849,7 +855,8 @@ static void view_run(const json_t *doc, json_t *facts)
             len = 0;
             buf[0] = '\0';
             json_object_foreach((json_t *)v, ek, ev) {
-                char *s = json_is_string(ev) ? NULL : json_dumps(ev, JSON_ENCODE_ANY | JSON_COMPACT);
+                char *s =
+                    json_is_string(ev) ? NULL : json_dumps(ev, JSON_ENCODE_ANY | JSON_COMPACT);
                 if (len < sizeof(buf) - 1)
                     len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s=%s",
                                             len ? ", " : "", ek, s ? s : json_string_value(ev));
@@ -857,7 +864,8 @@ static void view_run(const json_t *doc, json_t *facts)
             }
             fact(facts, name, buf);
         } else {
-            char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            char *s = json_is_string(v) ? strdup(json_string_value(v))
+                                        : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
             fact(facts, name, s);
             free(s);
         }

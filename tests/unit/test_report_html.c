@@ -300,7 +300,8 @@ static void test_baseline(void)
     base = json_loads(text, 0, NULL);
     TB_CHECK(base != NULL);
     TB_CHECK_INT(tb_report_html_view(doc, base, TB_TEST_DATA_DIR "/report", &view), TB_OK);
-    TB_CHECK_HAS(json_string_value(json_object_get(view, "baseline")), "old/results.json (results, run of 2026-01-01");
+    TB_CHECK_HAS(json_string_value(json_object_get(view, "baseline")),
+                 "old/results.json (results, run of 2026-01-01");
     json_array_foreach(json_object_get(view, "bw"), i, s) {
         const char *name = json_string_value(json_object_get(s, "name"));
         char *b = json_dumps(json_object_get(s, "baseline"), JSON_COMPACT);
