@@ -123,10 +123,11 @@ static void select_pair(double *v, size_t count, size_t k, double *a, double *b)
         r = (size_t)((double)k / (double)count * (double)m);
         lo = r >= d ? samp[r - d] : -INFINITY;
         hi = r + 1 + d < m ? samp[r + 1 + d] : INFINITY;
+        /* counted without a branch: half the values are below, at random */
         for (size_t i = 0; i < count; i++) {
-            if (v[i] < lo)
-                below++;
-            else if (v[i] <= hi)
+            double x = v[i];
+            below += x < lo;
+            if (x >= lo && x <= hi)
                 swap(&v[w++], &v[i]);
         }
         if (below <= k && (k + 1 < below + w || (k + 1 == count && k < below + w)))
