@@ -197,6 +197,26 @@ static void print_p2p(const json_t *test, FILE *out)
         if (json_array_size(hosts) == 2)
             fprintf(out, " (%s -> %s)", str_at(hosts, 0), str_at(hosts, 1));
     }
+    if (!strcmp(str_or(test, "backend", ""), "verbs")) {
+        /* bench/verbs: perftest's figures (the whole loop timed), both bandwidth units. */
+        fprintf(out, is_bw ? "; size in bytes, bandwidth in Gb/s (1e9 bits/s, perftest's "
+                             "--report_gbits) and GB/s, message rate in Mpps\n"
+                           : "; size in bytes, latency in us (half the mean round trip, "
+                             "perftest's t_avg)\n");
+        fprintf(out, is_bw ? "# %-10s%12s%14s%14s%14s\n" : "# %-10s%12s%14s\n", "Size",
+                "Iterations", is_bw ? "BW(Gb/s)" : "t_avg(us)", "BW(GB/s)", "MsgRate(Mpps)");
+        json_array_foreach(results, i, row) {
+            fprintf(out, "%-12s%12s", fmt_int(json_object_get(row, "size"), b[0]),
+                    fmt_int(json_object_get(row, "iterations"), b[1]));
+            if (is_bw)
+                fprintf(out, "%14s%14s%14s\n", fmt2(json_object_get(row, "bw_gbit"), b[2]),
+                        fmt_bw(json_object_get(row, "bw_gbps"), b[3]),
+                        fmt2(json_object_get(row, "msg_rate_mpps"), b[4]));
+            else
+                fprintf(out, "%14s\n", fmt2(time_of(row, "mean"), b[2]));
+        }
+        return;
+    }
     if (is_bw) {
         fprintf(out, "; size in bytes, bandwidth in GB/s from the mean time per window "
                      "(OSU's)\n");

@@ -32,6 +32,37 @@ assert v[0]["reasons"][0]["code"] == "no_rdma_device", v
 assert v[0]["line"].startswith("gdr: not available: no RDMA device"), v
 assert d["run"]["options"]["verbs"] == {"hca": None, "gid_index": -1, "qps": 1, "tx_depth": 128}
 PY
+# The tables of verbs rows and gdr verdicts, rendered offline from a document whose rows
+# are written here (made-up figures, not a measurement: no HCA here).
+python3 - "$WORK/none/results.json" "$WORK/made.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for t in d["tests"]:
+    if t["name"] == "verbs_write_bw":
+        t["status"] = "ok"; t.pop("skip_reason", None)
+        t["results"] = [{"size": 65536, "count": 65536, "iterations": 5000, "warmup": 500,
+                         "checked": True, "time_us": {"mean": 2.5}, "bw_gbps": 26.2144,
+                         "bw_gbit": 209.7152, "msg_rate_mpps": 0.4, "wrong": 0}]
+    if t["name"] == "verbs_send_lat":
+        t["status"] = "ok"; t.pop("skip_reason", None)
+        t["results"] = [{"size": 8, "count": 8, "iterations": 1000, "warmup": 100,
+                         "checked": False, "time_us": {"mean": 1.25}, "wrong": 0}]
+    if t["name"] == "gdr":
+        t["status"] = "ok"; t.pop("skip_reason", None)
+        t["verdicts"][0].update({"status": "works", "method": "dmabuf", "gpu": "GPU0 0000:05:00.0",
+            "nic": "mlx5_0:1", "path": "SYS", "ratio": 0.5, "gdr_write_gbps": 10.0,
+            "host_write_gbps": 20.0,
+            "line": "gdr: works (dmabuf), 10.00 GB/s = 50% of host-memory RDMA (20.00 GB/s)",
+            "reasons": [{"code": "path_far", "text": "GPU-NIC path SYS: works but slow"}]})
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect_status 0 "report of verbs rows and gdr verdicts" "$TB" report "$WORK/made.json" -o "$WORK/made"
+expect_output "^# Size +Iterations +BW\(Gb/s\) +BW\(GB/s\) +MsgRate\(Mpps\)" "verbs bandwidth table in both units"
+expect_output "^65536 +5000 +209\.72 +26\.2" "verbs bandwidth row"
+expect_output "^8 +1000 +1\.25" "verbs latency row (half round trip)"
+expect_output "[^ ]+ GPU0 0000:05:00.0 <-> mlx5_0:1 \(SYS\): gdr: works \(dmabuf\), 10.00 GB/s = 50% of host-memory RDMA" "gdr verdict line"
+expect_output "^    path_far: GPU-NIC path SYS: works but slow" "gdr reason line"
+
 # One rank: the pair tests need a second rank; the reason still names the missing HCA.
 expect_status 0 "one rank" tb_mpirun 1 "$TB" run --no-progress -t verbs_write_bw,gdr -o "$WORK/one"
 expect_output "skipped: no RDMA device on this node, and the test needs two ranks" "one rank: both reasons"
