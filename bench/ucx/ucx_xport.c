@@ -461,6 +461,18 @@ static void ux_describe(tb_xport_t *x, int peer, char *buf, size_t len)
     ucp_ep_print_info(ep, f);
     fclose(f);
     buf[len - 1] = '\0';
+    /* The peer's line (its name in UCX debug builds) would make every endpoint's report
+     * distinct: the selection is the lanes and protocols. */
+    {
+        char *who = strstr(buf, "peer:"), *bol, *eol;
+        if (who) {
+            for (bol = who; bol > buf && bol[-1] != '\n'; bol--)
+                ;
+            eol = strchr(who, '\n');
+            eol = eol ? eol + 1 : who + strlen(who);
+            memmove(bol, eol, strlen(eol) + 1);
+        }
+    }
 }
 
 #else /* no UCX */
