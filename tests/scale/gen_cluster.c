@@ -27,6 +27,9 @@
  * of node 1); collectives are bound by the slowest node's port. Every figure is
  * multiplied by 1 + e, e normal with standard deviation F (--noise, default 0.05),
  * clipped to 3 F (a measurement noise with no tail beyond that: see docs/analysis.md).
+ * A gpu_copy entry (written last, so the matrices' noise is the same without it) holds
+ * every node's copy matrix over its NUMA nodes and GPUs at 0.92 of each path's figure,
+ * with the same noise and no fault.
  *
  * The faults (--no-faults: none), on distinct nodes drawn with the seed, never nodes 0
  * and 1 (the point-to-point pairs):
@@ -431,6 +434,96 @@ static void collective_entries(gen_t *g, json_t *tests)
     }
 }
 
+/* The gpu_copy entry: every node's copy matrix over its NUMA nodes and GPUs, from its
+ * topology as the run records it (paths from gpu_pairs and the GPUs' NUMA nodes; the
+ * expected figure: the pair's typically achieved figure, a NUMA node to a GPU the GPU's
+ * PCIe link, or the inter-socket link where lower), each cell that figure x 0.92 with the
+ * noise; device-local copies 1,500 GB/s (HBM2e) x 0.92, no model figure. No fault: the
+ * analysis must name nothing here. Written after the matrices, so their noise is the
+ * same as without it. */
+static void gpu_copy_entry(gen_t *g, json_t *doc)
+{
+    const json_t *hosts = json_object_get(doc, "hosts"), *h;
+    tb_doc_keys_t k = {"cuda", NULL, NULL, "byte", NULL, "node"};
+    json_t *e = tb_doc_entry_new("gpu_copy", "gpu_copy", &k,
+                                 json_pack("{s:i, s:i, s:i, s:i, s:s}", "size", 67108864, "batch",
+                                           16, "warmup", 4, "samples", 5, "statistic", "median"));
+    tb_topo_bw_t pcie, sock;
+    size_t hi;
+    tb_topo_bw_pcie(4, 16, &pcie);
+    if (tb_topo_bw_socket("Intel(R) Xeon(R) Platinum 8480+ (Sapphire Rapids)", &sock) != 0)
+        sock.achievable_gbs = pcie.achievable_gbs;
+    json_object_set_new(e, "status", json_string("ok"));
+    json_object_set_new(e, "nodes", json_array());
+    json_array_foreach(hosts, hi, h) {
+        const json_t *topo = json_object_get(h, "topology"), *o, *pr;
+        char labels[72][16];
+        int numa[72], n = 2;
+        size_t i;
+        json_t *lab = json_array(), *eps = json_array(), *paths = json_object(),
+               *copy = json_array(), *exp = json_array();
+        for (int m = 0; m < 2; m++) {
+            snprintf(labels[m], sizeof(labels[m]), "NUMA%d", m);
+            numa[m] = m;
+        }
+        json_array_foreach(json_object_get(topo, "objects"), i, o)
+            if (!strcmp(json_string_value(json_object_get(o, "kind")), "gpu") && n < 72) {
+                snprintf(labels[n], sizeof(labels[n]), "%s",
+                         json_string_value(json_object_get(o, "name")));
+                numa[n++] = (int)json_integer_value(json_object_get(o, "numa"));
+            }
+        for (int a = 0; a < n; a++) {
+            json_t *pa = json_object(), *cr = json_array(), *er = json_array();
+            json_array_append_new(lab, json_string(labels[a]));
+            json_array_append_new(
+                eps, a < 2 ? json_pack("{s:s, s:s, s:i}", "label", labels[a], "kind", "numa",
+                                       "numa", numa[a])
+                           : json_pack("{s:s, s:s, s:i, s:i, s:s}", "label", labels[a], "kind",
+                                       "gpu", "numa", numa[a], "cuda_device", a - 2,
+                                       "topology_object", labels[a]));
+            for (int b = 0; b < n; b++) {
+                const char *cls = "X";
+                double x = 0;
+                if (a < 2 && b < 2) {
+                    cls = a == b ? "X" : "SYS";
+                } else if (a == b) {
+                    x = -1; /* device-local */
+                } else if (a < 2 || b < 2) {
+                    cls = numa[a] == numa[b] ? "PHB" : "SYS";
+                    x = pcie.achievable_gbs;
+                    if (numa[a] != numa[b] && sock.achievable_gbs < x)
+                        x = sock.achievable_gbs;
+                } else {
+                    json_array_foreach(json_object_get(topo, "gpu_pairs"), i, pr) {
+                        const char *pa_ = json_string_value(json_object_get(pr, "a")),
+                                   *pb_ = json_string_value(json_object_get(pr, "b"));
+                        if ((!strcmp(pa_, labels[a]) && !strcmp(pb_, labels[b])) ||
+                            (!strcmp(pa_, labels[b]) && !strcmp(pb_, labels[a]))) {
+                            cls = json_string_value(json_object_get(pr, "class"));
+                            x = json_number_value(json_object_get(pr, "achievable_gbs"));
+                        }
+                    }
+                }
+                json_object_set_new(pa, labels[b], json_string(cls));
+                json_array_append_new(cr, x == 0 ? json_null()
+                                                 : json_real(noisy(g, (x < 0 ? 1500 : x) *
+                                                                          EFFICIENCY)));
+                json_array_append_new(er, x > 0 ? json_real(x) : json_null());
+            }
+            json_object_set_new(paths, labels[a], pa);
+            json_array_append_new(copy, cr);
+            json_array_append_new(exp, er);
+        }
+        json_array_append_new(
+            json_object_get(e, "nodes"),
+            json_pack("{s:O, s:I, s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "host",
+                      json_object_get(h, "name"), "node_index", (json_int_t)hi, "rank",
+                      (int)hi * g->per, "status", "ok", "labels", lab, "endpoints", eps, "paths",
+                      paths, "copy_gbps", copy, "expected_gbps", exp));
+    }
+    json_array_append_new(json_object_get(doc, "tests"), e);
+}
+
 /* One matrix test (rank or node level): its five matrices built one at a time in an
  * n x n buffer and stored (side files above 64 rows). */
 static int matrix_entry(gen_t *g, json_t *tests, int node_level)
@@ -565,6 +658,7 @@ int main(int argc, char **argv)
     if (matrix_entry(&g, json_object_get(doc, "tests"), 0) != 0 ||
         matrix_entry(&g, json_object_get(doc, "tests"), 1) != 0)
         return 4;
+    gpu_copy_entry(&g, doc);
     json_object_set_new(doc, "complete", json_true());
     json_object_set_new(doc, "status", json_string("success"));
     json_object_set_new(doc, "exit_code", json_integer(0));
