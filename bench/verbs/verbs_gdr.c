@@ -184,6 +184,69 @@ static void record(tb_suite_t *s, const tb_gdr_inputs_t *all, int n, size_t size
                                 json_array_get(json_object_get(entry, "verdicts"), 0), "line")));
 }
 
+#define MAX_PAIRS 16 /* GPU-NIC pairs judged per node */
+
+/* Another GPU of this node (visible device `dev`): its pair with its nearest RDMA port (or
+ * --hca) registered and its path read, without bandwidth (only the run's GPU is in the
+ * ring). Local work: no MPI. */
+static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev, tb_gdr_inputs_t *e)
+{
+    const tb_gpu_t *g = s->gpu;
+    tb_cuda_device_t info;
+    tb_verbs_side_t sd;
+    tb_verbs_port_info_t *pi = NULL;
+    gpu_buf_t b;
+    char why[256] = "";
+    memset(e, 0, sizeof(*e));
+    memset(&sd, 0, sizeof(sd));
+    memset(&b, 0, sizeof(b));
+    snprintf(e->host, sizeof(e->host), "%s", base->host);
+    e->peermem_loaded = base->peermem_loaded;
+    e->have_gpu = 1;
+    snprintf(e->not_measured, sizeof(e->not_measured),
+             "bandwidth measured for the run's GPU only (--gpus %d measures this one)", dev);
+    if (tb_cuda_device_info(g->cu, dev, &info) != TB_OK) {
+        e->have_gpu = 0;
+        snprintf(e->no_gpu_why, sizeof(e->no_gpu_why), "device %d: cannot read its facts", dev);
+        return;
+    }
+    snprintf(e->gpu, sizeof(e->gpu), "GPU%d %s", dev, info.busid);
+    if (s->opts->verbs.hca) {
+        if (tb_verbs_hca_parse(s->opts->verbs.hca, sd.dev, sizeof(sd.dev), &sd.port) != TB_OK)
+            return; /* parsed once already at start: cannot fail here */
+    } else if (!s->node_topo || tb_verbs_nic_nearest(s->node_topo, info.busid, s->rt->cpuset, 0,
+                                                     sd.dev, sizeof(sd.dev), &sd.port, sd.chosen_by,
+                                                     sizeof(sd.chosen_by)) != TB_OK) {
+        snprintf(e->no_nic_why, sizeof(e->no_nic_why), "no RDMA NIC in this node's topology");
+        return;
+    }
+    snprintf(e->nic, sizeof(e->nic), "%s:%d", sd.dev, sd.port);
+    if (!(pi = calloc(1, sizeof(*pi))) || tb_verbs_port_read(sd.dev, sd.port, pi) != TB_OK ||
+        tb_verbs_gid_choose(pi, s->opts->verbs.gid_index, &sd.gid) != TB_OK ||
+        tb_vib_open(sd.dev, sd.port, sd.gid.index, 1, 1, &sd.vib, why, sizeof(why)) != TB_OK) {
+        snprintf(e->no_nic_why, sizeof(e->no_nic_why), "%s", why[0] ? why : "port not usable");
+        free(pi);
+        return;
+    }
+    e->have_nic = 1;
+    read_path(s, info.busid, sd.dev, e);
+    b.len = GPU_ALIGN;
+    b.device = dev;
+    b.cu = g->cu;
+    if (g->cu->SetDevice(dev) != TB_CUDA_SUCCESS ||
+        g->cu->Malloc(&b.ptr, b.len) != TB_CUDA_SUCCESS) {
+        b.ptr = NULL;
+        e->have_gpu = 0;
+        snprintf(e->no_gpu_why, sizeof(e->no_gpu_why), "device %d: cudaMalloc failed", dev);
+    } else {
+        try_registrations(&sd, &b, e);
+        (void)g->cu->Free(b.ptr);
+    }
+    (void)g->cu->SetDevice(g->device); /* the run's device again */
+    tb_vib_close(sd.vib);
+    free(pi);
+}
+
 tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
 {
     const tb_rt_t *rt = s->rt;
@@ -192,8 +255,11 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
     long iters = tb_verbs_iterations(s->opts, 0, size);
     tb_status_t st = TB_OK;
     if (rt->leaders != MPI_COMM_NULL) {
-        static tb_gdr_inputs_t in;
+        static tb_gdr_inputs_t in, mine[MAX_PAIRS];
         tb_gdr_inputs_t *all = NULL;
+        int nmine = 0, total = 0;
+        int *counts = rt->rank == 0 ? tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int)) : NULL;
+        int *displs = rt->rank == 0 ? tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(int)) : NULL;
         tb_verbs_side_t sd;
         gpu_buf_t b;
         char why[320] = "";
@@ -296,14 +362,31 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
             }
         }
         st = tb_rt_agree_comm(rt->leaders, st);
-        if (rt->rank == 0)
-            all = tb_rt_gather_buffer((size_t)rt->nnodes * sizeof(in));
+        /* The node's other GPUs, each with its nearest port: registration and path only. */
+        mine[0] = in;
+        nmine = 1;
+        if (st == TB_OK && in.have_nic && in.have_gpu)
+            for (int k = 0; k < g->cu->ndevices && nmine < MAX_PAIRS; k++)
+                if (k != g->device)
+                    judge_other_gpu(s, &in, k, &mine[nmine++]);
         if (st == TB_OK)
-            st = TB_MPI_CHECK(MPI_Gather(&in, (int)sizeof(in), MPI_BYTE, all, (int)sizeof(in),
-                                         MPI_BYTE, 0, rt->leaders));
+            st = TB_MPI_CHECK(MPI_Gather(&nmine, 1, MPI_INT, counts, 1, MPI_INT, 0, rt->leaders));
+        if (st == TB_OK && rt->rank == 0) {
+            for (int i = 0; i < rt->nnodes; i++) {
+                displs[i] = total * (int)sizeof(in);
+                total += counts[i];
+                counts[i] *= (int)sizeof(in);
+            }
+            all = tb_rt_gather_buffer((size_t)total * sizeof(in));
+        }
+        if (st == TB_OK)
+            st = TB_MPI_CHECK(MPI_Gatherv(mine, nmine * (int)sizeof(in), MPI_BYTE, all, counts,
+                                          displs, MPI_BYTE, 0, rt->leaders));
         if (st == TB_OK && rt->rank == 0)
-            record(s, all, rt->nnodes, size, iters);
+            record(s, all, total, size, iters);
         free(all);
+        free(counts);
+        free(displs);
         if (b.ptr)
             (void)g->cu->Free(b.ptr);
         tb_verbs_side_close(&sd);

@@ -32,6 +32,13 @@ assert v[0]["reasons"][0]["code"] == "no_rdma_device", v
 assert v[0]["line"].startswith("gdr: not available: no RDMA device"), v
 assert d["run"]["options"]["verbs"] == {"hca": None, "gid_index": -1, "qps": 1, "tx_depth": 128}
 PY
+# A GPU (the CUDA runtime double) but no HCA: the verdict names the missing RDMA device.
+if [ -n "${TB_CUDA_DOUBLE:-}" ]; then
+  expect_status 0 "GPU without HCA" tb_mpirun 2 -x TOPOBENCH_CUDA_LIB="$TB_CUDA_DOUBLE" "$TB" run \
+    --no-progress --no-analyze -t gdr -o "$WORK/gpu"
+  expect_output "gdr \(verbs-device-node\): skipped: gdr: not available: no RDMA device" "GPU without HCA: no RDMA device"
+fi
+
 # The tables of verbs rows and gdr verdicts, rendered offline from a document whose rows
 # are written here (made-up figures, not a measurement: no HCA here).
 python3 - "$WORK/none/results.json" "$WORK/made.json" <<'PY'
