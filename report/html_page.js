@@ -406,6 +406,10 @@
       add(box, 'h3', null, c.kind + ': ' + c.subject);
       if (c.suggests) add(box, 'p', null, 'Look at: ' + c.suggests);
       (c.topology || []).forEach(function (t) { add(box, 'p', 'note', 'topology: ' + t); });
+      (c.explains || []).forEach(function (x) {
+        var ev = (x.evidence || [])[0];
+        add(box, 'p', 'note', 'explains ' + x.kind + ' ' + x.subject + (ev && ev.message ? ': ' + ev.message : ''));
+      });
       var tab = add(box, 'table', 'evidence');
       var hr = add(tab, 'tr');
       ['set', 'path', 'measured', 'peers\' median (MAD)', 'ratio to peers', 'expected', 'ratio to expected', 'worst cells (from->to: value)'].forEach(function (h) { add(hr, 'th', null, h); });

@@ -56,9 +56,9 @@ static void large_msg(const json_t *test, FILE *out)
 void tb_report_markdown(const json_t *doc, FILE *out)
 {
     const json_t *a = json_object_get(doc, "analysis"), *run = json_object_get(doc, "run");
-    const json_t *c, *f, *test;
+    const json_t *c, *f, *test, *x;
     const char *cmd = sv(json_object_get(a, "confirm"), "command");
-    size_t i, nc = json_array_size(json_object_get(a, "culprits"));
+    size_t i, k, nc = json_array_size(json_object_get(a, "culprits"));
 
     fputs("## topobench report: ", out);
     tb_report_md_put(sv(run, "start_time"), out);
@@ -95,6 +95,14 @@ void tb_report_markdown(const json_t *doc, FILE *out)
             tb_report_md_put(sv(ev, "message"), out);
         }
         fputs("\n", out);
+        /* links between nodes this node verdict explains (analysis: `explains`) */
+        json_array_foreach(json_object_get(c, "explains"), k, x) {
+            fputs("  - explains ", out);
+            tb_report_md_put(sv(x, "kind"), out);
+            fputs(" ", out);
+            tb_report_md_put(sv(x, "subject"), out);
+            fputs("\n", out);
+        }
     }
     if (cmd[0]) {
         /* HTML <pre>, not a code fence: a host name cannot close it. */

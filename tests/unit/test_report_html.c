@@ -267,6 +267,33 @@ static void test_recommend_texts(void)
     rmdir(tmp);
 }
 
+/* A node verdict's `explains` (links between nodes it accounts for) in the Markdown
+ * summary, under its culprit. */
+static void test_markdown_explains(void)
+{
+    json_t *doc = NULL, *a = NULL;
+    tb_analysis_opts_t ao;
+    char *md = NULL;
+    size_t len = 0;
+    FILE *f;
+    TB_CHECK_INT(tb_doc_load(TB_TEST_DATA_DIR "/analysis/slow_node_isolated_pair.json", &doc),
+                 TB_OK);
+    if (!doc)
+        return;
+    tb_analysis_opts_default(&ao);
+    TB_CHECK_INT(tb_analysis_run(doc, TB_TEST_DATA_DIR "/analysis", &ao, &a), TB_OK);
+    json_object_set_new(doc, "analysis", a);
+    f = open_memstream(&md, &len);
+    if (f) {
+        tb_report_markdown(doc, f);
+        fclose(f);
+    }
+    TB_CHECK_HAS(md, "- **node: n3**");
+    TB_CHECK_HAS(md, "\n  - explains below_model ranks 2 -&gt; 3 (isolated)\n");
+    free(md);
+    json_decref(doc);
+}
+
 /* A baseline's figures in the sweep series: entries matched by their keys whatever their
  * order, not at another rank count, rows by size and in_place; a placement that differs
  * is another entry. */
@@ -367,6 +394,7 @@ int main(void)
     test_aggregate();
     test_cmd_format();
     test_recommend_texts();
+    test_markdown_explains();
     test_baseline();
     test_expected_lines();
     return tb_test_done();
