@@ -200,10 +200,10 @@ static void sweep_pull(sweep_t *sw)
 static double sweep_iterate(sweep_t *sw, long n, double *times, long first_iter)
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
-    double start = MPI_Wtime();
+    double start = MPI_Wtime(), wall;
+    tb_status_t st;
     for (long i = 0; i < n; i++) {
         double t0, t1;
-        tb_status_t st;
         tb_wd_iteration(first_iter + i);
         if (sw->ops->kind == TB_KIND_COLL)
             TB_MPI_OR_ABORT(MPI_Barrier(ctx->comm), sw->ops->name);
@@ -216,7 +216,12 @@ static double sweep_iterate(sweep_t *sw, long n, double *times, long first_iter)
             times[i] = t1 - t0;
         tb_wd_beat();
     }
-    return MPI_Wtime() - start;
+    wall = MPI_Wtime() - start;
+    /* Point-to-point: the peer's transfers completed too before the blocking MPI calls that
+     * follow (a UCX rank may still owe its peer a rendezvous acknowledgement; xport.h). */
+    if (ctx->xp && (st = tb_xport_settle(ctx->xp)))
+        tb_rt_abort(st, sw->ops->name);
+    return wall;
 }
 
 /* Check iterations; returns the mismatch record of this rank. */
@@ -249,6 +254,11 @@ static void sweep_check(sweep_t *sw, long iters, tb_mismatch_t *mm)
         tb_wd_beat();
     }
     ctx->window = window;
+    if (ctx->xp) {
+        tb_status_t st = tb_xport_settle(ctx->xp);
+        if (st)
+            tb_rt_abort(st, sw->ops->name);
+    }
     if (mm->wrong)
         tb_log(TB_LOG_ERROR,
                "data corruption: test '%s'%s%s%s size %zu%s: %zu wrong elements, first at "

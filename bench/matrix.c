@@ -141,9 +141,11 @@ static void wait_apart(tb_xport_t *x, int first, int nrecv, int nsend, double t0
     }
 }
 
-/* Waits on an MPI barrier the same way, driving the transport meanwhile (UCX progresses
- * only when asked). */
-static void wait_barrier(tb_xport_t *x, MPI_Request *bar)
+/* Waits on an MPI request (a non-blocking collective) the same way, driving the transport
+ * meanwhile: UCX progresses only when asked, and a rank whose requests completed may still
+ * owe a peer its rendezvous acknowledgement (xport.h, tb_xport_wait_mpi). No blocking MPI
+ * call is made while a peer may still wait on a transfer. */
+static void wait_mpi(tb_xport_t *x, MPI_Request *bar)
 {
     int done = 0, polls = 0;
     double since = 0;
@@ -159,6 +161,16 @@ static void wait_barrier(tb_xport_t *x, MPI_Request *bar)
             since = MPI_Wtime();
         pause_waiting(MPI_Wtime() - since);
     }
+}
+
+/* The largest of every rank's `local`, reduced while the transport is driven (wait_mpi). */
+static double max_driven(tb_xport_t *x, MPI_Comm comm, double local)
+{
+    MPI_Request rq;
+    double max = 0;
+    MUST(MPI_Iallreduce(&local, &max, 1, MPI_DOUBLE, MPI_MAX, comm, &rq));
+    wait_mpi(x, &rq);
+    return max;
 }
 
 /* A failed staging copy inside a round ends the job, as a failed MPI call does. */
@@ -206,7 +218,8 @@ static void bw_rep(bw_t *b, int src, int dst, int slow, double *t_send, double *
     double t0;
     int late_r = slow && src == b->slow_peer, late_s = slow && dst == b->slow_peer;
     MUST(MPI_Ibarrier(b->comm, &bar));
-    wait_barrier(b->x, &bar);
+    wait_mpi(b->x, &bar);
+    /* every rank's previous transfers completed: nothing is owed, a blocking call is safe */
     MUST(MPI_Barrier(b->comm));
     t0 = MPI_Wtime();
     if (!late_r)
@@ -591,7 +604,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
          * many as the budget allows, the same count on every rank. */
         bw_rep(&b, src, dst, 1, &ts, &tr);
         local = ts > tr ? ts : tr;
-        MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm));
+        est = max_driven(&x, comm, local);
         reps = reps_for(o, est, 3, MAX_REPS);
         reps_of[d] = reps;
         for (int i = 0; i < reps; i++) {
@@ -607,7 +620,7 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         /* Latency: concurrent ping-pong. */
         tb_wd_context(name, level, LAT_BYTES, d, world_of[src], NULL);
         local = lat_rep(&lat, src, dst);
-        MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, comm));
+        est = max_driven(&x, comm, local);
         reps = reps_for(o, 2 * est, 10, 4 * MAX_REPS);
         for (int i = 0; i < reps; i++) {
             tb_wd_iteration(i);
@@ -621,6 +634,12 @@ tb_status_t tb_matrix_run(tb_suite_t *s, const char *name, const char *level, MP
         if (o->check)
             lat_check(s, name, level, &lat, d, src, dst, world_of, my_world, &bad[1]);
         tb_wd_iteration(-1);
+    }
+    {
+        /* the last round's transfers completed everywhere before the blocking gathers */
+        MPI_Request bar;
+        MUST(MPI_Ibarrier(comm, &bar));
+        wait_mpi(&x, &bar);
     }
 #ifdef __linux__
     if (slack > 0)
@@ -722,7 +741,7 @@ static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx
     if ((rc = ops->run(ctx)))
         tb_rt_abort(rc, "isolated pair");
     local = MPI_Wtime() - t0;
-    MUST(MPI_Allreduce(&local, &est, 1, MPI_DOUBLE, MPI_MAX, ctx->comm));
+    est = max_driven(ctx->xp, ctx->comm, local);
     reps = reps_for(s->opts, est, lo, hi);
     for (int i = 0; i < reps; i++) {
         t0 = MPI_Wtime();
@@ -735,6 +754,7 @@ static double pair_measure(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx
         times[i] = MPI_Wtime() - t0;
         tb_wd_beat();
     }
+    XMUST(tb_xport_settle(ctx->xp)); /* before the pair's blocking MPI calls */
     tb_stats_compute(times, (size_t)reps, &st);
     return st.mean;
 }
@@ -760,6 +780,7 @@ static void pair_check(tb_suite_t *s, const tb_test_ops_t *ops, tb_bench_ctx_t *
         ops->check(ctx, iter, mm);
         tb_wd_beat();
     }
+    XMUST(tb_xport_settle(ctx->xp));
     ctx->window = window;
     tb_wd_iteration(-1);
 }

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,29 @@ void tb_xport_close(tb_xport_t *x)
     if (x->ops)
         x->ops->close(x);
     memset(x, 0, sizeof(*x));
+}
+
+tb_status_t tb_xport_wait_mpi(tb_xport_t *x, MPI_Request *rq)
+{
+    int done = 0;
+    for (long polls = 0;; polls++) {
+        TB_MPI_TRY(MPI_Test(rq, &done, MPI_STATUS_IGNORE));
+        if (done)
+            return TB_OK;
+        if (x->ops && x->ops->progress)
+            x->ops->progress(x);
+        if (polls >= 64)
+            sched_yield();
+    }
+}
+
+tb_status_t tb_xport_settle(tb_xport_t *x)
+{
+    MPI_Request rq;
+    if (!x->ops || !x->ops->progress)
+        return TB_OK;
+    TB_MPI_TRY(MPI_Ibarrier(x->comm, &rq));
+    return tb_xport_wait_mpi(x, &rq);
 }
 
 /* ---- what was selected for each pair ---- */

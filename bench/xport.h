@@ -74,6 +74,22 @@ TB_NODISCARD tb_status_t tb_xport_open(const struct tb_suite *s, MPI_Comm comm, 
 /* Releases what open took; x may be empty (zeroed). */
 void tb_xport_close(tb_xport_t *x);
 
+/* Completes the MPI request *rq (a non-blocking collective over x's comm) while driving the
+ * transport. A rank whose own requests completed may still owe its peers progress: UCX's
+ * rendezvous receiver acknowledges the data (ATS) after its receive completed, and when
+ * the shared-memory FIFO is full that acknowledgement waits in this rank's worker, sent
+ * only by this rank's ucp_worker_progress; the sender's send completes on it. A rank that
+ * went into a blocking MPI call there would never send it: the sender waits on its send,
+ * the others in the MPI call (a circular wait). Polls, yielding the CPU after the first
+ * polls (oversubscribed nodes). */
+TB_NODISCARD tb_status_t tb_xport_wait_mpi(tb_xport_t *x, MPI_Request *rq);
+
+/* Every rank of x's comm calls it: a barrier that drives the transport (tb_xport_wait_mpi),
+ * after which every rank's requests completed and none needs a peer's progress, so
+ * blocking MPI calls are safe. Returns at once, without a barrier, for a transport that
+ * MPI itself progresses (MPI). */
+TB_NODISCARD tb_status_t tb_xport_settle(tb_xport_t *x);
+
 /* Every rank of x's comm calls it: each rank's view of what the transport selected to reach
  * each of `peers` (comm ranks; n of them, -1 skipped) goes to comm rank 0, which records in
  * `entry` (rank 0's; NULL elsewhere) the member "selected":

@@ -15,15 +15,17 @@ if ! "$TB" version 2>&1 | grep -Eq 'ucx.*compiled'; then
   exit $?
 fi
 
-# TLS:expected transports (a regex every selected transport/device matches)
-# The matrix over shared memory at 4 KiB (UCX's eager path): with 64 KiB (rendezvous over
-# cma) 6 ranks stalled in 4 of 13 runs here (README, UCX); TCP's matrix keeps 64 KiB.
-for case in "tcp,self:^tcp/:64K" "sm,self:^(posix|sysv|cma|xpmem|knem)/:4K"; do
-  tls=${case%%:*} rest=${case#*:} want=${rest%:*} msize=${rest##*:}
-  for np in 2 4; do
+# TLS:expected transports (a regex every selected transport/device matches):ranks
+# 64 KiB is UCX's rendezvous (over cma on shared memory). 6 ranks over shared memory is the
+# case that stalled (4 of 13 runs, 5 of 20 here) while a rank that had completed its
+# receives sat in a blocking MPI call with its rendezvous acknowledgement still queued in
+# its worker (README, UCX; xport.h, tb_xport_wait_mpi).
+for case in "tcp,self:^tcp/:2 4" "sm,self:^(posix|sysv|cma|xpmem|knem)/:2 4 6"; do
+  tls=${case%%:*} rest=${case#*:} want=${rest%:*} nps=${rest##*:}
+  for np in $nps; do
     out="$WORK/ucx-$np-${tls%%,*}"
     expect_status 0 "UCX_TLS=$tls, $np ranks: p2p and matrix over UCX" \
-      tb_mpirun $np -x UCX_TLS=$tls "$TB" run "${common[@]}" -m $msize --backend ucx \
+      tb_mpirun $np -x UCX_TLS=$tls "$TB" run "${common[@]}" --backend ucx \
       -t latency,bw,bibw,matrix,all_reduce -o "$out"
     py_check "UCX_TLS=$tls, $np ranks: checked results, UCX's selection recorded" \
       "$out/results.json" "$np" "$want" <<'PY'
