@@ -1558,6 +1558,7 @@ typedef struct gnode {
     const json_t *j, *labels;
     int host;
     const char *name;
+    size_t lo, hi; /* its cells: cells[lo .. hi) (gathered node by node) */
 } gnode_t;
 
 static const char *gc_label(const gnode_t *nd, int e)
@@ -1693,6 +1694,7 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
                            (size_t)hi < c->nhosts && !strcmp(c->hosts[hi].name, nd->name)
                        ? (int)hi
                        : -1;
+        nd->lo = nd->hi = ncells;
         if (strcmp(str_of(nj, "status"), "ok") != 0)
             continue;
         snprintf(where, sizeof(where), "tests[%zu].nodes[%zu]", ti, i);
@@ -1751,6 +1753,7 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
                     .expected = exp && ne == n && !isnan(exp[a * n + b]) ? exp[a * n + b] : 0};
                 groups[g].n++;
             }
+        nd->hi = ncells;
         free(copy);
         free(exp);
     }
@@ -1795,9 +1798,9 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
                 size_t judged = 0, low = 0, n = 0;
                 char subject[200];
                 json_t *ev, *cu;
-                for (size_t k = 0; k < ncells; k++) {
+                for (size_t k = nd->lo; k < nd->hi; k++) {
                     const gcell_t *x = &cells[k];
-                    if (x->node != ni || (x->a != e && x->b != e) || gc_side(x->kind) != side ||
+                    if ((x->a != e && x->b != e) || gc_side(x->kind) != side ||
                         x->peer == PEER_NONE)
                         continue;
                     judged++;
@@ -1806,9 +1809,8 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
                 }
                 if (judged < (side == GSIDE_LOCAL ? 1u : 2u) || 2 * low <= judged)
                     continue;
-                for (size_t k = 0; k < ncells; k++)
-                    if (cells[k].node == ni && (cells[k].a == e || cells[k].b == e) &&
-                        gc_side(cells[k].kind) == side)
+                for (size_t k = nd->lo; k < nd->hi; k++)
+                    if ((cells[k].a == e || cells[k].b == e) && gc_side(cells[k].kind) == side)
                         cells[k].gpu_bad = 1;
                 gc_sort_worst(cells, idx, n);
                 ev = gc_evidence(groups, cells, idx, n, nodes, test);
@@ -1860,17 +1862,15 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
         json_t *ev, *cu;
         if (x->peer != PEER_OUTLIER || x->gpu_bad)
             continue;
-        for (size_t k = 0; k < k0; k++) /* an earlier cell of the pair spoke for it */
-            if (cells[k].node == x->node && cells[k].peer == PEER_OUTLIER && !cells[k].gpu_bad &&
+        for (size_t k = nd->lo; k < k0; k++) /* an earlier cell of the pair spoke for it */
+            if (cells[k].peer == PEER_OUTLIER && !cells[k].gpu_bad &&
                 ((cells[k].a == x->a && cells[k].b == x->b) ||
                  (cells[k].a == x->b && cells[k].b == x->a)))
                 first = 0;
         if (!first)
             continue;
-        for (size_t k = 0; k < ncells; k++) {
+        for (size_t k = nd->lo; k < nd->hi; k++) {
             const gcell_t *y = &cells[k];
-            if (y->node != x->node)
-                continue;
             if (y->a == x->a && y->b == x->b && y->peer == PEER_OUTLIER)
                 idx[n++] = k;
             else if (y->a == x->b && y->b == x->a) {
