@@ -145,6 +145,97 @@ static void select_pair(double *v, size_t count, size_t k, double *a, double *b)
     }
 }
 
+/* The value of cell k as the masked selection sees it: v[k], or its distance from
+ * `center` (the deviations of a MAD). */
+static double masked_value(const double *v, size_t k, int dev, double center)
+{
+    return dev ? fabs(v[k] - center) : v[k];
+}
+
+/* select_pair over the cells k < n with (f[k] & mask) == want (count of them), read in
+ * place: a sample of them brackets the k-th value, one pass counts the cells below the
+ * bracket and copies those within it into scratch (cap doubles), and the selection runs
+ * there. Returns 0, *a and *b untouched, when the bracket missed k or k + 1 or scratch
+ * was too small: the caller then copies the values and selects over them. */
+static int select_pair_masked(const double *v, const unsigned char *f, size_t n,
+                              unsigned char mask, unsigned char want, size_t count, size_t k,
+                              int dev, double center, double *scratch, size_t cap, double *a,
+                              double *b)
+{
+    double samp[SELECT_SAMPLES], lo, hi;
+    size_t m = 0, d, below = 0, w = 0, r, kk;
+    if (count < SELECT_BRACKET_MIN || k >= count)
+        return 0;
+    /* the first selected cell at or after each of SELECT_SAMPLES even strides */
+    for (size_t t = 0, at = 0; t < SELECT_SAMPLES; t++) {
+        size_t from = (size_t)((double)t * (double)n / SELECT_SAMPLES);
+        at = from > at ? from : at;
+        while (at < n && (f[at] & mask) != want)
+            at++;
+        if (at >= n)
+            break;
+        samp[m++] = masked_value(v, at++, dev, center);
+    }
+    if (m < SELECT_SAMPLES / 4)
+        return 0;
+    qsort(samp, m, sizeof(double), cmp_double);
+    d = (size_t)(1.5 * sqrt((double)m)) + 1;
+    r = (size_t)((double)k / (double)count * (double)m);
+    lo = r >= d ? samp[r - d] : -INFINITY;
+    hi = r + 1 + d < m ? samp[r + 1 + d] : INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x;
+        if ((f[i] & mask) != want)
+            continue;
+        x = masked_value(v, i, dev, center);
+        below += x < lo;
+        if (x >= lo && x <= hi) {
+            if (w == cap)
+                return 0;
+            scratch[w++] = x;
+        }
+    }
+    if (!(below <= k && (k + 1 < below + w || (k + 1 == count && k < below + w))))
+        return 0;
+    kk = k - below;
+    *a = select_kth(scratch, w, kk);
+    *b = *a;
+    if (kk + 1 < w) {
+        *b = scratch[kk + 1];
+        for (size_t i = kk + 2; i < w; i++)
+            if (scratch[i] < *b)
+                *b = scratch[i];
+    }
+    return 1;
+}
+
+/* The median (the mean of the two middle values for an even count) of the selected
+ * cells, or their distances from center; 0 when the masked selection failed. */
+static int median_masked(const double *v, const unsigned char *f, size_t n, unsigned char mask,
+                         unsigned char want, size_t count, int dev, double center,
+                         double *scratch, size_t cap, double *med_p)
+{
+    double lo, hi;
+    size_t k = count % 2 ? count / 2 : count / 2 - 1;
+    if (!select_pair_masked(v, f, n, mask, want, count, k, dev, center, scratch, cap, &lo, &hi))
+        return 0;
+    *med_p = count % 2 ? lo : (lo + hi) / 2;
+    return 1;
+}
+
+int tb_stats_median_mad_masked(const double *v, const unsigned char *f, size_t n,
+                               unsigned char mask, unsigned char want, size_t count,
+                               double *scratch, size_t cap, double *median_p, double *mad_p)
+{
+    double med, mad;
+    if (!median_masked(v, f, n, mask, want, count, 0, 0, scratch, cap, &med) ||
+        !median_masked(v, f, n, mask, want, count, 1, med, scratch, cap, &mad))
+        return 0;
+    *median_p = med;
+    *mad_p = mad;
+    return 1;
+}
+
 double tb_stats_median_select(double *v, size_t count)
 {
     double lo, hi;

@@ -33,4 +33,14 @@ double tb_stats_percentile_select(double *v, size_t count, double p);
 void tb_stats_median_mad(const double *values, size_t count, double *scratch,
                          double *median_p, double *mad_p);
 
+/* tb_stats_median_mad of the values v[k], k < n, whose flag byte has (f[k] & mask) ==
+ * want (count of them), read where they are instead of copied: for a large matrix of
+ * which most cells are selected. Exact: the same figures as tb_stats_median_mad over
+ * those values. Uses scratch (cap doubles; about count / 20 are needed). Returns 1, or 0
+ * with *median_p and *mad_p untouched when it could not (fewer than 16,384 values, too
+ * small a scratch, an unlucky sample): the caller then copies the values. */
+int tb_stats_median_mad_masked(const double *v, const unsigned char *f, size_t n,
+                               unsigned char mask, unsigned char want, size_t count,
+                               double *scratch, size_t cap, double *median_p, double *mad_p);
+
 #endif

@@ -1200,8 +1200,6 @@ static void set_judge(ctx_t *c, cellset_t *s)
         for (size_t h = 0; !s->higher && h < c->nhosts; h++)
             if (bad[h] && oversubscribed(&c->hosts[h]))
                 bad[h] = 0, c->hosts[h].latency_skipped++;
-        if (!(vals = work_doubles(c, nc)))
-            goto out;
         /* the peers: cells touching no node verdict; latency verdicts then need their
          * cells to stand out from them (a second pass when one did not) */
         for (int pass = 0;; pass++) {
@@ -1218,12 +1216,24 @@ static void set_judge(ctx_t *c, cellset_t *s)
                     s->f[k] |= F_NODE_BAD;
                 } else {
                     s->f[k] &= (unsigned char)~F_NODE_BAD;
-                    vals[np++] = s->v[k];
+                    np++;
                 }
             }
             med = mad = 0;
-            if (np >= 3)
+            /* read in place where there are many (a 4,096-rank matrix: 16.7 million, and
+             * a copy of them cost more than their selection), else copied */
+            if (np >= 3 && !((vals = work_doubles(c, np / 16 + 65536)) &&
+                             tb_stats_median_mad_masked(s->v, s->f, s->n, F_CLS | F_NODE_BAD,
+                                                        (unsigned char)cls, np, vals,
+                                                        np / 16 + 65536, &med, &mad))) {
+                size_t w = 0;
+                if (!(vals = work_doubles(c, np)))
+                    goto out;
+                for (size_t k = 0; k < s->n; k++)
+                    if ((s->f[k] & (F_CLS | F_NODE_BAD)) == cls)
+                        vals[w++] = s->v[k];
                 median_mad_inplace(vals, np, &med, &mad);
+            }
             if (pass || !latency_demote(c, s, cls, bad, med, mad, np))
                 break;
         }
