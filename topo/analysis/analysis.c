@@ -301,6 +301,7 @@ typedef struct cellset {
     /* Shift-pattern matrices: in round d every row i sends to (i + d) mod n at once, so
      * a node's port carries out[h * nrows + d] flows out and in[...] flows in. */
     unsigned *out, *in;
+    double *eo, *ei; /* host h's figure / out[h * nrows + d] (in[...]), 1 for 0 */
     size_t *hr_off, *hr; /* a matrix: the rows of each host, hr[hr_off[h] .. hr_off[h + 1]) */
 } cellset_t;
 
@@ -403,12 +404,27 @@ static void set_shares(const ctx_t *c, cellset_t *s)
         free(fill);
     }
     for (size_t d = 1; d < n; d++)
-        for (size_t i = 0; i < n; i++) {
-            int ha = host[i], hb = host[(i + d) % n];
+        for (size_t i = 0, to = d; i < n; i++, to = to + 1 == n ? 0 : to + 1) {
+            int ha = host[i], hb = host[to]; /* to: (i + d) mod n */
             if (ha != hb)
                 s->out[(size_t)ha * n + d]++, s->in[(size_t)hb * n + d]++;
         }
     free(host);
+    /* each port's share of its figure per round, divided once here instead of per cell
+     * (cell_expected_net) */
+    s->eo = malloc(c->nhosts * (n ? n : 1) * sizeof(double));
+    s->ei = malloc(c->nhosts * (n ? n : 1) * sizeof(double));
+    if (!s->eo || !s->ei) {
+        free(s->eo), free(s->ei);
+        s->eo = s->ei = NULL;
+        return;
+    }
+    for (size_t h = 0; h < c->nhosts; h++)
+        for (size_t d = 0; d < n; d++) {
+            unsigned ko = s->out[h * n + d], ki = s->in[h * n + d];
+            s->eo[h * n + d] = c->hosts[h].net_gbs / (ko ? ko : 1);
+            s->ei[h * n + d] = c->hosts[h].net_gbs / (ki ? ki : 1);
+        }
 }
 
 /* The cell's expected figure: the path's, divided among the flows that share a port in
@@ -933,7 +949,7 @@ static double cell_expected_raw(const ctx_t *c, const cellset_t *s, int ra, int 
         return 0;
     if (!s->out || s->pa)
         return ha->net_gbs < hb->net_gbs ? ha->net_gbs : hb->net_gbs;
-    d = (j + s->nrows - i) % s->nrows;
+    d = j >= i ? j - i : j + s->nrows - i; /* (j - i) mod nrows, without a division */
     ko = s->out[(size_t)a->host * s->nrows + d];
     ki = s->in[(size_t)b->host * s->nrows + d];
     *ko_p = ko = ko ? ko : 1;
@@ -941,6 +957,26 @@ static double cell_expected_raw(const ctx_t *c, const cellset_t *s, int ra, int 
     *d_p = d;
     ea = ha->net_gbs / ko;
     eb = hb->net_gbs / ki;
+    return ea < eb ? ea : eb;
+}
+
+/* cell_expected_raw's figure alone, from set_shares' tables where there are: once per
+ * cell of a 16.7-million-cell matrix. */
+static double cell_expected_net(const ctx_t *c, const cellset_t *s, int ra, int rb, size_t i,
+                                size_t j)
+{
+    int a = c->ranks[ra].host, b = c->ranks[rb].host;
+    size_t d;
+    double ea, eb;
+    if (!s->eo || s->pa) {
+        unsigned ko, ki;
+        return cell_expected_raw(c, s, ra, rb, i, j, &ko, &ki, &d);
+    }
+    if (a == b || c->hosts[a].net_gbs <= 0 || c->hosts[b].net_gbs <= 0)
+        return 0;
+    d = j >= i ? j - i : j + s->nrows - i;
+    ea = s->eo[(size_t)a * s->nrows + d];
+    eb = s->ei[(size_t)b * s->nrows + d];
     return ea < eb ? ea : eb;
 }
 
@@ -1249,10 +1285,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
             if (peer == PEER_OUTLIER || (s->f[k] & F_NODE_BAD))
                 nout++;
             if (s->higher) {
-                unsigned ko, ki;
-                size_t d;
-                double e = cell_expected_raw(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j, &ko,
-                                             &ki, &d);
+                double e = cell_expected_net(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j);
                 if (e > 0) {
                     exp_sum += e, any++;
                     s->f[k] |= F_EXP;
@@ -1450,24 +1483,40 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         s.row = row;
         s.nrows = n;
         s.n = st ? 0 : n * n;
-        FOR_CELLS(&s, k, i, j) {
-            int ra = row[i], rb = row[j];
-            if (isnan(cells[k]) || ra == rb) {
-                s.f[k] = CLS_ABSENT;
-                continue;
-            }
-            s.f[k] = (unsigned char)path_cls(c, ra, rb);
-            s.nvalid++;
-        }
-        if (!st && s.nvalid) {
+        if (!st && s.n)
             set_shares(c, &s);
-            set_judge(c, &s);
+        /* each cell's class: NET between two hosts, path_cls within one (a host's rows,
+         * set_shares' hr, when there; else every cell), CLS_ABSENT when not measured */
+        for (size_t i = 0; i < (s.n ? n : 0); i++) {
+            unsigned char *f = s.f + i * n;
+            const double *v = cells + i * n;
+            int hi = c->ranks[row[i]].host;
+            size_t cnt = 0;
+            if (s.hr_off) {
+                memset(f, CLS_NET, n);
+                for (size_t q = s.hr_off[hi]; q < s.hr_off[hi + 1]; q++)
+                    f[s.hr[q]] = row[i] == row[s.hr[q]] ? CLS_ABSENT
+                                                         : (unsigned char)path_cls(c, row[i],
+                                                                                   row[s.hr[q]]);
+            } else {
+                for (size_t j = 0; j < n; j++)
+                    f[j] = row[i] == row[j] ? CLS_ABSENT : (unsigned char)path_cls(c, row[i], row[j]);
+            }
+            for (size_t j = 0; j < n; j++) {
+                f[j] = isnan(v[j]) ? (unsigned char)CLS_ABSENT : f[j];
+                cnt += f[j] != CLS_ABSENT;
+            }
+            s.nvalid += cnt;
         }
+        if (!st && s.nvalid)
+            set_judge(c, &s);
         free(row);
         free(cells);
         free(s.f);
         free(s.out);
         free(s.in);
+        free(s.eo);
+        free(s.ei);
         free(s.hr_off);
         free(s.hr);
     }
