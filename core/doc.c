@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -586,6 +587,46 @@ tb_status_t tb_doc_matrix_get(const json_t *m, const char *key, const char *dir,
     *cells_p = cells;
     *n_p = cells ? n : 0;
     return st;
+}
+
+tb_status_t tb_doc_matrix_map(const json_t *m, const char *key, const char *dir,
+                              const char *where, tb_doc_matrix_map_t *map_p)
+{
+    tb_doc_matrix_rows_t *rows;
+    size_t n;
+    tb_status_t st;
+    double *cells;
+
+    memset(map_p, 0, sizeof(*map_p));
+    if ((st = tb_doc_matrix_rows_open(m, key, dir, where, &rows, &n)) || !rows)
+        return st;
+    if (rows->f && host_little_endian() && rows->offset % sizeof(double) == 0 && n) {
+        size_t len = rows->offset + n * n * sizeof(double);
+        void *base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(rows->f), 0);
+        if (base != MAP_FAILED) {
+            map_p->base = base;
+            map_p->len = len;
+            map_p->cells = (const double *)((const char *)base + rows->offset);
+            map_p->n = n;
+            tb_doc_matrix_rows_close(rows);
+            return TB_OK;
+        }
+    }
+    tb_doc_matrix_rows_close(rows);
+    if ((st = tb_doc_matrix_get(m, key, dir, where, &cells, &n)))
+        return st;
+    map_p->read = cells;
+    map_p->cells = cells;
+    map_p->n = n;
+    return TB_OK;
+}
+
+void tb_doc_matrix_unmap(tb_doc_matrix_map_t *map)
+{
+    if (map->base)
+        munmap(map->base, map->len);
+    free(map->read);
+    memset(map, 0, sizeof(*map));
 }
 
 static tb_status_t require(const json_t *obj, const char *key, json_type type,

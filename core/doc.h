@@ -86,6 +86,21 @@ TB_NODISCARD tb_status_t tb_doc_matrix_rows_read(tb_doc_matrix_rows_t *rows, siz
                                                  size_t count, double *out);
 void tb_doc_matrix_rows_close(tb_doc_matrix_rows_t *rows);
 
+/* The same matrix as tb_doc_matrix_get gives, for a reader that only reads it: a side
+ * file is mapped read-only (little-endian host, cells 8-byte aligned), so its 134 MB at
+ * 4,096 ranks are neither copied nor backed by fresh memory; otherwise it is read.
+ * map->cells NULL when absent. Release with tb_doc_matrix_unmap. */
+typedef struct tb_doc_matrix_map {
+    const double *cells;
+    size_t n;
+    void *base;   /* the mapping, or NULL */
+    size_t len;   /* its length */
+    double *read; /* the cells read instead, or NULL */
+} tb_doc_matrix_map_t;
+TB_NODISCARD tb_status_t tb_doc_matrix_map(const json_t *m, const char *key, const char *dir,
+                                           const char *where, tb_doc_matrix_map_t *map_p);
+void tb_doc_matrix_unmap(tb_doc_matrix_map_t *map);
+
 /* Whether m[key] is stored as a matrix (inline rows or a side-file reference). */
 int tb_doc_matrix_is(const json_t *m, const char *key);
 

@@ -127,6 +127,58 @@ static void test_stats_select_large(void)
     free(u);
 }
 
+/* The masked median and MAD (cells read in place, flag bytes selecting them) give
+ * exactly tb_stats_median_mad's figures over the selected values, whatever their shape;
+ * too few values or too small a scratch: 0, figures untouched. */
+static void test_stats_median_mad_masked(void)
+{
+    static const size_t sizes[] = {40000, 40001, 300000};
+    size_t nmax = 300000, cap = 65536;
+    double *v = malloc(nmax * sizeof(double)), *w = malloc(nmax * sizeof(double)),
+           *scratch = malloc(nmax * sizeof(double));
+    unsigned char *f = malloc(nmax);
+    unsigned s = 4242;
+    TB_CHECK(v && w && scratch && f);
+    for (size_t si = 0; v && w && scratch && f && si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        size_t n = sizes[si];
+        for (int shape = 0; shape < 4; shape++) {
+            size_t count = 0;
+            double med = -1, mad = -1, med2, mad2;
+            for (size_t i = 0; i < n; i++) {
+                s = s * 1103515245u + 12345u;
+                v[i] = shape == 0   ? (double)(s >> 8) / 7.0
+                       : shape == 1 ? (double)(s >> 29)
+                       : shape == 2 ? 3.5
+                                    : (i % 3 ? 1.0 + (double)(s >> 20) / 1e6 : 1e9 + (double)i);
+                /* class in the low bits, a flag above: 2 of 3 cells of class 1 selected */
+                f[i] = (unsigned char)(i % 7 == 0 ? 2 : (i % 3 == 0 ? 0x20 | 1 : 1));
+                if (f[i] == 1)
+                    w[count++] = v[i];
+            }
+            TB_CHECK_INT(tb_stats_median_mad_masked(v, f, n, 0x27, 1, count, scratch, nmax, &med,
+                                                    &mad),
+                         1);
+            tb_stats_median_mad(w, count, scratch, &med2, &mad2);
+            TB_CHECK_NEAR(med, med2, 0);
+            TB_CHECK_NEAR(mad, mad2, 0);
+            med = mad = -1;
+            if (shape == 0)
+                TB_CHECK_INT(tb_stats_median_mad_masked(v, f, n, 0x27, 1, count, scratch, 16,
+                                                        &med, &mad),
+                             0);
+            TB_CHECK_INT(tb_stats_median_mad_masked(v, f, n, 0x27, 2, n / 7 + 1 < 16384 ? n / 7 + 1
+                                                                                       : 0,
+                                                    scratch, cap, &med, &mad),
+                         0);
+            TB_CHECK(med == -1 && mad == -1);
+        }
+    }
+    free(v);
+    free(w);
+    free(scratch);
+    free(f);
+}
+
 static void test_status(void)
 {
     TB_CHECK_INT(tb_status_exit_code(TB_OK), 0);
@@ -192,6 +244,7 @@ int main(void)
     test_duration_parse();
     test_stats();
     test_stats_select_large();
+    test_stats_median_mad_masked();
     test_status();
     test_progress_format();
     test_progress_plain_lines();

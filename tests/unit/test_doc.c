@@ -199,6 +199,18 @@ static void test_matrix_rows(const json_t *m, const double *in, size_t n)
     tb_doc_matrix_rows_t *rows = NULL;
     size_t n2 = 0;
     double *out = malloc(3 * n * sizeof(*out));
+    tb_doc_matrix_map_t map;
+    /* mapped: the same cells; a side file mapped, an inline matrix read; absent: NULL */
+    TB_CHECK_INT(tb_doc_matrix_map(m, "bandwidth_gbps", dir, "test", &map), TB_OK);
+    TB_CHECK_INT(map.n, n);
+    TB_CHECK((map.base != NULL) == (n > TB_DOC_MATRIX_INLINE_MAX));
+    for (size_t k = 0; map.cells && k < n * n; k++) {
+        double a = in[k], b = map.cells[k];
+        TB_CHECK(a == b || (a != a && b != b));
+    }
+    tb_doc_matrix_unmap(&map);
+    TB_CHECK_INT(tb_doc_matrix_map(m, "latency_us", dir, "test", &map), TB_OK);
+    TB_CHECK(map.cells == NULL && map.n == 0);
     TB_CHECK_INT(tb_doc_matrix_rows_open(m, "bandwidth_gbps", dir, "test", &rows, &n2), TB_OK);
     TB_CHECK_INT(n2, n);
     for (size_t first = 0; rows && out && first < n; first += 3) {

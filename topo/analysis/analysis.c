@@ -1460,7 +1460,8 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         return st;
     }
     for (size_t mk = 0; mk < sizeof(metrics) / sizeof(metrics[0]) && !st; mk++) {
-        double *cells = NULL;
+        tb_doc_matrix_map_t map;
+        const double *cells;
         int *row = NULL;
         size_t n = 0;
         cellset_t s = {.test = str_of(t, "name"),
@@ -1468,8 +1469,10 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
                        .metric = metrics[mk].key,
                        .higher = metrics[mk].higher,
                        .size = json_integer_value(json_object_get(m, "size"))};
-        if ((st = tb_doc_matrix_get(m, metrics[mk].key, docdir, where, &cells, &n)) || !cells)
+        if ((st = tb_doc_matrix_map(m, metrics[mk].key, docdir, where, &map)) || !map.cells)
             continue;
+        cells = map.cells;
+        n = map.n;
         if (json_array_size(ranks) != n)
             st = tb_error(TB_ERR_INPUT, "analyze: %s: matrix.ranks has %zu entries for a %zu x %zu "
                                         "matrix", where, json_array_size(ranks), n, n);
@@ -1511,7 +1514,7 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         if (!st && s.nvalid)
             set_judge(c, &s);
         free(row);
-        free(cells);
+        tb_doc_matrix_unmap(&map);
         free(s.f);
         free(s.out);
         free(s.in);
