@@ -223,6 +223,13 @@ static int median_masked(const double *v, const unsigned char *f, size_t n, unsi
     return 1;
 }
 
+int tb_stats_median_masked(const double *v, const unsigned char *f, size_t n, unsigned char mask,
+                           unsigned char want, size_t count, double *scratch, size_t cap,
+                           double *median_p)
+{
+    return median_masked(v, f, n, mask, want, count, 0, 0, scratch, cap, median_p);
+}
+
 int tb_stats_median_mad_masked(const double *v, const unsigned char *f, size_t n,
                                unsigned char mask, unsigned char want, size_t count,
                                double *scratch, size_t cap, double *median_p, double *mad_p)

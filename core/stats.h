@@ -43,4 +43,9 @@ int tb_stats_median_mad_masked(const double *v, const unsigned char *f, size_t n
                                unsigned char mask, unsigned char want, size_t count,
                                double *scratch, size_t cap, double *median_p, double *mad_p);
 
+/* The median alone, as tb_stats_median_mad_masked gives it (the same returns). */
+int tb_stats_median_masked(const double *v, const unsigned char *f, size_t n, unsigned char mask,
+                           unsigned char want, size_t count, double *scratch, size_t cap,
+                           double *median_p);
+
 #endif

@@ -428,6 +428,56 @@ static void summarize_results(const json_t *results, summary_t *s)
     }
 }
 
+/* matrix_max_median of a matrix as mapped: its finite off-diagonal cells (those
+ * tb_cells_compact keeps). */
+static tb_status_t matrix_max_median_mapped(const tb_doc_matrix_map_t *map, size_t *count_p,
+                                            double *max_p, double *median_p)
+{
+    size_t n = map->n, count = 0, cap;
+    const double *m = map->cells;
+    unsigned char *f = malloc(n > 0 ? n * n : 1);
+    double *v = NULL, max = 0;
+    if (!f)
+        return tb_error(TB_ERR_ENV, "out of memory for a %zu x %zu matrix", n, n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double x = m[i * n + j];
+            /* x == x is false for NaN; the infinities cannot be measurements either. */
+            unsigned char in = i != j && x == x && x - x == 0;
+            f[i * n + j] = in;
+            if (in && (!count || x > max))
+                max = x;
+            count += in;
+        }
+    *count_p = count;
+    if (!count)
+        goto out;
+    *max_p = max;
+    cap = count / 16 + 65536;
+    if (!(v = malloc((count < cap ? count : cap) * sizeof(double)))) {
+        free(f);
+        return tb_error(TB_ERR_ENV, "out of memory for a %zu x %zu matrix", n, n);
+    }
+    if (count > cap && tb_stats_median_masked(m, f, n * n, 1, 1, count, v, cap, median_p))
+        goto out;
+    if (count > cap) {
+        double *w = realloc(v, count * sizeof(double));
+        if (!w) {
+            free(f), free(v);
+            return tb_error(TB_ERR_ENV, "out of memory for a %zu x %zu matrix", n, n);
+        }
+        v = w;
+    }
+    for (size_t k = 0, q = 0; k < n * n; k++)
+        if (f[k])
+            v[q++] = m[k];
+    *median_p = tb_stats_median_select(v, count);
+out:
+    free(f);
+    free(v);
+    return TB_OK;
+}
+
 /* Max and median of the off-diagonal cells of m[key] (or of the pairs' `pkey`), at most
  * one matrix in memory at a time. 0 when there is none. */
 static tb_status_t matrix_max_median(const json_t *m, const char *key, const char *pkey,
@@ -436,14 +486,20 @@ static tb_status_t matrix_max_median(const json_t *m, const char *key, const cha
 {
     const json_t *pairs = json_object_get(m, "pairs"), *p;
     double *v = NULL;
-    size_t n = 0, count = 0, i;
+    size_t count = 0, i;
     tb_status_t st;
+    tb_doc_matrix_map_t map;
 
     *count_p = 0;
-    if ((st = tb_doc_matrix_get(m, key, docdir, where, &v, &n)))
+    if ((st = tb_doc_matrix_map(m, key, docdir, where, &map)))
         return st;
-    if (v) {
-        count = tb_cells_compact(v, n);
+    if (map.cells) {
+        /* a large matrix is read where it is (mapped), its cells marked, and the median
+         * selected in place; small ones, or when that fails, copied */
+        st = matrix_max_median_mapped(&map, &count, max_p, median_p);
+        tb_doc_matrix_unmap(&map);
+        *count_p = count;
+        return st;
     } else if (json_array_size(pairs)) {
         v = malloc(json_array_size(pairs) * sizeof(double));
         if (!v)
