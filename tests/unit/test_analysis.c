@@ -83,6 +83,8 @@ static void test_rules(void)
     expect("latency_noisy_node.json", "ok", "");
     expect("kernels_latency_link.json", "suspect", "latency_link n0 <-> n6");
     expect("shared_kernel_latency.json", "ok", "");
+    expect("shared_kernel_link_mild.json", "ok", "");
+    expect("shared_kernel_link_gross.json", "suspect", "link n1 <-> n4");
 }
 
 /* A link between nodes named in another entry (an isolated pair below the model) that

@@ -358,3 +358,8 @@ write("coll_ok.json", coll_document(20.0, 21.5))
 write("coll_slow_nccl.json", coll_document(20.0, 7.5))
 write("coll_node_ok.json", coll_node_document(20.5))
 write("coll_node_slow.json", coll_node_document(6.0))
+# 10 hosts on one kernel (10 ranks on 8 CPUs, oversubscribed): a link at 0.6x is within
+# the scheduler's reach and names nothing; a link at 0.3x (under half) is still named
+for name, f in (("shared_kernel_link_mild.json", 0.6), ("shared_kernel_link_gross.json", 0.3)):
+    write(name, with_boot_ids(document(10, 1, [node_matrix(
+        10, 1, 18, bw=lambda i, j, f=f: f if {i, j} == {1, 4} else 1.0)]), True))
