@@ -180,7 +180,7 @@ tb_status_t tb_report_cmd_with(int argc, char **argv, tb_report_baseline_load_fn
             fputc('\n', stdout);
         }
     }
-    printf("report: wrote %zu files to %s\n", nfiles, outdir);
+    printf("report: wrote %zu file%s to %s\n", nfiles, nfiles == 1 ? "" : "s", outdir);
     if (fflush(stdout) != 0)
         st = tb_error_errno(TB_ERR_ENV, "standard output");
 out:

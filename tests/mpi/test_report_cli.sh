@@ -87,6 +87,7 @@ expect_status 3 "malformed baseline" "$TB" report "$SAMPLE" -f html --baseline "
 expect_output "bad-base\.json" "the malformed baseline is named"
 expect_status 0 "--baseline of a results document" "$TB" report "$SAMPLE" -f html --baseline "$SAMPLE" -o "$WORK/b"
 if grep -q '"baseline":\[\[' "$WORK/b/report.html"; then pass "the sweeps carry the baseline's points"; else fail "no baseline points in report.html"; fi
+expect_output "^report: wrote 1 file to $WORK/b\$" "one file counted in the singular"
 expect_status 0 "help" "$TB" report --help
 expect_output "usage: topobench report" "help shows the usage"
 finish
