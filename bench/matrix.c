@@ -17,15 +17,20 @@
  * the round trip. Every round ends with dedicated check repetitions carrying the
  * (rank, iteration, size) pattern of harness.h, for the window and for the ping-pong.
  *
- * Waiting never spins for long: requests are completed by MPI_Test polling that spins
- * for the first 20 us (a ping-pong's wait), then yields the CPU (sched_yield) up to 1 ms,
- * then sleeps for 1/128 of the time waited so far (at most 1 ms) between polls. On an
- * idle core a yield returns at once, so short waits keep a spin's precision; on an oversubscribed
- * machine (ranks > cores, the virtual cluster) a rank waiting on a slow peer no longer takes the
- * CPU from the ranks that do the work. The sleep overshoots a completion by at most 1/128 (< 0.8%)
- * of the time measured plus the wake-up latency (the timer slack is set to 1 us while a matrix
- * runs). Open MPI's mpi_yield_when_idle would only yield, and only where the launcher or user set
- * it, and other MPI libraries have no such switch.
+ * Waiting never spins for long: requests are completed by polling the transport (testall)
+ * that spins for the first 20 us (a ping-pong's wait), then yields the CPU (sched_yield) up
+ * to 1 ms, then sleeps for 1/128 of the time waited so far (at most 1 ms) between polls. On
+ * an idle core a yield returns at once, so short waits keep a spin's precision; on an
+ * oversubscribed machine (ranks > cores, the virtual cluster) a rank waiting on a slow peer
+ * no longer takes the CPU from the ranks that do the work. The sleep overshoots a
+ * completion by at most 1/128 (< 0.8%) of the time measured plus the wake-up latency (the
+ * timer slack is set to 1 us while a matrix runs). That bound holds only where the transfer
+ * goes on while the rank sleeps (MPI's own progress, the NIC): a transport that moves data
+ * only inside its progress call (UCX: ucp_worker_progress copies, pulls or pushes the next
+ * fragment) would stall with the rank, so while its own requests are pending such a rank
+ * only yields, never sleeps. Waits on a barrier (wait_mpi) may sleep: a peer then owes it
+ * nothing but a short acknowledgement. Open MPI's mpi_yield_when_idle would only yield, and
+ * only where the launcher or user set it, and other MPI libraries have no such switch.
  *
  * Each rank keeps one row of each matrix (O(N)); comm rank 0 gathers the N x N matrices
  * one at a time (O(N^2)).
@@ -95,14 +100,15 @@ static int reps_for(const tb_opts_t *o, double est, int lo, int hi)
     return r > hi ? hi : (int)r;
 }
 
-/* Gives the CPU away while waiting `waited` seconds on other ranks (see the top). */
-static void pause_waiting(double waited)
+/* Gives the CPU away while waiting `waited` seconds on other ranks (see the top); never
+ * sleeps unless `may_sleep`. */
+static void pause_waiting(double waited, int may_sleep)
 {
     double p;
     struct timespec ts;
     if (waited < SPIN_S)
         return;
-    if (waited < YIELD_S) {
+    if (waited < YIELD_S || !may_sleep) {
         sched_yield();
         return;
     }
@@ -116,7 +122,8 @@ static void pause_waiting(double waited)
 
 /* Completes the transport's request slots [first, first + nrecv) and then nsend more by
  * polling, and notes when each group completed, in seconds since t0 (t_recv, t_send NULL:
- * not timed). The first polls read no clock, so a short wait costs what MPI_Wait would. */
+ * not timed). The first polls read no clock, so a short wait costs what MPI_Wait would.
+ * A transport that progresses only when polled is never left asleep (see the top). */
 static void wait_apart(tb_xport_t *x, int first, int nrecv, int nsend, double t0, double *t_recv,
                        double *t_send)
 {
@@ -137,7 +144,7 @@ static void wait_apart(tb_xport_t *x, int first, int nrecv, int nsend, double t0
             continue;
         if (polls == 64)
             since = MPI_Wtime();
-        pause_waiting(MPI_Wtime() - since);
+        pause_waiting(MPI_Wtime() - since, x->ops->progress == NULL);
     }
 }
 
@@ -159,7 +166,7 @@ static void wait_mpi(tb_xport_t *x, MPI_Request *bar)
             continue;
         if (polls == 64)
             since = MPI_Wtime();
-        pause_waiting(MPI_Wtime() - since);
+        pause_waiting(MPI_Wtime() - since, 1);
     }
 }
 
