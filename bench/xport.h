@@ -37,9 +37,10 @@ typedef struct tb_xport_ops {
     /* Drives the transport while the caller waits on something else (an MPI barrier);
      * NULL when MPI's own progress is all there is. */
     void (*progress)(tb_xport_t *x);
-    /* What the transport selected to reach comm rank `peer` (its own report, as text),
-     * "" when it has nothing to say. */
-    void (*describe)(tb_xport_t *x, int peer, char *buf, size_t len);
+    /* What the transport selected to reach comm rank `peer`: its own report, whole, as a
+     * new string (the caller frees it), or NULL when it has nothing to say (no endpoint to
+     * that peer). NULL for a transport that never reports (MPI). */
+    char *(*describe)(tb_xport_t *x, int peer);
 } tb_xport_ops_t;
 
 struct tb_xport {
@@ -95,17 +96,23 @@ TB_NODISCARD tb_status_t tb_xport_settle(tb_xport_t *x);
  * `entry` (rank 0's; NULL elsewhere) the member "selected":
  * {"selections": [{"transports": "tcp/eth0 ...", "lanes": [...], "tag_send": "...",
  *  "pairs": count}], "pairs": [[from, to, index into selections], ...], "npairs": count}
- * with world ranks `world_of[comm rank]` (needed at comm rank 0 only). Nothing is recorded
- * when the transport reports nothing (MPI). Pairs are listed up to TB_XPORT_PAIRS_MAX;
- * beyond, the selections keep their counts. docs/results-schema.md, "selected". */
+ * with world ranks `world_of[comm rank]` (needed at comm rank 0 only). Each rank parses its reports and sends
+ * its few distinct parsed selections, how many peers use each, and its (peer, selection)
+ * pairs only while they fall within the first TB_XPORT_PAIRS_MAX of the comm (beyond, the
+ * selections keep their counts): rank 0's work grows with the ranks, not the pairs.
+ * Nothing is recorded when the transport reports nothing (MPI). */
 #define TB_XPORT_PAIRS_MAX 4096
 TB_NODISCARD tb_status_t tb_xport_record(struct tb_suite *s, void *entry, tb_xport_t *x,
                                          const int *peers, int n, const int *world_of);
 
-/* Parses a UCX endpoint report (ucp_ep_print_info's text) into
+/* Parses a UCX endpoint report (ucp_ep_print_info's text; UCX 1.13's with its tag_send
+ * line, or a newer one whose lanes carry "seg N" and which ends in protocol tables) into
  * {"transports": "tl/dev tl/dev", "lanes": [{"lane": i, "transport": tl, "device": dev,
  *  "uses": ["am", "rma_bw#0", ...]}], "tag_send": "0..<egr/short>..8185.."} (a new jansson
- * object), or NULL when the text holds no lane. Independent of UCX (unit-tested). */
+ * object; tag_send only where the report has that line), or NULL when the text holds no
+ * lane. Only what the endpoint selected is kept (never the peer's name, segment sizes, a
+ * wireup's auxiliary transport or the protocol tables, whose titles name the process), so
+ * equal selections parse to equal objects on every rank. Independent of UCX (unit-tested). */
 void *tb_xport_ucx_info_parse(const char *text);
 
 #endif

@@ -445,34 +445,23 @@ static void ux_progress(tb_xport_t *x)
 }
 
 /* UCX's own report of the endpoint's lanes (ucp_ep_print_info; UCX 1.13 has no query for
- * the transports of an endpoint). */
-static void ux_describe(tb_xport_t *x, int peer, char *buf, size_t len)
+ * the transports of an endpoint), whole: a multi-rail endpoint and newer UCX's protocol
+ * tables run to many kilobytes. Only an endpoint a test used: none is created here. */
+static char *ux_describe(tb_xport_t *x, int peer)
 {
     ux_t *ux = x->impl;
-    ucp_ep_h ep;
+    ucp_ep_h ep = ux->u->eps[ux->world_of[peer]];
+    char *text = NULL;
+    size_t len = 0;
     FILE *f;
-    buf[0] = '\0';
-    if (len < 2 || ep_get(ux->u, ux->world_of[peer], &ep) != TB_OK)
-        return;
-    memset(buf, 0, len);
-    f = fmemopen(buf, len - 1, "w");
-    if (!f)
-        return;
+    if (!ep || !(f = open_memstream(&text, &len)))
+        return NULL;
     ucp_ep_print_info(ep, f);
-    fclose(f);
-    buf[len - 1] = '\0';
-    /* The peer's line (its name in UCX debug builds) would make every endpoint's report
-     * distinct: the selection is the lanes and protocols. */
-    {
-        char *who = strstr(buf, "peer:"), *bol, *eol;
-        if (who) {
-            for (bol = who; bol > buf && bol[-1] != '\n'; bol--)
-                ;
-            eol = strchr(who, '\n');
-            eol = eol ? eol + 1 : who + strlen(who);
-            memmove(bol, eol, strlen(eol) + 1);
-        }
+    if (fclose(f)) {
+        free(text);
+        return NULL;
     }
+    return text;
 }
 
 #else /* no UCX */

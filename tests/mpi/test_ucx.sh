@@ -52,7 +52,10 @@ for name, t in tests.items():
         got = s["transports"].split()
         assert got and all(want.match(td) for td in got), (name, s["transports"])
         assert all(l["uses"] for l in s["lanes"]), s
-        assert s["tag_send"].startswith("0.."), s
+        # UCX 1.13 prints its tagged-send ranges; 1.16 on prints protocol tables instead
+        assert "tag_send" not in s or s["tag_send"].startswith("0.."), s
+        assert "unparsed" not in s and not any(u in ("seg",) or u.isdigit()
+                                               for l in s["lanes"] for u in l["uses"]), s
     froms = sorted({p[0] for p in sel["pairs"]})
     assert froms == (list(range(n)) if name == "matrix" else [0, 1]), froms
 m = tests["matrix"]["matrix"]
