@@ -96,7 +96,10 @@ TB_NODISCARD tb_status_t tb_xport_settle(tb_xport_t *x);
  * `entry` (rank 0's; NULL elsewhere) the member "selected":
  * {"selections": [{"transports": "tcp/eth0 ...", "lanes": [...], "tag_send": "...",
  *  "pairs": count}], "pairs": [[from, to, index into selections], ...], "npairs": count}
- * with world ranks `world_of[comm rank]` (needed at comm rank 0 only). Each rank parses its reports and sends
+ * with world ranks `world_of[comm rank]` (needed at comm rank 0 only). [from, to] is from's
+ * endpoint to `to`: it carries from -> to eager messages and rendezvous that from pushes;
+ * a rendezvous the receiver pulls (UCX's get: cma, rc) runs over to's rma_bw lanes, the
+ * selection of [to, from] (docs/results-schema.md). Each rank parses its reports and sends
  * its few distinct parsed selections, how many peers use each, and its (peer, selection)
  * pairs only while they fall within the first TB_XPORT_PAIRS_MAX of the comm (beyond, the
  * selections keep their counts): rank 0's work grows with the ranks, not the pairs.
