@@ -316,7 +316,7 @@ static void entry_transfer(tb_suite_t *s, json_t *entry, const tb_mem_kind_t *co
 }
 
 /* The send and receive buffers in their kinds, staged through pinned host memory where
- * they are device memory MPI cannot take. */
+ * they are device memory the transport cannot take. */
 static tb_status_t sweep_buffers(sweep_t *sw, const tb_mem_kind_t *const kinds[2])
 {
     tb_bench_ctx_t *ctx = &sw->ctx;
@@ -625,8 +625,12 @@ tb_status_t tb_harness_run(tb_suite_t *s, const tb_test_ops_t *ops, const tb_dty
         st = worst;
     if (s->rt->rank == 0)
         tb_progress_clear(&s->progress);
-    if (st == TB_OK && sw.ctx.xp)
-        st = harness_selected(s, &sw);
+    /* A corrupted entry keeps its status and still says what carried the bad data. */
+    if ((st == TB_OK || st == TB_ERR_CORRUPT) && sw.ctx.xp) {
+        tb_status_t sel = harness_selected(s, &sw);
+        if (sel)
+            st = sel;
+    }
     tb_xport_close(&sw.xp);
     sweep_free_buffers(&sw);
     free(sw.times);

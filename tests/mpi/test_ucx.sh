@@ -90,6 +90,14 @@ for t in bw matrix; do
     -x TOPOBENCH_TEST_FAULT_CONFIRM=$CONFIRM "$TB" run "${common[@]}" --backend ucx -t $t \
     -o "$WORK/corrupt-$t"
   expect_output "data corruption: test '$t'" "$t: the corruption is reported"
+  py_check "$t: the corrupted entry still records what UCX selected" \
+    "$WORK/corrupt-$t/results.json" "$t" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+t = [t for t in doc["tests"] if t["name"] == sys.argv[2]][0]
+assert t["status"] == "data corruption", t["status"]
+assert t["selected"]["npairs"] == 2 and t["selected"]["selections"], t.get("selected")
+PY
 done
 
 # Device memory (the CUDA runtime double: devices whose memory the host cannot touch) and a
