@@ -197,7 +197,7 @@ typedef struct {
     size_t bytes;
     const tb_cuda_t *cu;
     tb_xferbuf_t xs, xr;        /* window x bytes each, in the send and receive kinds */
-    unsigned char *sbuf, *rbuf; /* what MPI is given (the buffers, or their staging) */
+    unsigned char *sbuf, *rbuf; /* what the transport is given (the buffers, or their staging) */
     unsigned char *shost, *rhost; /* host views, filled and checked */
     /* The slow-link test fault (suite.h): the window to or from `slow_peer` (comm rank,
      * -1 none) is posted TB_FAULT_SLOW_DELAY_S late in timed repetitions. */
@@ -279,7 +279,7 @@ typedef struct {
     int slot; /* the transport's slots slot..slot+3: pong in, ping in, ping out, pong out */
     const tb_cuda_t *cu;
     tb_xferbuf_t xs, xr;
-    unsigned char *in, *out;       /* what MPI is given */
+    unsigned char *in, *out;       /* what the transport is given */
     unsigned char *in_host, *out_host;
 } lat_t;
 

@@ -34,26 +34,31 @@ static void mpi_close(tb_xport_t *x)
     free(x->impl);
 }
 
+/* MPI counts in int: a message the options allow (TB_MAX_MESSAGE_BYTES, 1 GiB) fits; a
+ * larger one is a negative count, which MPI refuses (MPI_ERR_COUNT) instead of truncating. */
+#define BYTE_COUNT(n) ((n) > INT_MAX ? -1 : (int)(n))
+
 static tb_status_t mpi_send(tb_xport_t *x, const void *buf, size_t n, int peer, int tag)
 {
-    return TB_MPI_CHECK(MPI_Send(buf, (int)n, MPI_BYTE, peer, tag, x->comm));
+    return TB_MPI_CHECK(MPI_Send(buf, BYTE_COUNT(n), MPI_BYTE, peer, tag, x->comm));
 }
 
 static tb_status_t mpi_recv(tb_xport_t *x, void *buf, size_t n, int peer, int tag)
 {
-    return TB_MPI_CHECK(MPI_Recv(buf, (int)n, MPI_BYTE, peer, tag, x->comm, MPI_STATUS_IGNORE));
+    return TB_MPI_CHECK(
+        MPI_Recv(buf, BYTE_COUNT(n), MPI_BYTE, peer, tag, x->comm, MPI_STATUS_IGNORE));
 }
 
 static tb_status_t mpi_isend(tb_xport_t *x, int slot, const void *buf, size_t n, int peer, int tag)
 {
     MPI_Request *rq = x->impl;
-    return TB_MPI_CHECK(MPI_Isend(buf, (int)n, MPI_BYTE, peer, tag, x->comm, &rq[slot]));
+    return TB_MPI_CHECK(MPI_Isend(buf, BYTE_COUNT(n), MPI_BYTE, peer, tag, x->comm, &rq[slot]));
 }
 
 static tb_status_t mpi_irecv(tb_xport_t *x, int slot, void *buf, size_t n, int peer, int tag)
 {
     MPI_Request *rq = x->impl;
-    return TB_MPI_CHECK(MPI_Irecv(buf, (int)n, MPI_BYTE, peer, tag, x->comm, &rq[slot]));
+    return TB_MPI_CHECK(MPI_Irecv(buf, BYTE_COUNT(n), MPI_BYTE, peer, tag, x->comm, &rq[slot]));
 }
 
 static tb_status_t mpi_testall(tb_xport_t *x, int first, int count, int *done_p)
