@@ -4,7 +4,9 @@
  * sender's world rank, so a receive matches only its peer's message. */
 #include "ucx_xport.h"
 
+#include <assert.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,10 @@ static tb_status_t ucx_status(ucs_status_t s, const char *what, const char *file
                     file, line);
 }
 
+/* The tag of a message: the test's tag and the sender's world rank. It does not name the
+ * communicator: one binding (tb_xport_open) at a time posts requests (the tests run one
+ * after another, and a binding completes or cancels its requests before it closes), so a
+ * message can only match the binding that is open. */
 static uint64_t tag_of(int tag, int world_sender)
 {
     return (uint64_t)(uint32_t)tag << 32 | (uint32_t)world_sender;
@@ -62,19 +68,59 @@ static tb_status_t ep_get(tb_ucx_t *u, int w, ucp_ep_h *ep_p)
     return TB_OK;
 }
 
+#define TEARDOWN_S 60.0 /* the teardown's barriers wait this long for a missing rank */
+#define CLOSE_S 5.0     /* requests and endpoint closes get this long to complete */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 /* An MPI barrier over comm that keeps the worker going meanwhile (a peer may still need
- * this rank's progress to finish its side). */
-static tb_status_t barrier_progressed(tb_ucx_t *u, MPI_Comm comm)
+ * this rank's progress to finish its side), yielding after the first polls. Gives up after
+ * `limit_s` (a rank that never comes): TB_ERR_TIMEOUT. */
+static tb_status_t barrier_progressed(tb_ucx_t *u, MPI_Comm comm, double limit_s)
 {
     MPI_Request rq;
     int done = 0;
+    double t0 = now_s();
     TB_MPI_TRY(MPI_Ibarrier(comm, &rq));
-    while (!done) {
+    for (long polls = 0; !done; polls++) {
         TB_MPI_TRY(MPI_Test(&rq, &done, MPI_STATUS_IGNORE));
         if (u)
             ucp_worker_progress(u->worker);
+        if (polls >= 64 && !done) {
+            sched_yield();
+            if (now_s() - t0 > limit_s)
+                return tb_error(TB_ERR_TIMEOUT, "UCX teardown: not every rank came within %.0f s",
+                                limit_s);
+        }
     }
     return TB_OK;
+}
+
+/* Drives the worker until the n requests reqs[] (NULL: none) complete, freeing each, or
+ * `limit_s` passed. Returns how many are still live. */
+static int requests_finish(tb_ucx_t *u, void **reqs, int n, double limit_s)
+{
+    int pending = 0;
+    double t0 = now_s();
+    for (int i = 0; i < n; i++)
+        pending += reqs[i] != NULL;
+    while (pending) {
+        ucp_worker_progress(u->worker);
+        for (int i = 0; i < n; i++)
+            if (reqs[i] && ucp_request_check_status(reqs[i]) != UCS_INPROGRESS) {
+                ucp_request_free(reqs[i]);
+                reqs[i] = NULL;
+                pending--;
+            }
+        if (pending && now_s() - t0 > limit_s)
+            break;
+    }
+    return pending;
 }
 
 static void ucx_free(tb_ucx_t *u)
@@ -205,45 +251,32 @@ void tb_ucx_teardown(const tb_rt_t *rt, tb_ucx_t *u)
 {
     void **reqs;
     int pending = 0;
-    struct timespec t0, t1;
     if (!u)
         return;
-    (void)barrier_progressed(u, rt->world);
+    /* Runs after the watchdog stopped: bounded, and a rank that does not come leaves UCX
+     * to the process's end (its peers' endpoints may still be in use). */
+    if (barrier_progressed(u, rt->world, TEARDOWN_S))
+        return;
     reqs = calloc((size_t)u->size, sizeof(void *));
     for (int w = 0; reqs && w < u->size; w++) {
         ucp_request_param_t p;
+        void *r;
         if (!u->eps[w])
             continue;
         memset(&p, 0, sizeof(p));
-        reqs[w] = ucp_ep_close_nbx(u->eps[w], &p);
-        if (UCS_PTR_IS_PTR(reqs[w]))
-            pending++;
-        else
-            reqs[w] = NULL;
+        r = ucp_ep_close_nbx(u->eps[w], &p);
+        if (UCS_PTR_IS_ERR(r))
+            tb_warn("closing the UCX endpoint to rank %d: %s", w,
+                    ucs_status_string(UCS_PTR_STATUS(r)));
+        else if (UCS_PTR_IS_PTR(r))
+            reqs[w] = r;
     }
-    /* A close that does not finish in 5 s is left to the process's end. */
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (pending) {
-        ucp_worker_progress(u->worker);
-        for (int w = 0; w < u->size; w++)
-            if (reqs[w] && ucp_request_check_status(reqs[w]) != UCS_INPROGRESS) {
-                ucp_request_free(reqs[w]);
-                reqs[w] = NULL;
-                pending--;
-            }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (t1.tv_sec - t0.tv_sec > 5) {
-            tb_warn("%d UCX endpoints did not close in 5 s", pending);
-            break;
-        }
-    }
-    (void)barrier_progressed(u, rt->world);
-    if (!pending) {
-        free(reqs);
+    if (reqs && (pending = requests_finish(u, reqs, u->size, CLOSE_S)))
+        tb_warn("%d UCX endpoints did not close in %.0f s", pending, CLOSE_S);
+    free(reqs);
+    if (barrier_progressed(u, rt->world, TEARDOWN_S) == TB_OK && !pending && reqs)
         ucx_free(u);
-    } else {
-        free(reqs); /* the worker stays: its requests are still live */
-    }
+    /* else the worker stays: its requests, or a peer's, are still live */
 }
 
 int tb_ucx_device_memory(const tb_ucx_t *u)
@@ -320,16 +353,30 @@ out:
     return st;
 }
 
+/* A request left live at close would go on writing into or reading from buffers the
+ * caller frees next: unmatched receives are cancelled (ucp_request_cancel completes them),
+ * then every request is driven to completion. One that does not finish (a rendezvous send
+ * whose receiver cancelled) ends the job rather than touch freed memory. */
 static void ux_close(tb_xport_t *x)
 {
     ux_t *ux = x->impl;
+    void **reqs;
+    int pending;
     if (!ux)
         return;
+    reqs = calloc((size_t)x->nslots + 1, sizeof(void *));
+    if (!reqs)
+        tb_rt_abort(TB_ERR_ENV, "closing the UCX transport");
     for (int i = 0; i <= x->nslots; i++)
-        if (ux->slots[i].req) {
-            ucp_request_cancel(ux->u->worker, ux->slots[i].req);
-            ucp_request_free(ux->slots[i].req);
-        }
+        if ((reqs[i] = ux->slots[i].req) != NULL && ux->slots[i].recv)
+            ucp_request_cancel(ux->u->worker, reqs[i]);
+    pending = requests_finish(ux->u, reqs, x->nslots + 1, CLOSE_S);
+    free(reqs);
+    if (pending) {
+        tb_log(TB_LOG_ERROR, "%d UCX requests still live %.0f s after their test ended", pending,
+               CLOSE_S);
+        tb_rt_abort(TB_ERR_INTERNAL, "closing the UCX transport");
+    }
     free(ux->world_of);
     free(ux->slots);
     free(ux);
@@ -341,8 +388,9 @@ static tb_status_t ux_isend(tb_xport_t *x, int slot, const void *buf, size_t n, 
     ucp_request_param_t p;
     ucp_ep_h ep;
     void *r;
-    tb_status_t st = ep_get(ux->u, ux->world_of[peer], &ep);
-    if (st)
+    tb_status_t st;
+    assert(slot >= 0 && slot <= x->nslots && !ux->slots[slot].req); /* the slot is free */
+    if ((st = ep_get(ux->u, ux->world_of[peer], &ep)))
         return st;
     memset(&p, 0, sizeof(p));
     r = ucp_tag_send_nbx(ep, buf, n, tag_of(tag, ux->u->rank), &p);
@@ -360,6 +408,7 @@ static tb_status_t ux_irecv(tb_xport_t *x, int slot, void *buf, size_t n, int pe
     slot_t *sl = &ux->slots[slot];
     ucp_request_param_t p;
     void *r;
+    assert(slot >= 0 && slot <= x->nslots && !sl->req); /* the slot is free */
     memset(&p, 0, sizeof(p));
     memset(&sl->info, 0, sizeof(sl->info));
     /* Always a request, whose completion gives the received length. */
@@ -374,7 +423,7 @@ static tb_status_t ux_irecv(tb_xport_t *x, int slot, void *buf, size_t n, int pe
     return TB_OK;
 }
 
-/* Whether slot i completed; its request is then freed. */
+/* Whether slot sl completed; its request is then freed. */
 static tb_status_t slot_test(ux_t *ux, slot_t *sl, int *done_p)
 {
     ucs_status_t s;

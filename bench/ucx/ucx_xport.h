@@ -20,7 +20,10 @@ extern const tb_xport_ops_t tb_xport_ucx;
  * is TB_OK unless MPI itself failed. */
 TB_NODISCARD tb_status_t tb_ucx_setup(const tb_rt_t *rt, tb_ucx_t **ucx_p, char *why,
                                       size_t len);
-/* Every world rank calls it (endpoints closed while all ranks drive their workers). */
+/* Every world rank calls it (endpoints closed while all ranks drive their workers). It
+ * runs after the watchdog stopped, so it is bounded: a rank that does not come within 60 s
+ * (or endpoints that do not close within 5 s) leaves UCX to the process's end, with a
+ * message. */
 void tb_ucx_teardown(const tb_rt_t *rt, tb_ucx_t *u);
 
 /* UCX's version, the memory types it supports and whether device memory is among them, as a
