@@ -3,7 +3,9 @@
 # alternating which goes first, so the table shows what the transport changes on this
 # machine. Two ranks; UCX_TLS and friends pass through (mpirun -x). Always exits 0.
 # Usage: bash bench/perf/compare_ucx.sh [-r REPS] [path/to/topobench]
-#   REPS (default 3): runs of each backend; the table gives the median of the runs' means.
+#   REPS (default 3): runs of each backend; the table gives the median of the runs' means
+#   and how many runs it is over (a failed run, or an entry that did not end ok, counts
+#   for nothing and is said).
 set -u
 reps=3
 while getopts r: o; do
@@ -43,11 +45,18 @@ for path in glob.glob(f"{work}/*/results.json"):
             f = r["time_us"]["mean"] if t["name"] == "latency" else r["bw_gbps"]
             val.setdefault((t["name"], r["size"], t["backend"]), []).append(f)
 print(f"UCX selected: {', '.join(sorted(sel)) or 'nothing recorded'}")
-print(f"{'test':8} {'size':>8} {'mpi':>10} {'ucx':>10} {'ucx/mpi':>8}   (median of {reps} runs; latency us, bw GB/s)")
+print(f"{'test':8} {'size':>8} {'mpi':>10} {'ucx':>10} {'ucx/mpi':>8}   (median of {reps} runs unless said; latency us, bw GB/s)")
+short = []
 for (name, size, b) in sorted(val, key=lambda k: (["latency", "bw", "bibw"].index(k[0]), k[1])):
     if b != "mpi" or (name, size, "ucx") not in val:
         continue
-    m, u = statistics.median(val[(name, size, "mpi")]), statistics.median(val[(name, size, "ucx")])
-    print(f"{name:8} {size:>8} {m:>10.3g} {u:>10.3g} {u / m if m else float('nan'):>8.2f}")
+    vm, vu = val[(name, size, "mpi")], val[(name, size, "ucx")]
+    m, u = statistics.median(vm), statistics.median(vu)
+    runs = "" if len(vm) == reps and len(vu) == reps else f"   (runs: mpi {len(vm)}, ucx {len(vu)})"
+    if runs:
+        short.append(f"{name} {size}")
+    print(f"{name:8} {size:>8} {m:>10.3g} {u:>10.3g} {u / m if m else float('nan'):>8.2f}{runs}")
+if short:
+    print(f"# {len(short)} rows rest on fewer than {reps} runs (the failed runs are shown above)")
 PY
 exit 0
