@@ -103,10 +103,10 @@ static double select_kth(double *v, size_t count, size_t k)
 #define SELECT_SAMPLES 4096
 
 /* The k-th smallest of v (*a) and the (k+1)-th (*b; *a when k is the last), reordering v.
- * Large arrays: a sorted sample of SELECT_SAMPLES values, taken at even strides, gives a
- * bracket [lo, hi] around the k-th value; one pass counts the values below lo and moves
- * those within the bracket to the front, and the selection runs over those alone (a
- * 16.7-million-cell matrix: a few thousand values). Exact: when the bracket misses k or
+ * Large arrays: a sorted sample (SELECT_SAMPLES values from a million values on, a quarter
+ * of that below), taken at even strides, gives a bracket [lo, hi] around the k-th value;
+ * one pass counts the values below lo and moves those within the bracket to the front, and
+ * the selection runs over those alone (a 16.7-million-cell matrix: a few thousand values). Exact: when the bracket misses k or
  * k + 1 (an unlucky sample) the whole array is selected as before. */
 static void select_pair(double *v, size_t count, size_t k, double *a, double *b)
 {
