@@ -73,7 +73,9 @@ static void test_rules(void)
     expect("two_slow_nodes_loaded.json", "suspect", "node n1; node n3");
     expect("slow_link.json", "suspect", "link n1 <-> n4");
     expect("one_way.json", "suspect", "direction n2 -> n5");
+    expect("one_way_back.json", "suspect", "direction n5 -> n2");
     expect("latency_link.json", "suspect", "latency_link n0 <-> n6");
+    expect("latency_node_slow_link.json", "suspect", "link n1 <-> n3; latency_node n3");
     expect("below_model.json", "suspect", "path_class every NET cell below the model");
     expect("half_rate_nic.json", "suspect", "node n4");
     expect("differs_healthy.json", "suspect", "topology n2");
@@ -394,6 +396,79 @@ static void test_gpu_and_collectives(void)
     }
 }
 
+/* An infinite cell (an NPY matrix can hold one) is not judged and says so: it was taken
+ * for the worst latency of its link, whose evidence JSON cannot hold. */
+static void test_infinite_cell(void)
+{
+    json_t *a = analyze("inf_cell.json", NULL), *x;
+    char got[512];
+    size_t i;
+    int noted = 0;
+    if (!a)
+        return;
+    culprits_of(a, got, sizeof(got));
+    TB_CHECK_STR(got, "link n1 <-> n4");
+    json_array_foreach(json_object_get(a, "notes"), i, x)
+        noted |= strstr(json_string_value(x), "latency_us: 1 infinite cell, not judged") != NULL;
+    TB_CHECK(noted);
+    json_decref(a);
+}
+
+/* After run --retest, a link folded into a node verdict keeps what measuring its pairs
+ * alone said: the retest used to run after the fold and skip it. */
+static void test_retest_folded(void)
+{
+    json_t *a = analyze("slow_node_retest.json", NULL);
+    const json_t *cu, *ex;
+    char got[512];
+    if (!a)
+        return;
+    culprits_of(a, got, sizeof(got));
+    TB_CHECK_STR(got, "node n3");
+    cu = json_array_get(json_object_get(a, "culprits"), 0);
+    ex = json_array_get(json_object_get(cu, "explains"), 0);
+    TB_CHECK_STR(json_string_value(json_object_get(ex, "subject")), "n2 <-> n3");
+    TB_CHECK_STR(json_string_value(json_object_get(json_object_get(ex, "isolation"), "verdict")),
+                 "confirmed");
+    json_decref(a);
+}
+
+/* The confirmation command holds every host name and the program path whatever their
+ * length (250-character FQDNs, a long install path): it was a fixed-size buffer. */
+static void test_long_names(void)
+{
+    char path[512], prog[700], name[260];
+    json_t *doc = NULL, *a = NULL, *h;
+    size_t i;
+    const char *cmd;
+    tb_analysis_opts_t opts;
+    tb_analysis_opts_default(&opts);
+    memset(prog, 'p', sizeof(prog) - 1);
+    prog[0] = '/';
+    prog[sizeof(prog) - 1] = 0;
+    opts.program = prog;
+    snprintf(path, sizeof(path), "%s/slow_link.json", DIR);
+    TB_CHECK_INT(tb_doc_load(path, &doc), TB_OK);
+    if (!doc)
+        return;
+    json_array_foreach(json_object_get(doc, "hosts"), i, h)
+    {
+        memset(name, 'a' + (int)i, 250);
+        snprintf(name + 250, sizeof(name) - 250, "%zu", i);
+        json_object_set_new(h, "name", json_string(name));
+    }
+    TB_CHECK_INT(tb_analysis_run(doc, DIR, &opts, &a), TB_OK);
+    cmd = json_string_value(json_object_get(json_object_get(a, "confirm"), "command"));
+    TB_CHECK(cmd != NULL);
+    if (cmd) {
+        TB_CHECK(strstr(cmd, prog) != NULL);
+        TB_CHECK(strstr(cmd, name) != NULL); /* the last host */
+        TB_CHECK(strstr(cmd, "--pairs ") != NULL);
+    }
+    json_decref(a);
+    json_decref(doc);
+}
+
 int main(void)
 {
     tb_log_set_identity("test", -1);
@@ -407,5 +482,8 @@ int main(void)
     test_unjudged_grouped();
     test_ucx_selection();
     test_gpu_and_collectives();
+    test_long_names();
+    test_infinite_cell();
+    test_retest_folded();
     return tb_test_done();
 }

@@ -363,7 +363,10 @@ static double *work_doubles(ctx_t *c, size_t n)
 static size_t *work_idx(ctx_t *c, size_t n)
 {
     if (n > c->idx_cap) {
-        size_t cap = n < 64 ? 64 : n, *w = realloc(c->idx, cap * sizeof(size_t));
+        size_t cap = c->idx_cap < 64 ? 64 : c->idx_cap, *w;
+        while (cap < n)
+            cap *= 2;
+        w = realloc(c->idx, cap * sizeof(size_t));
         if (!w)
             return NULL;
         c->idx = w;
@@ -805,12 +808,11 @@ static size_t rows_of(const cellset_t *s, int net, int key, size_t *buf, size_t 
     return n;
 }
 
-static size_t pair_cells(ctx_t *c, const cellset_t *s, unsigned cls, int net, int ka, int kb,
-                         size_t from)
+static size_t pair_cells(ctx_t *c, const cellset_t *s, unsigned cls, int net, int ka, int kb)
 {
     size_t n = 0, *idx;
     if (s->pa) {
-        for (size_t k = from; k < s->n; k++) {
+        for (size_t k = 0; k < s->n; k++) {
             int ya, yb;
             if (CELL_CLS(s, k) != cls)
                 continue;
@@ -840,9 +842,9 @@ static size_t pair_cells(ctx_t *c, const cellset_t *s, unsigned cls, int net, in
             for (size_t q = 0; q < (nb ? nb : na); q++) {
                 size_t i = ra[p], j = nb ? rb[q] : ra[q], k1 = i * s->nrows + j,
                        k2 = j * s->nrows + i;
-                if (k1 >= from && CELL_CLS(s, k1) == cls)
+                if (CELL_CLS(s, k1) == cls)
                     idx[n++] = k1;
-                if (nb && k2 >= from && CELL_CLS(s, k2) == cls)
+                if (nb && CELL_CLS(s, k2) == cls)
                     idx[n++] = k2;
             }
         free(ra), free(rb);
@@ -1076,9 +1078,9 @@ static void judge_links(ctx_t *c, cellset_t *s, unsigned cls, double med, double
                 break;
             continue;
         }
-        /* the group's cells from this one on: its outliers both ways, and whether the
-         * reverse direction has a cell within its peers */
-        if ((m = pair_cells(c, s, cls, net, ka, kb, k0)) == (size_t)-1)
+        /* the group's cells: its outliers both ways, and whether the reverse direction has
+         * a cell within its peers (its cells may come before this one: i > j) */
+        if ((m = pair_cells(c, s, cls, net, ka, kb)) == (size_t)-1)
             break;
         idx = c->idx;
         for (size_t q = 0; q < m; q++) {
@@ -1488,7 +1490,7 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
         tb_doc_matrix_map_t map;
         const double *cells;
         int *row = NULL;
-        size_t n = 0;
+        size_t n = 0, ninf = 0;
         cellset_t s = {.test = str_of(t, "name"),
                        .level = json_string_value(json_object_get(t, "level")),
                        .metric = metrics[mk].key,
@@ -1531,11 +1533,18 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
                     f[j] = row[i] == row[j] ? CLS_ABSENT : (unsigned char)path_cls(c, row[i], row[j]);
             }
             for (size_t j = 0; j < n; j++) {
-                f[j] = isnan(v[j]) ? (unsigned char)CLS_ABSENT : f[j];
+                if (!isfinite(v[j]) && f[j] != CLS_ABSENT) {
+                    f[j] = CLS_ABSENT;
+                    ninf += !isnan(v[j]);
+                }
                 cnt += f[j] != CLS_ABSENT;
             }
             s.nvalid += cnt;
         }
+        if (ninf) /* only .npy cells can be infinite: JSON has no such number */
+            json_array_append_new(c->notes, json_sprintf("%s %s %s: %zu infinite cell%s, not judged",
+                                                         s.test, s.level ? s.level : "", s.metric,
+                                                         ninf, ninf == 1 ? "" : "s"));
         if (!st && s.nvalid)
             set_judge(c, &s);
         free(row);
@@ -1801,7 +1810,7 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
                 double v = copy[a * n + b];
                 int ga = gc_is_gpu(nd, (int)a), gb = gc_is_gpu(nd, (int)b), kind, g;
                 const char *path;
-                if (isnan(v) || (!ga && !gb))
+                if (!isfinite(v) || (!ga && !gb))
                     continue;
                 kind = a == b ? GC_LOCAL : ga && gb ? GC_D2D : gb ? GC_H2D : GC_D2H;
                 path = a == b ? "X"
@@ -2316,19 +2325,24 @@ static int is_node_kind(const char *kind)
     return !strcmp(kind, "node") || !strcmp(kind, "latency_node");
 }
 
-/* The node culprit naming `host`, the one of the same metric (`lat`) first; NULL if none. */
+/* The node culprit naming `host` that explains a link of metric `lat`: for a latency link
+ * the latency node verdict first, else the bandwidth one (a node at a tenth of its peers'
+ * bandwidth answers ping-pongs late too); for a bandwidth link only a bandwidth node
+ * verdict (late ping-pongs do not explain a slow cable, which must stay named). NULL if
+ * none. */
 static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat)
 {
     json_t *cu, *found = NULL, *x;
     size_t i, k;
     json_array_foreach(c->culprits, i, cu) {
         const char *kind = str_of(cu, "kind");
-        if (!is_node_kind(kind))
+        int lat_node = !strcmp(kind, "latency_node");
+        if (!is_node_kind(kind) || (lat_node && !lat))
             continue;
         json_array_foreach(json_object_get(cu, "hosts"), k, x) {
             if (strcmp(json_string_value(x), host) != 0)
                 continue;
-            if (!strcmp(kind, "latency_node") == !lat)
+            if (lat_node == (lat != 0))
                 return cu;
             if (!found)
                 found = cu;
@@ -2366,10 +2380,14 @@ static void fold_links_into_nodes(ctx_t *c)
         }
         if (!json_object_get(node, "explains"))
             json_object_set_new(node, "explains", json_array());
-        json_array_append_new(json_object_get(node, "explains"),
-                              json_pack("{s:s, s:s, s:O, s:O}", "kind", kind, "subject",
-                                        str_of(cu, "subject"), "hosts", hosts, "evidence",
-                                        json_object_get(cu, "evidence")));
+        {
+            json_t *ex = json_pack("{s:s, s:s, s:O, s:O}", "kind", kind, "subject",
+                                   str_of(cu, "subject"), "hosts", hosts, "evidence",
+                                   json_object_get(cu, "evidence"));
+            if (ex && json_object_get(cu, "isolation"))
+                json_object_set(ex, "isolation", json_object_get(cu, "isolation"));
+            json_array_append_new(json_object_get(node, "explains"), ex);
+        }
         json_array_remove(c->culprits, i);
     }
 }
@@ -2414,43 +2432,42 @@ static json_t *confirm_command(ctx_t *c)
 {
     /* run.command_line starts at the subcommand: the program's path is not recorded */
     const char *prog = c->opts->program ? c->opts->program : "topobench";
-    size_t len = 0, i,
-           cap = 512 + 64 * c->nhosts +
-                 24 * (json_array_size(c->confirm_pairs) + json_array_size(c->confirm_controls));
-    char *buf = malloc(cap);
+    size_t len = 0, i;
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, &len); /* host names and the path have no length limit */
     int contiguous = 1, next = 0;
     json_t *pr, *out;
-    if (!buf)
+    if (!f)
         return json_null();
-    len += (size_t)snprintf(buf + len, cap - len, "mpirun -np %zu --host ", c->nranks);
+    fprintf(f, "mpirun -np %zu --host ", c->nranks);
     for (size_t h = 0; h < c->nhosts; h++) {
         const json_t *hr = json_object_get(json_array_get(json_object_get(c->doc, "hosts"), h),
                                            "ranks");
         json_t *r;
         json_array_foreach(hr, i, r) if (json_integer_value(r) != next++) contiguous = 0;
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s:%zu", h ? "," : "", c->hosts[h].name,
-                                json_array_size(hr));
+        fprintf(f, "%s%s:%zu", h ? "," : "", c->hosts[h].name, json_array_size(hr));
     }
-    len += (size_t)snprintf(buf + len, cap - len, " --map-by slot %s run -t isolated --pairs ", prog);
+    fprintf(f, " --map-by slot %s run -t isolated --pairs ", prog);
     json_array_foreach(c->confirm_pairs, i, pr)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%lld-%lld", i ? "," : "",
-                                (long long)json_integer_value(json_array_get(pr, 0)),
-                                (long long)json_integer_value(json_array_get(pr, 1)));
+        fprintf(f, "%s%lld-%lld", i ? "," : "", (long long)json_integer_value(json_array_get(pr, 0)),
+                (long long)json_integer_value(json_array_get(pr, 1)));
     json_array_foreach(c->confirm_controls, i, pr)
-        len += (size_t)snprintf(buf + len, cap - len, ",%lld-%lld",
-                                (long long)json_integer_value(json_array_get(pr, 0)),
-                                (long long)json_integer_value(json_array_get(pr, 1)));
+        fprintf(f, ",%lld-%lld", (long long)json_integer_value(json_array_get(pr, 0)),
+                (long long)json_integer_value(json_array_get(pr, 1)));
     if (c->confirm_size > 0)
-        len += (size_t)snprintf(buf + len, cap - len, " -m %lld", c->confirm_size);
-    (void)len;
+        fprintf(f, " -m %lld", c->confirm_size);
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        return json_null();
+    }
     out = json_pack("{s:s, s:O, s:O}", "command", buf, "pairs", c->confirm_pairs, "controls",
                     c->confirm_controls);
-    if (!contiguous)
+    if (out && !contiguous)
         json_object_set_new(out, "note",
                             json_string("the run's ranks were not placed host by host in rank "
                                         "order: place them as the original run did"));
     free(buf);
-    return out;
+    return out ? out : json_null();
 }
 
 /* ---- run --retest: the verdicts against their pairs measured alone ------------------- */
@@ -2737,9 +2754,11 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     free(c.work), free(c.idx);
     c.work = NULL, c.idx = NULL;
     c.work_cap = c.idx_cap = 0;
+    /* the retest judges every culprit measured alone, links folded into a node next
+     * included: each keeps its isolation under the node's explains */
+    retest_judge(&c);
     fold_links_into_nodes(&c);
     json_object_clear(c.culprit_index);
-    retest_judge(&c);
     topology_culprits(&c);
     for (size_t h = 0; h < c.nhosts; h++) {
         const host_info_t *hi = &c.hosts[h];

@@ -100,8 +100,16 @@ write("slow_link.json", document(N, 1, [node_matrix(
     N, 1, 3, bw=lambda i, j: 0.4 if {i, j} == {1, 4} else 1.0)]))
 write("one_way.json", document(N, 1, [node_matrix(
     N, 1, 4, bw=lambda i, j: 0.4 if (i, j) == (2, 5) else 1.0)]))
+# the same with the slow sender's row after the receiver's: the reverse cells come first
+write("one_way_back.json", document(N, 1, [node_matrix(
+    N, 1, 4, bw=lambda i, j: 0.4 if (i, j) == (5, 2) else 1.0)]))
 write("latency_link.json", document(N, 1, [node_matrix(
     N, 1, 5, lat=lambda i, j: 3.0 if {i, j} == {0, 6} else 1.0)]))
+# node 3 answers ping-pongs late on every link, and the cable between 1 and 3 is slow:
+# the latency node verdict does not explain the bandwidth link
+write("latency_node_slow_link.json", document(N, 1, [node_matrix(
+    N, 1, 11, bw=lambda i, j: 0.4 if {i, j} == {1, 3} else 1.0,
+    lat=lambda i, j: 3.0 if 3 in (i, j) else 1.0)]))
 write("below_model.json", document(N, 1, [node_matrix(
     N, 1, 6, bw=lambda i, j: 0.3)]))
 # node 4's port trained at 100 Gb/s: topology differs and its links are low
@@ -116,6 +124,26 @@ write("half_rate_nic.json", document(N, 1, [node_matrix(
 write("differs_healthy.json", document(N, 1, [node_matrix(N, 1, 8)],
     findings=[{"severity": "warning", "code": "node_differs", "host": "n2",
                "message": "GPU count 7, the majority 8"}]))
+# a latency matrix kept in an NPY file (as run writes large ones) with one infinite cell
+# (only NPY can hold one), and a slow link: the cell is noted and not judged
+def write_npy(name, rows):
+    import struct
+    n = len(rows)
+    head = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }" % (n, n)
+    head += " " * ((64 - (10 + len(head) + 1) % 64) % 64) + "\n"
+    with open(name, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode())
+        for r in rows:
+            f.write(struct.pack("<%dd" % n, *[float("nan") if x is None else x for x in r]))
+
+
+doc = document(N, 1, [node_matrix(N, 1, 12, bw=lambda i, j: 0.4 if {i, j} == {1, 4} else 1.0)])
+lat = doc["tests"][0]["matrix"]["latency_us"]
+lat[0][6] = float("inf")
+write_npy("inf_cell-latency_us.npy", lat)
+doc["tests"][0]["matrix"]["latency_us"] = {"format": "npy", "file": "inf_cell-latency_us.npy",
+                                           "dtype": "float64", "shape": [N, N]}
+write("inf_cell.json", doc)
 # rank level: 3 nodes x 2 ranks (one per socket): NET, cross-socket paths, noise only
 rnd = random.Random(9)
 R = 6
@@ -196,6 +224,22 @@ iso3["matrix"] = {"level": "isolated", "size": 4194304, "window": 4,
                              "latency_us": 2.0, "wrong": 0}]}
 iso3["params"] = {"pairs": [[0, 1], [2, 3]], "window": 4}
 write("slow_node_isolated_pair.json", document(N, 1, [slow, iso3]))
+# a slow node n3 (node matrix) whose link to n2 is also slow in the rank matrix (where n3
+# is otherwise fine), after `run --retest` measured every pair touching n3 and a control
+# pair alone: the link folded into n3 keeps its isolation under explains
+re3 = matrix_entry("retest", "isolated", [], [], None, None, None)
+re3["matrix"] = {"level": "isolated", "size": 4194304, "window": 4, "pairs": [
+    {"a": a, "a_host": "n%d" % a, "b": b, "b_host": "n%d" % b,
+     "bw_gbps": 10.0 if 3 in (a, b) else 22.0,
+     "latency_us": 1.9, "wrong": 0}
+    for a in range(N) for b in range(N) if a != b and (3 in (a, b) or (a, b) == (0, 1))]}
+re3["params"] = {"pairs": [[p["a"], p["b"]] for p in re3["matrix"]["pairs"]],
+                 "controls": [[0, 1]], "window": 4}
+rank_m = node_matrix(N, 1, 14, bw=lambda i, j: 0.4 if {i, j} == {2, 3} else 1.0)
+rank_m["name"] = "matrix"
+rank_m["level"] = rank_m["matrix"]["level"] = "rank"
+write("slow_node_retest.json", document(N, 1, [node_matrix(
+    N, 1, 13, bw=lambda i, j: 0.45 if 3 in (i, j) else 1.0), rank_m, re3]))
 # 10 hosts (8 CPUs each) with a latency link n0 <-> n6 at 3x: on 10 kernels it is named;
 # on one kernel (network namespaces of one machine: the same hosts[].boot_id) their 10
 # ranks share its 8 CPUs, oversubscribed, and latency names no culprit
