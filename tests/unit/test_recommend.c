@@ -205,6 +205,105 @@ static void test_ports_and_interfaces(void)
     json_decref(doc);
 }
 
+/* Sets every RDMA port of a node's topology to this rate (Gb/s) of that maximum (edited: the
+ * fixtures run their ports at the best rate they support). */
+static void set_port_rates(json_t *topo, double rate, double max_rate)
+{
+    json_t *o, *p;
+    size_t i, k;
+    json_array_foreach(json_object_get(topo, "objects"), i, o)
+        json_array_foreach(json_object_get(o, "ports"), k, p)
+    {
+        json_object_set_new(p, "rate_gbps", json_real(rate));
+        json_object_set_new(p, "max_rate_gbps", json_real(max_rate));
+    }
+}
+
+static const json_t *finding(const json_t *rec, const char *code)
+{
+    const json_t *x;
+    size_t i;
+    json_array_foreach(
+        json_object_get(rec, "findings"), i,
+        x) if (!strcmp(json_string_value(json_object_get(x, "code")), code)) return x;
+    return NULL;
+}
+
+/* NCCL_IB_HCA judges a port against the rate most nodes' ports of its kind run at, not
+ * against its own maximum: 200GbE NICs on 100G switches (OCI's RoCE ports edited to run at
+ * 100 of 200 Gb/s) keep every port, with an info finding; one port below its peers is
+ * excluded. */
+static void test_hca_fabric_rate(void)
+{
+    json_t *t[2] = {topo_of_file(FIX "/nccl_topo_xml/oci-hpc-oke_BM.GPU4.8.xml"),
+                    topo_of_file(FIX "/nccl_topo_xml/oci-hpc-oke_BM.GPU4.8.xml")};
+    json_t *doc, *rec;
+    const json_t *it, *l;
+    size_t i;
+    if (!t[0] || !t[1])
+        return;
+    doc = doc_of(t, 2);
+    set_port_rates(host_topo(doc, 0), 100, 200);
+    set_port_rates(host_topo(doc, 1), 100, 200);
+    rec = recommend(doc);
+    /* must not fire: the whole fabric runs at 100 Gb/s */
+    TB_CHECK(env_item(rec, "NCCL_IB_HCA") == NULL && kept(rec, "NCCL_IB_HCA"));
+    it = finding(rec, "port_below_max_rate");
+    TB_CHECK(it != NULL);
+    if (it) {
+        TB_CHECK_STR(json_string_value(json_object_get(it, "severity")), "info");
+        TB_CHECK(strstr(json_string_value(json_object_get(it, "message")), "at 100 of 200 Gb/s") !=
+                 NULL);
+    }
+    /* the placement still has a NIC for every GPU */
+    json_array_foreach(
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(rec, "placement"), "hosts"), 0),
+            "local"),
+        i, l) TB_CHECK(json_string_value(json_object_get(l, "nic")) != NULL);
+    json_decref(rec);
+
+    /* must fire: one port of n1 at 50 Gb/s while its peers run at 100 */
+    {
+        json_t *o;
+        json_array_foreach(json_object_get(host_topo(doc, 1), "objects"), i,
+                           o) if (!strcmp(json_string_value(json_object_get(o, "kind")), "nic"))
+        {
+            json_object_set_new(json_array_get(json_object_get(o, "ports"), 0), "rate_gbps",
+                                json_real(50));
+            break;
+        }
+    }
+    rec = recommend(doc);
+    it = env_item(rec, "NCCL_IB_HCA");
+    TB_CHECK(it != NULL);
+    if (it) {
+        TB_CHECK(json_object_get(json_object_get(it, "per_host"), "n1") != NULL);
+        TB_CHECK(cites(it, "is active at 50 Gb/s, below the 100 Gb/s most nodes' RoCE"));
+    }
+    json_decref(rec);
+    json_decref(doc);
+
+    /* RoCE NICs at 100 of 200 Gb/s (200GbE on 100G switches): still RoCE ports, so the GID
+     * index is judged (not "InfiniBand needs no GID index") */
+    t[0] = topo_recorded_sysfs();
+    t[1] = topo_recorded_sysfs();
+    if (!t[0] || !t[1])
+        return;
+    doc = doc_of(t, 2);
+    for (size_t h = 0; h < 2; h++) {
+        json_t *p = port_of(host_topo(doc, h), "mlx5_1");
+        json_object_set_new(p, "max_rate_gbps", json_real(200));
+        json_object_set_new(p, "rocev2_gid_index", json_integer(3));
+    }
+    rec = recommend(doc);
+    TB_CHECK_STR(env_value(rec, "NCCL_IB_HCA"), "=mlx5_0:1,mlx5_1:1"); /* mlx5_2 is DOWN */
+    TB_CHECK_STR(env_value(rec, "NCCL_IB_GID_INDEX"), "3");
+    TB_CHECK(finding(rec, "port_below_max_rate") != NULL);
+    json_decref(rec);
+    json_decref(doc);
+}
+
 /* The same rules on real hwloc exports: a down port of an LLNL node (mpibind ulna, hwloc
  * 1.11) and its RoCE GID table, which hwloc records without types. */
 static void test_hwloc_exports(void)
@@ -632,6 +731,7 @@ int main(void)
     tb_log_set_identity("test", -1);
     test_ports_and_interfaces();
     test_hwloc_exports();
+    test_hca_fabric_rate();
     test_gdr_and_cross_nic();
     test_gdr_measured();
     test_topo_file();

@@ -23,7 +23,9 @@
 typedef struct rport {
     const char *nic;
     int num, numa, usable, roce, gid; /* gid: RoCE v2 IPv4 GID index; -1 none; -2 untyped */
+    int down, near_gpu;               /* state known and not ACTIVE; nearest NIC of a GPU */
     double rate, max_rate;
+    char state[24];
     char why[200];
 } rport_t;
 
@@ -33,6 +35,7 @@ typedef struct rhost {
     rport_t ports[MAX_PORTS];
     size_t nports, nusable;
     int ngpus, nlocal_run, drain;
+    double best_gpu_nic; /* the fastest port of a NIC nearest a GPU (Gb/s), 0 unknown */
     char hca[1024]; /* "=mlx5_0:1,mlx5_1:1": its usable RDMA ports */
 } rhost_t;
 
@@ -113,13 +116,14 @@ static void cat(char *buf, size_t len, const char *fmt, ...)
 
 /* ---- the nodes' RDMA ports ---------------------------------------------------------- */
 
-/* Every RDMA port with its verdict: usable (up, at the best rate it supports) or why not.
- * A port whose source records no state or rate is usable: only a stated fact excludes. */
+/* Every RDMA port with the facts its verdict needs (ports_judge decides it once the drained
+ * nodes are known). A port whose source records no state or rate is usable: only a stated
+ * fact excludes. */
 static void host_ports(rhost_t *h)
 {
     const json_t *o, *p;
     size_t i, k;
-    double best_gpu_nic = 0;
+    h->best_gpu_nic = 0;
     /* the rate of the NICs nearest a GPU, for telling a front-end NIC */
     json_array_foreach(json_object_get(h->topo, "locality"), i, o)
     {
@@ -131,8 +135,8 @@ static void host_ports(rhost_t *h)
             json_array_foreach(json_object_get(nic, "ports"), k, p)
             {
                 double r = json_number_value(json_object_get(p, "rate_gbps"));
-                if (r > best_gpu_nic)
-                    best_gpu_nic = r;
+                if (r > h->best_gpu_nic)
+                    h->best_gpu_nic = r;
             }
         }
     }
@@ -164,6 +168,9 @@ static void host_ports(rhost_t *h)
             rp->nic = sget(o, "name");
             rp->num = iget(p, "num", 1);
             rp->numa = iget(o, "numa", -1);
+            rp->near_gpu = near_gpu;
+            rp->down = state[0] && strcmp(state, "ACTIVE") != 0;
+            snprintf(rp->state, sizeof(rp->state), "%s", state);
             rp->rate = json_number_value(json_object_get(p, "rate_gbps"));
             rp->max_rate = json_number_value(json_object_get(p, "max_rate_gbps"));
             rp->roce = !strcmp(sget(p, "link_layer"), "Ethernet");
@@ -171,28 +178,109 @@ static void host_ports(rhost_t *h)
                           ? iget(p, "rocev2_gid_index", -1)
                       : json_is_true(json_object_get(p, "gids_typed")) ? -1
                                                                        : -2;
+        }
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The rate most active ports of one kind (InfiniBand, or RoCE) run at on the nodes not
+ * drained (all nodes where every one is), the lower on a tie; 0 when no rate is
+ * recorded. A port is judged against its peers, not against the maximum it supports:
+ * HDR100 on a ConnectX-6, or 200GbE NICs on 100G switches, run every port below its own
+ * maximum, and that is the fabric, not a fault. */
+static double reference_rate(const rctx_t *c, int roce)
+{
+    size_t n = 0, cap = 0, best_n = 0;
+    double *r = NULL, best = 0;
+    for (int pass = 0; pass < 2 && !n; pass++)
+        for (size_t h = 0; h < c->nhosts; h++)
+            for (size_t k = 0; k < c->hosts[h].nports; k++) {
+                const rport_t *p = &c->hosts[h].ports[k];
+                if ((pass == 0 && c->hosts[h].drain) || p->down || p->roce != roce || p->rate <= 0)
+                    continue;
+                if (n == cap) {
+                    double *nr = realloc(r, (cap = cap ? 2 * cap : 64) * sizeof(double));
+                    if (!nr) {
+                        free(r);
+                        return 0;
+                    }
+                    r = nr;
+                }
+                r[n++] = p->rate;
+            }
+    if (n)
+        qsort(r, n, sizeof(double), cmp_double);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && r[j] == r[i]; j++)
+            ;
+        if (j - i > best_n) /* ascending: a tie keeps the lower rate, excluding less */
+            best = r[i], best_n = j - i;
+    }
+    free(r);
+    return best;
+}
+
+/* Each port's verdict: usable (up, at the rate its peers run at) or why not; the nodes'
+ * HCA lists; an info finding for ports below the rate they support. */
+static void ports_judge(rctx_t *c)
+{
+    double ref[2] = {reference_rate(c, 0), reference_rate(c, 1)};
+    char below[1024] = "";
+    size_t nbelow = 0;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        rhost_t *rh = &c->hosts[h];
+        rh->nusable = 0;
+        rh->hca[0] = 0;
+        for (size_t k = 0; k < rh->nports; k++) {
+            rport_t *rp = &rh->ports[k];
+            double want = ref[rp->roce];
             rp->usable = 1;
-            if (state[0] && strcmp(state, "ACTIVE") != 0) {
+            rp->why[0] = 0;
+            if (rp->down) {
                 rp->usable = 0;
-                snprintf(rp->why, sizeof(rp->why), "%s: %s port %d is %s", h->name, rp->nic,
-                         rp->num, state);
-            } else if (rp->rate > 0 && rp->max_rate > rp->rate) {
+                snprintf(rp->why, sizeof(rp->why), "%s: %s port %d is %s", rh->name, rp->nic,
+                         rp->num, rp->state);
+            } else if (rp->rate > 0 && want > 0 && rp->rate < want) {
                 rp->usable = 0;
                 snprintf(rp->why, sizeof(rp->why),
-                         "%s: %s port %d is active at %g Gb/s and supports %g Gb/s", h->name,
-                         rp->nic, rp->num, rp->rate, rp->max_rate);
-            } else if (h->ngpus > 0 && !near_gpu && best_gpu_nic > 0 && rp->rate > 0 &&
-                       rp->rate < best_gpu_nic) {
+                         "%s: %s port %d is active at %g Gb/s, below the %g Gb/s most nodes' "
+                         "%s ports run at",
+                         rh->name, rp->nic, rp->num, rp->rate, want,
+                         rp->roce ? "RoCE" : "InfiniBand");
+            } else if (rh->ngpus > 0 && !rp->near_gpu && rh->best_gpu_nic > 0 && rp->rate > 0 &&
+                       rp->rate < rh->best_gpu_nic) {
                 rp->usable = 0;
                 snprintf(rp->why, sizeof(rp->why),
                          "%s: %s port %d (%g Gb/s) is the nearest NIC of no GPU and slower than "
                          "the GPUs' NICs (%g Gb/s): a front-end or storage NIC",
-                         h->name, rp->nic, rp->num, rp->rate, best_gpu_nic);
+                         rh->name, rp->nic, rp->num, rp->rate, rh->best_gpu_nic);
             }
+            if (rp->usable && !rh->drain && rp->rate > 0 && rp->max_rate > rp->rate && nbelow++ < 6)
+                cat(below, sizeof(below), "%s%s: %s port %d at %g of %g Gb/s", below[0] ? "; " : "",
+                    rh->name, rp->nic, rp->num, rp->rate, rp->max_rate);
             if (rp->usable) {
-                cat(h->hca, sizeof(h->hca), "%s%s:%d", h->nusable ? "," : "=", rp->nic, rp->num);
-                h->nusable++;
+                cat(rh->hca, sizeof(rh->hca), "%s%s:%d", rh->nusable ? "," : "=", rp->nic, rp->num);
+                rh->nusable++;
             }
+        }
+    }
+    if (nbelow) {
+        char *msg = NULL;
+        if (asprintf(&msg,
+                     "%zu RDMA port%s run below the rate %s support, at the rate most nodes' "
+                     "ports of %s kind run at (a switch, cable or fabric limit, not a fault of "
+                     "the port; kept in NCCL_IB_HCA): %s%s",
+                     nbelow, nbelow == 1 ? "" : "s", nbelow == 1 ? "it" : "they",
+                     nbelow == 1 ? "its" : "their", below, nbelow > 6 ? "; ..." : "") >= 0) {
+            json_array_append_new(c->findings,
+                                  json_pack("{s:s, s:s, s:s}", "severity", "info", "code",
+                                            "port_below_max_rate", "message", msg));
+            free(msg);
         }
     }
 }
@@ -299,9 +387,10 @@ static void rule_ib_hca(rctx_t *c)
     }
     if (!excluded) {
         kept_item(c, "NCCL_IB_HCA",
-                  "every RDMA port of every node (drained nodes left out) is up at the best "
-                  "rate it supports (as far as the sources record state and rate): NCCL uses "
-                  "them all, and narrowing the list would only lose bandwidth");
+                  "every RDMA port of every node (drained nodes left out) is up at the rate "
+                  "most nodes' ports of its kind run at (as far as the sources record state "
+                  "and rate): NCCL uses them all, and narrowing the list would only lose "
+                  "bandwidth");
         goto out;
     }
     best = majority(c, vals, per);
@@ -314,8 +403,9 @@ static void rule_ib_hca(rctx_t *c)
         for (size_t k = 0; k < c->hosts[h].nports && !c->hosts[h].drain; k++)
             if (!c->hosts[h].ports[k].usable)
                 evidence(it, c->hosts[h].ports[k].why);
-    evidence(it, "the list names the ports that are up at their best rate, with '=' for exact "
-                 "names (mlx5_1 would otherwise also match mlx5_10)");
+    evidence(it, "the list names the ports that are up at the rate most nodes' ports of their "
+                 "kind run at, with '=' for exact names (mlx5_1 would otherwise also match "
+                 "mlx5_10)");
     if (json_object_size(per)) {
         json_object_set(it, "per_host", per);
         evidence(it, "nodes whose usable ports differ get their own list (per_host; the "
@@ -1380,6 +1470,7 @@ json_t *tb_recommend(const json_t *doc, const json_t *analysis, const tb_analysi
         }
     }
     find_drains(&c);
+    ports_judge(&c);
     rule_ib_hca(&c);
     rule_socket_ifname(&c);
     rule_gid_index(&c);
