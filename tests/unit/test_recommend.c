@@ -89,14 +89,24 @@ static json_t *recommend(const json_t *doc)
     return r;
 }
 
-static const json_t *env_item(const json_t *rec, const char *name)
+/* The element of rec[member] whose `key` is `value`, or NULL. */
+static const json_t *item_by(const json_t *rec, const char *member, const char *key,
+                             const char *value)
 {
     const json_t *x;
     size_t i;
-    json_array_foreach(
-        json_object_get(rec, "nccl_env"), i,
-        x) if (!strcmp(json_string_value(json_object_get(x, "name")), name)) return x;
+    json_array_foreach(json_object_get(rec, member), i, x)
+    {
+        const char *v = json_string_value(json_object_get(x, key));
+        if (v && !strcmp(v, value))
+            return x;
+    }
     return NULL;
+}
+
+static const json_t *env_item(const json_t *rec, const char *name)
+{
+    return item_by(rec, "nccl_env", "name", name);
 }
 
 static const char *env_value(const json_t *rec, const char *name)
@@ -106,12 +116,7 @@ static const char *env_value(const json_t *rec, const char *name)
 
 static int kept(const json_t *rec, const char *name)
 {
-    const json_t *x;
-    size_t i;
-    json_array_foreach(
-        json_object_get(rec, "defaults_kept"), i,
-        x) if (!strcmp(json_string_value(json_object_get(x, "name")), name)) return 1;
-    return 0;
+    return item_by(rec, "defaults_kept", "name", name) != NULL;
 }
 
 /* Whether any evidence string of the item contains `needle`. */
@@ -221,12 +226,7 @@ static void set_port_rates(json_t *topo, double rate, double max_rate)
 
 static const json_t *finding(const json_t *rec, const char *code)
 {
-    const json_t *x;
-    size_t i;
-    json_array_foreach(
-        json_object_get(rec, "findings"), i,
-        x) if (!strcmp(json_string_value(json_object_get(x, "code")), code)) return x;
-    return NULL;
+    return item_by(rec, "findings", "code", code);
 }
 
 /* NCCL_IB_HCA judges a port against the rate most nodes' ports of its kind run at, not
@@ -352,7 +352,7 @@ static void add_gdr(json_t *doc, const char *const *hosts, const char *const *st
 }
 
 /* NCCL_NET_GDR_LEVEL reads the gdr test's verdicts: measured at host-memory speed on every
- * far node it is set; slower, an experiment; failed transfers turn GDR off (LOC); a
+ * far node it is set; slower, an experiment; failed transfers drain their node; a
  * registration that fails everywhere leaves nothing to enable. */
 static void test_gdr_measured(void)
 {
@@ -371,12 +371,13 @@ static void test_gdr_measured(void)
          "PHB",
          "at 90% or more"},
         {{"works", "works"}, {"path_far", "path_far"}, {0.5, 0.97}, "try", "PHB", "below 90%"},
+        /* n1's transfers fail: n1 is drained (below), n0 measured alone */
         {{"works", "not_available"},
          {"path_far", "transfer_error"},
          {0.95, 0},
          "set",
-         "LOC",
-         "transfers on GPU memory failed"},
+         "PHB",
+         "at 90% or more"},
         {{"not_available", "not_available"},
          {"no_rdma_device", "no_gpu"},
          {0, 0},
@@ -416,9 +417,112 @@ static void test_gdr_measured(void)
                 TB_CHECK(cites(it, cases[k].cite));
             }
         }
+        /* a failed transfer drains its node, and only that node (not LOC for all) */
+        {
+            const json_t *d = json_object_get(rec, "drain");
+            int transfer = !strcmp(cases[k].code[1], "transfer_error");
+            TB_CHECK_INT(json_array_size(d), transfer ? 1 : 0);
+            if (transfer) {
+                TB_CHECK_STR(json_string_value(json_object_get(json_array_get(d, 0), "host")),
+                             "n1");
+                TB_CHECK(
+                    strstr(json_string_value(json_object_get(
+                               json_array_get(json_object_get(json_array_get(d, 0), "reasons"), 0),
+                               "reason")),
+                           "transfers on it failed") != NULL);
+            }
+        }
         json_decref(rec);
         json_decref(doc);
     }
+}
+
+/* Appends one verdict (host, GPU, path, status, first reason code, ratio) to the document's
+ * gdr test, creating it: the gdr test writes one per GPU of each node (recorded-style
+ * inputs, not a measurement). */
+static void add_gdr_verdict(json_t *doc, const char *host, const char *gpu, const char *path,
+                            const char *status, const char *code, double ratio)
+{
+    json_t *tests = json_object_get(doc, "tests"), *t = NULL, *x;
+    size_t i;
+    char line[160];
+    json_array_foreach(tests, i,
+                       x) if (!strcmp(json_string_value(json_object_get(x, "name")), "gdr")) t = x;
+    if (!t) {
+        t = json_pack("{s:s, s:s, s:s, s:[]}", "name", "gdr", "kind", "gdr", "status", "ok",
+                      "verdicts");
+        json_array_append_new(tests, t);
+    }
+    if (!strcmp(status, "works"))
+        snprintf(line, sizeof(line), "gdr: works (dmabuf), %.0f%% of host-memory RDMA",
+                 100 * ratio);
+    else
+        snprintf(line, sizeof(line), "gdr: not available: %s", code);
+    json_array_append_new(json_object_get(t, "verdicts"),
+                          json_pack("{s:s, s:s, s:s, s:s, s:o, s:[{s:s, s:s}], s:s}", "host", host,
+                                    "gpu", gpu, "path", path, "status", status, "ratio",
+                                    ratio > 0 ? json_real(ratio) : json_null(), "reasons", "code",
+                                    code, "text", code, "line", line));
+}
+
+/* NCCL_NET_GDR_LEVEL reads every GPU's verdict of a node, not its first: another GPU's
+ * failure leaves the node out; SYS is set (measured) only where a SYS path measured well. */
+static void test_gdr_per_gpu(void)
+{
+    const char *far =
+        FIX "/nvidia_smi_topo/stelline_Puget-ThreadripperPRO-WRX90_2xRTX6000Ada-2xmlx5_PHB.txt";
+    static const char *const hosts[] = {"n0", "n1"};
+    json_t *t[2] = {topo_of_file(far), topo_of_file(far)}, *doc, *rec;
+    const json_t *it;
+    if (!t[0] || !t[1])
+        return;
+    doc = doc_of(t, 2);
+    /* GPU1 edited to be SYS away from its nearest NIC (the fixture has both GPUs NODE away) */
+    for (size_t h = 0; h < 2; h++) {
+        json_t *l;
+        size_t i;
+        json_array_foreach(json_object_get(host_topo(doc, h), "locality"), i,
+                           l) if (!strcmp(json_string_value(json_object_get(l, "name")), "GPU1"))
+            json_object_set_new(l, "nearest_nic_class", json_string("SYS"));
+        add_gdr_verdict(doc, hosts[h], "GPU0", "NODE", "works", "path_far", 0.95);
+    }
+    /* must not be set: measured at NODE only, and the level is SYS */
+    rec = recommend(doc);
+    TB_CHECK_STR(env_value(rec, "NCCL_NET_GDR_LEVEL"), "SYS");
+    TB_CHECK_STR(json_string_value(json_object_get(env_item(rec, "NCCL_NET_GDR_LEVEL"), "status")),
+                 "try");
+    json_decref(rec);
+    /* must be set: GPU1's SYS path measured at host-memory speed on both nodes */
+    for (size_t h = 0; h < 2; h++)
+        add_gdr_verdict(doc, hosts[h], "GPU1", "SYS", "works", "path_far", 0.93);
+    rec = recommend(doc);
+    it = env_item(rec, "NCCL_NET_GDR_LEVEL");
+    TB_CHECK_STR(json_string_value(json_object_get(it, "status")), "set");
+    TB_CHECK_STR(json_string_value(json_object_get(it, "basis")), "measured");
+    json_decref(rec);
+    json_decref(doc);
+
+    /* another GPU of n0 (not the first verdict) failed to register: n0 is left out and said
+     * so; n1 measured well alone sets it */
+    t[0] = topo_of_file(far);
+    t[1] = topo_of_file(far);
+    if (!t[0] || !t[1])
+        return;
+    doc = doc_of(t, 2);
+    add_gdr_verdict(doc, "n0", "GPU0", "NODE", "works", "path_far", 0.95);
+    add_gdr_verdict(doc, "n0", "GPU1", "NODE", "not_available", "registration_failed", 0);
+    add_gdr_verdict(doc, "n1", "GPU0", "NODE", "works", "path_far", 0.95);
+    add_gdr_verdict(doc, "n1", "GPU1", "NODE", "works", "path_far", 0.96);
+    rec = recommend(doc);
+    it = env_item(rec, "NCCL_NET_GDR_LEVEL");
+    TB_CHECK(it != NULL);
+    if (it) {
+        TB_CHECK_STR(json_string_value(json_object_get(it, "status")), "set");
+        TB_CHECK(cites(it, "left out"));
+        TB_CHECK(cites(it, "n0 GPU1: gdr: not available: registration_failed"));
+    }
+    json_decref(rec);
+    json_decref(doc);
 }
 
 /* NCCL_NET_GDR_LEVEL from the GPU-NIC path classes; NCCL_CROSS_NIC from the nodes' rails. */
@@ -734,6 +838,7 @@ int main(void)
     test_hca_fabric_rate();
     test_gdr_and_cross_nic();
     test_gdr_measured();
+    test_gdr_per_gpu();
     test_topo_file();
     test_placement_files();
     test_ring_and_drain();

@@ -599,73 +599,105 @@ static int class_rank(const char *cls)
     return -1;
 }
 
-/* The gdr test's verdict for a host (bench/verbs, docs/verbs.md), or NULL. */
-static const json_t *gdr_verdict(const rctx_t *c, const char *host)
+/* The NCCL_NET_GDR_LEVEL a class needs: NODE is NCCL's PHB. */
+static int nccl_level(int rank)
 {
-    const json_t *t, *v;
-    size_t i, k;
-    json_array_foreach(json_object_get(c->doc, "tests"), i, t)
-    {
-        if (strcmp(sget(t, "name"), "gdr"))
-            continue;
-        json_array_foreach(json_object_get(t, "verdicts"), k, v)
-        {
-            if (!strcmp(sget(v, "host"), host))
-                return v;
-        }
-    }
+    return rank == 4 ? 3 : rank;
+}
+
+/* The gdr test's verdicts (bench/verbs, docs/verbs.md): one per GPU of each node, each
+ * with its GPU-NIC path. The test entry, or NULL. */
+static const json_t *gdr_verdicts(const json_t *doc)
+{
+    const json_t *t;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "tests"), i,
+                       t) if (!strcmp(sget(t, "name"), "gdr")) return json_object_get(t,
+                                                                                      "verdicts");
     return NULL;
 }
 
-/* A measured "not available" about GDR itself, not about missing hardware; *transfer_p is
- * set when registration worked and the transfers failed (NCCL would use GDR and fail). */
-static int gdr_broken(const json_t *v, int *transfer_p)
+/* A measured "not available" about GDR itself, not about missing hardware: 1; 2 when
+ * registration worked and the transfers failed (NCCL would use GDR and fail). */
+static int gdr_broken(const json_t *v)
 {
     const char *code = sget(json_array_get(json_object_get(v, "reasons"), 0), "code");
     if (!v || !strcmp(sget(v, "status"), "works") || !strcmp(code, "no_rdma_device") ||
         !strcmp(code, "no_gpu"))
         return 0;
-    *transfer_p |= !strcmp(code, "transfer_error");
-    return 1;
+    return !strcmp(code, "transfer_error") ? 2 : 1;
 }
 
 /* GDR over a far path measured at this share of host-memory RDMA or more: a setting, not an
  * experiment (staging through host memory cannot beat the host-memory figure). */
 #define GDR_MEASURED_SET_RATIO 0.9
 
+/* What the gdr test measured on one host, over all its GPUs' verdicts. */
+typedef struct gdr_host {
+    int broken;   /* a GPU's GDR not available (registration, module, ...) */
+    int far_best; /* the farthest level (nccl_level) measured at GDR_MEASURED_SET_RATIO or
+                   * more; -1 none */
+    int nfar;     /* far verdicts with a figure */
+    int nweak;    /* ... below GDR_MEASURED_SET_RATIO */
+} gdr_host_t;
+
+static void gdr_host_scan(const json_t *verdicts, const char *host, gdr_host_t *g, char *broken,
+                          size_t blen, int *nbroken, char *measured, size_t mlen, int *nmeasured)
+{
+    const json_t *v;
+    size_t i;
+    memset(g, 0, sizeof(*g));
+    g->far_best = -1;
+    json_array_foreach(verdicts, i, v)
+    {
+        int r = nccl_level(class_rank(sget(v, "path")));
+        if (strcmp(sget(v, "host"), host) != 0)
+            continue;
+        if (gdr_broken(v)) {
+            g->broken = 1;
+            if ((*nbroken)++ < 6)
+                cat(broken, blen, "%s%s %s: %s", broken[0] ? "; " : "", host, sget(v, "gpu"),
+                    sget(v, "line"));
+        } else if (json_is_number(json_object_get(v, "ratio")) && r >= 3) {
+            double ratio = json_number_value(json_object_get(v, "ratio"));
+            g->nfar++;
+            if (ratio >= GDR_MEASURED_SET_RATIO) {
+                if (r > g->far_best)
+                    g->far_best = r;
+            } else {
+                g->nweak++;
+            }
+            if ((*nmeasured)++ < 6)
+                cat(measured, mlen, "%s%s %s (%s): %s", measured[0] ? "; " : "", host,
+                    sget(v, "gpu"), sget(v, "path"), sget(v, "line"));
+        }
+    }
+}
+
 static void rule_gdr_level(rctx_t *c)
 {
     char far[2048] = "", measured[2048] = "", broken[2048] = "";
-    int worst = -1, gdr_off = 0, hosts_gpu = 0, nfar = 0, nmeasured = 0, nweak = 0,
-        transfer = 0, nbroken = 0, far_hosts = 0, nset = 0;
+    int worst = -1, gdr_off = 0, hosts_gpu = 0, nfar = 0, nmeasured = 0, nweak = 0, nbroken = 0,
+        far_hosts = 0, nset = 0;
+    const json_t *verdicts = gdr_verdicts(c->doc);
     json_t *it;
     for (size_t h = 0; h < c->nhosts; h++) {
         const json_t *topo = c->hosts[h].topo, *l, *f;
         size_t i;
-        const json_t *verdict = gdr_verdict(c, c->hosts[h].name);
-        int host_gdr_off = 0, host_far = 0, host_ok = 0;
+        gdr_host_t g;
+        int host_gdr_off = 0, host_worst = -1;
         if (c->hosts[h].drain || !c->hosts[h].ngpus || !c->hosts[h].nports)
             continue;
         hosts_gpu++;
         json_array_foreach(json_object_get(topo, "findings"), i, f) host_gdr_off |=
             !strcmp(sget(f, "code"), "gdr_unavailable");
-        /* The gdr test's verdict outranks the topology: it registered and moved memory. */
-        if (gdr_broken(verdict, &transfer)) {
-            host_gdr_off = 1;
-            if (nbroken++ < 6)
-                cat(broken, sizeof(broken), "%s%s: %s", broken[0] ? "; " : "", c->hosts[h].name,
-                    sget(verdict, "line"));
-        } else if (verdict && json_is_number(json_object_get(verdict, "ratio")) &&
-                   class_rank(sget(verdict, "path")) >= 3) {
-            double r = json_number_value(json_object_get(verdict, "ratio"));
-            nmeasured++;
-            host_ok = r >= GDR_MEASURED_SET_RATIO;
-            nweak += !host_ok;
-            if (nmeasured <= 6)
-                cat(measured, sizeof(measured), "%s%s (%s): %s", measured[0] ? "; " : "",
-                    c->hosts[h].name, sget(verdict, "path"), sget(verdict, "line"));
-        }
+        /* The gdr test's verdicts outrank the topology: it registered and moved memory, on
+         * every GPU of the node. */
+        gdr_host_scan(verdicts, c->hosts[h].name, &g, broken, sizeof(broken), &nbroken, measured,
+                      sizeof(measured), &nmeasured);
+        host_gdr_off |= g.broken;
         gdr_off |= host_gdr_off;
+        nweak += g.nweak;
         json_array_foreach(json_object_get(topo, "locality"), i, l)
         {
             const char *cls = sget(l, "nearest_nic_class");
@@ -674,22 +706,17 @@ static void rule_gdr_level(rctx_t *c)
                 continue;
             if (r > worst)
                 worst = r;
-            host_far = 1;
+            if (nccl_level(r) > host_worst)
+                host_worst = nccl_level(r);
             if (nfar++ < 6)
                 cat(far, sizeof(far), "%s%s %s: nearest NIC %s (%s)", far[0] ? "; " : "",
                     c->hosts[h].name, sget(l, "name"),
                     json_string_value(json_array_get(json_object_get(l, "nearest_nics"), 0)), cls);
         }
-        far_hosts += host_far;
-        nset += host_far && host_ok;
-    }
-    if (transfer) {
-        /* Registration works but the transfers fail (ACS, IOMMU): NCCL would use GDR and
-         * fail with it; LOC turns it off. */
-        it = env_item(c, "NCCL_NET_GDR_LEVEL", "LOC", "set");
-        json_object_set_new(it, "basis", json_string("measured"));
-        evidencef(it, "the gdr test's RDMA transfers on GPU memory failed: %s", broken);
-        return;
+        far_hosts += host_worst >= 0;
+        /* measured good over a path at least as far (in NCCL's levels) as this node's
+         * farthest, none weak */
+        nset += host_worst >= 0 && !g.nweak && g.far_best >= host_worst;
     }
     if (!hosts_gpu) {
         kept_item(c, "NCCL_NET_GDR_LEVEL", "no node with both GPUs and RDMA NICs in its topology");
@@ -718,20 +745,30 @@ static void rule_gdr_level(rctx_t *c)
     if (far_hosts && nset == far_hosts) {
         json_object_set_new(it, "basis", json_string("measured"));
         evidencef(it,
-                  "the gdr test measured GPUDirect RDMA over those paths at %.0f%% or more "
-                  "of host-memory RDMA, which host staging cannot beat: %s",
+                  "the gdr test measured GPUDirect RDMA over paths as far as each node's "
+                  "farthest at %.0f%% or more of host-memory RDMA, which host staging cannot "
+                  "beat: %s",
                   100 * GDR_MEASURED_SET_RATIO, measured);
     } else if (nmeasured) {
         evidencef(it,
                   "an experiment: the gdr test measured GPUDirect RDMA over far paths (%s)%s; "
                   "keep the level only where NCCL's own figures beat staging through host "
                   "memory",
-                  measured, nweak ? ", below 90% of host-memory RDMA on some" : ", not on every far node");
+                  measured,
+                  nweak ? ", below 90% of host-memory RDMA on some"
+                        : ", not on every far node or not over its farthest path");
     } else {
         evidence(it, "an experiment, not a default: keep it where a GPUDirect transfer over "
                      "that path measures faster than staging through host memory (this "
                      "document holds no such measurement: run -t gdr)");
     }
+    if (broken[0])
+        evidencef(it,
+                  "left out: nodes where the gdr test found GPUDirect RDMA not available "
+                  "(where NCCL finds no GPUDirect support it stages through host memory "
+                  "whatever the level; a registration failing on one GPU needs its cause "
+                  "fixed): %s",
+                  broken);
 }
 
 /* ---- NCCL_CROSS_NIC ----------------------------------------------------------------- */
@@ -1040,6 +1077,22 @@ static void find_drains(rctx_t *c)
                  iso ? "; isolation: " : "", iso ? sget(iso, "message") : "");
         for (size_t h = 0; h < c->nhosts; h++)
             if (!strcmp(c->hosts[h].name, sget(cu, "subject")))
+                drain_add(c, h, "measured", reason);
+    }
+    /* GDR registration works and the transfers on GPU memory fail (ACS, IOMMU): NCCL would
+     * use GPUDirect RDMA on that node and fail with it. The node, not the cluster's level. */
+    json_array_foreach(gdr_verdicts(c->doc), i, f)
+    {
+        char reason[600];
+        if (gdr_broken(f) != 2)
+            continue;
+        snprintf(reason, sizeof(reason),
+                 "gdr test: GPU memory registered and the RDMA transfers on it failed (%s%s%s): "
+                 "NCCL would use GPUDirect RDMA there and fail; %s",
+                 sget(f, "gpu"), sget(f, "path")[0] ? ", path " : "", sget(f, "path"),
+                 sget(f, "line"));
+        for (size_t h = 0; h < c->nhosts; h++)
+            if (!strcmp(c->hosts[h].name, sget(f, "host")))
                 drain_add(c, h, "measured", reason);
     }
     json_array_foreach(json_object_get(c->doc, "findings"), i, f)
