@@ -127,10 +127,12 @@ typedef struct tb_topo_link {
 /* A network interface of the host (sysfs /sys/class/net), physical or not: NCCL_SOCKET_IFNAME
  * advice needs to know which interfaces are docker bridges, veths or loopback. */
 typedef enum tb_netif_kind {
-    TB_NETIF_PHYSICAL, /* backed by a device (PCI NIC, virtio) */
-    TB_NETIF_VIRTUAL,  /* veth, tunnels, bonds: no device behind it */
+    TB_NETIF_PHYSICAL, /* backed by a device (PCI NIC, virtio, IPoIB child) */
+    TB_NETIF_VIRTUAL,  /* veth, tun/tap, macvlan: no device behind it */
     TB_NETIF_BRIDGE,   /* Linux bridge (docker0, br-*, virbr0) */
     TB_NETIF_LOOPBACK,
+    TB_NETIF_BOND, /* bonding master: carried by its slaves' devices */
+    TB_NETIF_VLAN, /* 802.1Q VLAN: carried by its parent's device */
     TB_NETIF_KIND_COUNT
 } tb_netif_kind_t;
 

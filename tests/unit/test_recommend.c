@@ -210,6 +210,45 @@ static void test_ports_and_interfaces(void)
     json_decref(doc);
 }
 
+/* NCCL_SOCKET_IFNAME: a bond (and a VLAN) is carried by a device, not a risky interface;
+ * NCCL takes ib* interfaces with an address first. The recorded sysfs tree's interfaces,
+ * edited: bond0 added carrying the address (eth0 its slave, without one), a management
+ * NIC ens1f0 with an address, ib0 up, the veth up. */
+static void test_socket_ifname_bond(void)
+{
+    json_t *t[2] = {topo_recorded_sysfs(), topo_recorded_sysfs()}, *doc, *rec;
+    const json_t *it;
+    if (!t[0] || !t[1])
+        return;
+    doc = doc_of(t, 2);
+    for (size_t h = 0; h < 2; h++) {
+        json_t *topo = host_topo(doc, h);
+        json_array_append_new(json_object_get(topo, "netifs"),
+                              json_pack("{s:s, s:s, s:s, s:s}", "name", "bond0", "kind", "bond",
+                                        "operstate", "up", "ipv4", h ? "10.0.0.2" : "10.0.0.1"));
+        json_object_set_new(netif_of(topo, "ens1f0"), "ipv4",
+                            json_string(h ? "192.168.0.2" : "192.168.0.1"));
+    }
+    /* must fire (the veth is a candidate: no ib* interface has an address), and name the
+     * bond, not leave it out as virtual */
+    rec = recommend(doc);
+    TB_CHECK_STR(env_value(rec, "NCCL_SOCKET_IFNAME"), "=ens1f0,bond0");
+    it = env_item(rec, "NCCL_SOCKET_IFNAME");
+    TB_CHECK(it && cites(it, "veth3f2a1b0 (virtual, up") && !cites(it, "bond0 ("));
+    json_decref(rec);
+    /* must not fire: ib0 has an address, so NCCL's automatic choice takes it and never
+     * reaches the veth */
+    for (size_t h = 0; h < 2; h++)
+        json_object_set_new(netif_of(host_topo(doc, h), "ib0"), "ipv4",
+                            json_string(h ? "10.1.0.2" : "10.1.0.1"));
+    rec = recommend(doc);
+    TB_CHECK(env_item(rec, "NCCL_SOCKET_IFNAME") == NULL);
+    it = item_by(rec, "defaults_kept", "name", "NCCL_SOCKET_IFNAME");
+    TB_CHECK(it && cites(it, "takes ib* interfaces first"));
+    json_decref(rec);
+    json_decref(doc);
+}
+
 /* Sets every RDMA port of a node's topology to this rate (Gb/s) of that maximum (edited: the
  * fixtures run their ports at the best rate they support). */
 static void set_port_rates(json_t *topo, double rate, double max_rate)
@@ -836,6 +875,7 @@ int main(void)
     test_ports_and_interfaces();
     test_hwloc_exports();
     test_hca_fabric_rate();
+    test_socket_ifname_bond();
     test_gdr_and_cross_nic();
     test_gdr_measured();
     test_gdr_per_gpu();

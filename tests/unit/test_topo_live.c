@@ -236,6 +236,59 @@ static void check_recorded_sysfs(void)
     unsetenv("TOPOBENCH_SYSFS_ROOT");
 }
 
+/* Writes `text` to dir/rel, making the directories on the way. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char path[512], cmd[600];
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+    TB_CHECK_INT(system(cmd), 0);
+    if (text && (f = fopen(path, "w"))) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* Bonds and VLANs have no device of their own but are carried by their slaves' or parent's
+ * device: kinds of their own, not "virtual" (NCCL_SOCKET_IFNAME must not call a production
+ * bond risky). A tree as the kernel shows them: bond0 with bonding/, eth0.100 with
+ * DEVTYPE=vlan, a veth with neither. */
+static void check_bond_vlan(void)
+{
+    char dir[] = "/tmp/tb_sysfs_XXXXXX", cmd[600];
+    tb_topo_t *topo = NULL;
+    const tb_topo_netif_t *nif;
+    if (!mkdtemp(dir))
+        return;
+    put(dir, "class/net/bond0/operstate", "up\n");
+    put(dir, "class/net/bond0/type", "1\n");
+    put(dir, "class/net/bond0/uevent", "DEVTYPE=bond\nINTERFACE=bond0\n");
+    put(dir, "class/net/bond0/bonding/mode", "802.3ad 4\n");
+    put(dir, "class/net/eth0.100/operstate", "up\n");
+    put(dir, "class/net/eth0.100/type", "1\n");
+    put(dir, "class/net/eth0.100/uevent", "DEVTYPE=vlan\nINTERFACE=eth0.100\n");
+    put(dir, "class/net/veth1/operstate", "up\n");
+    put(dir, "class/net/veth1/type", "1\n");
+    put(dir, "class/net/veth1/uevent", "INTERFACE=veth1\n");
+    setenv("TOPOBENCH_SYSFS_ROOT", dir, 1);
+    TB_CHECK_INT(tb_topo_discover(&topo), TB_OK);
+    unsetenv("TOPOBENCH_SYSFS_ROOT");
+    if (topo) {
+        nif = netif(topo, "bond0");
+        TB_CHECK(nif && nif->kind == TB_NETIF_BOND);
+        nif = netif(topo, "eth0.100");
+        TB_CHECK(nif && nif->kind == TB_NETIF_VLAN);
+        nif = netif(topo, "veth1");
+        TB_CHECK(nif && nif->kind == TB_NETIF_VIRTUAL);
+        TB_CHECK_STR(tb_netif_kind_name(TB_NETIF_BOND), "bond");
+        TB_CHECK_STR(tb_netif_kind_name(TB_NETIF_VLAN), "vlan");
+        tb_topo_destroy(topo);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    TB_CHECK_INT(system(cmd), 0);
+}
+
 /* Builds the fake NVML into a temporary directory; 0 when it is ready. */
 static int build_fake_nvml(char *lib, size_t len, char *dir, size_t dlen)
 {
@@ -375,6 +428,7 @@ int main(void)
     int rc;
     check_this_machine();
     check_recorded_sysfs();
+    check_bond_vlan();
     check_fake_nvml();
     rc = tb_test_done();
     if (rc == 0 && skipped) {

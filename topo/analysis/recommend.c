@@ -431,29 +431,42 @@ static int if_up(const json_t *n)
     return !s[0] || !strcmp(s, "up") || !strcmp(s, "unknown");
 }
 
+/* An interface a device carries: a NIC (physical, IPoIB children included), a bond over
+ * its slaves, a VLAN over its parent. veth, tun/tap and bridges have none. */
+static int if_backed(const char *kind)
+{
+    return !strcmp(kind, "physical") || !strcmp(kind, "bond") || !strcmp(kind, "vlan");
+}
+
 static void rule_socket_ifname(rctx_t *c)
 {
-    char good[1024] = "", risky[1024] = "";
-    size_t hosts_known = 0, nrisky = 0, ngood = 0;
+    char good[1024] = "", risky[1024] = "", ib_hosts[512] = "";
+    size_t hosts_known = 0, nrisky = 0, ngood = 0, nib = 0;
     json_t *it;
     for (size_t h = 0; h < c->nhosts; h++) {
         const json_t *nifs = json_object_get(c->hosts[h].topo, "netifs"), *n;
         size_t i;
-        int any_ipv4 = 0;
+        int any_ipv4 = 0, ib_first = 0, ib_skipped = 0;
         if (c->hosts[h].drain || !json_array_size(nifs))
             continue;
         hosts_known++;
         json_array_foreach(nifs, i, n) any_ipv4 |= sget(n, "ipv4")[0] != 0;
+        /* NCCL's automatic choice takes the ib* interfaces with an address first and looks
+         * no further (NCCL's socket code: "ib", then "^docker,lo"): where the source
+         * records addresses and one is there, no other interface is a candidate */
+        json_array_foreach(nifs, i, n) ib_first |=
+            if_up(n) && !strncmp(sget(n, "name"), "ib", 2) && sget(n, "ipv4")[0];
         json_array_foreach(nifs, i, n)
         {
             const char *name = sget(n, "name"), *kind = sget(n, "kind");
             char one[200];
             if (!if_up(n) || nccl_skips(name))
                 continue;
-            if (!strcmp(kind, "physical")) {
+            if (if_backed(kind)) {
                 char key[40];
                 if (any_ipv4 && !sget(n, "ipv4")[0])
-                    continue; /* up but without an address: bootstrap cannot use it */
+                    continue; /* up but without an address (a bond's slave): bootstrap
+                               * cannot use it */
                 snprintf(key, sizeof(key), ",%s,", name);
                 if (!strstr(good, key) && strlen(good) + strlen(key) + 2 < sizeof(good)) {
                     if (!good[0])
@@ -462,6 +475,10 @@ static void rule_socket_ifname(rctx_t *c)
                     ngood++;
                 }
             } else if (!strcmp(kind, "virtual") || !strcmp(kind, "bridge")) {
+                if (ib_first) {
+                    ib_skipped = 1;
+                    continue;
+                }
                 snprintf(one, sizeof(one), "%s%s: %s (%s, %s%s%s)", nrisky ? "; " : "",
                          c->hosts[h].name, name, kind,
                          sget(n, "operstate")[0] ? sget(n, "operstate") : "state unknown",
@@ -470,6 +487,8 @@ static void rule_socket_ifname(rctx_t *c)
                 nrisky++;
             }
         }
+        if (ib_skipped && nib++ < 6)
+            cat(ib_hosts, sizeof(ib_hosts), "%s%s", ib_hosts[0] ? ", " : "", c->hosts[h].name);
     }
     if (!hosts_known) {
         kept_item(c, "NCCL_SOCKET_IFNAME",
@@ -478,10 +497,18 @@ static void rule_socket_ifname(rctx_t *c)
         return;
     }
     if (!nrisky || !ngood) {
-        kept_item(c, "NCCL_SOCKET_IFNAME",
-                  !nrisky ? "besides lo and docker* (which NCCL's automatic choice skips) every "
-                            "interface that is up is a physical one: NCCL's choice is among them"
-                          : "no physical interface is up with an address: nothing to name");
+        it = kept_item(c, "NCCL_SOCKET_IFNAME",
+                       !nrisky ? "besides lo and docker* (which NCCL's automatic choice skips) "
+                                 "every interface that is up and a candidate is carried by a "
+                                 "device (a NIC, a bond, a VLAN): NCCL's choice is among them"
+                               : "no interface carried by a device is up with an address: "
+                                 "nothing to name");
+        if (ib_hosts[0])
+            evidencef(it,
+                      "a veth or bridge is up on %s, where an ib* interface has an IPv4 "
+                      "address: NCCL's automatic choice takes ib* interfaces first and never "
+                      "reaches it",
+                      ib_hosts);
         return;
     }
     {
@@ -494,10 +521,11 @@ static void rule_socket_ifname(rctx_t *c)
     }
     evidencef(it,
               "interfaces up that NCCL's automatic choice would consider (it skips only lo and "
-              "docker*): %s",
+              "docker*, and takes ib* interfaces first only where one has an address): %s",
               risky);
-    evidence(it, "the value names the physical interfaces that are up (with an IPv4 address "
-                 "where the source records addresses), exactly ('=')");
+    evidence(it, "the value names the interfaces carried by a device (NICs, bonds, VLANs) that "
+                 "are up (with an IPv4 address where the source records addresses), exactly "
+                 "('=')");
 }
 
 /* ---- NCCL_IB_GID_INDEX -------------------------------------------------------------- */

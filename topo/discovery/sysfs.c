@@ -37,7 +37,7 @@ static void copy_str(char *dst, size_t len, const char *src)
 const char *tb_netif_kind_name(tb_netif_kind_t kind)
 {
     static const char *names[TB_NETIF_KIND_COUNT] = {"physical", "virtual", "bridge",
-                                                     "loopback"};
+                                                     "loopback", "bond",    "vlan"};
     return (unsigned)kind < TB_NETIF_KIND_COUNT ? names[kind] : "unknown";
 }
 
@@ -189,27 +189,34 @@ static int exists(const char *rel)
     return stat(path, &sb) == 0;
 }
 
-/* PCI_SLOT_NAME from a device's uevent: works through the kernel's device symlink and
- * in a recorded tree alike. */
-static int uevent_busid(const char *rel_device, char *buf, size_t len)
+/* KEY=value from a uevent file (a device's, a netdev's): works through the kernel's
+ * symlinks and in a recorded tree alike. */
+static int uevent_value(const char *rel_dir, const char *key, char *buf, size_t len)
 {
     char path[1024], line[256];
+    size_t klen = strlen(key);
     FILE *f;
     int found = -1;
-    snprintf(path, sizeof(path), "%s/%s/uevent", tb_topo_sysfs_root(), rel_device);
+    snprintf(path, sizeof(path), "%s/%s/uevent", tb_topo_sysfs_root(), rel_dir);
     f = fopen(path, "r");
     if (!f)
         return -1;
     while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "PCI_SLOT_NAME=", 14) == 0) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
             line[strcspn(line, "\n")] = '\0';
-            copy_str(buf, len, line + 14);
+            copy_str(buf, len, line + klen + 1);
             found = 0;
             break;
         }
     }
     fclose(f);
     return found;
+}
+
+/* PCI_SLOT_NAME from a device's uevent. */
+static int uevent_busid(const char *rel_device, char *buf, size_t len)
+{
+    return uevent_value(rel_device, "PCI_SLOT_NAME", buf, len);
 }
 
 /* Directory entries except dot files, sorted (readdir order is arbitrary). */
@@ -513,16 +520,30 @@ static size_t add_netifs(tb_topo_t *topo, size_t *skipped_p)
         snprintf(rel, sizeof(rel), "class/net/%s/address", names[i]);
         if (read_line(rel, val, sizeof(val)) == 0)
             copy_str(nif->address, sizeof(nif->address), val);
-        /* type 772 is ARPHRD_LOOPBACK; bridges have a bridge/ directory; anything with
-         * a device behind it is physical (PCI or virtio); the rest is virtual. */
+        /* type 772 is ARPHRD_LOOPBACK; bridges have a bridge/ directory; bonds a bonding/
+         * directory (DEVTYPE=bond), VLANs DEVTYPE=vlan in their uevent; anything with a
+         * device behind it is physical (PCI or virtio; IPoIB child interfaces ib0.8001
+         * too: they share their parent's device); the rest is virtual. */
         snprintf(rel, sizeof(rel), "class/net/%s/type", names[i]);
         if (strcmp(names[i], "lo") == 0 ||
             (read_line(rel, val, sizeof(val)) == 0 && atoi(val) == 772)) {
             nif->kind = TB_NETIF_LOOPBACK;
         } else {
+            char devtype[32] = "";
+            int bridge, bond;
+            snprintf(rel, sizeof(rel), "class/net/%s", names[i]);
+            uevent_value(rel, "DEVTYPE", devtype, sizeof(devtype));
             snprintf(rel, sizeof(rel), "class/net/%s/bridge", names[i]);
-            if (exists(rel)) {
+            bridge = exists(rel);
+            snprintf(rel, sizeof(rel), "class/net/%s/bonding", names[i]);
+            bond = exists(rel) || strcmp(devtype, "bond") == 0;
+            if (bridge) {
                 nif->kind = TB_NETIF_BRIDGE;
+            } else if (bond) {
+                /* no device of its own, but its slaves' devices carry it */
+                nif->kind = TB_NETIF_BOND;
+            } else if (strcmp(devtype, "vlan") == 0) {
+                nif->kind = TB_NETIF_VLAN; /* carried by its parent's device */
             } else {
                 snprintf(rel, sizeof(rel), "class/net/%s/device", names[i]);
                 nif->kind = exists(rel) ? TB_NETIF_PHYSICAL : TB_NETIF_VIRTUAL;
