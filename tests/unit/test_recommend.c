@@ -847,6 +847,41 @@ static void test_ring_and_drain(void)
     }
 }
 
+/* Placement on a node with CPU ids up to 4095 and beyond (edited NUMA cpusets): the masks
+ * are whole, never cut at a fixed buffer; ids past the mask's 4096 are said, not dropped
+ * silently. */
+static void test_placement_high_cpus(void)
+{
+    json_t *t[1] = {topo_of_file(FIX "/nccl_topo_xml/oci-hpc-oke_BM.GPU4.8.xml")}, *doc, *rec;
+    const json_t *l;
+    static const char *const sets[] = {"3968-4095", "4000-4200"};
+    if (!t[0])
+        return;
+    doc = doc_of(t, 1);
+    for (int k = 0; k < 2; k++) {
+        json_t *o;
+        size_t i;
+        json_array_foreach(json_object_get(host_topo(doc, 0), "objects"), i,
+                           o) if (!strcmp(json_string_value(json_object_get(o, "kind")), "numa"))
+            json_object_set_new(o, "cpuset", json_string(sets[k]));
+        rec = recommend(doc);
+        l = json_array_get(
+            json_object_get(
+                json_array_get(json_object_get(json_object_get(rec, "placement"), "hosts"), 0),
+                "local"),
+            0);
+        TB_CHECK_STR(json_string_value(json_object_get(l, "cpuset")), sets[k]);
+        /* 128 groups of 8 hex digits: the top one holds CPUs 4064-4095 */
+        TB_CHECK_INT(strlen(json_string_value(json_object_get(l, "cpu_groups"))), 128 * 9 - 1);
+        TB_CHECK(strncmp(json_string_value(json_object_get(l, "cpu_groups")), "ffffffff,", 9) == 0);
+        TB_CHECK_INT(strlen(json_string_value(json_object_get(l, "cpu_mask"))), 2 + 1024);
+        TB_CHECK((strstr(json_string_value(json_object_get(l, "evidence")),
+                         "4096 and above are left out") != NULL) == (k == 1));
+        json_decref(rec);
+    }
+    json_decref(doc);
+}
+
 /* NCCL_ALGO and NCCL_PROTO: never a default; a run measured with them set says so. */
 static void test_debug_settings(void)
 {
@@ -881,6 +916,7 @@ int main(void)
     test_gdr_per_gpu();
     test_topo_file();
     test_placement_files();
+    test_placement_high_cpus();
     test_ring_and_drain();
     test_debug_settings();
     return tb_test_done();

@@ -24,6 +24,8 @@ void tb_cpumask_parse(const char *s, tb_cpumask_t *m)
         }
         for (long c = a; c <= b && c < TB_CPU_WORDS * 64; c++)
             m->w[c / 64] |= 1ull << (c % 64), m->any = 1;
+        if (b >= TB_CPU_WORDS * 64)
+            m->beyond = 1;
         if (*s != ',')
             break;
         s++;

@@ -10,13 +10,19 @@
 #include "analysis.h"
 
 #define TB_CPU_WORDS 64 /* 4096 CPUs */
+/* Buffer sizes that hold any mask whole: tb_cpumask_groups (9 characters per 32-bit
+ * group), tb_cpumask_hex ("0x" and 16 digits per word). */
+#define TB_CPUMASK_GROUPS_LEN (TB_CPU_WORDS * 2 * 9 + 1)
+#define TB_CPUMASK_HEX_LEN (2 + TB_CPU_WORDS * 16 + 1)
 
 typedef struct tb_cpumask {
     uint64_t w[TB_CPU_WORDS];
     int any;
+    int beyond; /* the text named CPU ids of TB_CPU_WORDS * 64 and above: not in w */
 } tb_cpumask_t;
 
-/* hwloc list syntax "0-3,8,10-11"; anything else leaves the mask empty. */
+/* hwloc list syntax "0-3,8,10-11"; anything else leaves the mask empty. CPU ids beyond the
+ * mask's 4096 are left out and flagged (`beyond`), never dropped silently. */
 void tb_cpumask_parse(const char *s, tb_cpumask_t *m);
 /* Whether a (non-empty) lies within b. */
 int tb_cpumask_within(const tb_cpumask_t *a, const tb_cpumask_t *b);

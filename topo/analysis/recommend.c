@@ -884,7 +884,7 @@ static json_t *topo_file_system(const json_t *topo)
     json_array_foreach(objs, i, o)
     {
         tb_cpumask_t m;
-        char aff[600];
+        char aff[TB_CPUMASK_GROUPS_LEN];
         json_t *cpu, *groups;
         const json_t *d;
         size_t k;
@@ -1199,7 +1199,8 @@ static json_t *host_placement(rctx_t *c, size_t hi, int *from_run)
         const rport_t *best = NULL;
         const char *cpuset = "", *cls = "";
         int numa = -1, gi = -1;
-        char ev[600], mask[1100], groups[1100];
+        char *ev, mask[TB_CPUMASK_HEX_LEN], groups[TB_CPUMASK_GROUPS_LEN];
+        size_t evlen;
         tb_cpumask_t m;
         json_t *one;
         if (h->ngpus > 0) {
@@ -1255,23 +1256,31 @@ static json_t *host_placement(rctx_t *c, size_t hi, int *from_run)
         tb_cpumask_parse(cpuset, &m);
         tb_cpumask_hex(&m, mask, sizeof(mask));
         tb_cpumask_groups(&m, groups, sizeof(groups));
-        ev[0] = 0;
+        /* the cores' list is as long as the node makes it */
+        evlen = strlen(cpuset) + 800;
+        if (!(ev = calloc(1, evlen)))
+            continue;
         if (gpu)
-            cat(ev, sizeof(ev), "%s%s%s%s on ", sget(gpu, "name"),
-                sget(gpu, "busid")[0] ? " (" : "", sget(gpu, "busid"),
-                sget(gpu, "busid")[0] ? ")" : "");
-        cat(ev, sizeof(ev), "NUMA %d (cores %s)", numa, cpuset[0] ? cpuset : "unknown");
+            cat(ev, evlen, "%s%s%s%s on ", sget(gpu, "name"), sget(gpu, "busid")[0] ? " (" : "",
+                sget(gpu, "busid"), sget(gpu, "busid")[0] ? ")" : "");
+        cat(ev, evlen, "NUMA %d (cores %s)", numa, cpuset[0] ? cpuset : "unknown");
         if (best && cls[0])
-            cat(ev, sizeof(ev), "; NIC %s port %d, %s from the GPU (its nearest usable)", best->nic,
+            cat(ev, evlen, "; NIC %s port %d, %s from the GPU (its nearest usable)", best->nic,
                 best->num, cls);
         else if (best && best->numa >= 0)
-            cat(ev, sizeof(ev), "; NIC %s port %d (NUMA %d)", best->nic, best->num, best->numa);
+            cat(ev, evlen, "; NIC %s port %d (NUMA %d)", best->nic, best->num, best->numa);
         else if (best)
-            cat(ev, sizeof(ev), "; NIC %s port %d", best->nic, best->num);
+            cat(ev, evlen, "; NIC %s port %d", best->nic, best->num);
         else
-            cat(ev, sizeof(ev), "; no usable RDMA port");
+            cat(ev, evlen, "; no usable RDMA port");
+        if (m.beyond)
+            cat(ev, evlen,
+                "; CPU ids of %d and above are left out of cpu_mask and cpu_groups (cpuset "
+                "lists them all)",
+                TB_CPU_WORDS * 64);
         one = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s}", "local_rank", lr, "numa", numa, "cpuset",
                         cpuset, "cpu_mask", mask, "cpu_groups", groups, "evidence", ev);
+        free(ev);
         if (gpu) {
             json_object_set_new(one, "gpu", json_string(sget(gpu, "name")));
             json_object_set_new(one, "gpu_index", json_integer(iget(gpu, "os_index", gi)));
