@@ -169,10 +169,17 @@ static void write_rankfile(out_ctx_t *o, const json_t *hosts)
     if (!f)
         return;
     fprintf(f, "# Open MPI rankfile (topobench): hosts in ring order, local rank i of each host\n"
-               "# bound to the cores of its GPU's NUMA node (OS CPU numbers, as hwloc reports\n"
-               "# them), so it needs the physical mode:\n"
+               "# bound to the cores of its GPU's NUMA node, named by OS CPU (PU) numbers as\n"
+               "# hwloc reports them. Open MPI 4.x reads them so in its physical mode, each\n"
+               "# number naming the core that holds that PU (with SMT: the whole core):\n"
                "#   mpirun --hostfile hostfile --rankfile rankfile --mca rmaps_rank_file_physical "
-               "1 APP\n");
+               "1 APP\n"
+               "# Without that parameter, and always in Open MPI 5 (PRRTE, which has no physical\n"
+               "# mode), a slot list names logical core indices (logical hwthreads with\n"
+               "# HWTCPUS): this file would bind to other CPUs. With Open MPI 5 use the wrapper,\n"
+               "# which binds by OS CPU numbers itself:\n"
+               "#   mpirun --hostfile hostfile --map-by slot --bind-to none ./topobench-bind.sh "
+               "APP\n");
     json_array_foreach(hosts, i, h)
     {
         json_array_foreach(json_object_get(h, "local"), k, l)

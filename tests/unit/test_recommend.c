@@ -749,6 +749,8 @@ static void test_placement_files(void)
         TB_CHECK(strstr(txt, "\nrank 0=n0 slot=") != NULL);
         TB_CHECK(strstr(txt, "\nrank 23=n2 slot=") != NULL);
         TB_CHECK(strstr(txt, "rmaps_rank_file_physical 1") != NULL);
+        /* Open MPI 5 reads slot lists as logical cores: the file says to use the wrapper */
+        TB_CHECK(strstr(txt, "--bind-to none ./topobench-bind.sh") != NULL);
         free(txt);
     }
     if ((txt = slurp(dir, "slurm.txt"))) {
