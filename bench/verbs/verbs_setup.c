@@ -415,19 +415,28 @@ tb_status_t tb_pci_acs_path(const char *busid_a, const char *busid_b, tb_pci_acs
 
 /* --- the verdict --- */
 
+/* The peer-memory client: nvidia_peermem (driver 465 and later), nv_peer_mem (the
+ * MLNX_OFED-era module, still loaded on older installs). */
+static const char *const peermem_modules[] = {"nvidia_peermem", "nv_peer_mem"};
+
 int tb_gdr_peermem_loaded(void)
 {
     char path[PATH_MAX], line[256];
     struct stat sb;
     FILE *f;
     int found = 0;
-    snprintf(path, sizeof(path), "%s/module/nvidia_peermem", tb_topo_sysfs_root());
-    if (stat(path, &sb) == 0)
-        return 1;
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/module/%s", tb_topo_sysfs_root(), peermem_modules[i]);
+        if (stat(path, &sb) == 0)
+            return 1;
+    }
     if (strcmp(tb_topo_sysfs_root(), "/sys") != 0 || !(f = fopen("/proc/modules", "r")))
         return 0;
     while (!found && fgets(line, sizeof(line), f))
-        found = !strncmp(line, "nvidia_peermem ", 15);
+        for (size_t i = 0; i < 2 && !found; i++) {
+            size_t k = strlen(peermem_modules[i]);
+            found = !strncmp(line, peermem_modules[i], k) && line[k] == ' ';
+        }
     fclose(f);
     return found;
 }
@@ -473,8 +482,8 @@ void tb_gdr_verdict_decide(const tb_gdr_inputs_t *in, tb_gdr_verdict_t *v)
                        in->dmabuf_why, in->dmabuf_errno);
             if (in->peermem_loaded == 0)
                 reason(v, "module_not_loaded",
-                       "nvidia_peermem not loaded (no /sys/module/nvidia_peermem, not in "
-                       "/proc/modules): ibv_reg_mr cannot pin GPU memory%s%s",
+                       "nvidia_peermem not loaded (no /sys/module/nvidia_peermem or "
+                       "nv_peer_mem, not in /proc/modules): ibv_reg_mr cannot pin GPU memory%s%s",
                        in->peermem == TB_GDR_REG_ERROR ? "; it failed: " : "",
                        in->peermem == TB_GDR_REG_ERROR ? in->peermem_why : "");
             else if (in->peermem == TB_GDR_REG_ERROR || in->peermem == TB_GDR_REG_UNSUPPORTED)

@@ -121,7 +121,7 @@ typedef struct tb_gdr_inputs {
     char no_nic_why[192];
     int have_gpu; /* a CUDA device was usable */
     char no_gpu_why[256];
-    int peermem_loaded; /* nvidia_peermem in /sys/module or /proc/modules; -1 unknown */
+    int peermem_loaded; /* nvidia_peermem or nv_peer_mem loaded; -1 unknown */
     tb_gdr_reg_t dmabuf, peermem;
     int dmabuf_errno, peermem_errno;
     char dmabuf_why[192], peermem_why[192];
@@ -159,8 +159,8 @@ void tb_gdr_verdict_decide(const tb_gdr_inputs_t *in, tb_gdr_verdict_t *v);
 /* The verdict with its inputs as a jansson object (json_t *; docs/results-schema.md). */
 void *tb_gdr_verdict_to_json(const tb_gdr_inputs_t *in, const tb_gdr_verdict_t *v);
 
-/* Whether nvidia_peermem is loaded: <root>/module/nvidia_peermem, and /proc/modules when
- * the root is the live /sys. */
+/* Whether a peer-memory client is loaded (nvidia_peermem, or MLNX_OFED's older
+ * nv_peer_mem): <root>/module/NAME, and /proc/modules when the root is the live /sys. */
 int tb_gdr_peermem_loaded(void);
 
 #endif

@@ -137,6 +137,8 @@ No real machine's values: the files follow the kernel's formats for the cases te
   the upstream port 0000:03:00.0's config is 64 bytes (unreadable extended space). GPU
   0000:85:00.0 and NIC 0000:86:00.0 below a switch with ACS redirect off (0x0001: source
   validation only).
-- No `module/nvidia_peermem` (see ../sysfs_peermem for a tree where it is loaded).
+- No `module/nvidia_peermem` (see ../sysfs_peermem for a tree where it is loaded, and
+  ../sysfs_nvpeermem for one with the older MLNX_OFED module nv_peer_mem).
 """)
 put("../sysfs_peermem/module/nvidia_peermem/refcnt", "0\n")
+put("../sysfs_nvpeermem/module/nv_peer_mem/refcnt", "0\n")

@@ -330,7 +330,8 @@ static void test_verdict(void)
     /* The line docs/verbs.md shows as the "not available" example. */
     TB_CHECK_STR(v.line, "gdr: not available: dma-buf unsupported by driver/kernel: "
                          "ibv_reg_dmabuf_mr: Operation not supported; nvidia_peermem not loaded "
-                         "(no /sys/module/nvidia_peermem, not in /proc/modules): ibv_reg_mr "
+                         "(no /sys/module/nvidia_peermem or nv_peer_mem, not in /proc/modules): "
+                         "ibv_reg_mr "
                          "cannot pin GPU memory; it failed: ibv_reg_mr: Bad address");
     /* Registration errors with errno. */
     base_inputs(&in);
@@ -412,6 +413,9 @@ static void test_peermem(void)
 {
     TB_CHECK_INT(tb_gdr_peermem_loaded(), 0);
     setenv("TOPOBENCH_SYSFS_ROOT", TB_TEST_DATA_DIR "/sysfs_peermem", 1);
+    TB_CHECK_INT(tb_gdr_peermem_loaded(), 1);
+    /* The MLNX_OFED-era module counts too. */
+    setenv("TOPOBENCH_SYSFS_ROOT", TB_TEST_DATA_DIR "/sysfs_nvpeermem", 1);
     TB_CHECK_INT(tb_gdr_peermem_loaded(), 1);
     setenv("TOPOBENCH_SYSFS_ROOT", ROOT, 1);
 }
