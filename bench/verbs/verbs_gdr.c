@@ -75,7 +75,7 @@ static int reg_gpu(tb_vib_t *v, void *arg)
     char why[256];
     int unsupported, fd, err;
     if (!b->dmabuf)
-        return tb_vib_reg_host(v, b->ptr, b->len, 0);
+        return tb_vib_reg_peermem(v, b->ptr, b->len, 0);
     if ((fd = dmabuf_fd(b, why, sizeof(why), &unsupported)) < 0)
         return EOPNOTSUPP;
     err = tb_vib_reg_dmabuf(v, b->ptr, b->len, fd, 0);
@@ -114,7 +114,7 @@ static void try_registrations(tb_verbs_side_t *sd, gpu_buf_t *b, tb_gdr_inputs_t
             snprintf(in->dmabuf_why, sizeof(in->dmabuf_why), "ibv_reg_dmabuf_mr: %s",
                      strerror(err));
     }
-    err = tb_vib_reg_host(sd->vib, b->ptr, b->len, 0);
+    err = tb_vib_reg_peermem(sd->vib, b->ptr, b->len, 0);
     in->peermem = err == 0 ? TB_GDR_REG_OK : TB_GDR_REG_ERROR;
     in->peermem_errno = err;
     if (err)
@@ -196,6 +196,7 @@ static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev,
     tb_verbs_side_t sd;
     tb_verbs_port_info_t *pi = NULL;
     gpu_buf_t b;
+    tb_vib_cfg_t cfg = {0};
     char why[256] = "";
     memset(e, 0, sizeof(*e));
     memset(&sd, 0, sizeof(sd));
@@ -221,9 +222,14 @@ static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev,
         return;
     }
     snprintf(e->nic, sizeof(e->nic), "%s:%d", sd.dev, sd.port);
-    if (!(pi = calloc(1, sizeof(*pi))) || tb_verbs_port_read(sd.dev, sd.port, pi) != TB_OK ||
-        tb_verbs_gid_choose(pi, s->opts->verbs.gid_index, &sd.gid) != TB_OK ||
-        tb_vib_open(sd.dev, sd.port, sd.gid.index, 1, 1, &sd.vib, why, sizeof(why)) != TB_OK) {
+    cfg.nqps = cfg.depth = 1;
+    if ((pi = calloc(1, sizeof(*pi))) && tb_verbs_port_read(sd.dev, sd.port, pi) == TB_OK &&
+        tb_verbs_gid_choose(pi, s->opts->verbs.gid_index, &sd.gid) == TB_OK) {
+        cfg.gid_index = sd.gid.index;
+        if (tb_vib_open(sd.dev, sd.port, &cfg, &sd.vib, why, sizeof(why)) != TB_OK)
+            sd.vib = NULL;
+    }
+    if (!sd.vib) {
         snprintf(e->no_nic_why, sizeof(e->no_nic_why), "%s", why[0] ? why : "port not usable");
         free(pi);
         return;

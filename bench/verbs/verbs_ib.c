@@ -1,6 +1,6 @@
 /* libibverbs for the verbs tests (verbs_ib.h): device, protection domain, one completion
  * queue, RC QPs, the registered buffer, connection to one peer, the timed loops. */
-#define _DEFAULT_SOURCE /* lrand48 */
+#define _DEFAULT_SOURCE /* lrand48, srand48 */
 #include "verbs_ib.h"
 
 #include <errno.h>
@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "watchdog.h"
 
 #ifdef TB_HAVE_VERBS
 #include <infiniband/verbs.h>
+
+#include "verbs_setup.h"
 
 struct tb_vib {
     struct ibv_context *ctx;
@@ -25,13 +28,26 @@ struct tb_vib {
     union ibv_gid gid;
     void *buf;
     size_t len, half;
-    int nqps, depth, port, gid_index, rd_atomic;
+    int host_mem; /* the MR is host memory (inline sends may read it) */
+    int nqps, depth, rx_depth, port, gid_index;
+    int rd_atomic; /* RDMA reads we accept as responder (RTR max_dest_rd_atomic) */
+    int init_rd;   /* RDMA reads we may have outstanding as initiator (RTS max_rd_atomic) */
+    int max_inline;
     int recv_posted[TB_VIB_MAX_QPS];
     uint32_t psn[TB_VIB_MAX_QPS];
     tb_vib_conn_t remote;
 };
 
-#define ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ)
+/* QPs grant remote access; MRs ask for relaxed ordering too (an optional flag that
+ * libibverbs drops where the kernel lacks it; perftest and NCCL set it: without it GPU
+ * memory bandwidth drops on some AMD and switch platforms). */
+#define QP_ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ)
+#define MR_ACCESS (QP_ACCESS | IBV_ACCESS_RELAXED_ORDERING)
+/* perftest's latency tests' default inline sizes: 220 bytes for RDMA writes, 236 for sends
+ * on RC (its "optimal values" for mlx5); bandwidth tests send nothing inline. */
+#define INLINE_WRITE 220
+#define INLINE_SEND 236
+#define INLINE_ASK INLINE_SEND
 
 static double now_s(void)
 {
@@ -50,6 +66,16 @@ static tb_status_t vib_status(int rc, const char *what, const char *file, int li
                     line);
 }
 
+/* A failed creation in tb_vib_open: the locked-memory limit is a skip with the limit named
+ * (not logged), anything else an error, logged; `why` says which in both cases. */
+static tb_status_t open_failed(int err, const char *what, char *why, size_t wlen)
+{
+    tb_status_t st = tb_verbs_errno_status(err ? err : ENOMEM, what, tb_verbs_memlock(), why, wlen);
+    if (st != TB_ERR_ENV)
+        tb_error(st, "verbs: %s", why);
+    return st;
+}
+
 static tb_status_t modify_init(tb_vib_t *v, struct ibv_qp *qp)
 {
     struct ibv_qp_attr a;
@@ -57,24 +83,53 @@ static tb_status_t modify_init(tb_vib_t *v, struct ibv_qp *qp)
     a.qp_state = IBV_QPS_INIT;
     a.pkey_index = 0;
     a.port_num = (uint8_t)v->port;
-    a.qp_access_flags = ACCESS;
+    a.qp_access_flags = QP_ACCESS;
     return VIB_CHECK(
         ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS),
         "ibv_modify_qp(INIT)");
 }
 
-tb_status_t tb_vib_open(const char *dev, int port, int gid_index, int nqps, int depth,
-                        tb_vib_t **v_p, char *why, size_t wlen)
+/* One RC QP; inline data asked for, and the QP created without it where the provider
+ * refuses the size. The granted inline size is in *inline_p. */
+static struct ibv_qp *create_qp(tb_vib_t *v, int *inline_p)
 {
+    struct ibv_qp_init_attr ia;
+    struct ibv_qp *qp;
+    for (int ask = INLINE_ASK;; ask = 0) {
+        memset(&ia, 0, sizeof(ia));
+        ia.send_cq = ia.recv_cq = v->cq;
+        ia.qp_type = IBV_QPT_RC;
+        ia.cap.max_send_wr = (uint32_t)v->depth;
+        ia.cap.max_recv_wr = (uint32_t)v->rx_depth;
+        ia.cap.max_send_sge = ia.cap.max_recv_sge = 1;
+        ia.cap.max_inline_data = (uint32_t)ask;
+        errno = 0;
+        /* ibv_create_qp writes the capabilities it granted back into ia.cap. */
+        if ((qp = ibv_create_qp(v->pd, &ia)) || ask == 0)
+            break;
+    }
+    *inline_p = qp ? (int)ia.cap.max_inline_data : 0;
+    return qp;
+}
+
+tb_status_t tb_vib_open(const char *dev, int port, const tb_vib_cfg_t *cfg, tb_vib_t **v_p,
+                        char *why, size_t wlen)
+{
+    static int seeded;
     struct ibv_device **list;
     struct ibv_device_attr da;
     tb_vib_t *v;
     tb_status_t st = TB_ERR_ENV;
-    int n = 0, found = -1;
+    int n = 0, found = -1, rc, cqe = 0;
 
     *v_p = NULL;
-    if (nqps < 1 || nqps > TB_VIB_MAX_QPS)
-        return tb_error(TB_ERR_USAGE, "--qps %d: expected 1 to %d", nqps, TB_VIB_MAX_QPS);
+    if (cfg->nqps < 1 || cfg->nqps > TB_VIB_MAX_QPS)
+        return tb_error(TB_ERR_USAGE, "--qps %d: expected 1 to %d", cfg->nqps, TB_VIB_MAX_QPS);
+    if (!seeded) {
+        /* The initial PSNs: different from run to run, as perftest's. */
+        srand48((long)time(NULL) ^ (long)getpid());
+        seeded = 1;
+    }
     list = ibv_get_device_list(&n);
     if (!list || n == 0) {
         snprintf(why, wlen, "no RDMA device (libibverbs lists none%s)",
@@ -94,20 +149,23 @@ tb_status_t tb_vib_open(const char *dev, int port, int gid_index, int nqps, int 
     }
     if (!(v = calloc(1, sizeof(*v)))) {
         ibv_free_device_list(list);
+        snprintf(why, wlen, "out of memory");
         return tb_error(TB_ERR_ENV, "out of memory");
     }
-    v->nqps = nqps;
-    v->depth = depth;
+    v->nqps = cfg->nqps;
+    v->depth = cfg->depth;
     v->port = port;
-    v->gid_index = gid_index;
+    v->gid_index = cfg->gid_index;
     v->ctx = ibv_open_device(list[found]);
     ibv_free_device_list(list);
     if (!v->ctx) {
         snprintf(why, wlen, "cannot open %s: %s", dev, strerror(errno));
         goto err;
     }
-    if (ibv_query_device(v->ctx, &da) != 0 || ibv_query_port(v->ctx, (uint8_t)port, &v->pa)) {
-        snprintf(why, wlen, "%s port %d: cannot query it: %s", dev, port, strerror(errno));
+    /* Both return the errno value and need not set errno. */
+    if ((rc = ibv_query_device(v->ctx, &da)) != 0 ||
+        (rc = ibv_query_port(v->ctx, (uint8_t)port, &v->pa)) != 0) {
+        snprintf(why, wlen, "%s port %d: cannot query it: %s", dev, port, strerror(rc));
         goto err;
     }
     if (v->pa.state != IBV_PORT_ACTIVE) {
@@ -115,42 +173,51 @@ tb_status_t tb_vib_open(const char *dev, int port, int gid_index, int nqps, int 
                  ibv_port_state_str(v->pa.state));
         goto err;
     }
-    if (v->pa.link_layer == IBV_LINK_LAYER_ETHERNET && gid_index < 0) {
+    if (v->pa.link_layer == IBV_LINK_LAYER_ETHERNET && cfg->gid_index < 0) {
         snprintf(why, wlen, "%s port %d is RoCE and no GID was chosen", dev, port);
         goto err;
     }
-    if (gid_index >= 0 && ibv_query_gid(v->ctx, (uint8_t)port, gid_index, &v->gid) != 0) {
-        snprintf(why, wlen, "%s port %d: cannot read GID %d: %s", dev, port, gid_index,
-                 strerror(errno));
+    if (cfg->gid_index >= 0 &&
+        (rc = ibv_query_gid(v->ctx, (uint8_t)port, cfg->gid_index, &v->gid)) != 0) {
+        snprintf(why, wlen, "%s port %d: cannot read GID %d: %s", dev, port, cfg->gid_index,
+                 strerror(rc < 0 ? errno : rc));
         goto err;
     }
+    /* As responder: max_qp_rd_atom; as initiator: max_qp_init_rd_atom (RTS's max_rd_atomic
+     * must not exceed it, nor what the peer accepts). */
     v->rd_atomic = da.max_qp_rd_atom < 16 ? da.max_qp_rd_atom : 16;
+    v->init_rd = da.max_qp_init_rd_atom < 16 ? da.max_qp_init_rd_atom : 16;
     if (v->rd_atomic < 1)
         v->rd_atomic = 1;
-    st = TB_ERR_INTERNAL;
+    if (v->init_rd < 1)
+        v->init_rd = 1;
+    if ((st = tb_verbs_queue_sizes(dev, cfg->nqps, cfg->depth, da.max_qp_wr, da.max_cqe,
+                                   &v->rx_depth, &cqe, why, wlen)) != TB_OK) {
+        tb_error(st, "%s", why);
+        goto err;
+    }
     if (!(v->pd = ibv_alloc_pd(v->ctx))) {
-        (void)VIB_CHECK(errno ? errno : ENOMEM, "ibv_alloc_pd");
+        st = open_failed(errno, "ibv_alloc_pd", why, wlen);
         goto err;
     }
     /* Room for every send and every receive completion at once. */
-    if (!(v->cq = ibv_create_cq(v->ctx, 2 * nqps * depth + 16, NULL, NULL, 0))) {
-        (void)VIB_CHECK(errno ? errno : ENOMEM, "ibv_create_cq");
+    if (!(v->cq = ibv_create_cq(v->ctx, cqe, NULL, NULL, 0))) {
+        st = open_failed(errno, "ibv_create_cq", why, wlen);
         goto err;
     }
-    for (int q = 0; q < nqps; q++) {
-        struct ibv_qp_init_attr ia;
-        memset(&ia, 0, sizeof(ia));
-        ia.send_cq = ia.recv_cq = v->cq;
-        ia.qp_type = IBV_QPT_RC;
-        ia.cap.max_send_wr = (uint32_t)depth;
-        ia.cap.max_recv_wr = (uint32_t)depth;
-        ia.cap.max_send_sge = ia.cap.max_recv_sge = 1;
-        if (!(v->qp[q] = ibv_create_qp(v->pd, &ia))) {
-            (void)VIB_CHECK(errno ? errno : ENOMEM, "ibv_create_qp");
+    v->max_inline = INLINE_ASK;
+    for (int q = 0; q < cfg->nqps; q++) {
+        int granted = 0;
+        if (!(v->qp[q] = create_qp(v, &granted))) {
+            st = open_failed(errno, "ibv_create_qp", why, wlen);
             goto err;
         }
-        if (modify_init(v, v->qp[q]) != TB_OK)
+        if (granted < v->max_inline)
+            v->max_inline = granted;
+        if ((st = modify_init(v, v->qp[q])) != TB_OK) {
+            snprintf(why, wlen, "%s port %d: ibv_modify_qp(INIT) failed", dev, port);
             goto err;
+        }
         v->psn[q] = (uint32_t)(lrand48() & 0xffffff);
     }
     *v_p = v;
@@ -185,13 +252,14 @@ void tb_vib_close(tb_vib_t *v)
     free(v);
 }
 
-static int reg_done(tb_vib_t *v, void *buf, size_t len, size_t half)
+static int reg_done(tb_vib_t *v, void *buf, size_t len, size_t half, int host_mem)
 {
     if (!v->mr)
         return errno ? errno : EINVAL;
     v->buf = buf;
     v->len = len;
     v->half = half;
+    v->host_mem = host_mem;
     return 0;
 }
 
@@ -199,16 +267,30 @@ int tb_vib_reg_host(tb_vib_t *v, void *buf, size_t len, size_t half)
 {
     tb_vib_unreg(v);
     errno = 0;
-    v->mr = ibv_reg_mr(v->pd, buf, len, ACCESS);
-    return reg_done(v, buf, len, half);
+    v->mr = ibv_reg_mr(v->pd, buf, len, MR_ACCESS);
+    return reg_done(v, buf, len, half, 1);
+}
+
+int tb_vib_reg_peermem(tb_vib_t *v, void *buf, size_t len, size_t half)
+{
+    tb_vib_unreg(v);
+    errno = 0;
+    v->mr = ibv_reg_mr(v->pd, buf, len, MR_ACCESS);
+    return reg_done(v, buf, len, half, 0);
 }
 
 int tb_vib_reg_dmabuf(tb_vib_t *v, void *buf, size_t len, int fd, size_t half)
 {
     tb_vib_unreg(v);
     errno = 0;
-    v->mr = ibv_reg_dmabuf_mr(v->pd, 0, len, (uint64_t)(uintptr_t)buf, fd, ACCESS);
-    return reg_done(v, buf, len, half);
+    v->mr = ibv_reg_dmabuf_mr(v->pd, 0, len, (uint64_t)(uintptr_t)buf, fd, MR_ACCESS);
+    /* ibv_reg_dmabuf_mr hands the flags to the kernel as they are: one that refuses the
+     * optional relaxed ordering gets the plain registration. */
+    if (!v->mr && errno == EINVAL) {
+        errno = 0;
+        v->mr = ibv_reg_dmabuf_mr(v->pd, 0, len, (uint64_t)(uintptr_t)buf, fd, QP_ACCESS);
+    }
+    return reg_done(v, buf, len, half, 0);
 }
 
 void tb_vib_local(const tb_vib_t *v, tb_vib_conn_t *c)
@@ -273,7 +355,7 @@ tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r)
         a.retry_cnt = 7;
         a.rnr_retry = 7; /* receiver not ready: retry forever, as perftest */
         a.sq_psn = v->psn[q];
-        a.max_rd_atomic = (uint8_t)(r->rd_atomic < v->rd_atomic ? r->rd_atomic : v->rd_atomic);
+        a.max_rd_atomic = (uint8_t)(r->rd_atomic < v->init_rd ? r->rd_atomic : v->init_rd);
         st =
             VIB_CHECK(ibv_modify_qp(v->qp[q], &a,
                                     IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
@@ -316,7 +398,7 @@ static int poll(tb_vib_t *v, struct ibv_wc *wc, char *why, size_t wlen, tb_statu
 }
 
 static tb_status_t post_one(tb_vib_t *v, int q, tb_vib_op_t op, size_t size, uint64_t local,
-                            uint64_t remote)
+                            uint64_t remote, int may_inline)
 {
     struct ibv_sge sge;
     struct ibv_send_wr wr, *bad = NULL;
@@ -331,6 +413,10 @@ static tb_status_t post_one(tb_vib_t *v, int q, tb_vib_op_t op, size_t size, uin
                 : op == TB_VIB_READ ? IBV_WR_RDMA_READ
                                     : IBV_WR_SEND;
     wr.send_flags = IBV_SEND_SIGNALED;
+    /* Inline: the CPU copies the data into the work request (host memory only). */
+    if (may_inline && op != TB_VIB_READ && v->host_mem && size <= (size_t)v->max_inline &&
+        size <= (op == TB_VIB_SEND ? INLINE_SEND : INLINE_WRITE))
+        wr.send_flags |= IBV_SEND_INLINE;
     wr.wr.rdma.remote_addr = remote;
     wr.wr.rdma.rkey = v->remote.rkey;
     return VIB_CHECK(ibv_post_send(v->qp[q], &wr, &bad), "ibv_post_send");
@@ -347,7 +433,7 @@ tb_status_t tb_vib_bw(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters, doub
     while (done < iters && st == TB_OK) {
         for (int q = 0; q < v->nqps && st == TB_OK; q++)
             while (out[q] < v->depth && posted < iters && st == TB_OK) {
-                st = post_one(v, q, op, size, (uint64_t)(uintptr_t)v->buf, v->remote.addr);
+                st = post_one(v, q, op, size, (uint64_t)(uintptr_t)v->buf, v->remote.addr, 0);
                 out[q]++;
                 posted++;
             }
@@ -360,25 +446,30 @@ tb_status_t tb_vib_bw(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters, doub
     return st;
 }
 
+static tb_status_t post_recv(tb_vib_t *v, int q)
+{
+    struct ibv_sge sge;
+    struct ibv_recv_wr wr, *bad = NULL;
+    tb_status_t st;
+    memset(&wr, 0, sizeof(wr));
+    sge.addr = (uint64_t)(uintptr_t)v->buf;
+    sge.length = (uint32_t)(v->half ? v->half : v->len); /* any size that fits */
+    sge.lkey = v->mr->lkey;
+    wr.wr_id = (uint64_t)q;
+    wr.sg_list = &sge;
+    wr.num_sge = 1;
+    if ((st = VIB_CHECK(ibv_post_recv(v->qp[q], &wr, &bad), "ibv_post_recv")) == TB_OK)
+        v->recv_posted[q]++;
+    return st;
+}
+
 tb_status_t tb_vib_recv_post(tb_vib_t *v)
 {
-    for (int q = 0; q < v->nqps; q++)
-        while (v->recv_posted[q] < v->depth) {
-            struct ibv_sge sge;
-            struct ibv_recv_wr wr, *bad = NULL;
-            memset(&wr, 0, sizeof(wr));
-            sge.addr = (uint64_t)(uintptr_t)v->buf;
-            sge.length = (uint32_t)(v->half ? v->half : v->len); /* any size that fits */
-            sge.lkey = v->mr->lkey;
-            wr.wr_id = (uint64_t)q;
-            wr.sg_list = &sge;
-            wr.num_sge = 1;
-            tb_status_t st = VIB_CHECK(ibv_post_recv(v->qp[q], &wr, &bad), "ibv_post_recv");
-            if (st != TB_OK)
-                return st;
-            v->recv_posted[q]++;
-        }
-    return TB_OK;
+    tb_status_t st = TB_OK;
+    for (int q = 0; q < v->nqps && st == TB_OK; q++)
+        while (v->recv_posted[q] < v->rx_depth && st == TB_OK)
+            st = post_recv(v, q);
+    return st;
 }
 
 tb_status_t tb_vib_recv(tb_vib_t *v, long iters, char *why, size_t wlen)
@@ -388,12 +479,13 @@ tb_status_t tb_vib_recv(tb_vib_t *v, long iters, char *why, size_t wlen)
     tb_status_t st = TB_OK;
     while (got < iters && st == TB_OK) {
         int n = poll(v, wc, why, wlen, &st);
-        for (int i = 0; i < n; i++) {
-            v->recv_posted[qp_index(v, wc[i].qp_num)]--;
+        /* Each receive back on its QP as soon as it completed: the queue never runs dry. */
+        for (int i = 0; i < n && st == TB_OK; i++) {
+            int q = qp_index(v, wc[i].qp_num);
+            v->recv_posted[q]--;
             got++;
+            st = post_recv(v, q);
         }
-        if (n > 0 && st == TB_OK)
-            st = tb_vib_recv_post(v);
     }
     return st;
 }
@@ -419,7 +511,7 @@ tb_status_t tb_vib_pingpong(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters
         while (st == TB_OK && (!sent || !got)) {
             if (turn && !sent) {
                 *tx = seq;
-                st = post_one(v, 0, op, size, local, remote);
+                st = post_one(v, 0, op, size, local, remote, 1);
                 sent = 1;
                 pending++;
                 continue;
@@ -459,10 +551,10 @@ tb_status_t tb_vib_pingpong(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters
 
 #else /* no libibverbs */
 
-tb_status_t tb_vib_open(const char *dev, int port, int gid_index, int nqps, int depth,
-                        tb_vib_t **v_p, char *why, size_t wlen)
+tb_status_t tb_vib_open(const char *dev, int port, const tb_vib_cfg_t *cfg, tb_vib_t **v_p,
+                        char *why, size_t wlen)
 {
-    (void)dev, (void)port, (void)gid_index, (void)nqps, (void)depth;
+    (void)dev, (void)port, (void)cfg;
     *v_p = NULL;
     snprintf(why, wlen, "built without libibverbs (TB_WITH_VERBS)");
     return TB_ERR_ENV;
@@ -475,6 +567,10 @@ int tb_vib_reg_host(tb_vib_t *v, void *buf, size_t len, size_t half)
 {
     (void)v, (void)buf, (void)len, (void)half;
     return ENOSYS;
+}
+int tb_vib_reg_peermem(tb_vib_t *v, void *buf, size_t len, size_t half)
+{
+    return tb_vib_reg_host(v, buf, len, half);
 }
 int tb_vib_reg_dmabuf(tb_vib_t *v, void *buf, size_t len, int fd, size_t half)
 {

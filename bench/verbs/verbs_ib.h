@@ -29,26 +29,37 @@ typedef struct tb_vib_conn {
     int32_t gid_index; /* -1: no GRH (InfiniBand by LID) */
     int32_t mtu;       /* enum ibv_mtu of the active MTU */
     int32_t nqps;
-    int32_t rd_atomic; /* outstanding RDMA reads it accepts */
+    int32_t rd_atomic; /* outstanding RDMA reads it accepts as responder */
 } tb_vib_conn_t;
+
+/* How a port handle is opened: the options of docs/verbs.md. */
+typedef struct tb_vib_cfg {
+    int gid_index; /* -1: none (InfiniBand by LID) */
+    int nqps;      /* RC QPs to the peer (--qps) */
+    int depth;     /* send work requests per QP (--tx-depth) */
+} tb_vib_cfg_t;
 
 typedef enum tb_vib_op { TB_VIB_WRITE, TB_VIB_READ, TB_VIB_SEND } tb_vib_op_t;
 
-/* Opens `dev` port `port`, `nqps` RC QPs of `depth` work requests each (perftest's
- * --tx-depth), GID `gid_index` (-1: none). Things a node lacks (the device is not listed
- * by libibverbs, the port is not ACTIVE, no libibverbs in the build) are TB_ERR_ENV with
- * the reason in `why` and nothing logged: the tests skip with it; failed calls are logged
- * and TB_ERR_INTERNAL. */
-TB_NODISCARD tb_status_t tb_vib_open(const char *dev, int port, int gid_index, int nqps, int depth,
+/* Opens `dev` port `port` with `cfg`: its QPs (receive queues of max(512, 2 x depth) so a
+ * sender never meets an empty one), one CQ for all. Things a node lacks (the device is not
+ * listed by libibverbs, the port is not ACTIVE, no libibverbs in the build, a locked-memory
+ * limit too small: ENOMEM/EPERM, tb_verbs_errno_status) are TB_ERR_ENV with the reason in
+ * `why` and nothing logged: the tests skip with it. --tx-depth or --qps beyond the device's
+ * caps is TB_ERR_USAGE, logged; other failed calls are logged and TB_ERR_INTERNAL. `why`
+ * says what failed in every case. */
+TB_NODISCARD tb_status_t tb_vib_open(const char *dev, int port, const tb_vib_cfg_t *cfg,
                                      tb_vib_t **v_p, char *why, size_t wlen);
 void tb_vib_close(tb_vib_t *v);
 
 /* Registers the buffer [buf, buf + len) the operations use (one at a time; a new one
  * replaces the old): host memory, GPU memory by its dma-buf file descriptor
- * (ibv_reg_dmabuf_mr), or GPU memory through nvidia_peermem (ibv_reg_mr on the device
- * pointer). Returns 0 or the errno of the failed call. `half` is where the receive half
- * of the latency tests starts. */
+ * (ibv_reg_dmabuf_mr), or GPU memory through a peer-memory client (ibv_reg_mr on the device
+ * pointer). Relaxed ordering is asked for (an optional flag: ignored where unsupported).
+ * Returns 0 or the errno of the failed call. `half` is where the receive half of the latency
+ * tests starts. */
 int tb_vib_reg_host(tb_vib_t *v, void *buf, size_t len, size_t half);
+int tb_vib_reg_peermem(tb_vib_t *v, void *buf, size_t len, size_t half);
 int tb_vib_reg_dmabuf(tb_vib_t *v, void *buf, size_t len, int fd, size_t half);
 void tb_vib_unreg(tb_vib_t *v);
 
@@ -65,16 +76,18 @@ int tb_vib_is_roce(const tb_vib_t *v);
  * completion. A failed completion is TB_ERR_INTERNAL with its status text in `why`. */
 TB_NODISCARD tb_status_t tb_vib_bw(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters,
                                    double *secs, char *why, size_t wlen);
-/* Receiver of TB_VIB_SEND: keeps `depth` receives posted per QP (each the whole buffer),
- * returns after `iters` arrived. tb_vib_recv_post alone tops the receives up (call it
- * before the sender starts). */
+/* Receiver of TB_VIB_SEND: keeps the receive queues full (each receive the whole buffer,
+ * re-posted as soon as it completes), returns after `iters` arrived. tb_vib_recv_post alone tops
+ * the receives up (call it before the sender starts). */
 TB_NODISCARD tb_status_t tb_vib_recv_post(tb_vib_t *v);
 TB_NODISCARD tb_status_t tb_vib_recv(tb_vib_t *v, long iters, char *why, size_t wlen);
 
 /* Ping-pong on QP 0, `iters` round trips of `size` bytes; *secs the whole loop's time on
  * this side. SEND: send/receive completions; WRITE: RDMA writes into the peer's receive
  * half, whose last byte the peer polls (host memory only; the caller clears the receive
- * half and synchronises first). */
+ * half and synchronises first). Messages from host memory up to perftest's inline sizes
+ * (220 bytes for writes, 236 for sends, within what the QP was granted) go inline, as
+ * perftest's latency tests send them. */
 TB_NODISCARD tb_status_t tb_vib_pingpong(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters,
                                          int initiator, double *secs, char *why, size_t wlen);
 

@@ -118,27 +118,45 @@ static tb_status_t choose_port(tb_suite_t *s, tb_verbs_side_t *sd, char *why, si
     return st;
 }
 
+void tb_verbs_vib_cfg(const tb_suite_t *s, const tb_verbs_side_t *sd, tb_vib_cfg_t *cfg)
+{
+    cfg->gid_index = sd->gid.index;
+    cfg->nqps = s->opts->verbs.qps;
+    cfg->depth = s->opts->verbs.tx_depth;
+}
+
+/* A failed registration of the ring or test buffer: the locked-memory limit is a skip with
+ * the limit named; anything else an error, logged. */
+static tb_status_t reg_failed(int err, const char *what, char *why, size_t wlen)
+{
+    tb_status_t st = tb_verbs_errno_status(err, what, tb_verbs_memlock(), why, wlen);
+    if (st != TB_ERR_ENV)
+        tb_error(st, "verbs: %s", why);
+    return st;
+}
+
 /* choose_port, then the port opened and a host buffer of 2 x `max` registered. */
 tb_status_t tb_verbs_side_open(tb_suite_t *s, tb_verbs_side_t *sd, size_t max, char *why,
                                size_t wlen)
 {
     tb_status_t st = choose_port(s, sd, why, wlen);
+    tb_vib_cfg_t cfg;
+    char what[128];
     int err;
     if (st != TB_OK)
         return st;
-    st = tb_vib_open(sd->dev, sd->port, sd->gid.index, s->opts->verbs.qps, s->opts->verbs.tx_depth,
-                     &sd->vib, why, wlen);
-    if (st != TB_OK)
+    tb_verbs_vib_cfg(s, sd, &cfg);
+    if ((st = tb_vib_open(sd->dev, sd->port, &cfg, &sd->vib, why, wlen)) != TB_OK)
         return st;
     sd->half = max;
-    if (posix_memalign((void **)&sd->buf, 4096, 2 * max) != 0)
-        return tb_error(TB_ERR_ENV, "verbs: cannot allocate 2 x %zu bytes", max);
+    if (posix_memalign((void **)&sd->buf, 4096, 2 * max) != 0) {
+        snprintf(why, wlen, "cannot allocate 2 x %zu bytes", max);
+        return tb_error(TB_ERR_ENV, "verbs: %s", why);
+    }
     memset(sd->buf, 0, 2 * max);
+    snprintf(what, sizeof(what), "ibv_reg_mr of %zu bytes of host memory on %s", 2 * max, sd->dev);
     if ((err = tb_vib_reg_host(sd->vib, sd->buf, 2 * max, max)) != 0)
-        return tb_error(TB_ERR_INTERNAL,
-                        "verbs: ibv_reg_mr of %zu bytes of host memory on %s: "
-                        "%s (errno %d)",
-                        2 * max, sd->dev, strerror(err), err);
+        return reg_failed(err, what, why, wlen);
     return TB_OK;
 }
 
@@ -422,6 +440,7 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
     int me, n, succ, pred, err, check = op == TB_VIB_WRITE;
     tb_vib_t *out = NULL, *in = NULL;
     unsigned char *tmp = NULL;
+    tb_vib_cfg_t cfg;
     tb_status_t st;
     double secs = 0, dummy;
     MPI_Comm_rank(lc, &me);
@@ -430,11 +449,10 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
     pred = (me - d + n) % n;
     *gbps = 0;
     *wrong_p = 0;
-    st = tb_vib_open(sd->dev, sd->port, sd->gid.index, s->opts->verbs.qps, s->opts->verbs.tx_depth,
-                     &out, why, wlen);
+    tb_verbs_vib_cfg(s, sd, &cfg);
+    st = tb_vib_open(sd->dev, sd->port, &cfg, &out, why, wlen);
     if (st == TB_OK)
-        st = tb_vib_open(sd->dev, sd->port, sd->gid.index, s->opts->verbs.qps,
-                         s->opts->verbs.tx_depth, &in, why, wlen);
+        st = tb_vib_open(sd->dev, sd->port, &cfg, &in, why, wlen);
     if (st == TB_OK && ((err = m->reg(out, m->arg)) != 0 || (err = m->reg(in, m->arg)) != 0)) {
         snprintf(why, wlen, "registration failed: %s (errno %d)", strerror(err), err);
         st = TB_ERR_ENV;

@@ -5,6 +5,7 @@
 #define TB_BENCH_VERBS_RUN_H
 
 #include "suite.h"
+#include "verbs_ib.h"
 #include "verbs_setup.h"
 
 /* Every rank: the selected verbs tests, each recorded (or skipped with its reason) by rank
@@ -27,8 +28,12 @@ typedef struct tb_verbs_side {
     size_t half;
 } tb_verbs_side_t;
 
+/* The options of a port handle for the side's port (--qps, --tx-depth, the chosen GID). */
+void tb_verbs_vib_cfg(const tb_suite_t *s, const tb_verbs_side_t *sd, tb_vib_cfg_t *cfg);
+
 /* The port (--hca, else the NIC nearest the rank's GPU or cores) opened with a host buffer
- * of 2 x `max` registered. TB_ERR_ENV: skip, with `why`. */
+ * of 2 x `max` registered. TB_ERR_ENV: skip, with `why` (the locked-memory limit among
+ * them); other failures with `why` too. */
 TB_NODISCARD tb_status_t tb_verbs_side_open(tb_suite_t *s, tb_verbs_side_t *sd, size_t max,
                                             char *why, size_t wlen);
 void tb_verbs_side_close(tb_verbs_side_t *sd);

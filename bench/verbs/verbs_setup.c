@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -296,6 +297,62 @@ tb_status_t tb_verbs_nic_nearest(const tb_topo_t *topo, const char *gpu_busid, c
               : topo->objs[pick].ports[0].num > 0 ? topo->objs[pick].ports[0].num
                                                   : 1;
     return TB_OK;
+}
+
+/* --- queues, errors, peers --- */
+
+tb_status_t tb_verbs_queue_sizes(const char *dev, int nqps, int depth, int max_qp_wr, int max_cqe,
+                                 int *rx_depth_p, int *cqe_p, char *why, size_t wlen)
+{
+    long long rx = depth * 2 > 512 ? depth * 2 : 512, cqe;
+    if (max_qp_wr > 0 && depth > max_qp_wr) {
+        snprintf(why, wlen, "--tx-depth %d: %s allows at most %d work requests per QP (max_qp_wr)",
+                 depth, dev, max_qp_wr);
+        return TB_ERR_USAGE;
+    }
+    if (max_qp_wr > 0 && rx > max_qp_wr)
+        rx = max_qp_wr;
+    cqe = (long long)nqps * (depth + rx) + 16;
+    if (max_cqe > 0 && cqe > max_cqe) {
+        /* Fewer receives first: a send test needs only depth of them posted. */
+        rx = ((long long)max_cqe - 16) / nqps - depth;
+        if (rx < depth) {
+            snprintf(why, wlen,
+                     "--qps %d with --tx-depth %d need a completion queue of %lld entries; %s "
+                     "allows %d (max_cqe)",
+                     nqps, depth, (long long)nqps * 2 * depth + 16, dev, max_cqe);
+            return TB_ERR_USAGE;
+        }
+        cqe = (long long)nqps * (depth + rx) + 16;
+    }
+    *rx_depth_p = (int)rx;
+    *cqe_p = (int)cqe;
+    return TB_OK;
+}
+
+tb_status_t tb_verbs_errno_status(int err, const char *what, long long memlock, char *why,
+                                  size_t wlen)
+{
+    char lim[64];
+    if (err != ENOMEM && err != EPERM) {
+        snprintf(why, wlen, "%s: %s (errno %d)", what, strerror(err), err);
+        return TB_ERR_INTERNAL;
+    }
+    if (memlock < 0)
+        snprintf(lim, sizeof(lim), "unlimited");
+    else
+        snprintf(lim, sizeof(lim), "%lld KiB", memlock / 1024);
+    snprintf(why, wlen, "%s: %s (errno %d); RLIMIT_MEMLOCK is %s (ulimit -l)", what, strerror(err),
+             err, lim);
+    return TB_ERR_ENV;
+}
+
+long long tb_verbs_memlock(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_MEMLOCK, &r) != 0 || r.rlim_cur == RLIM_INFINITY)
+        return -1;
+    return (long long)r.rlim_cur;
 }
 
 /* --- ACS --- */

@@ -6,6 +6,8 @@
  *     (NCCL_IB_GID_INDEX's advice), `--gid-index` to override; InfiniBand routes by LID;
  *   - whether PCIe ACS redirects peer traffic on the GPU-NIC path (config space, extended
  *     capability 0x000D, where sysfs lets us read past the first 256 bytes);
+ *   - the queue sizes a port handle asks for, within the device's caps;
+ *   - what a failed registration or queue creation means (the locked-memory limit);
  *   - the GPUDirect RDMA verdict from what the test found (docs/verbs.md).
  * Everything is read below tb_topo_sysfs_root() (TOPOBENCH_SYSFS_ROOT in tests). */
 #ifndef TB_BENCH_VERBS_SETUP_H
@@ -71,6 +73,30 @@ TB_NODISCARD tb_status_t tb_verbs_gid_choose(const tb_verbs_port_info_t *info, i
 TB_NODISCARD tb_status_t tb_verbs_nic_nearest(const tb_topo_t *topo, const char *gpu_busid,
                                               const char *cpuset, int local_rank, char *dev,
                                               size_t len, int *port_p, char *why, size_t wlen);
+
+/* --- queues, errors, peers --- */
+
+/* Queue sizes of a port handle of `nqps` QPs with `depth` (--tx-depth) send work requests
+ * each: *rx_depth_p receives per QP, max(512, 2 x depth) within the device's `max_qp_wr`, so
+ * a sender never finds the receive queue empty (an RNR NAK stalls it 0.64 ms); *cqe_p, a
+ * completion queue holding every completion at once, nqps x (depth + rx_depth) + 16, within
+ * `max_cqe` (the receive depth gives way first, down to depth). TB_ERR_USAGE when --tx-depth
+ * exceeds max_qp_wr or the CQ cannot fit: `why` names the option and the cap; nothing
+ * logged. */
+TB_NODISCARD tb_status_t tb_verbs_queue_sizes(const char *dev, int nqps, int depth, int max_qp_wr,
+                                              int max_cqe, int *rx_depth_p, int *cqe_p, char *why,
+                                              size_t wlen);
+
+/* The status of a failed memory registration, CQ or QP creation (`what`) with errno `err`:
+ * ENOMEM and EPERM are, more often than not, the locked-memory limit (ulimit -l, small under
+ * many Slurm and container setups): TB_ERR_ENV, `why` "<what>: <error> (errno N);
+ * RLIMIT_MEMLOCK is X KiB (ulimit -l)" (`memlock` the soft limit in bytes, negative:
+ * unlimited); anything else TB_ERR_INTERNAL with the same text without the limit. Nothing
+ * logged. */
+TB_NODISCARD tb_status_t tb_verbs_errno_status(int err, const char *what, long long memlock,
+                                               char *why, size_t wlen);
+/* This process's RLIMIT_MEMLOCK soft limit in bytes; -1 unlimited or unknown. */
+long long tb_verbs_memlock(void);
 
 /* --- PCIe Access Control Services --- */
 

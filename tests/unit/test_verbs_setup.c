@@ -2,7 +2,9 @@
  * tests/data/sysfs_rdma_make.py): --hca parsing, port and GID table reading, the GID
  * choice, the NIC nearest a rank's GPU or cores, ACS config-space parsing along a PCIe
  * path, and every reason of the GPUDirect RDMA verdict. */
+#include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -409,6 +411,60 @@ static void test_verdict(void)
     }
 }
 
+/* Queue sizes within the device's caps (--tx-depth, --qps against max_qp_wr, max_cqe). */
+static void test_queue_sizes(void)
+{
+    char why[256] = "";
+    int rx = 0, cqe = 0;
+    /* perftest's default depth: 512 receives, CQ for both queues. */
+    TB_CHECK_INT(
+        tb_verbs_queue_sizes("mlx5_0", 1, 128, 32768, 4194303, &rx, &cqe, why, sizeof(why)), TB_OK);
+    TB_CHECK_INT(rx, 512);
+    TB_CHECK_INT(cqe, 128 + 512 + 16);
+    TB_CHECK_INT(
+        tb_verbs_queue_sizes("mlx5_0", 4, 1024, 32768, 4194303, &rx, &cqe, why, sizeof(why)),
+        TB_OK);
+    TB_CHECK_INT(rx, 2048);
+    TB_CHECK_INT(cqe, 4 * (1024 + 2048) + 16);
+    /* The receive depth stays within max_qp_wr. */
+    TB_CHECK_INT(tb_verbs_queue_sizes("dev", 1, 300, 400, 100000, &rx, &cqe, why, sizeof(why)),
+                 TB_OK);
+    TB_CHECK_INT(rx, 400);
+    /* A small CQ takes receives away, down to depth. */
+    TB_CHECK_INT(tb_verbs_queue_sizes("dev", 2, 128, 32768, 1000, &rx, &cqe, why, sizeof(why)),
+                 TB_OK);
+    TB_CHECK_INT(rx, (1000 - 16) / 2 - 128);
+    TB_CHECK(cqe <= 1000);
+    /* Over the caps: a usage error naming the option and the cap. */
+    TB_CHECK_INT(
+        tb_verbs_queue_sizes("mlx5_0", 1, 8192, 4096, 4194303, &rx, &cqe, why, sizeof(why)),
+        TB_ERR_USAGE);
+    TB_CHECK_STR(why, "--tx-depth 8192: mlx5_0 allows at most 4096 work requests per QP "
+                      "(max_qp_wr)");
+    TB_CHECK_INT(tb_verbs_queue_sizes("dev", 64, 8192, 32768, 65535, &rx, &cqe, why, sizeof(why)),
+                 TB_ERR_USAGE);
+    TB_CHECK_HAS(txt(why), "--qps 64 with --tx-depth 8192 need a completion queue of 1048592 "
+                           "entries; dev allows 65535 (max_cqe)");
+}
+
+/* ENOMEM / EPERM from a registration: the locked-memory limit, a skip with the limit named;
+ * other errors stay errors. */
+static void test_errno_status(void)
+{
+    char why[256];
+    TB_CHECK_INT(
+        tb_verbs_errno_status(ENOMEM, "ibv_reg_mr of 8388608 bytes", 65536, why, sizeof(why)),
+        TB_ERR_ENV);
+    TB_CHECK_HAS(txt(why), "ibv_reg_mr of 8388608 bytes: ");
+    TB_CHECK_HAS(txt(why), "(errno 12); RLIMIT_MEMLOCK is 64 KiB (ulimit -l)");
+    TB_CHECK_INT(tb_verbs_errno_status(EPERM, "ibv_create_qp", -1, why, sizeof(why)), TB_ERR_ENV);
+    TB_CHECK_HAS(txt(why), "RLIMIT_MEMLOCK is unlimited (ulimit -l)");
+    TB_CHECK_INT(tb_verbs_errno_status(EINVAL, "ibv_create_qp", 65536, why, sizeof(why)),
+                 TB_ERR_INTERNAL);
+    TB_CHECK_HAS(txt(why), "ibv_create_qp: ");
+    TB_CHECK(strstr(why, "RLIMIT_MEMLOCK") == NULL);
+}
+
 static void test_peermem(void)
 {
     TB_CHECK_INT(tb_gdr_peermem_loaded(), 0);
@@ -440,6 +496,8 @@ int main(void)
     test_nearest_nic();
     test_acs();
     test_verdict();
+    test_queue_sizes();
+    test_errno_status();
     test_peermem();
     test_cudrv();
     return tb_test_done();
