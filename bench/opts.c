@@ -139,6 +139,10 @@ static const struct opt_def {
      64},
     {"tx-depth", 0, ARG_LONG, "N",
      "verbs_* tests: outstanding work requests per QP (perftest -t, default 128)", 1, 8192},
+    {"tclass", 0, ARG_LONG, "N",
+     "verbs_* and gdr: traffic class of the GRH, RoCE's DSCP x 4 (perftest --tclass, default 0)", 0,
+     255},
+    {"sl", 0, ARG_LONG, "N", "verbs_* and gdr: service level (perftest --sl, default 0)", 0, 15},
     {"no-progress", 0, ARG_NONE, NULL, "no progress line on rank 0", 0, 0},
     {"no-analyze", 0, ARG_NONE, NULL, "do not analyse the results at the end (topobench analyze)",
      0, 0},
@@ -552,6 +556,10 @@ tb_status_t tb_opts_parse(int argc, char **argv, tb_opts_t *o, int *help_p)
             o->verbs.qps = (int)lval;
         else if (!strcmp(name, "tx-depth"))
             o->verbs.tx_depth = (int)lval;
+        else if (!strcmp(name, "tclass"))
+            o->verbs.tclass = (int)lval;
+        else if (!strcmp(name, "sl"))
+            o->verbs.sl = (int)lval;
         else if (!strcmp(name, "hca")) {
             char dev[64];
             int port;
@@ -791,9 +799,10 @@ void *tb_opts_to_json(const tb_opts_t *o)
         json_object_set_new(j, "backend", json_string(o->backend));
         json_object_set_new(j, "gpus", gpus);
         json_object_set_new(j, "verbs",
-                            json_pack("{s:s?, s:i, s:i, s:i}", "hca", o->verbs.hca, "gid_index",
-                                      o->verbs.gid_index, "qps", o->verbs.qps, "tx_depth",
-                                      o->verbs.tx_depth));
+                            json_pack("{s:s?, s:i, s:i, s:i, s:i, s:i}", "hca", o->verbs.hca,
+                                      "gid_index", o->verbs.gid_index, "qps", o->verbs.qps,
+                                      "tx_depth", o->verbs.tx_depth, "tclass", o->verbs.tclass,
+                                      "sl", o->verbs.sl));
     } else {
         json_decref(gpus);
     }

@@ -32,6 +32,8 @@ typedef struct tb_verbs_opts {
     int gid_index;   /* --gid-index (perftest -x); -1: chosen from the GID table */
     int qps;         /* --qps (perftest -q) */
     int tx_depth;    /* --tx-depth (perftest -t) */
+    int tclass;      /* --tclass: GRH traffic class (perftest --tclass, NCCL_IB_TC) */
+    int sl;          /* --sl: service level (perftest --sl, NCCL_IB_SL) */
 } tb_verbs_opts_t;
 
 typedef struct tb_opts {

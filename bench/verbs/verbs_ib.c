@@ -29,7 +29,7 @@ struct tb_vib {
     void *buf;
     size_t len, half;
     int host_mem; /* the MR is host memory (inline sends may read it) */
-    int nqps, depth, rx_depth, port, gid_index;
+    int nqps, depth, rx_depth, port, gid_index, tclass, sl;
     int rd_atomic; /* RDMA reads we accept as responder (RTR max_dest_rd_atomic) */
     int init_rd;   /* RDMA reads we may have outstanding as initiator (RTS max_rd_atomic) */
     int max_inline;
@@ -156,6 +156,8 @@ tb_status_t tb_vib_open(const char *dev, int port, const tb_vib_cfg_t *cfg, tb_v
     v->depth = cfg->depth;
     v->port = port;
     v->gid_index = cfg->gid_index;
+    v->tclass = cfg->tclass;
+    v->sl = cfg->sl;
     v->ctx = ibv_open_device(list[found]);
     ibv_free_device_list(list);
     if (!v->ctx) {
@@ -309,6 +311,7 @@ void tb_vib_local(const tb_vib_t *v, tb_vib_conn_t *c)
     c->mtu = (int32_t)v->pa.active_mtu;
     c->nqps = v->nqps;
     c->rd_atomic = v->rd_atomic;
+    c->roce = tb_vib_is_roce(v);
 }
 
 int tb_vib_is_roce(const tb_vib_t *v)
@@ -316,15 +319,19 @@ int tb_vib_is_roce(const tb_vib_t *v)
     return v->pa.link_layer == IBV_LINK_LAYER_ETHERNET;
 }
 
-tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r)
+tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r, char *why, size_t wlen)
 {
-    if (r->nqps != v->nqps)
-        return tb_error(TB_ERR_INTERNAL, "verbs: the peer has %d QPs, we have %d", r->nqps,
-                        v->nqps);
+    tb_status_t st;
+    if (r->nqps != v->nqps) {
+        snprintf(why, wlen, "the peer has %d QPs, we have %d", r->nqps, v->nqps);
+        return tb_error(TB_ERR_INTERNAL, "verbs: %s", why);
+    }
+    if ((st = tb_verbs_peer_compat(tb_vib_is_roce(v), v->gid.raw, v->gid_index, r->roce, r->gid,
+                                   r->gid_index, why, wlen)) != TB_OK)
+        return st;
     v->remote = *r;
     for (int q = 0; q < v->nqps; q++) {
         struct ibv_qp_attr a;
-        tb_status_t st;
         memset(&a, 0, sizeof(a));
         a.qp_state = IBV_QPS_RTR;
         a.path_mtu =
@@ -334,6 +341,7 @@ tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r)
         a.max_dest_rd_atomic = (uint8_t)v->rd_atomic;
         a.min_rnr_timer = 12;
         a.ah_attr.dlid = (uint16_t)r->lid;
+        a.ah_attr.sl = (uint8_t)v->sl;
         a.ah_attr.port_num = (uint8_t)v->port;
         /* RoCE always routes by GID (a GRH); InfiniBand when --gid-index asks for it. */
         if (v->gid_index >= 0 && r->gid_index >= 0) {
@@ -341,14 +349,17 @@ tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r)
             memcpy(a.ah_attr.grh.dgid.raw, r->gid, sizeof(r->gid));
             a.ah_attr.grh.sgid_index = (uint8_t)v->gid_index;
             a.ah_attr.grh.hop_limit = 64;
+            a.ah_attr.grh.traffic_class = (uint8_t)v->tclass;
         }
         st = VIB_CHECK(ibv_modify_qp(v->qp[q], &a,
                                      IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
                                          IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
                                          IBV_QP_MIN_RNR_TIMER),
                        "ibv_modify_qp(RTR)");
-        if (st != TB_OK)
+        if (st != TB_OK) {
+            snprintf(why, wlen, "ibv_modify_qp(RTR) failed");
             return st;
+        }
         memset(&a, 0, sizeof(a));
         a.qp_state = IBV_QPS_RTS;
         a.timeout = 14;
@@ -361,8 +372,10 @@ tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r)
                                     IBV_QP_STATE | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
                                         IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC),
                       "ibv_modify_qp(RTS)");
-        if (st != TB_OK)
+        if (st != TB_OK) {
+            snprintf(why, wlen, "ibv_modify_qp(RTS) failed");
             return st;
+        }
     }
     return TB_OK;
 }
@@ -591,9 +604,10 @@ int tb_vib_is_roce(const tb_vib_t *v)
     (void)v;
     return 0;
 }
-tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote)
+tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote, char *why, size_t wlen)
 {
     (void)v, (void)remote;
+    snprintf(why, wlen, "built without libibverbs (TB_WITH_VERBS)");
     return TB_ERR_ENV;
 }
 tb_status_t tb_vib_bw(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters, double *secs, char *why,

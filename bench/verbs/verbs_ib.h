@@ -30,6 +30,7 @@ typedef struct tb_vib_conn {
     int32_t mtu;       /* enum ibv_mtu of the active MTU */
     int32_t nqps;
     int32_t rd_atomic; /* outstanding RDMA reads it accepts as responder */
+    int32_t roce;      /* link layer Ethernet (1) or InfiniBand (0) */
 } tb_vib_conn_t;
 
 /* How a port handle is opened: the options of docs/verbs.md. */
@@ -37,6 +38,8 @@ typedef struct tb_vib_cfg {
     int gid_index; /* -1: none (InfiniBand by LID) */
     int nqps;      /* RC QPs to the peer (--qps) */
     int depth;     /* send work requests per QP (--tx-depth) */
+    int tclass;    /* GRH traffic class (--tclass) */
+    int sl;        /* service level (--sl) */
 } tb_vib_cfg_t;
 
 typedef enum tb_vib_op { TB_VIB_WRITE, TB_VIB_READ, TB_VIB_SEND } tb_vib_op_t;
@@ -65,8 +68,11 @@ void tb_vib_unreg(tb_vib_t *v);
 
 /* Our side of the connection, after tb_vib_reg_*. */
 void tb_vib_local(const tb_vib_t *v, tb_vib_conn_t *c);
-/* Brings the QPs to RTS towards `remote` (its QPs in the same order). */
-TB_NODISCARD tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote);
+/* Brings the QPs to RTS towards `remote` (its QPs in the same order). Ports that cannot
+ * reach each other (link layer, GID family: tb_verbs_peer_compat) are TB_ERR_ENV with `why`;
+ * a failed call is logged, TB_ERR_INTERNAL, with `why`. */
+TB_NODISCARD tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote, char *why,
+                                        size_t wlen);
 /* The link layer: 1 Ethernet (RoCE), 0 InfiniBand. */
 int tb_vib_is_roce(const tb_vib_t *v);
 

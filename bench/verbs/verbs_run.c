@@ -123,6 +123,8 @@ void tb_verbs_vib_cfg(const tb_suite_t *s, const tb_verbs_side_t *sd, tb_vib_cfg
     cfg->gid_index = sd->gid.index;
     cfg->nqps = s->opts->verbs.qps;
     cfg->depth = s->opts->verbs.tx_depth;
+    cfg->tclass = s->opts->verbs.tclass;
+    cfg->sl = s->opts->verbs.sl;
 }
 
 /* A failed registration of the ring or test buffer: the locked-memory limit is a skip with
@@ -169,13 +171,14 @@ void tb_verbs_side_close(tb_verbs_side_t *sd)
 }
 
 /* Swaps connection information with `peer` of `c` and connects. */
-static tb_status_t exchange_connect(tb_vib_t *v, MPI_Comm c, int to, int from)
+static tb_status_t exchange_connect(tb_vib_t *v, MPI_Comm c, int to, int from, char *why,
+                                    size_t wlen)
 {
     tb_vib_conn_t mine, theirs;
     tb_vib_local(v, &mine);
     TB_MPI_TRY(MPI_Sendrecv(&mine, (int)sizeof(mine), MPI_BYTE, to, 71, &theirs,
                             (int)sizeof(theirs), MPI_BYTE, from, 71, c, MPI_STATUS_IGNORE));
-    return tb_vib_connect(v, &theirs);
+    return tb_vib_connect(v, &theirs, why, wlen);
 }
 
 static tb_status_t barrier_polled(MPI_Comm c)
@@ -358,7 +361,7 @@ static tb_status_t run_pair_test(tb_suite_t *s, const vtest_t *t)
         st = tb_verbs_side_open(s, &sd, max, why, sizeof(why));
         st = tb_verbs_agree(rt, c, st, why, all, sizeof(all));
         if (st == TB_OK)
-            st = exchange_connect(sd.vib, c, 1 - me, 1 - me);
+            st = exchange_connect(sd.vib, c, 1 - me, 1 - me, why, sizeof(why));
         st = tb_verbs_agree(rt, c, st, why, st == TB_OK ? NULL : all, sizeof(all));
         if (me == 0) {
             json_t *params =
@@ -481,9 +484,9 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
                                            (int)sizeof(so), MPI_BYTE, succ, 73, lc,
                                            MPI_STATUS_IGNORE));
         if (st == TB_OK)
-            st = tb_vib_connect(out, &so);
+            st = tb_vib_connect(out, &so, why, wlen);
         if (st == TB_OK)
-            st = tb_vib_connect(in, &pi);
+            st = tb_vib_connect(in, &pi, why, wlen);
     }
     if ((st = tb_rt_agree_comm(lc, st)) != TB_OK || (st = barrier_polled(lc)) != TB_OK)
         goto out;

@@ -28,7 +28,8 @@ typedef struct tb_verbs_side {
     size_t half;
 } tb_verbs_side_t;
 
-/* The options of a port handle for the side's port (--qps, --tx-depth, the chosen GID). */
+/* The options of a port handle for the side's port (--qps, --tx-depth, --tclass, --sl, the
+ * chosen GID). */
 void tb_verbs_vib_cfg(const tb_suite_t *s, const tb_verbs_side_t *sd, tb_vib_cfg_t *cfg);
 
 /* The port (--hca, else the NIC nearest the rank's GPU or cores) opened with a host buffer

@@ -355,6 +355,32 @@ long long tb_verbs_memlock(void)
     return (long long)r.rlim_cur;
 }
 
+static int gid_ipv4(const unsigned char *raw);
+
+tb_status_t tb_verbs_peer_compat(int my_roce, const unsigned char my_gid[16], int my_gid_index,
+                                 int their_roce, const unsigned char their_gid[16],
+                                 int their_gid_index, char *why, size_t wlen)
+{
+    if (my_roce != their_roce) {
+        snprintf(why, wlen,
+                 "link layers differ: this port is %s, the peer's %s (a RoCE port cannot reach "
+                 "an InfiniBand one; choose ports of one fabric with --hca)",
+                 my_roce ? "RoCE (Ethernet)" : "InfiniBand",
+                 their_roce ? "RoCE (Ethernet)" : "InfiniBand");
+        return TB_ERR_ENV;
+    }
+    if (my_roce && my_gid_index >= 0 && their_gid_index >= 0 &&
+        gid_ipv4(my_gid) != gid_ipv4(their_gid)) {
+        snprintf(why, wlen,
+                 "GID families differ: this port's GID %d is %s, the peer's GID %d %s (choose "
+                 "entries of one family with --gid-index)",
+                 my_gid_index, gid_ipv4(my_gid) ? "IPv4-mapped" : "IPv6", their_gid_index,
+                 gid_ipv4(their_gid) ? "IPv4-mapped" : "IPv6");
+        return TB_ERR_ENV;
+    }
+    return TB_OK;
+}
+
 /* --- ACS --- */
 
 int tb_pci_acs_parse(const unsigned char *cfg, size_t len, tb_pci_acs_t *acs)

@@ -8,6 +8,7 @@
  *     capability 0x000D, where sysfs lets us read past the first 256 bytes);
  *   - the queue sizes a port handle asks for, within the device's caps;
  *   - what a failed registration or queue creation means (the locked-memory limit);
+ *   - whether two ports can connect (link layer, GID family);
  *   - the GPUDirect RDMA verdict from what the test found (docs/verbs.md).
  * Everything is read below tb_topo_sysfs_root() (TOPOBENCH_SYSFS_ROOT in tests). */
 #ifndef TB_BENCH_VERBS_SETUP_H
@@ -97,6 +98,15 @@ TB_NODISCARD tb_status_t tb_verbs_errno_status(int err, const char *what, long l
                                                char *why, size_t wlen);
 /* This process's RLIMIT_MEMLOCK soft limit in bytes; -1 unlimited or unknown. */
 long long tb_verbs_memlock(void);
+
+/* Whether our port can reach the peer's: the same link layer (`roce`: Ethernet; a RoCE port
+ * cannot reach an InfiniBand one, ibv_modify_qp(RTR) says only "Invalid argument"), and on
+ * RoCE GIDs of the same family (an IPv4-mapped GID cannot reach an IPv6-only one: the
+ * transfer ends in "retry exceeded"). TB_OK, or TB_ERR_ENV with `why` (names --gid-index). */
+TB_NODISCARD tb_status_t tb_verbs_peer_compat(int my_roce, const unsigned char my_gid[16],
+                                              int my_gid_index, int their_roce,
+                                              const unsigned char their_gid[16],
+                                              int their_gid_index, char *why, size_t wlen);
 
 /* --- PCIe Access Control Services --- */
 

@@ -30,7 +30,7 @@ v = t["gdr"]["verdicts"]
 assert len(v) == 1 and v[0]["status"] == "not_available", v
 assert v[0]["reasons"][0]["code"] == "no_rdma_device", v
 assert v[0]["line"].startswith("gdr: not available: no RDMA device"), v
-assert d["run"]["options"]["verbs"] == {"hca": None, "gid_index": -1, "qps": 1, "tx_depth": 128}
+assert d["run"]["options"]["verbs"] == {"hca": None, "gid_index": -1, "qps": 1, "tx_depth": 128, "tclass": 0, "sl": 0}
 PY
 # A GPU (the CUDA runtime double) but no HCA: the verdict names the missing RDMA device.
 if [ -n "${TB_CUDA_DOUBLE:-}" ]; then
@@ -95,8 +95,10 @@ unset TOPOBENCH_SYSFS_ROOT
 expect_status 2 "malformed --hca" tb_mpirun 1 "$TB" run --hca mlx5_0:z -t gdr -o "$WORK/bad4"
 expect_output "--hca 'mlx5_0:z': the port after ':' must be a number 1-255" "malformed port explained"
 expect_status 2 "--qps out of range" tb_mpirun 1 "$TB" run --qps 0 -t verbs_write_bw -o "$WORK/bad5"
+expect_status 2 "--sl out of range" tb_mpirun 1 "$TB" run --sl 16 -t verbs_write_lat -o "$WORK/bad6"
+expect_status 2 "--tclass out of range" tb_mpirun 1 "$TB" run --tclass 256 -t verbs_write_lat -o "$WORK/bad7"
 expect_status 0 "help lists the verbs options" "$TB" run --help
-for opt in hca gid-index qps tx-depth; do
+for opt in hca gid-index qps tx-depth tclass sl; do
   grep -q -- "--$opt" "$WORK/out" || fail "help lacks --$opt"
 done
 expect_output "gdr +does GPUDirect RDMA work" "help lists gdr"

@@ -465,6 +465,26 @@ static void test_errno_status(void)
     TB_CHECK(strstr(why, "RLIMIT_MEMLOCK") == NULL);
 }
 
+/* Link layer and GID family of the two ends. */
+static void test_peer_compat(void)
+{
+    static const unsigned char v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 10};
+    static const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                         0,    0,    0,    0,    0, 0, 0, 0x10};
+    char why[256] = "";
+    TB_CHECK_INT(tb_verbs_peer_compat(1, v4, 3, 1, v4, 3, why, sizeof(why)), TB_OK);
+    TB_CHECK_INT(tb_verbs_peer_compat(0, v6, -1, 0, v6, -1, why, sizeof(why)), TB_OK);
+    /* InfiniBand: no family check (a GID is used only where both asked for one). */
+    TB_CHECK_INT(tb_verbs_peer_compat(0, v4, 0, 0, v6, 0, why, sizeof(why)), TB_OK);
+    TB_CHECK_INT(tb_verbs_peer_compat(1, v4, 3, 0, v6, -1, why, sizeof(why)), TB_ERR_ENV);
+    TB_CHECK_HAS(txt(why), "link layers differ: this port is RoCE (Ethernet), the peer's "
+                           "InfiniBand");
+    TB_CHECK_INT(tb_verbs_peer_compat(1, v4, 3, 1, v6, 5, why, sizeof(why)), TB_ERR_ENV);
+    TB_CHECK_HAS(txt(why), "GID families differ: this port's GID 3 is IPv4-mapped, the peer's "
+                           "GID 5 IPv6");
+    TB_CHECK_HAS(txt(why), "--gid-index");
+}
+
 static void test_peermem(void)
 {
     TB_CHECK_INT(tb_gdr_peermem_loaded(), 0);
@@ -498,6 +518,7 @@ int main(void)
     test_verdict();
     test_queue_sizes();
     test_errno_status();
+    test_peer_compat();
     test_peermem();
     test_cudrv();
     return tb_test_done();
