@@ -36,6 +36,9 @@ struct tb_vib {
     int recv_posted[TB_VIB_MAX_QPS];
     uint32_t psn[TB_VIB_MAX_QPS];
     tb_vib_conn_t remote;
+    tb_vib_abort_fn abort_fn;
+    void *abort_arg;
+    long idle; /* empty polls since the last abort check */
 };
 
 /* QPs grant remote access; MRs ask for relaxed ordering too (an optional flag that
@@ -319,6 +322,13 @@ int tb_vib_is_roce(const tb_vib_t *v)
     return v->pa.link_layer == IBV_LINK_LAYER_ETHERNET;
 }
 
+void tb_vib_set_abort(tb_vib_t *v, tb_vib_abort_fn fn, void *arg)
+{
+    v->abort_fn = fn;
+    v->abort_arg = arg;
+    v->idle = 0;
+}
+
 tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *r, char *why, size_t wlen)
 {
     tb_status_t st;
@@ -388,7 +398,10 @@ static int qp_index(const tb_vib_t *v, uint32_t qpn)
     return 0;
 }
 
-/* Polls up to 16 completions; a failed one ends the test with its status text. */
+#define ABORT_CHECK_POLLS 1024 /* empty polls between two looks at the peer */
+
+/* Polls up to 16 completions; a failed one ends the test with its status text, and so does
+ * the peer giving up (the abort check, every ABORT_CHECK_POLLS empty polls). */
 static int poll(tb_vib_t *v, struct ibv_wc *wc, char *why, size_t wlen, tb_status_t *st)
 {
     int n = ibv_poll_cq(v->cq, 16, wc);
@@ -405,8 +418,14 @@ static int poll(tb_vib_t *v, struct ibv_wc *wc, char *why, size_t wlen, tb_statu
             *st = tb_error(TB_ERR_INTERNAL, "verbs: %s", why);
             return 0;
         }
-    if (n > 0)
+    if (n > 0) {
+        v->idle = 0;
         tb_wd_beat();
+    } else if (v->abort_fn && ++v->idle % ABORT_CHECK_POLLS == 0 &&
+               v->abort_fn(v->abort_arg, why, wlen)) {
+        /* The peer logged its own failure; ours is only the consequence. */
+        *st = TB_ERR_INTERNAL;
+    }
     return n;
 }
 
@@ -609,6 +628,10 @@ tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote, char *why, 
     (void)v, (void)remote;
     snprintf(why, wlen, "built without libibverbs (TB_WITH_VERBS)");
     return TB_ERR_ENV;
+}
+void tb_vib_set_abort(tb_vib_t *v, tb_vib_abort_fn fn, void *arg)
+{
+    (void)v, (void)fn, (void)arg;
 }
 tb_status_t tb_vib_bw(tb_vib_t *v, tb_vib_op_t op, size_t size, long iters, double *secs, char *why,
                       size_t wlen)

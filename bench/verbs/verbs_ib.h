@@ -73,6 +73,12 @@ void tb_vib_local(const tb_vib_t *v, tb_vib_conn_t *c);
  * a failed call is logged, TB_ERR_INTERNAL, with `why`. */
 TB_NODISCARD tb_status_t tb_vib_connect(tb_vib_t *v, const tb_vib_conn_t *remote, char *why,
                                         size_t wlen);
+/* A check the waiting loops (tb_vib_bw, tb_vib_recv, tb_vib_pingpong) call about every
+ * 1000 empty polls of the CQ: non-zero when the peer has given up (its reason in `why`),
+ * which ends the loop with TB_ERR_INTERNAL instead of waiting for completions that will
+ * never come. NULL: none. */
+typedef int (*tb_vib_abort_fn)(void *arg, char *why, size_t wlen);
+void tb_vib_set_abort(tb_vib_t *v, tb_vib_abort_fn fn, void *arg);
 /* The link layer: 1 Ethernet (RoCE), 0 InfiniBand. */
 int tb_vib_is_roce(const tb_vib_t *v);
 

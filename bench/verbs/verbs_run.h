@@ -41,7 +41,7 @@ void tb_verbs_side_close(tb_verbs_side_t *sd);
 void *tb_verbs_side_json(const tb_verbs_side_t *sd); /* json_t * */
 
 /* Every rank of `c`: the worst status, and in `all` (when given) "host: why" of the ranks
- * at that status. */
+ * at that status that gave a reason (an empty `why` is none). */
 tb_status_t tb_verbs_agree(const tb_rt_t *rt, MPI_Comm c, tb_status_t local, const char *why,
                            char *all, size_t len);
 

@@ -48,7 +48,7 @@ for t in d["tests"]:
     if t["name"] == "verbs_write_bw":
         t["status"] = "ok"; t.pop("skip_reason", None)
         t["results"] = [{"size": 65536, "count": 65536, "iterations": 5000, "warmup": 500,
-                         "checked": True, "time_us": {"mean": 2.5}, "bw_gbps": 26.2144,
+                         "checked": True, "time_us": {}, "bw_gbps": 26.2144,
                          "bw_gbit": 209.7152, "msg_rate_mpps": 0.4, "wrong": 0}]
     if t["name"] == "verbs_send_lat":
         t["status"] = "ok"; t.pop("skip_reason", None)
