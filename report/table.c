@@ -809,7 +809,12 @@ static void print_errors(const json_t *errors, FILE *out)
             fprintf(out, " from rank %s", fmt_int(json_object_get(e, "from_rank"), b));
         if (json_is_string(json_object_get(e, "from")) && json_is_string(json_object_get(e, "to")))
             fprintf(out, " %s -> %s", str_or(e, "from", ""), str_or(e, "to", ""));
-        fprintf(out, " offset %s", fmt_int(json_object_get(e, "offset"), b));
+        if (json_is_integer(json_object_get(e, "round")))
+            fprintf(out, " round %s", fmt_int(json_object_get(e, "round"), b));
+        if (json_object_get(e, "offset"))
+            fprintf(out, " offset %s", fmt_int(json_object_get(e, "offset"), b));
+        if (json_is_string(json_object_get(e, "error")))
+            fprintf(out, ": %s", str_or(e, "error", ""));
         if (json_is_integer(json_object_get(e, "wrong")))
             fprintf(out, ": %s wrong", fmt_int(json_object_get(e, "wrong"), b));
         if (json_is_number(json_object_get(e, "expected")))

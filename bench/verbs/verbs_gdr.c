@@ -253,6 +253,38 @@ static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev,
     free(pi);
 }
 
+/* One ring round of the gdr test (shift 1) and this node's part of it: a transfer that
+ * failed anywhere, or a round that could not be set up, goes into the node's inputs
+ * (tb_gdr_ring_result: the likely culprit gets transfer_error, the others a bandwidth not
+ * measured, with the failed pair named) and is TB_ERR_ENV: a finding, not the end of the
+ * run. Other failures (a usage error, MPI) are returned as they are. */
+static tb_status_t ring(tb_suite_t *s, const tb_verbs_side_t *sd, const tb_verbs_ring_mem_t *m,
+                        int op, size_t size, long iters, tb_verbs_ring_node_t *nodes,
+                        tb_gdr_inputs_t *in, double *gbps, size_t *wrong)
+{
+    MPI_Comm lc = s->rt->leaders;
+    int gpu = m->reg == reg_gpu, read = op == TB_VIB_READ, me = 0;
+    char why[320] = "", text[320];
+    tb_verbs_ring_part_t part;
+    tb_status_t st =
+        tb_verbs_ring_round(s, lc, sd, 1, m, op, size, iters, gbps, wrong, nodes, why, sizeof(why));
+    if (st != TB_ERR_INTERNAL && st != TB_ERR_ENV)
+        return st;
+    MPI_Comm_rank(lc, &me);
+    part = tb_verbs_ring_judge(nodes, s->rt->nnodes, 1, me, read, text, sizeof(text));
+    if (part == TB_RING_FINE) { /* not set up: every node has the reason in `why` */
+        part = TB_RING_STOPPED;
+        snprintf(text, sizeof(text), "%s", why);
+    }
+    if (read) { /* the write figures stand; the read ring's outcome is said apart */
+        char r[sizeof(text)];
+        snprintf(r, sizeof(r), "read: %s", text);
+        snprintf(text, sizeof(text), "%s", r);
+    }
+    tb_gdr_ring_result(in, gpu, part, text);
+    return TB_ERR_ENV;
+}
+
 tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
 {
     const tb_rt_t *rt = s->rt;
@@ -281,8 +313,11 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
         if (!sd.dev[0])
             in.nic[0] = '\0';
         in.have_nic = st == TB_OK;
-        if (st == TB_ERR_ENV) {
-            snprintf(in.no_nic_why, sizeof(in.no_nic_why), "%s", why);
+        /* A port that cannot be used (no device, the locked-memory limit, a failed call) is
+         * this node's verdict, recorded with the others; only a usage error ends the test. */
+        if (st != TB_OK && st != TB_ERR_USAGE) {
+            snprintf(in.no_nic_why, sizeof(in.no_nic_why), "%s",
+                     why[0] ? why : tb_status_string(st));
             st = TB_OK;
         }
         in.have_gpu = g->ok && g->cu;
@@ -317,14 +352,16 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
                      "one node (the bandwidth needs a second node: run with one rank on each "
                      "of two nodes)");
         } else if (st == TB_OK) {
-            char rwhy[320] = "";
-            tb_status_t one;
             tb_verbs_ring_mem_t hm, gm = {reg_gpu, gpu_put, gpu_get, &b, size};
+            tb_verbs_ring_node_t *nodes = NULL;
+            tb_status_t one = TB_OK;
             size_t wrong = 0;
             tb_verbs_ring_mem_host(&sd, &hm);
-            if (every[0]) {
-                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &hm, TB_VIB_WRITE, size, iters,
-                                          &in.host_gbps, &wrong, rwhy, sizeof(rwhy));
+            st = tb_rt_alloc_agreed(rt->leaders, 0, (size_t)rt->nnodes * sizeof(*nodes),
+                                    (void **)&nodes);
+            if (st == TB_OK && every[0]) {
+                one =
+                    ring(s, &sd, &hm, TB_VIB_WRITE, size, iters, nodes, &in, &in.host_gbps, &wrong);
                 if (one == TB_OK && wrong)
                     one = tb_error(TB_ERR_CORRUPT,
                                    "gdr: %zu of %zu bytes written into %s's host memory by the "
@@ -332,40 +369,48 @@ tb_status_t tb_verbs_gdr_run(tb_suite_t *s)
                                    wrong, size, rt->host);
                 one = tb_rt_agree_comm(rt->leaders, one); /* every node reads, or none */
                 if (one == TB_OK)
-                    one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &hm, TB_VIB_READ, size, iters,
-                                              &in.host_read_gbps, &wrong, rwhy, sizeof(rwhy));
-                if (one != TB_OK && one != TB_ERR_ENV)
-                    st = one;
+                    one = ring(s, &sd, &hm, TB_VIB_READ, size, iters, nodes, &in,
+                               &in.host_read_gbps, &wrong);
+                if (one != TB_ERR_ENV)
+                    st = one; /* a transfer's failure was a finding (ring), data errors not */
             }
             st = tb_rt_agree_comm(rt->leaders, st);
             if (st == TB_OK && every[1]) {
-                one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &gm, TB_VIB_WRITE, size, iters,
-                                          &in.gdr_gbps, &wrong, rwhy, sizeof(rwhy));
+                char text[320] = "";
+                int failed;
+                one =
+                    ring(s, &sd, &gm, TB_VIB_WRITE, size, iters, nodes, &in, &in.gdr_gbps, &wrong);
+                failed = one == TB_ERR_ENV; /* the round's outcome is in `in` already */
+                if (failed) /* for the others, should this node alone have failed */
+                    snprintf(text, sizeof(text), "%s",
+                             in.transfer_failed ? in.transfer_why : in.not_measured);
                 if (one == TB_OK && wrong) {
                     /* Data that did not arrive as written is no working GPUDirect. */
-                    one = TB_ERR_ENV;
-                    snprintf(rwhy, sizeof(rwhy),
+                    snprintf(text, sizeof(text),
                              "%zu of %zu bytes written into this node's GPU memory by the "
                              "previous node are wrong",
                              wrong, size);
+                    tb_gdr_ring_result(&in, 1, TB_RING_BLAMED, text);
                     in.gdr_gbps = 0;
+                    one = TB_ERR_ENV;
                 }
-                if (tb_rt_agree_comm(rt->leaders, one) != TB_OK && one == TB_OK)
-                    one = TB_ERR_ENV; /* another node's check failed: no read ring */
+                /* The read ring runs where every node's write check passed. */
+                one = tb_verbs_agree(rt, rt->leaders, one, text, text, sizeof(text));
+                if (one == TB_ERR_ENV && !failed && !in.transfer_failed) {
+                    char nm[sizeof(in.not_measured)];
+                    snprintf(nm, sizeof(nm), "read not measured: %s", text);
+                    tb_gdr_ring_result(&in, 1, TB_RING_STOPPED, nm);
+                }
                 if (one == TB_OK)
-                    one = tb_verbs_ring_round(s, rt->leaders, &sd, 1, &gm, TB_VIB_READ, size, iters,
-                                              &in.gdr_read_gbps, &wrong, rwhy, sizeof(rwhy));
-                if (one == TB_ERR_ENV) {
-                    in.transfer_failed = 1;
-                    snprintf(in.transfer_why, sizeof(in.transfer_why), "%s",
-                             rwhy[0] ? rwhy : "a transfer of the ring failed on another node");
-                } else if (one != TB_OK) {
+                    one = ring(s, &sd, &gm, TB_VIB_READ, size, iters, nodes, &in, &in.gdr_read_gbps,
+                               &wrong);
+                if (one != TB_ERR_ENV)
                     st = one;
-                }
             } else if (st == TB_OK) {
                 snprintf(in.not_measured, sizeof(in.not_measured),
                          "GPU memory not registered on every node of the ring");
             }
+            free(nodes);
         }
         st = tb_rt_agree_comm(rt->leaders, st);
         /* The node's other GPUs, each with its nearest port: registration and path only. */

@@ -497,15 +497,60 @@ static int ring_fill(const tb_verbs_ring_mem_t *m, unsigned char *tmp, size_t of
     return m->put(m->arg, off, tmp, size);
 }
 
+/* A step of a ring round's setup on every node: the worst status; where it is not OK,
+ * `why` on every node says where and why ("ring not run: host: reason; ..."). */
+static tb_status_t ring_setup_agree(const tb_rt_t *rt, MPI_Comm lc, tb_status_t st, char *why,
+                                    size_t wlen)
+{
+    char all[1024];
+    if ((st = tb_verbs_agree(rt, lc, st, why, all, sizeof(all))) != TB_OK)
+        snprintf(why, wlen, "ring not run: %s", all[0] ? all : "its setup failed");
+    return st;
+}
+
+int tb_verbs_ring_any_failed(const tb_verbs_ring_node_t *nodes, int n)
+{
+    for (int i = 0; nodes && i < n; i++)
+        if (nodes[i].failed)
+            return 1;
+    return 0;
+}
+
+/* Every node's transfer outcome into `nodes` (N entries, or a buffer of ours): TB_OK, or
+ * TB_ERR_INTERNAL on every node when one failed. */
+static tb_status_t ring_outcomes(const tb_rt_t *rt, MPI_Comm lc, tb_status_t local, const char *why,
+                                 tb_verbs_ring_node_t *nodes, int n)
+{
+    tb_verbs_ring_node_t mine,
+        *every = nodes ? nodes : tb_rt_gather_buffer((size_t)n * sizeof(mine));
+    MPI_Request req;
+    tb_status_t st;
+    memset(&mine, 0, sizeof(mine));
+    mine.failed = local != TB_OK;
+    snprintf(mine.host, sizeof(mine.host), "%s", rt->host);
+    if (mine.failed)
+        snprintf(mine.why, sizeof(mine.why), "%s", why[0] ? why : tb_status_string(local));
+    st = TB_MPI_CHECK(MPI_Iallgather(&mine, (int)sizeof(mine), MPI_BYTE, every, (int)sizeof(mine),
+                                     MPI_BYTE, lc, &req));
+    if (st == TB_OK)
+        st = tb_wd_wait_polled(&req);
+    if (st == TB_OK && tb_verbs_ring_any_failed(every, n))
+        st = TB_ERR_INTERNAL;
+    if (every != nodes)
+        free(every);
+    return st;
+}
+
 tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_t *sd, int d,
                                 const tb_verbs_ring_mem_t *m, int op, size_t size, long iters,
-                                double *gbps, size_t *wrong_p, char *why, size_t wlen)
+                                double *gbps, size_t *wrong_p, tb_verbs_ring_node_t *nodes,
+                                char *why, size_t wlen)
 {
     int me, n, succ, pred, err, check = op == TB_VIB_WRITE;
     tb_vib_t *out = NULL, *in = NULL;
     unsigned char *tmp = NULL;
     tb_vib_cfg_t cfg;
-    tb_status_t st;
+    tb_status_t st, local;
     double secs = 0, dummy;
     MPI_Comm_rank(lc, &me);
     MPI_Comm_size(lc, &n);
@@ -513,14 +558,15 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
     pred = (me - d + n) % n;
     *gbps = 0;
     *wrong_p = 0;
+    why[0] = '\0';
+    if (nodes)
+        memset(nodes, 0, (size_t)n * sizeof(*nodes));
     tb_verbs_vib_cfg(s, sd, &cfg);
     st = tb_vib_open(sd->dev, sd->port, &cfg, &out, why, wlen);
     if (st == TB_OK)
         st = tb_vib_open(sd->dev, sd->port, &cfg, &in, why, wlen);
-    if (st == TB_OK && ((err = m->reg(out, m->arg)) != 0 || (err = m->reg(in, m->arg)) != 0)) {
-        snprintf(why, wlen, "registration failed: %s (errno %d)", strerror(err), err);
-        st = TB_ERR_ENV;
-    }
+    if (st == TB_OK && ((err = m->reg(out, m->arg)) != 0 || (err = m->reg(in, m->arg)) != 0))
+        st = reg_failed(err, "registration of the ring's buffer", why, wlen);
     /* The source half carries this node's pattern, the receive half the complement of the
      * predecessor's, so a write that did not land reads wrong. */
     if (st == TB_OK && check &&
@@ -529,7 +575,7 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
         snprintf(why, wlen, "cannot set the check pattern in the buffer");
         st = TB_ERR_ENV;
     }
-    if ((st = tb_rt_agree_comm(lc, st)) != TB_OK)
+    if ((st = ring_setup_agree(s->rt, lc, st, why, wlen)) != TB_OK)
         goto out;
     {
         /* My outgoing QPs meet the successor's incoming ones, and the other way; writers
@@ -549,20 +595,29 @@ tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_
         if (st == TB_OK)
             st = tb_vib_connect(in, &pi, why, wlen);
     }
-    if ((st = tb_rt_agree_comm(lc, st)) != TB_OK || (st = barrier_polled(lc)) != TB_OK)
+    if ((st = ring_setup_agree(s->rt, lc, st, why, wlen)) != TB_OK ||
+        (st = barrier_polled(lc)) != TB_OK)
         goto out;
     tb_wd_context("verbs ring", "node", size, d, succ, "verbs");
-    st = tb_vib_bw(out, (tb_vib_op_t)op, size, iters / 10 + 1, &dummy, why, wlen);
-    if (st == TB_OK && (st = barrier_polled(lc)) == TB_OK)
-        st = tb_vib_bw(out, (tb_vib_op_t)op, size, iters, &secs, why, wlen);
-    if (st == TB_OK && secs > 0)
+    /* The warm-up's outcome is agreed before the barrier of the timed loop: a node whose
+     * warm-up failed must not leave the others in that barrier. */
+    local = tb_vib_bw(out, (tb_vib_op_t)op, size, iters / 10 + 1, &dummy, why, wlen);
+    if (tb_rt_agree_comm(lc, local) == TB_OK) {
+        if ((st = barrier_polled(lc)) != TB_OK)
+            goto out;
+        local = tb_vib_bw(out, (tb_vib_op_t)op, size, iters, &secs, why, wlen);
+    }
+    if (local == TB_OK)
+        why[0] = '\0';
+    if (local == TB_OK && secs > 0)
         *gbps = (double)size * (double)iters / secs / 1e9;
-    /* A failed transfer is a finding of the gdr test, not the end of the job. */
-    if (st == TB_ERR_INTERNAL)
-        st = TB_ERR_ENV;
-    st = tb_verbs_agree(s->rt, lc, st, why, NULL, 0) == TB_OK ? TB_OK : st ? st : TB_ERR_ENV;
-    /* Every write has completed everywhere (the agreement): the receive half is final. */
-    if (st == TB_OK && check) {
+    /* Every node learns whose transfer failed (a finding for the caller to judge). */
+    if ((st = ring_outcomes(s->rt, lc, local, why, nodes, n)) != TB_OK) {
+        *gbps = 0;
+        goto out;
+    }
+    /* Every write has completed everywhere (the gather): the receive half is final. */
+    if (check) {
         tb_mismatch_t mm;
         memset(&mm, 0, sizeof(mm));
         if (m->get(m->arg, m->half, tmp, size) != 0) {
@@ -580,8 +635,27 @@ out:
     return st;
 }
 
+/* Rank 0: the failed transfers of a matrix round as errors[] entries (round, initiator,
+ * target, the error its initiator saw). */
+static void matrix_errors(const tb_rt_t *rt, json_t *errs, const tb_verbs_ring_node_t *nodes, int n,
+                          int d, size_t size)
+{
+    for (int i = 0; i < n; i++) {
+        int t = (i + d) % n;
+        if (!nodes[i].failed)
+            continue;
+        json_array_append_new(errs, json_pack("{s:I, s:s, s:i, s:i, s:s, s:i, s:s, s:s}", "size",
+                                              (json_int_t)size, "measurement", "transfer", "round",
+                                              d, "rank", rt->first_rank_of_node[t], "host",
+                                              nodes[t].host, "from_rank", rt->first_rank_of_node[i],
+                                              "from_host", nodes[i].host, "error", nodes[i].why));
+    }
+}
+
 /* The fabric matrix: RDMA write bandwidth from every node to every other, in N-1 shift
- * rounds of concurrent pairs (as the MPI matrices), host memory, --matrix-size messages. */
+ * rounds of concurrent pairs (as the MPI matrices), host memory, --matrix-size messages. A
+ * failed transfer is an error of the test (errors[]: round, pair, the completion error); the
+ * other rounds still run, so every failed pair is named and the rest measured. */
 static tb_status_t run_matrix(tb_suite_t *s)
 {
     const tb_rt_t *rt = s->rt;
@@ -595,28 +669,47 @@ static tb_status_t run_matrix(tb_suite_t *s)
     memset(&sd, 0, sizeof(sd));
     keys.backend = "verbs";
     if (rt->leaders != MPI_COMM_NULL) {
-        int n = rt->nnodes;
-        double *row = calloc((size_t)n, sizeof(double)), *cells = NULL;
-        json_t *entry = NULL;
-        st = rt->nnodes < 2 ? TB_ERR_ENV : tb_verbs_side_open(s, &sd, size, why, sizeof(why));
-        if (rt->nnodes < 2)
-            snprintf(why, sizeof(why), "needs two nodes");
-        st = tb_verbs_agree(rt, rt->leaders, st, why, all, sizeof(all));
+        int n = rt->nnodes, failed = 0;
+        double *row = NULL, *cells = NULL;
+        tb_verbs_ring_node_t *nodes = NULL;
+        json_t *entry = NULL, *errs = rt->rank == 0 ? json_array() : NULL;
+        /* A row and the round outcomes on every leader, or none runs. */
+        st = tb_rt_alloc_agreed(rt->leaders, 0, (size_t)n * sizeof(double), (void **)&row);
+        if (st == TB_OK)
+            st = tb_rt_alloc_agreed(rt->leaders, 0, (size_t)n * sizeof(*nodes), (void **)&nodes);
+        if (st != TB_OK)
+            snprintf(why, sizeof(why), "out of memory for the matrix row");
+        if (st == TB_OK) {
+            memset(row, 0, (size_t)n * sizeof(double));
+            st = n < 2 ? TB_ERR_ENV : tb_verbs_side_open(s, &sd, size, why, sizeof(why));
+            if (n < 2)
+                snprintf(why, sizeof(why), "needs two nodes");
+            st = tb_verbs_agree(rt, rt->leaders, st, why, all, sizeof(all));
+        }
         tb_verbs_ring_mem_host(&sd, &mem);
-        for (int d = 1; d < n && st == TB_OK && row; d++) {
+        for (int d = 1; d < n && st == TB_OK; d++) {
             double g = 0;
             size_t wrong = 0;
-            st = tb_verbs_ring_round(s, rt->leaders, &sd, d, &mem, TB_VIB_WRITE, size, iters, &g,
-                                     &wrong, why, sizeof(why));
+            tb_status_t one = tb_verbs_ring_round(s, rt->leaders, &sd, d, &mem, TB_VIB_WRITE, size,
+                                                  iters, &g, &wrong, nodes, why, sizeof(why));
             row[(rt->node_index + d) % n] = g;
-            if (st == TB_OK && wrong) {
+            if (one == TB_ERR_INTERNAL && tb_verbs_ring_any_failed(nodes, n)) {
+                /* Every leader has the same outcomes: the round is recorded, the next runs. */
+                if (errs)
+                    matrix_errors(rt, errs, nodes, n, d, size);
+                failed = 1;
+                one = TB_OK;
+            } else if (one == TB_ERR_ENV) {
+                snprintf(all, sizeof(all), "%s", why); /* "ring not run: host: why" */
+            }
+            if (one == TB_OK && wrong) {
                 tb_error(TB_ERR_CORRUPT,
                          "verbs_matrix: %zu of %zu bytes written by node %d to "
                          "%s in round %d are wrong",
                          wrong, size, (rt->node_index - d + n) % n, rt->host, d);
-                st = TB_ERR_CORRUPT;
+                one = TB_ERR_CORRUPT;
             }
-            st = tb_rt_agree_comm(rt->leaders, st);
+            st = tb_rt_agree_comm(rt->leaders, one);
         }
         for (int j = 0; row && j < n; j++)
             if (row[j] == 0)
@@ -625,8 +718,11 @@ static tb_status_t run_matrix(tb_suite_t *s)
             cells = tb_rt_gather_buffer((size_t)n * (size_t)n * sizeof(double));
         if (st == TB_OK && row)
             st = TB_MPI_CHECK(MPI_Gather(row, n, MPI_DOUBLE, cells, n, MPI_DOUBLE, 0, rt->leaders));
+        if (st == TB_OK && failed)
+            st = TB_ERR_INTERNAL; /* after the gather: the cells measured are kept */
         if (rt->rank == 0) {
-            json_t *labels = json_array(), *ranks = json_array(), *m;
+            json_t *labels = json_array(), *ranks = json_array(), *m, *e;
+            size_t k;
             for (int i = 0; i < n; i++) {
                 char l[TB_HOST_LEN + 16];
                 snprintf(l, sizeof(l), "%s:%d", tb_rt_host_of(rt, rt->first_rank_of_node[i]),
@@ -642,19 +738,23 @@ static tb_status_t run_matrix(tb_suite_t *s)
             m = json_pack("{s:s, s:I, s:i, s:I, s:o, s:o}", "level", "node", "size",
                           (json_int_t)size, "rounds", n - 1, "iterations", (json_int_t)iters,
                           "labels", labels, "ranks", ranks);
-            if (st == TB_OK && tb_doc_matrix_set(m, "send_gbps", cells, (size_t)n, s->opts->outdir,
-                                                 "verbs_matrix") == TB_OK)
+            if ((st == TB_OK || failed) && cells &&
+                tb_doc_matrix_set(m, "send_gbps", cells, (size_t)n, s->opts->outdir,
+                                  "verbs_matrix") == TB_OK)
                 json_object_set_new(entry, "matrix", m);
             else
                 json_decref(m);
+            json_array_foreach(errs, k, e) tb_suite_add_error(s, entry, json_incref(e));
             tb_suite_end_test(s, entry,
                               st == TB_ERR_ENV ? "skipped"
                               : st == TB_OK    ? "ok"
                                                : tb_status_string(st),
                               st == TB_ERR_ENV ? (all[0] ? all : why) : NULL);
         }
+        json_decref(errs);
         free(cells);
         free(row);
+        free(nodes);
         tb_verbs_side_close(&sd);
         if (st == TB_ERR_ENV)
             st = TB_OK;

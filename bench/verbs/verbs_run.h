@@ -63,12 +63,18 @@ void tb_verbs_ring_mem_host(tb_verbs_side_t *sd, tb_verbs_ring_mem_t *m);
  * `size` bytes to node (i + d) % N (its outgoing bandwidth in *gbps) while node i - d does
  * the same to it, on two connections of the side's port. Writes are checked: the source
  * half carries this node's byte pattern, and *wrong_p counts the bytes of the receive half
- * that differ from the predecessor's (0 for reads). A failed registration or transfer is
- * TB_ERR_ENV with `why` (a finding, not the end of the job). */
+ * that differ from the predecessor's (0 for reads). Returns, the same on every node:
+ * TB_ERR_ENV or TB_ERR_INTERNAL when the round could not be set up somewhere (`why`: "ring
+ * not run: host: reason; ..."), TB_ERR_INTERNAL when a transfer failed somewhere: `nodes`
+ * (N entries, when not NULL) says whose and with which error (tb_verbs_ring_judge), `why`
+ * this node's own error or ""; a usage error as such. */
 TB_NODISCARD tb_status_t tb_verbs_ring_round(tb_suite_t *s, MPI_Comm lc, const tb_verbs_side_t *sd,
                                              int d, const tb_verbs_ring_mem_t *m, int op,
                                              size_t size, long iters, double *gbps, size_t *wrong_p,
-                                             char *why, size_t wlen);
+                                             tb_verbs_ring_node_t *nodes, char *why, size_t wlen);
+
+/* Whether any node's transfer failed in a ring round's `nodes`. */
+int tb_verbs_ring_any_failed(const tb_verbs_ring_node_t *nodes, int n);
 
 /* perftest's iteration count for a size (-n, else 5000 for bandwidth, 1000 for latency,
  * at most 4 GiB per size). */

@@ -381,6 +381,55 @@ tb_status_t tb_verbs_peer_compat(int my_roce, const unsigned char my_gid[16], in
     return TB_OK;
 }
 
+/* --- ring rounds --- */
+
+static int ring_blamed(const tb_verbs_ring_node_t *nodes, int n, int d, int i)
+{
+    int pred = ((i - d) % n + n) % n, ppred = ((pred - d) % n + n) % n;
+    int in = nodes[pred].failed, both = nodes[i].failed && in;
+    int pred_both = nodes[pred].failed && nodes[ppred].failed;
+    return both || (in && !pred_both);
+}
+
+tb_verbs_ring_part_t tb_verbs_ring_judge(const tb_verbs_ring_node_t *nodes, int n, int d, int me,
+                                         int read, char *why, size_t wlen)
+{
+    int succ = (me + d) % n, pred = ((me - d) % n + n) % n, first = -1, count = 0;
+    const char *verb = read ? "RDMA read" : "RDMA write";
+    why[0] = '\0';
+    for (int i = 0; i < n; i++)
+        if (nodes[i].failed) {
+            count++;
+            if (first < 0)
+                first = i;
+        }
+    if (first < 0)
+        return TB_RING_FINE;
+    if (ring_blamed(nodes, n, d, me)) {
+        if (nodes[me].failed)
+            snprintf(why, wlen,
+                     "this node's transfers failed both ways: its %s %s %s (node %d): %s; the %s "
+                     "of %s (node %d) %s it: %s",
+                     verb, read ? "from" : "to", nodes[succ].host, succ, nodes[me].why, verb,
+                     nodes[pred].host, pred, read ? "from" : "into", nodes[pred].why);
+        else
+            snprintf(why, wlen, "the %s %s %s (node %d) %s this node failed: %s", verb,
+                     read ? "by" : "from", nodes[pred].host, pred, read ? "from" : "into",
+                     nodes[pred].why);
+        return TB_RING_BLAMED;
+    }
+    if (nodes[me].failed)
+        snprintf(why, wlen,
+                 "ring stopped: this node's %s %s %s (node %d) failed, counted against that node: "
+                 "%s",
+                 verb, read ? "from" : "to", nodes[succ].host, succ, nodes[me].why);
+    else
+        snprintf(why, wlen, "ring stopped: the %s %s (node %d) -> %s (node %d) failed%s: %s", verb,
+                 nodes[first].host, first, nodes[(first + d) % n].host, (first + d) % n,
+                 count > 1 ? " (and others)" : "", nodes[first].why);
+    return TB_RING_STOPPED;
+}
+
 /* --- ACS --- */
 
 int tb_pci_acs_parse(const unsigned char *cfg, size_t len, tb_pci_acs_t *acs)
@@ -603,6 +652,11 @@ void tb_gdr_verdict_decide(const tb_gdr_inputs_t *in, tb_gdr_verdict_t *v)
         snprintf(v->line, sizeof(v->line),
                  "gdr: works (%s), %.2f GB/s = %.0f%% of host-memory RDMA (%.2f GB/s)", v->method,
                  in->gdr_gbps, 100.0 * v->ratio, in->host_gbps);
+    } else if (v->works && in->gdr_gbps > 0) {
+        /* The host-memory ring failed or stopped: the GPU figure stands without a ratio. */
+        snprintf(v->line, sizeof(v->line),
+                 "gdr: works (%s), %.2f GB/s (host-memory RDMA not measured%s%s)", v->method,
+                 in->gdr_gbps, in->not_measured[0] ? ": " : "", in->not_measured);
     } else if (v->works) {
         snprintf(v->line, sizeof(v->line), "gdr: works (%s), bandwidth not measured%s%s", v->method,
                  in->not_measured[0] ? ": " : "", in->not_measured);
@@ -613,6 +667,20 @@ void tb_gdr_verdict_decide(const tb_gdr_inputs_t *in, tb_gdr_verdict_t *v)
             if (strcmp(v->reasons[i].code, "path_far") &&
                 strcmp(v->reasons[i].code, "acs_unreadable"))
                 append(v->line, sizeof(v->line), "; ", v->reasons[i].text);
+    }
+}
+
+void tb_gdr_ring_result(tb_gdr_inputs_t *in, int gpu, tb_verbs_ring_part_t part, const char *text)
+{
+    if (part == TB_RING_FINE)
+        return;
+    if (gpu && part == TB_RING_BLAMED) {
+        in->transfer_failed = 1;
+        snprintf(in->transfer_why, sizeof(in->transfer_why), "%s", text);
+    } else {
+        char one[sizeof(in->not_measured)];
+        snprintf(one, sizeof(one), "%s%s", gpu ? "" : "host-memory ring: ", text);
+        append(in->not_measured, sizeof(in->not_measured), "; ", one);
     }
 }
 

@@ -9,6 +9,7 @@
  *   - the queue sizes a port handle asks for, within the device's caps;
  *   - what a failed registration or queue creation means (the locked-memory limit);
  *   - whether two ports can connect (link layer, GID family);
+ *   - who is to blame when a transfer of a ring round fails;
  *   - the GPUDirect RDMA verdict from what the test found (docs/verbs.md).
  * Everything is read below tb_topo_sysfs_root() (TOPOBENCH_SYSFS_ROOT in tests). */
 #ifndef TB_BENCH_VERBS_SETUP_H
@@ -108,6 +109,32 @@ TB_NODISCARD tb_status_t tb_verbs_peer_compat(int my_roce, const unsigned char m
                                               const unsigned char their_gid[16],
                                               int their_gid_index, char *why, size_t wlen);
 
+/* --- ring rounds: who failed --- */
+
+/* One node's part of a ring round of shift d: its own transfer (an RDMA write to, or read
+ * from, node (i + d) % n) failed, and the error it saw. */
+typedef struct tb_verbs_ring_node {
+    int failed;
+    char host[64];
+    char why[256];
+} tb_verbs_ring_node_t;
+
+typedef enum tb_verbs_ring_part {
+    TB_RING_FINE,    /* nothing failed anywhere */
+    TB_RING_BLAMED,  /* this node is the likely culprit */
+    TB_RING_STOPPED, /* a transfer failed elsewhere (or this node's, counted against its peer) */
+} tb_verbs_ring_part_t;
+
+/* Node `me`'s part in a ring round from every node's outcome (`nodes`, `n` of them, shift
+ * `d`; `read`: the initiator reads from its target). A failed completion is seen by the
+ * initiator but is more often the fault of the target's side (its incoming path, its
+ * memory), so: a node whose transfers both ways failed is blamed; so is the target of a
+ * failed transfer whose initiator is not blamed; everyone else is stopped. `why` says which
+ * pair failed with the error seen (BLAMED), or which pair stopped the ring (STOPPED); ""
+ * for FINE. */
+tb_verbs_ring_part_t tb_verbs_ring_judge(const tb_verbs_ring_node_t *nodes, int n, int d, int me,
+                                         int read, char *why, size_t wlen);
+
 /* --- PCIe Access Control Services --- */
 
 #define TB_PCI_EXT_CAP_ACS 0x000d
@@ -192,6 +219,13 @@ typedef struct tb_gdr_verdict {
 #define TB_GDR_FAR_EXPECTED_RATIO (11.0 / 23.5)
 
 void tb_gdr_verdict_decide(const tb_gdr_inputs_t *in, tb_gdr_verdict_t *v);
+
+/* One ring of the gdr test into the node's inputs: this node's `part` of it and its text.
+ * GPU memory (`gpu`): BLAMED is a transfer_error; STOPPED a bandwidth not measured. Host
+ * memory: either is a host-memory bandwidth not measured (the GPU verdict does not depend
+ * on it). FINE changes nothing. */
+void tb_gdr_ring_result(tb_gdr_inputs_t *in, int gpu, tb_verbs_ring_part_t part, const char *text);
+
 /* The verdict with its inputs as a jansson object (json_t *; docs/results-schema.md). */
 void *tb_gdr_verdict_to_json(const tb_gdr_inputs_t *in, const tb_gdr_verdict_t *v);
 

@@ -54,6 +54,12 @@ for t in d["tests"]:
         t["status"] = "ok"; t.pop("skip_reason", None)
         t["results"] = [{"size": 8, "count": 8, "iterations": 1000, "warmup": 100,
                          "checked": False, "time_us": {"mean": 1.25}, "wrong": 0}]
+    if t["name"] == "verbs_matrix":
+        # A failed transfer of a round: an errors[] entry naming the pair and the error.
+        t["status"] = "internal error"; t.pop("skip_reason", None)
+        t["errors"] = [{"size": 65536, "measurement": "transfer", "round": 1, "rank": 1,
+                        "host": "n1", "from_rank": 0, "from_host": "n0",
+                        "error": "completion error: transport retry counter exceeded (status 12, vendor error 0x81)"}]
     if t["name"] == "gdr":
         t["status"] = "ok"; t.pop("skip_reason", None)
         t["verdicts"][0].update({"status": "works", "method": "dmabuf", "gpu": "GPU0 0000:05:00.0",
@@ -69,6 +75,7 @@ expect_output "^65536 +5000 +209\.72 +26\.2" "verbs bandwidth row"
 expect_output "^8 +1000 +1\.25" "verbs latency row (half round trip)"
 expect_output "[^ ]+ GPU0 0000:05:00.0 <-> mlx5_0:1 \(SYS\): gdr: works \(dmabuf\), 10.00 GB/s = 50% of host-memory RDMA" "gdr verdict line"
 expect_output "^    path_far: GPU-NIC path SYS: works but slow" "gdr reason line"
+expect_output "^#   size 65536 rank 1 \(n1\) transfer from rank 0 round 1: completion error: transport retry counter exceeded" "verbs_matrix: the failed pair and its error"
 
 # One rank: the pair tests need a second rank; the reason still names the missing HCA.
 expect_status 0 "one rank" tb_mpirun 1 "$TB" run --no-progress -t verbs_write_bw,gdr -o "$WORK/one"

@@ -485,6 +485,118 @@ static void test_peer_compat(void)
     TB_CHECK_HAS(txt(why), "--gid-index");
 }
 
+static void ring_nodes(tb_verbs_ring_node_t *nodes, int n)
+{
+    memset(nodes, 0, (size_t)n * sizeof(*nodes));
+    for (int i = 0; i < n; i++)
+        snprintf(nodes[i].host, sizeof(nodes[i].host), "n%d", i);
+}
+
+static void ring_fail(tb_verbs_ring_node_t *nodes, int i, const char *why)
+{
+    nodes[i].failed = 1;
+    snprintf(nodes[i].why, sizeof(nodes[i].why), "%s", why);
+}
+
+/* Who is blamed when a transfer of a ring round fails: one bad node gives one verdict, not
+ * one per node of the ring. */
+static void test_ring_judge(void)
+{
+    tb_verbs_ring_node_t nodes[8];
+    char why[512];
+    int blamed = 0;
+
+    /* Nothing failed. */
+    ring_nodes(nodes, 8);
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 1, 3, 0, why, sizeof(why)), TB_RING_FINE);
+    TB_CHECK_STR(why, "");
+
+    /* Node 4 broken both ways (3 -> 4 and 4 -> 5 fail): only node 4 is blamed. */
+    ring_fail(nodes, 3, "completion error: transport retry counter exceeded");
+    ring_fail(nodes, 4, "completion error: remote access error");
+    for (int i = 0; i < 8; i++)
+        blamed += tb_verbs_ring_judge(nodes, 8, 1, i, 0, why, sizeof(why)) == TB_RING_BLAMED;
+    TB_CHECK_INT(blamed, 1);
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 1, 4, 0, why, sizeof(why)), TB_RING_BLAMED);
+    TB_CHECK_HAS(txt(why), "this node's transfers failed both ways: its RDMA write to n5 (node 5)");
+    TB_CHECK_HAS(txt(why), "the RDMA write of n3 (node 3) into it: completion error: transport "
+                           "retry counter exceeded");
+    /* Its neighbours: stopped, their own failed transfer counted against node 4. */
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 1, 3, 0, why, sizeof(why)), TB_RING_STOPPED);
+    TB_CHECK_HAS(txt(why), "ring stopped: this node's RDMA write to n4 (node 4) failed, counted "
+                           "against that node");
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 1, 5, 0, why, sizeof(why)), TB_RING_STOPPED);
+    /* A bystander: stopped, naming the first failed pair. */
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 1, 0, 0, why, sizeof(why)), TB_RING_STOPPED);
+    TB_CHECK_STR(why, "ring stopped: the RDMA write n3 (node 3) -> n4 (node 4) failed (and "
+                      "others): completion error: transport retry counter exceeded");
+
+    /* One failed transfer (2 -> 4 at shift 2): its target is blamed, its initiator not. */
+    ring_nodes(nodes, 8);
+    ring_fail(nodes, 2, "completion error: remote access error");
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 2, 4, 1, why, sizeof(why)), TB_RING_BLAMED);
+    TB_CHECK_STR(why, "the RDMA read by n2 (node 2) from this node failed: completion error: "
+                      "remote access error");
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 2, 2, 1, why, sizeof(why)), TB_RING_STOPPED);
+    TB_CHECK_INT(tb_verbs_ring_judge(nodes, 8, 2, 3, 1, why, sizeof(why)), TB_RING_STOPPED);
+
+    /* Every transfer failed (a fault everywhere): every node is blamed. */
+    ring_nodes(nodes, 3);
+    for (int i = 0; i < 3; i++)
+        ring_fail(nodes, i, "completion error");
+    for (int i = 0; i < 3; i++)
+        TB_CHECK_INT(tb_verbs_ring_judge(nodes, 3, 1, i, 0, why, sizeof(why)), TB_RING_BLAMED);
+}
+
+/* A ring's outcome in the gdr verdict: a blamed node gets transfer_error, a stopped one a
+ * bandwidth not measured with the reason; a failed host ring leaves the GPU verdict alone and
+ * says why there is no ratio. */
+static void test_gdr_ring_result(void)
+{
+    tb_gdr_inputs_t in;
+    tb_gdr_verdict_t v;
+
+    base_inputs(&in);
+    in.dmabuf = TB_GDR_REG_OK;
+    tb_gdr_ring_result(&in, 1, TB_RING_BLAMED,
+                       "the RDMA write from n3 (node 3) into this node "
+                       "failed: completion error");
+    tb_gdr_verdict_decide(&in, &v);
+    TB_CHECK_INT(v.works, 0);
+    TB_CHECK_STR(v.reasons[0].code, "transfer_error");
+    TB_CHECK_HAS(txt(v.line), "the RDMA write from n3 (node 3) into this node failed");
+
+    base_inputs(&in);
+    in.dmabuf = TB_GDR_REG_OK;
+    tb_gdr_ring_result(&in, 1, TB_RING_STOPPED,
+                       "ring stopped: the RDMA write n3 (node 3) -> n4 "
+                       "(node 4) failed: completion error");
+    tb_gdr_verdict_decide(&in, &v);
+    TB_CHECK_INT(v.works, 1);
+    TB_CHECK_INT(v.nreasons, 0);
+    TB_CHECK_STR(v.line, "gdr: works (dmabuf), bandwidth not measured: ring stopped: the RDMA "
+                         "write n3 (node 3) -> n4 (node 4) failed: completion error");
+
+    /* Host ring failed (even blamed), GPU ring measured. */
+    base_inputs(&in);
+    in.dmabuf = TB_GDR_REG_OK;
+    tb_gdr_ring_result(&in, 0, TB_RING_BLAMED,
+                       "the RDMA write from n3 (node 3) into this node "
+                       "failed: completion error");
+    in.gdr_gbps = 20.0;
+    tb_gdr_verdict_decide(&in, &v);
+    TB_CHECK_INT(v.works, 1);
+    TB_CHECK_INT(in.transfer_failed, 0);
+    TB_CHECK_STR(v.line, "gdr: works (dmabuf), 20.00 GB/s (host-memory RDMA not measured: "
+                         "host-memory ring: the RDMA write from n3 (node 3) into this node "
+                         "failed: completion error)");
+    /* Nothing failed: nothing changes. */
+    base_inputs(&in);
+    tb_gdr_ring_result(&in, 1, TB_RING_FINE, "");
+    TB_CHECK_INT(in.transfer_failed, 0);
+    TB_CHECK_STR(in.not_measured, "");
+}
+
 static void test_peermem(void)
 {
     TB_CHECK_INT(tb_gdr_peermem_loaded(), 0);
@@ -519,6 +631,8 @@ int main(void)
     test_queue_sizes();
     test_errno_status();
     test_peer_compat();
+    test_ring_judge();
+    test_gdr_ring_result();
     test_peermem();
     test_cudrv();
     return tb_test_done();
