@@ -17,12 +17,17 @@ _Static_assert(sizeof(CUresult) == sizeof(tb_cu_result_t) &&
                    sizeof(CUdevice) == sizeof(tb_cu_device_t) &&
                    sizeof(CUdeviceptr) == sizeof(tb_cu_deviceptr_t) &&
                    sizeof(CUdevice_attribute) == sizeof(tb_cu_attr_t) &&
-                   sizeof(CUmemRangeHandleType) == sizeof(tb_cu_range_handle_t),
+                   sizeof(CUmemRangeHandleType) == sizeof(tb_cu_range_handle_t) &&
+                   sizeof(CUflushGPUDirectRDMAWritesTarget) == sizeof(tb_cu_flush_target_t) &&
+                   sizeof(CUflushGPUDirectRDMAWritesScope) == sizeof(tb_cu_flush_scope_t),
                "a tb_cu_ type differs in size from cuda.h's");
 _Static_assert(CUDA_SUCCESS == TB_CU_SUCCESS &&
                    CUDA_ERROR_NOT_SUPPORTED == TB_CU_ERROR_NOT_SUPPORTED &&
                    CU_DEVICE_ATTRIBUTE_DMA_BUF_SUPPORTED == TB_CU_ATTR_DMA_BUF_SUPPORTED &&
-                   CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD == TB_CU_RANGE_HANDLE_DMA_BUF_FD,
+                   CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD == TB_CU_RANGE_HANDLE_DMA_BUF_FD &&
+                   CU_FLUSH_GPU_DIRECT_RDMA_WRITES_TARGET_CURRENT_CTX ==
+                       TB_CU_FLUSH_TARGET_CURRENT_CTX &&
+                   CU_FLUSH_GPU_DIRECT_RDMA_WRITES_TO_OWNER == TB_CU_FLUSH_TO_OWNER,
                "a TB_CU_ constant differs from cuda.h");
 #endif
 
@@ -62,6 +67,14 @@ static void load(void)
     TB_CUDRV_LOAD(cuMemGetHandleForAddressRange, MemGetHandleForAddressRange)
     TB_CUDRV_LOAD(cuGetErrorString, GetErrorString)
 #undef TB_CUDRV_LOAD
+    /* Optional: the callers do without them. */
+    (void)sym(drv.lib, "cuFlushGPUDirectRDMAWrites", &drv.FlushGPUDirectRDMAWrites,
+              sizeof(drv.FlushGPUDirectRDMAWrites));
+    (void)sym(drv.lib, "cuDevicePrimaryCtxGetState", &drv.DevicePrimaryCtxGetState,
+              sizeof(drv.DevicePrimaryCtxGetState));
+    /* cuda.h maps the name to its _v2 since CUDA 11. */
+    (void)sym(drv.lib, "cuDevicePrimaryCtxReset_v2", &drv.DevicePrimaryCtxReset,
+              sizeof(drv.DevicePrimaryCtxReset));
     if (missing) {
         snprintf(why, sizeof(why),
                  "CUDA driver %s has no %s (older than CUDA 11.7: no "

@@ -83,16 +83,27 @@ static int reg_gpu(tb_vib_t *v, void *arg)
     return err;
 }
 
-/* Host <-> GPU copies of the ring's data check. */
+/* Host <-> GPU copies of the ring's data check. A copy from pageable memory may return
+ * before its data is in GPU memory: the device is synchronised before the NIC reads it. */
 static int gpu_put(void *arg, size_t off, const void *src, size_t n)
 {
     const gpu_buf_t *b = arg;
-    return b->cu->Memcpy((char *)b->ptr + off, src, n, TB_CUDA_MEMCPY_H2D) != TB_CUDA_SUCCESS;
+    return b->cu->Memcpy((char *)b->ptr + off, src, n, TB_CUDA_MEMCPY_H2D) != TB_CUDA_SUCCESS ||
+           b->cu->DeviceSynchronize() != TB_CUDA_SUCCESS;
 }
 
+/* The NIC's writes into GPU memory are not ordered before a later read by the GPU's copy
+ * engine: cuFlushGPUDirectRDMAWrites first (the current context is the run's device, whose
+ * memory the ring uses), where the driver has it (CUDA 11.3; without the driver API loaded
+ * the copy is made without a flush). */
 static int gpu_get(void *arg, size_t off, void *dst, size_t n)
 {
     const gpu_buf_t *b = arg;
+    const tb_cudrv_t *drv = tb_cudrv_get(NULL);
+    if (drv && drv->FlushGPUDirectRDMAWrites &&
+        drv->FlushGPUDirectRDMAWrites(TB_CU_FLUSH_TARGET_CURRENT_CTX, TB_CU_FLUSH_TO_OWNER) !=
+            TB_CU_SUCCESS)
+        return 1;
     return b->cu->Memcpy(dst, (const char *)b->ptr + off, n, TB_CUDA_MEMCPY_D2H) != TB_CUDA_SUCCESS;
 }
 
@@ -186,6 +197,29 @@ static void record(tb_suite_t *s, const tb_gdr_inputs_t *all, int n, size_t size
 
 #define MAX_PAIRS 16 /* GPU-NIC pairs judged per node */
 
+/* Whether this process already has device `dev`'s primary context (1 when it cannot tell). */
+static int primary_ctx_active(int dev)
+{
+    const tb_cudrv_t *drv = tb_cudrv_get(NULL);
+    tb_cu_device_t cd;
+    unsigned flags = 0;
+    int active = 1;
+    if (drv && drv->DevicePrimaryCtxGetState && drv->DeviceGet(&cd, dev) == TB_CU_SUCCESS &&
+        drv->DevicePrimaryCtxGetState(cd, &flags, &active) != TB_CU_SUCCESS)
+        active = 1;
+    return active;
+}
+
+/* Destroys device `dev`'s primary context, which the registration check created: it holds
+ * hundreds of MB of GPU memory for the rest of the run otherwise. */
+static void primary_ctx_reset(int dev)
+{
+    const tb_cudrv_t *drv = tb_cudrv_get(NULL);
+    tb_cu_device_t cd;
+    if (drv && drv->DevicePrimaryCtxReset && drv->DeviceGet(&cd, dev) == TB_CU_SUCCESS)
+        (void)drv->DevicePrimaryCtxReset(cd);
+}
+
 /* Another GPU of this node (visible device `dev`): its pair with its nearest RDMA port (or
  * --hca) registered and its path read, without bandwidth (only the run's GPU is in the
  * ring). Local work: no MPI. */
@@ -198,6 +232,7 @@ static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev,
     gpu_buf_t b;
     tb_vib_cfg_t cfg = {0};
     char why[256] = "";
+    int fresh = 0;
     memset(e, 0, sizeof(*e));
     memset(&sd, 0, sizeof(sd));
     memset(&b, 0, sizeof(b));
@@ -239,6 +274,7 @@ static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev,
     b.len = GPU_ALIGN;
     b.device = dev;
     b.cu = g->cu;
+    fresh = !primary_ctx_active(dev);
     if (g->cu->SetDevice(dev) != TB_CUDA_SUCCESS ||
         g->cu->Malloc(&b.ptr, b.len) != TB_CUDA_SUCCESS) {
         b.ptr = NULL;
@@ -249,6 +285,8 @@ static void judge_other_gpu(tb_suite_t *s, const tb_gdr_inputs_t *base, int dev,
         (void)g->cu->Free(b.ptr);
     }
     (void)g->cu->SetDevice(g->device); /* the run's device again */
+    if (fresh)
+        primary_ctx_reset(dev);
     tb_vib_close(sd.vib);
     free(pi);
 }
