@@ -77,6 +77,9 @@ static void test_rules(void)
     expect("latency_link.json", "suspect", "latency_link n0 <-> n6");
     expect("latency_node_slow_link.json", "suspect", "link n1 <-> n3; latency_node n3");
     expect("below_model.json", "suspect", "path_class every NET cell below the model");
+    expect("below_model_small.json", "ok", ""); /* 64 KiB: peers only */
+    expect("p2p_large.json", "suspect", "below_model ranks 0 -> 1 (bw)");
+    expect("p2p_small.json", "ok", ""); /* the sweep ends at 64 KiB */
     expect("half_rate_nic.json", "suspect", "node n4");
     expect("differs_healthy.json", "suspect", "topology n2");
     expect("isolated_pairs.json", "suspect", "below_model ranks 2 -> 5 (isolated)");

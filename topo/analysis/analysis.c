@@ -1005,7 +1005,18 @@ static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x,
 {
     unsigned ko, ki;
     size_t d = 0;
-    double e = cell_expected_raw(c, s, x->ra, x->rb, (size_t)(x->i < 0 ? 0 : x->i),
+    double e;
+    if (s->higher && s->size > 0 && s->size < c->opts->model_min_size) {
+        if (p) {
+            p->expected = 0;
+            snprintf(p->source, sizeof(p->source),
+                     "none: %lld-byte messages are under the %lld bytes from which bandwidth "
+                     "is judged against the model (it still rises with size there): peers only",
+                     s->size, c->opts->model_min_size);
+        }
+        return 0;
+    }
+    e = cell_expected_raw(c, s, x->ra, x->rb, (size_t)(x->i < 0 ? 0 : x->i),
                                  (size_t)(x->j < 0 ? 0 : x->j), &ko, &ki, &d);
     if (p && e > 0 && (ko > 1 || ki > 1)) {
         size_t len = strlen(p->source);
@@ -1311,7 +1322,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
             s->f[k] = (unsigned char)((s->f[k] & ~F_PEER) | peer << F_PEER_SHIFT);
             if (peer == PEER_OUTLIER || (s->f[k] & F_NODE_BAD))
                 nout++;
-            if (s->higher) {
+            if (s->higher && s->size >= c->opts->model_min_size) {
                 double e = cell_expected_net(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j);
                 if (e > 0) {
                     exp_sum += e, any++;
@@ -1541,6 +1552,13 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
             }
             s.nvalid += cnt;
         }
+        if (s.nvalid && s.higher && s.size > 0 && s.size < c->opts->model_min_size)
+            json_array_append_new(c->notes,
+                                  json_sprintf("%s %s %s: %lld-byte messages, under the %lld "
+                                               "bytes from which bandwidth is judged against "
+                                               "the model: judged against peers only",
+                                               s.test, s.level ? s.level : "", s.metric, s.size,
+                                               c->opts->model_min_size));
         if (ninf) /* only .npy cells can be infinite: JSON has no such number */
             json_array_append_new(c->notes, json_sprintf("%s %s %s: %zu infinite cell%s, not judged",
                                                          s.test, s.level ? s.level : "", s.metric,
@@ -1582,6 +1600,16 @@ static void p2p_judge(ctx_t *c, const json_t *t)
     path_of(c, a, b, &p);
     /* bibw moves both directions at once: twice the per-direction figure */
     expected = bw && p.expected > 0 ? p.expected * (!strcmp(name, "bibw") ? 2 : 1) : 0;
+    if (expected > 0 && json_integer_value(json_object_get(last, "size")) < c->opts->model_min_size) {
+        expected = -1; /* a sweep ending below the plateau: its peak is not the link's */
+        json_array_append_new(c->notes,
+                              json_sprintf("%s ranks %d -> %d: its largest message, %lld bytes, "
+                                           "is under the %lld bytes from which bandwidth is "
+                                           "judged against the model: not judged",
+                                           name, a, b,
+                                           (long long)json_integer_value(json_object_get(last, "size")),
+                                           c->opts->model_min_size));
+    }
     j = json_pack("{s:s, s:s?, s:i, s:i, s:I, s:s, s:f, s:s, s:s}", "test", name, "placement",
                   json_string_value(json_object_get(t, "placement")), "from", a, "to", b, "size",
                   json_integer_value(json_object_get(last, "size")), "metric",
@@ -1612,9 +1640,14 @@ static void p2p_judge(ctx_t *c, const json_t *t)
                                             "NIC (TCP fallback, wrong HCA) or the path"));
         }
     } else {
-        json_object_set_new(j, "expected_source",
-                            json_string(bw ? p.source
-                                           : "none: the model has no latency figures"));
+        json_object_set_new(
+            j, "expected_source",
+            expected < 0 ? json_sprintf("none: its largest message, %lld bytes, is under the "
+                                        "%lld bytes from which bandwidth is judged against the "
+                                        "model (it still rises with size there)",
+                                        (long long)json_integer_value(json_object_get(last, "size")),
+                                        c->opts->model_min_size)
+            : json_string(bw ? p.source : "none: the model has no latency figures"));
         json_object_set_new(j, "verdict", json_string("unjudged"));
     }
     json_array_append_new(c->p2p, j);
@@ -2578,6 +2611,7 @@ void tb_analysis_opts_default(tb_analysis_opts_t *opts)
     opts->mad_k = 4.0;
     opts->min_drop = 0.25;
     opts->model_min = 0.5;
+    opts->model_min_size = 1 << 20;
     opts->list_max = 4096;
     opts->program = NULL;
 }
@@ -2792,11 +2826,11 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
                                       hi->name, hi->bw_skipped, hi->bw_skipped == 1 ? "" : "s"));
     }
     tb_doc_timestamp(now, sizeof(now));
-    a = json_pack("{s:i, s:s, s:s, s:{s:f, s:f, s:f, s:f}, s:I, s:I}", "version",
+    a = json_pack("{s:i, s:s, s:s, s:{s:f, s:f, s:f, s:I, s:f}, s:I, s:I}", "version",
                   TB_ANALYSIS_VERSION, "generated", now, "verdict",
                   json_array_size(c.culprits) ? "suspect" : "ok", "options", "mad_threshold",
                   opts->mad_k, "min_drop", opts->min_drop, "model_min", opts->model_min,
-                  "mad_scale", MAD_SCALE, "cells_judged", (json_int_t)c.ncells, "cells_flagged",
+                  "model_min_size", (json_int_t)opts->model_min_size, "mad_scale", MAD_SCALE, "cells_judged", (json_int_t)c.ncells, "cells_flagged",
                   (json_int_t)c.nflagged);
     if (!a) {
         st = tb_error(TB_ERR_INTERNAL, "analyze: out of memory");

@@ -18,6 +18,8 @@ typedef struct tb_analysis_opts {
     double mad_k;     /* a cell is an outlier beyond this many scaled MADs (default 4) */
     double min_drop;  /* ... and at least this far from the peer median, relative (0.25) */
     double model_min; /* measured / expected below this is below the model (0.5) */
+    long long model_min_size; /* bandwidth at smaller messages is not judged against the
+                                 model: still rising with size (default 1 MiB) */
     size_t list_max;  /* list every cell of a set up to this many cells, else flagged
                          cells only (default 4096; 0: always every cell) */
     const char *program; /* topobench path in the confirmation command (NULL: the run's) */

@@ -407,3 +407,31 @@ write("coll_node_slow.json", coll_node_document(6.0))
 for name, f in (("shared_kernel_link_mild.json", 0.6), ("shared_kernel_link_gross.json", 0.3)):
     write(name, with_boot_ids(document(10, 1, [node_matrix(
         10, 1, 18, bw=lambda i, j, f=f: f if {i, j} == {1, 4} else 1.0)]), True))
+
+
+# ---- message size: bandwidth under 1 MiB is not judged against the model --------------
+# every NET cell at 0.3 of the model in a 64 KiB matrix (peers only: OK), and a p2p bw
+# sweep at 0.2 of the model ending at 64 KiB (unjudged) or at 4 MiB (below_model)
+small = node_matrix(N, 1, 6, bw=lambda i, j: 0.3)
+small["params"]["size"] = small["matrix"]["size"] = 65536
+write("below_model_small.json", document(N, 1, [small]))
+
+
+def p2p_bw(top):
+    rows, size = [], 1024
+    while size <= top:
+        rows.append({"size": size, "count": size, "in_place": False, "iterations": 40,
+                     "samples": 40, "batch": 1, "warmup": 4,
+                     "time_us": {"min": 1.0, "median": 1.0, "p99": 1.0, "mean": 1.0, "max": 1.0,
+                                 "cv": 0.01},
+                     "bw_gbps": round(BASE_GBPS * 0.2, 4), "wrong": 0, "checked": True})
+        size *= 4
+    return {"name": "bw", "kind": "p2p", "backend": "mpi", "send_memory": "host",
+            "recv_memory": "host", "dtype": "byte", "placement": "inter-node", "level": None,
+            "status": "ok", "params": {"pair": [0, 1], "hosts": ["n0", "n1"], "window": 64},
+            "units": {"size": "bytes", "time": "us", "bandwidth": "GB/s"}, "errors": [],
+            "results": rows}
+
+
+write("p2p_small.json", document(2, 1, [p2p_bw(65536)]))
+write("p2p_large.json", document(2, 1, [p2p_bw(4194304)]))
