@@ -78,6 +78,8 @@ static void test_rules(void)
     expect("latency_node_slow_link.json", "suspect", "link n1 <-> n3; latency_node n3");
     expect("below_model.json", "suspect", "path_class every NET cell below the model");
     expect("below_model_small.json", "ok", ""); /* 64 KiB: peers only */
+    expect("rank_shared_healthy.json", "ok", ""); /* every NET cell at 0.7 of its figure */
+    expect("rank_shared_slow.json", "suspect", "path_class every NET cell below the model");
     expect("p2p_large.json", "suspect", "below_model ranks 0 -> 1 (bw)");
     expect("p2p_small.json", "ok", ""); /* the sweep ends at 64 KiB */
     expect("half_rate_nic.json", "suspect", "node n4");

@@ -435,3 +435,37 @@ def p2p_bw(top):
 
 write("p2p_small.json", document(2, 1, [p2p_bw(65536)]))
 write("p2p_large.json", document(2, 1, [p2p_bw(4194304)]))
+
+
+# ---- path_class on a rank-level matrix: each NET cell at r of its own expected figure -
+# 3 nodes x 8 ranks: in shift round d rank i sends to (i + d) mod 24, and a node's port is
+# shared by the flows of that round leaving (or entering) it, so cells expect 23.5/1 to
+# 23.5/8 GB/s. At 0.7 of the model the fabric is healthy (it was blamed: the median of the
+# cells against the mean of their figures); at 0.3 the path class is named.
+def rank_shared(nodes, per, r, seed):
+    rnd = random.Random(seed)
+    n = nodes * per
+    host = [i // per for i in range(n)]
+    def flows(d, h, out):
+        return sum(1 for i in range(n) if host[i if out else (i - d) % n] == h and
+                   host[(i + d) % n if out else i] != h) or 1
+    def cell(i, j, lat=False):
+        if i == j:
+            return None
+        if host[i] == host[j]:
+            return round((0.6 if lat else 6.0) * rnd.uniform(0.97, 1.03), 4)
+        if lat:
+            return round(BASE_LAT * rnd.uniform(0.97, 1.03), 4)
+        d = (j - i) % n
+        e = min(23.5 / flows(d, host[i], True), 23.5 / flows(d, host[j], False))
+        return round(e * r * rnd.uniform(0.97, 1.03), 4)
+    rows = list(range(n))
+    m = matrix_entry("matrix", "rank", rows, ["n%d:%d" % (host[i], i) for i in rows],
+                     [[cell(i, j) for j in rows] for i in rows],
+                     [[cell(i, j) for j in rows] for i in rows],
+                     [[cell(i, j, True) for j in rows] for i in rows])
+    return document(nodes, per, [m])
+
+
+write("rank_shared_healthy.json", rank_shared(3, 8, 0.7, 21))
+write("rank_shared_slow.json", rank_shared(3, 8, 0.3, 22))
