@@ -74,6 +74,9 @@ static void test_rules(void)
     expect("slow_link.json", "suspect", "link n1 <-> n4");
     expect("one_way.json", "suspect", "direction n2 -> n5");
     expect("one_way_back.json", "suspect", "direction n5 -> n2");
+    expect("slow_egress.json", "suspect", "node n3 (sending)");
+    expect("slow_egress_few.json", "suspect",
+           "direction n3 -> n0; direction n3 -> n5; direction n3 -> n6");
     expect("latency_link.json", "suspect", "latency_link n0 <-> n6");
     expect("latency_node_slow_link.json", "suspect", "link n1 <-> n3; latency_node n3");
     expect("below_model.json", "suspect", "path_class every NET cell below the model");
@@ -438,6 +441,25 @@ static void test_retest_folded(void)
     json_decref(a);
 }
 
+/* A node slow sending to every peer is one node verdict, its directions under explains,
+ * and it is drained (the drain rule read the subject, "n3 (sending)", as a host name). */
+static void test_slow_egress(void)
+{
+    json_t *a = analyze("slow_egress.json", NULL);
+    const json_t *cu;
+    if (!a)
+        return;
+    cu = json_array_get(json_object_get(a, "culprits"), 0);
+    TB_CHECK_INT((long long)json_array_size(json_object_get(cu, "explains")), 7);
+    TB_CHECK_STR(json_string_value(json_object_get(
+                     json_array_get(json_object_get(json_object_get(a, "recommendations"),
+                                                    "drain"),
+                                    0),
+                     "host")),
+                 "n3");
+    json_decref(a);
+}
+
 /* The confirmation command holds every host name and the program path whatever their
  * length (250-character FQDNs, a long install path): it was a fixed-size buffer. */
 static void test_long_names(void)
@@ -490,5 +512,6 @@ int main(void)
     test_long_names();
     test_infinite_cell();
     test_retest_folded();
+    test_slow_egress();
     return tb_test_done();
 }

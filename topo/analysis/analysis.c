@@ -2394,6 +2394,85 @@ static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat)
     return found;
 }
 
+/* A node slow one way only (its transmit side: every cell it sends low, every cell it
+ * receives fine) keeps its p75 healthy, so rule 2 names no node and rule 3 names one
+ * direction per peer. When one host sends (or receives) the low side of direction
+ * verdicts to at least half of the other hosts, and at least 3, they are that node's
+ * fault: one `node` culprit, "HOST (sending)" or "HOST (receiving)", its evidence the
+ * worst direction's with the count, the directions under `explains`. */
+static void fold_directions_into_node(ctx_t *c)
+{
+    size_t need = (c->nhosts - 1 + 1) / 2, i, k;
+    json_t *cu, *x;
+    if (c->nhosts < 4)
+        return;
+    need = need < 3 ? 3 : need;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        for (int side = 0; side < 2; side++) { /* 0: h sends, 1: h receives */
+            size_t n = 0, worst = 0;
+            double worst_r = INFINITY;
+            char subject[200];
+            json_t *node, *ex, *ev, *first = NULL;
+            json_array_foreach(c->culprits, i, cu) {
+                const json_t *hs = json_object_get(cu, "hosts");
+                if (strcmp(str_of(cu, "kind"), "direction") != 0 || json_array_size(hs) != 2 ||
+                    strcmp(json_string_value(json_array_get(hs, (size_t)side)), c->hosts[h].name))
+                    continue;
+                ev = json_array_get(json_object_get(cu, "evidence"), 0);
+                x = json_object_get(ev, "ratio_to_peers");
+                if (!first || (json_is_number(x) && json_number_value(x) < worst_r))
+                    first = ev, worst = i,
+                    worst_r = json_is_number(x) ? json_number_value(x) : worst_r;
+                n++;
+            }
+            if (n < need)
+                continue;
+            ev = json_deep_copy(first);
+            json_object_set_new(ev, "message",
+                                json_sprintf("%s %s %zu of the %zu other nodes low in that "
+                                             "direction only, the reverse within its peers; "
+                                             "the worst: %s",
+                                             c->hosts[h].name, side ? "receives from" : "sends to",
+                                             n, c->nhosts - 1, str_of(first, "message")));
+            snprintf(subject, sizeof(subject), "%s (%s)", c->hosts[h].name,
+                     side ? "receiving" : "sending");
+            node = culprit_add(c, "node", subject, ev);
+            culprit_host(c, node, (int)h);
+            json_object_set_new(
+                node, "suggests",
+                json_string(side ? "the node's receive side: its HCA port's receive lanes, the "
+                                   "cable toward it or the switch port's egress to it"
+                                 : "the node's transmit side: its HCA port's transmit lanes, "
+                                   "the cable from it or the switch port's ingress"));
+            json_object_set(node, "confirm_pairs",
+                            json_object_get(json_array_get(c->culprits, worst), "confirm_pairs"));
+            ex = json_array();
+            i = 0;
+            while (i < json_array_size(c->culprits)) {
+                const json_t *hs;
+                cu = json_array_get(c->culprits, i);
+                hs = json_object_get(cu, "hosts");
+                if (strcmp(str_of(cu, "kind"), "direction") != 0 || json_array_size(hs) != 2 ||
+                    strcmp(json_string_value(json_array_get(hs, (size_t)side)),
+                           c->hosts[h].name)) {
+                    i++;
+                    continue;
+                }
+                x = json_pack("{s:s, s:s, s:O, s:O}", "kind", "direction", "subject",
+                              str_of(cu, "subject"), "hosts", hs, "evidence",
+                              json_object_get(cu, "evidence"));
+                if (x && json_object_get(cu, "isolation"))
+                    json_object_set(x, "isolation", json_object_get(cu, "isolation"));
+                json_array_append_new(ex, x);
+                json_array_foreach(json_object_get(cu, "ranks"), k, x)
+                    json_array_append(json_object_get(node, "ranks"), x);
+                json_array_remove(c->culprits, i);
+            }
+            json_object_set_new(node, "explains", ex);
+        }
+    }
+}
+
 /* A link between two nodes (link, direction, latency_link, below_model) one of whose ends
  * has a node verdict is explained by that node: a node whose bandwidth is a tenth of its
  * peers' also answers ping-pongs late, in another metric and another set (the virtual
@@ -2801,6 +2880,7 @@ tb_status_t tb_analysis_run(const json_t *doc, const char *docdir, const tb_anal
     /* the retest judges every culprit measured alone, links folded into a node next
      * included: each keeps its isolation under the node's explains */
     retest_judge(&c);
+    fold_directions_into_node(&c);
     fold_links_into_nodes(&c);
     json_object_clear(c.culprit_index);
     topology_culprits(&c);

@@ -1103,8 +1103,11 @@ static void find_drains(rctx_t *c)
         snprintf(reason, sizeof(reason), "%s verdict: %s; %s%s%s", kind, sget(cu, "suggests"),
                  sget(json_array_get(json_object_get(cu, "evidence"), 0), "message"),
                  iso ? "; isolation: " : "", iso ? sget(iso, "message") : "");
+        /* the node is its one host ("n3", "n3 (sending)") */
         for (size_t h = 0; h < c->nhosts; h++)
-            if (!strcmp(c->hosts[h].name, sget(cu, "subject")))
+            if (json_array_size(json_object_get(cu, "hosts")) == 1 &&
+                !strcmp(c->hosts[h].name,
+                        json_string_value(json_array_get(json_object_get(cu, "hosts"), 0))))
                 drain_add(c, h, "measured", reason);
     }
     /* GDR registration works and the transfers on GPU memory fail (ACS, IOMMU): NCCL would

@@ -469,3 +469,12 @@ def rank_shared(nodes, per, r, seed):
 
 write("rank_shared_healthy.json", rank_shared(3, 8, 0.7, 21))
 write("rank_shared_slow.json", rank_shared(3, 8, 0.3, 22))
+
+
+# ---- a node slow one way: n3 sends at 0.45 to everyone, receives fine -----------------
+# (its p75 is healthy, so no rule-2 verdict: the 7 directions n3 -> x are one node's fault);
+# and n3 slow sending to 3 of 7 only: under half, those stay directions
+write("slow_egress.json", document(N, 1, [node_matrix(
+    N, 1, 23, bw=lambda i, j: 0.45 if i == 3 else 1.0)]))
+write("slow_egress_few.json", document(N, 1, [node_matrix(
+    N, 1, 24, bw=lambda i, j: 0.45 if i == 3 and j in (0, 5, 6) else 1.0)]))
