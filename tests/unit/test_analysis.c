@@ -82,6 +82,8 @@ static void test_rules(void)
     expect("below_model.json", "suspect", "path_class every NET cell below the model");
     expect("below_model_small.json", "ok", ""); /* 64 KiB: peers only */
     expect("rank_shared_healthy.json", "ok", ""); /* every NET cell at 0.7 of its figure */
+    expect("two_of_four_slow.json", "suspect", "node n2; node n3"); /* against the model */
+    expect("four_of_four_slow.json", "suspect", "path_class every NET cell below the model");
     expect("rank_shared_slow.json", "suspect", "path_class every NET cell below the model");
     expect("p2p_large.json", "suspect", "below_model ranks 0 -> 1 (bw)");
     expect("p2p_small.json", "ok", ""); /* the sweep ends at 64 KiB */

@@ -1246,17 +1246,96 @@ static void judge_node_verdicts(ctx_t *c, cellset_t *s, unsigned cls, const unsi
     }
 }
 
+/* Node against the model: per host its cells with an expected figure, those below
+ * --model-min, and its best cell, in one pass over a set of any size. */
+typedef struct {
+    size_t *n, *below, *above; /* per host: cells, under --model-min, clearly over it */
+    double *best;      /* per host: its best cell's measured/expected */
+    size_t *bestk;     /* ... and that cell */
+} model_count_t;
+
+static void model_count_add(model_count_t *m, int h, double r, int below, int above, size_t k)
+{
+    m->n[h]++;
+    m->below[h] += below != 0;
+    m->above[h] += above != 0;
+    if (r > m->best[h])
+        m->best[h] = r, m->bestk[h] = k;
+}
+
+/* Rule 2 against the model, for classes with an expected figure: a host whose good side
+ * (p75 of measured/expected) is below --model-min while at least two hosts' are not is a
+ * node verdict. Rule 2 misses it when the slow nodes are so many that the nodes' median
+ * and MAD take them in (two of four), and path_class then blamed the whole fabric.
+ * Returns how many it named. */
+static size_t judge_nodes_model(ctx_t *c, cellset_t *s, unsigned cls, const model_count_t *m,
+                                const unsigned char *bad)
+{
+    size_t nfast = 0, nslow = 0, named = 0;
+    /* slow: its p75 under --model-min (at least ceil(3n/4) of its cells under it); fast:
+     * its p75 clearly over it, by --min-drop (a quarter of its cells there): a fabric at
+     * about the threshold, every node on both sides of it by noise, is neither */
+#define SLOW(h) (m->n[h] >= 3 && m->below[h] >= (3 * m->n[h] + 3) / 4)
+    for (size_t h = 0; h < c->nhosts; h++) {
+        if (bad[h] || m->n[h] < 3)
+            continue;
+        if (SLOW(h))
+            nslow++;
+        else if (m->above[h] * 4 >= m->n[h])
+            nfast++;
+    }
+    if (!nslow || nfast < 2)
+        return 0;
+    for (size_t h = 0; h < c->nhosts; h++) {
+        cell_t w;
+        path_t p;
+        json_t *ev, *cu;
+        if (bad[h] || !SLOW(h))
+            continue;
+        cell_at(s, m->bestk[h], &w);
+        path_of(c, w.ra, w.rb, &p);
+        cell_expected(c, s, &w, &p);
+        ev = evidence_new(s, (int)cls, w.v, 0, 0, &p);
+        json_object_set_new(ev, "peer_median", json_null());
+        json_object_set_new(ev, "peer_mad", json_null());
+        json_object_set_new(ev, "ratio_to_peers", json_null());
+        json_object_set_new(ev, "cells", json_pack("[{s:i, s:i, s:f}]", "from", w.ra, "to", w.rb,
+                                                   "value", w.v));
+        json_object_set_new(ev, "cells_total", json_integer((json_int_t)m->n[h]));
+        json_object_set_new(
+            ev, "message",
+            json_sprintf("%s's %s cells: %zu of its %zu under %.2f of their expected figures "
+                         "(its best %.3g, %.2f of its figure), while %zu other nodes measure "
+                         "a quarter of theirs or more over %.2f: the node, not the fabric",
+                         c->hosts[h].name, s->metric, m->below[h], m->n[h], c->opts->model_min,
+                         w.v, m->best[h], nfast, c->opts->model_min * (1 + c->opts->min_drop)));
+        cu = culprit_add(c, "node", c->hosts[h].name, ev);
+        culprit_host(c, cu, (int)h);
+        json_object_set_new(cu, "suggests",
+                            json_string("the node: its HCA or port, its PCIe link, NUMA "
+                                        "binding or CPU frequency"));
+        culprit_confirm(c, cu, s, w.ra, w.rb);
+        named++;
+    }
+#undef SLOW
+    return named;
+}
+
 static void set_judge(ctx_t *c, cellset_t *s)
 {
     unsigned char *bad = calloc(c->nhosts ? c->nhosts : 1, 1);
     double *score = malloc((c->nhosts ? c->nhosts : 1) * sizeof(double));
+    size_t nh = c->nhosts ? c->nhosts : 1;
+    model_count_t mh = {malloc(nh * sizeof(size_t)), malloc(nh * sizeof(size_t)),
+                        malloc(nh * sizeof(size_t)), malloc(nh * sizeof(double)),
+                        malloc(nh * sizeof(size_t))};
     size_t count[NCLS] = {0}, listed = 0, unlisted_node = 0, unlisted_max = 0;
     json_t *setj = json_pack("{s:s, s:s?, s:s, s:s, s:I, s:I, s:[], s:[]}", "test", s->test,
                              "level", s->level, "metric", s->metric, "better",
                              s->higher ? "higher" : "lower", "size", (json_int_t)s->size,
                              "cells_judged", (json_int_t)s->nvalid, "classes", "cells");
     int list_all = !c->opts->list_max || s->nvalid <= c->opts->list_max;
-    if (!bad || !score || !setj)
+    if (!bad || !score || !setj || !mh.n || !mh.below || !mh.above || !mh.best || !mh.bestk)
         goto out;
     for (size_t k = 0; k < s->n; k++)
         if (CELL_CLS(s, k) != CLS_ABSENT)
@@ -1316,6 +1395,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
         np = np >= 3 ? np : 0;
         stride = nc / 65536 + 1;
         ratios = s->higher ? work_doubles(c, nc / stride + 1) : NULL;
+        for (size_t h = 0; h < c->nhosts; h++)
+            mh.n[h] = mh.below[h] = mh.above[h] = 0, mh.best[h] = -1, mh.bestk[h] = 0;
         FOR_CELLS(s, k, i, j) {
             unsigned peer;
             if (CELL_CLS(s, k) != cls)
@@ -1334,6 +1415,13 @@ static void set_judge(ctx_t *c, cellset_t *s)
                         s->f[k] |= F_BELOW;
                     if (ratios && !(s->f[k] & F_NODE_BAD) && seen++ % stride == 0)
                         ratios[nratio++] = s->v[k] / e;
+                    if (cls == CLS_NET) {
+                        double r = s->v[k] / e;
+                        int below = (s->f[k] & F_BELOW) != 0,
+                            above = r >= c->opts->model_min * (1 + c->opts->min_drop);
+                        model_count_add(&mh, cell_host_a(c, s, k, i), r, below, above, k);
+                        model_count_add(&mh, cell_host_b(c, s, k, j), r, below, above, k);
+                    }
                 }
             }
         }
@@ -1360,6 +1448,10 @@ static void set_judge(ctx_t *c, cellset_t *s)
              * its shift rounds), and the median of the figures against their mean blamed
              * a healthy fabric of 3 nodes x 8 ranks at 0.7 of the model. */
             ratio_med = nratio ? quantile(ratios, nratio, 50) : NAN;
+            /* nodes below the model while others are not: they, not the fabric */
+            if (any && cls == CLS_NET && c->nhosts >= 3 &&
+                judge_nodes_model(c, s, cls, &mh, bad))
+                ratio_med = NAN;
             if (any && np && nratio && ratio_med < c->opts->model_min) {
                 char subject[160];
                 json_t *ev = evidence_new(s, (int)cls, med, med, mad, &p), *cu;
@@ -1444,6 +1536,7 @@ out:
     json_decref(setj);
     free(bad);
     free(score);
+    free(mh.n), free(mh.below), free(mh.above), free(mh.best), free(mh.bestk);
 }
 
 /* ---- reading the entries ---------------------------------------------------------- */

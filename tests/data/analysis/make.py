@@ -478,3 +478,13 @@ write("slow_egress.json", document(N, 1, [node_matrix(
     N, 1, 23, bw=lambda i, j: 0.45 if i == 3 else 1.0)]))
 write("slow_egress_few.json", document(N, 1, [node_matrix(
     N, 1, 24, bw=lambda i, j: 0.45 if i == 3 and j in (0, 5, 6) else 1.0)]))
+
+
+# ---- half the nodes slow: 2 of 4 at 0.45 (0.40 of the model) --------------------------
+# the nodes' median and MAD take them in (rule 2 names none) and the NET median is below
+# the model: the two nodes are named against the model, not the fabric; all 4 at 0.55
+# (about the threshold, noise on both sides of it) is the path class alone
+write("two_of_four_slow.json", document(4, 1, [node_matrix(
+    4, 1, 25, bw=lambda i, j: 0.45 if {i, j} & {2, 3} else 1.0)]))
+write("four_of_four_slow.json", document(4, 1, [node_matrix(
+    4, 1, 26, bw=lambda i, j: 0.55)]))
