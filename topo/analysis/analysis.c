@@ -1341,7 +1341,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
         if (CELL_CLS(s, k) != CLS_ABSENT)
             count[CELL_CLS(s, k)]++;
     for (unsigned cls = 0; cls < NCLS; cls++) {
-        size_t nc = count[cls], np = 0, nout = 0, first = 0, stride, seen = 0, nratio = 0;
+        size_t nc = count[cls], np = 0, nout = 0, first = 0, stride, seen = 0, nratio = 0,
+               nbelow_free = 0;
         double med = 0, mad = 0, node_med, node_mad, exp_sum = 0, *vals, *ratios, ratio_med;
         path_t p;
         int any = 0, have_first = 0;
@@ -1395,8 +1396,6 @@ static void set_judge(ctx_t *c, cellset_t *s)
         np = np >= 3 ? np : 0;
         stride = nc / 65536 + 1;
         ratios = s->higher ? work_doubles(c, nc / stride + 1) : NULL;
-        for (size_t h = 0; h < c->nhosts; h++)
-            mh.n[h] = mh.below[h] = mh.above[h] = 0, mh.best[h] = -1, mh.bestk[h] = 0;
         FOR_CELLS(s, k, i, j) {
             unsigned peer;
             if (CELL_CLS(s, k) != cls)
@@ -1415,13 +1414,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
                         s->f[k] |= F_BELOW;
                     if (ratios && !(s->f[k] & F_NODE_BAD) && seen++ % stride == 0)
                         ratios[nratio++] = s->v[k] / e;
-                    if (cls == CLS_NET) {
-                        double r = s->v[k] / e;
-                        int below = (s->f[k] & F_BELOW) != 0,
-                            above = r >= c->opts->model_min * (1 + c->opts->min_drop);
-                        model_count_add(&mh, cell_host_a(c, s, k, i), r, below, above, k);
-                        model_count_add(&mh, cell_host_b(c, s, k, j), r, below, above, k);
-                    }
+                    nbelow_free += (s->f[k] & (F_BELOW | F_NODE_BAD)) == F_BELOW;
                 }
             }
         }
@@ -1448,10 +1441,27 @@ static void set_judge(ctx_t *c, cellset_t *s)
              * its shift rounds), and the median of the figures against their mean blamed
              * a healthy fabric of 3 nodes x 8 ranks at 0.7 of the model. */
             ratio_med = nratio ? quantile(ratios, nratio, 50) : NAN;
-            /* nodes below the model while others are not: they, not the fabric */
-            if (any && cls == CLS_NET && c->nhosts >= 3 &&
-                judge_nodes_model(c, s, cls, &mh, bad))
-                ratio_med = NAN;
+            /* nodes below the model while others are not: they, not the fabric. Counted
+             * in a second pass, only when a node's worth of cells (a quarter of the
+             * average) is below the model outside node verdicts */
+            if (any && cls == CLS_NET && c->nhosts >= 3 && nbelow_free * c->nhosts * 4 >= nc) {
+                for (size_t h = 0; h < c->nhosts; h++)
+                    mh.n[h] = mh.below[h] = mh.above[h] = 0, mh.best[h] = -1, mh.bestk[h] = 0;
+                FOR_CELLS(s, k, i, j) {
+                    double e, r;
+                    int below, above;
+                    if (CELL_CLS(s, k) != cls || !(s->f[k] & F_EXP))
+                        continue;
+                    e = cell_expected_net(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j);
+                    r = e > 0 ? s->v[k] / e : 0;
+                    below = (s->f[k] & F_BELOW) != 0;
+                    above = r >= c->opts->model_min * (1 + c->opts->min_drop);
+                    model_count_add(&mh, cell_host_a(c, s, k, i), r, below, above, k);
+                    model_count_add(&mh, cell_host_b(c, s, k, j), r, below, above, k);
+                }
+                if (judge_nodes_model(c, s, cls, &mh, bad))
+                    ratio_med = NAN;
+            }
             if (any && np && nratio && ratio_med < c->opts->model_min) {
                 char subject[160];
                 json_t *ev = evidence_new(s, (int)cls, med, med, mad, &p), *cu;
