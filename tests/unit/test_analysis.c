@@ -359,6 +359,9 @@ static void test_gpu_and_collectives(void)
     expect("gpu_copy_slow_pcie.json", "suspect", "gpu n2 GPU3");
     expect("gpu_copy_slow_nvlink.json", "suspect", "gpu_link n1 GPU0 <-> GPU1");
     expect("gpu_copy_one_way.json", "suspect", "gpu_link n3 GPU2 -> GPU0");
+    /* 2-GPU nodes: a slow NVLink is each GPU's every peer cell, and still one link */
+    expect("gpu_copy_2gpu_nvlink.json", "suspect", "gpu_link n1 GPU0 <-> GPU1");
+    expect("gpu_copy_gpu_peers.json", "suspect", "gpu n1 GPU0");
     expect("coll_ok.json", "ok", "");
     expect("coll_slow_nccl.json", "suspect", "collective nccl_all_reduce (nccl, float)");
     expect("coll_node_ok.json", "ok", "");

@@ -1905,6 +1905,17 @@ static int gc_side(int kind)
     return kind == GC_D2D ? GSIDE_PEER : kind == GC_LOCAL ? GSIDE_LOCAL : GSIDE_HOST;
 }
 
+/* Whether the cells idx[0 .. n) all lie between the same two endpoints (either way). */
+static int gc_one_pair(const gcell_t *cells, const size_t *idx, size_t n)
+{
+    for (size_t q = 1; q < n; q++) {
+        const gcell_t *x = &cells[idx[q]], *y = &cells[idx[0]];
+        if (!((x->a == y->a && x->b == y->b) || (x->a == y->b && x->b == y->a)))
+            return 0;
+    }
+    return 1;
+}
+
 /* One gpu_copy entry: every node's copy cells, grouped by copy kind and path class (the
  * `paths` of the node, nvidia-smi's vocabulary) across the nodes, judged against their
  * group's median and MAD and the cell's expected figure; a GPU whose cells of one side
@@ -2050,6 +2061,11 @@ static tb_status_t gpu_copy_judge(ctx_t *c, const json_t *t, const char *docdir,
                         low++, idx[n++] = k;
                 }
                 if (judged < (side == GSIDE_LOCAL ? 1u : 2u) || 2 * low <= judged)
+                    continue;
+                /* every low cell between the GPU and one peer: the link between them, named
+                 * a gpu_link below (on a 2-GPU node a GPU's only peer cells are the two of
+                 * its link, and a faulty NVLink named both GPUs) */
+                if (side == GSIDE_PEER && gc_one_pair(cells, idx, n))
                     continue;
                 for (size_t k = nd->lo; k < nd->hi; k++)
                     if ((cells[k].a == e || cells[k].b == e) && gc_side(cells[k].kind) == side)

@@ -488,3 +488,34 @@ write("two_of_four_slow.json", document(4, 1, [node_matrix(
     4, 1, 25, bw=lambda i, j: 0.45 if {i, j} & {2, 3} else 1.0)]))
 write("four_of_four_slow.json", document(4, 1, [node_matrix(
     4, 1, 26, bw=lambda i, j: 0.55)]))
+
+
+# ---- review gc: 2-GPU nodes, ring placement, zero latencies --------------------------
+def keep_gpus(doc, keep):
+    """The 4-GPU document cut down to the GPUs in keep (topology and copy matrices)."""
+    for h in doc["hosts"]:
+        t = h["topology"]
+        t["objects"] = [o for o in t["objects"] if o["kind"] != "gpu" or o["name"] in keep]
+        t["gpu_pairs"] = [p for p in t["gpu_pairs"] if p["a"] in keep and p["b"] in keep]
+        t["gpus"] = len(keep)
+    for t in doc["tests"]:
+        for nd in t.get("nodes", []):
+            ix = [i for i, l in enumerate(nd["labels"]) if not l.startswith("GPU") or l in keep]
+            nd["labels"] = [nd["labels"][i] for i in ix]
+            nd["endpoints"] = [nd["endpoints"][i] for i in ix]
+            nd["paths"] = {a: {b: p for b, p in row.items() if b in nd["labels"]}
+                           for a, row in nd["paths"].items() if a in nd["labels"]}
+            for m in ("copy_gbps", "expected_gbps"):
+                nd[m] = [[nd[m][i][j] for j in ix] for i in ix]
+    return doc
+
+
+# 2-GPU nodes (GPU0, GPU1 under NUMA0): n1's NVLinks at a third, both ways. A GPU's only
+# device<->device cells are its link's two: the link is named, not both GPUs
+write("gpu_copy_2gpu_nvlink.json", keep_gpus(gpu_document(G, [gpu_copy_entry(
+    G, 35, lambda n, a, b: 0.35 if n == 1 and {a, b} == {"GPU0", "GPU1"} else 1.0)]),
+    ("GPU0", "GPU1")))
+# 4-GPU nodes: n1's GPU0 low to every peer, both ways: the GPU, not one of its links
+write("gpu_copy_gpu_peers.json", gpu_document(G, [gpu_copy_entry(
+    G, 36, lambda n, a, b: 0.35 if n == 1 and "GPU0" in (a, b) and a.startswith("GPU")
+    and b.startswith("GPU") else 1.0)]))
