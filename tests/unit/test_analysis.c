@@ -97,6 +97,31 @@ static void test_rules(void)
     expect("shared_kernel_latency.json", "ok", "");
     expect("shared_kernel_link_mild.json", "ok", "");
     expect("shared_kernel_link_gross.json", "suspect", "link n1 <-> n4");
+    expect("latency_zero_median.json", "ok", "");
+    expect("latency_some_zero.json", "suspect", "latency_link n0 <-> n6");
+}
+
+/* A latency set whose peers' median is 0 us is not judged against its peers: every
+ * non-zero cell stood out from a MAD of 0. The class and the notes say why. */
+static void test_zero_latency_median(void)
+{
+    json_t *a = analyze("latency_zero_median.json", NULL);
+    const json_t *x, *set;
+    size_t i;
+    int said = 0;
+    if (!a)
+        return;
+    json_array_foreach(json_object_get(a, "notes"), i, x)
+        said |= strstr(json_string_value(x), "NET latency_us: the median of") != NULL;
+    TB_CHECK(said);
+    set = NULL;
+    json_array_foreach(json_object_get(a, "sets"), i, x)
+        if (!strcmp(json_string_value(json_object_get(x, "metric")), "latency_us"))
+            set = x;
+    x = json_array_get(json_object_get(set, "classes"), 0);
+    TB_CHECK(x && strstr(json_string_value(json_object_get(x, "note")), "median latency is 0"));
+    TB_CHECK_INT(json_integer_value(json_object_get(x, "flagged")), 0);
+    json_decref(a);
 }
 
 /* A link between nodes named in another entry (an isolated pair below the model) that
@@ -506,6 +531,7 @@ int main(void)
     tb_log_set_identity("test", -1);
     test_rules();
     test_node_explains_links();
+    test_zero_latency_median();
     test_shared_kernel();
     test_evidence();
     test_paths();

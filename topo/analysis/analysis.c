@@ -1345,7 +1345,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
                nbelow_free = 0;
         double med = 0, mad = 0, node_med, node_mad, exp_sum = 0, *vals, *ratios, ratio_med;
         path_t p;
-        int any = 0, have_first = 0;
+        int any = 0, have_first = 0, zero_med;
         cell_t fx;
         if (!nc)
             continue;
@@ -1391,9 +1391,23 @@ static void set_judge(ctx_t *c, cellset_t *s)
             if (pass || !latency_demote(c, s, cls, bad, med, mad, np))
                 break;
         }
+        /* a latency median of 0 (half the cells or more read 0 us: a timer coarser than
+         * the ping-pong) leaves a MAD of 0, and every other cell would stand out: neither
+         * the cells nor the nodes are judged against their peers */
+        zero_med = !s->higher && np >= 3 && med <= 0;
+        if (zero_med) {
+            memset(bad, 0, c->nhosts);
+            for (size_t k = 0; k < s->n; k++)
+                if (CELL_CLS(s, k) == cls)
+                    s->f[k] &= (unsigned char)~F_NODE_BAD;
+            json_array_append_new(c->notes,
+                                  json_sprintf("%s %s %s: the median of %zu peer cells is 0 "
+                                               "us, not judged against their peers",
+                                               s->test, cls_names[cls], s->metric, np));
+        }
         /* peers, and the model: each cell's expected figure, once; measured/expected of
          * the peers (every stride-th of them: an estimate of the median is enough) */
-        np = np >= 3 ? np : 0;
+        np = np >= 3 && !zero_med ? np : 0;
         stride = nc / 65536 + 1;
         ratios = s->higher ? work_doubles(c, nc / stride + 1) : NULL;
         FOR_CELLS(s, k, i, j) {
@@ -1432,8 +1446,12 @@ static void set_judge(ctx_t *c, cellset_t *s)
                                                       : "none: the model has no latency figures"));
             if (!np)
                 json_object_set_new(cj, "note",
-                                    json_string("fewer than 3 peers outside flagged nodes: cells "
-                                                "judged against the model only"));
+                                    json_string(zero_med ? "the peers' median latency is 0: "
+                                                           "no spread to judge against, cells "
+                                                           "not judged against their peers"
+                                                         : "fewer than 3 peers outside "
+                                                           "flagged nodes: cells judged "
+                                                           "against the model only"));
             json_array_append_new(json_object_get(setj, "classes"), cj);
             /* every cell of the class below the model: the transport or the fabric, not
              * one part of it. Judged cell by cell (the median of measured/expected): a
