@@ -372,6 +372,20 @@ static const json_t *collective_of(const json_t *a, const char *name)
     return NULL;
 }
 
+/* Checks the collective `name`'s verdict and that its expected_source says `source`;
+ * returns it. */
+static const json_t *collective_said(const json_t *a, const char *name, const char *want,
+                                     const char *source)
+{
+    const json_t *x = collective_of(a, name);
+    const char *src = json_string_value(json_object_get(x, "expected_source"));
+    TB_CHECK_STR(json_string_value(json_object_get(x, "verdict")), want);
+    if (!src || !strstr(src, source))
+        printf("%s: expected_source \"%s\" lacks \"%s\"\n", name, src ? src : "(none)", source);
+    TB_CHECK(src && strstr(src, source));
+    return x;
+}
+
 /* GPU copy cells against their peers of the same copy kind and path class and the model;
  * collectives' busbw against the ring model, or unjudged with the reason. */
 static void test_gpu_and_collectives(void)
@@ -392,6 +406,9 @@ static void test_gpu_and_collectives(void)
     expect("coll_node_ok.json", "ok", "");
     expect("coll_node_slow.json", "suspect",
            "collective all_reduce (mpi, float); collective broadcast (mpi, float)");
+    /* ranks round-robin over the nodes: two ring hops share each port */
+    expect("coll_map_by_node_ok.json", "ok", "");
+    expect("coll_map_by_node_slow.json", "suspect", "collective all_reduce (mpi, float)");
 
     /* the GPU verdict cites its PCIe link from the topology, its cells and their peers */
     if ((a = analyze("gpu_copy_slow_pcie.json", NULL))) {
@@ -422,6 +439,14 @@ static void test_gpu_and_collectives(void)
         TB_CHECK_STR(json_string_value(json_object_get(x, "verdict")), "unjudged");
         TB_CHECK(strstr(json_string_value(json_object_get(x, "expected_source")),
                         "bisection") != NULL);
+        json_decref(a);
+    }
+    /* round-robin placement: the port's figure halved (two ring hops leave each node at
+     * once); NCCL's rings do not follow rank order there: not judged, and why */
+    if ((a = analyze("coll_map_by_node_ok.json", NULL))) {
+        x = collective_said(a, "all_reduce", "ok", "shared by the 2 ring hops leaving");
+        TB_CHECK_NEAR(json_number_value(json_object_get(x, "expected_gbps")), 23.5 / 2, 1e-9);
+        collective_said(a, "nccl_all_reduce", "unjudged", "not contiguous per node");
         json_decref(a);
     }
     /* one rank per node without GPUs: MPI's ring over NET hops only, the slowest port */

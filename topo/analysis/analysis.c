@@ -2348,12 +2348,26 @@ static const char *rank_gpu_name(const json_t *doc, size_t r, char *buf, size_t 
 
 /* busbw of a ring is bounded by its slowest hop: the model's expected bus bandwidth is
  * the minimum over the hops (rank r -> r + 1, in rank order) of the link table's figure
- * for the hop's path. Returns it, or 0 with *why saying which hop has no figure. */
+ * for the hop's path, a NET hop's port divided among the ring's hops that leave (or
+ * enter) the node through it at once: with ranks placed round-robin (--map-by node) every
+ * hop is NET and 8 ranks per node send 8 hops through each port. Returns it, or 0 with
+ * *why saying which hop has no figure. */
 static double ring_expected(const ctx_t *c, size_t n, int nccl, char *src, size_t srclen,
                             char *why, size_t whylen)
 {
     double best = INFINITY;
+    unsigned *hops = calloc(2 * (c->nhosts ? c->nhosts : 1), sizeof(*hops)),
+             *hops_in = hops ? hops + c->nhosts : NULL;
     src[0] = why[0] = 0;
+    if (!hops) {
+        snprintf(why, whylen, "out of memory");
+        return 0;
+    }
+    for (size_t r = 0; r < n; r++) {
+        int ha = c->ranks[r].host, hb = c->ranks[(r + 1) % n].host;
+        if (ha != hb)
+            hops[ha]++, hops_in[hb]++;
+    }
     for (size_t r = 0; r < n; r++) {
         size_t s = (r + 1) % n;
         int ha = c->ranks[r].host, hb = c->ranks[s].host;
@@ -2362,25 +2376,31 @@ static double ring_expected(const ctx_t *c, size_t n, int nccl, char *src, size_
         char desc[400];
         if (ha != hb) {
             double ga = nccl ? a->net_sum_gbs : a->net_gbs, gb = nccl ? b->net_sum_gbs : b->net_gbs;
+            unsigned ka = hops[ha], kb = hops_in[hb];
             if (ga <= 0 || gb <= 0) {
                 snprintf(why, whylen,
                          "the ring's hop ranks %zu -> %zu leaves %s for %s, and %s has no "
                          "active RDMA port with a known rate in its topology",
                          r, s, a->name, b->name, ga <= 0 ? a->name : b->name);
-                return 0;
+                best = 0;
+                break;
             }
+            ga /= ka, gb /= kb;
             g = ga < gb ? ga : gb;
-            snprintf(desc, sizeof(desc), "ranks %zu -> %zu, NET %s -> %s: %s%s, %.4g GB/s", r, s,
-                     a->name, b->name, (ga <= gb ? a : b)->net_desc,
+            snprintf(desc, sizeof(desc),
+                     "ranks %zu -> %zu, NET %s -> %s: %s%s, %.4g GB/s (the port's figure "
+                     "shared by the %u ring hops %s the node at once)",
+                     r, s, a->name, b->name, (ga <= gb ? a : b)->net_desc,
                      nccl ? " (NCCL spreads its channels over the node's RDMA ports: their sum)"
                           : "",
-                     g);
+                     g, ga <= gb ? ka : kb, ga <= gb ? "leaving" : "entering");
         } else if (!nccl) {
             snprintf(why, whylen,
                      "the ring's hop ranks %zu -> %zu stays within %s: a shared-memory copy, "
                      "for which the model has no figure",
                      r, s, a->name);
-            return 0;
+            best = 0;
+            break;
         } else {
             char ba[32], bb[32], pd[300];
             const char *ga = rank_gpu_name(c->doc, r, ba, sizeof(ba)),
@@ -2390,14 +2410,16 @@ static double ring_expected(const ctx_t *c, size_t n, int nccl, char *src, size_
             if (!ga || !gb) {
                 snprintf(why, whylen, "ranks[%zu] records no GPU: the ring's hop ranks %zu -> "
                                       "%zu within %s has no path", !ga ? r : s, r, s, a->name);
-                return 0;
+                best = 0;
+                break;
             }
             if (!strcmp(ga, gb) || (g = gpu_pair_gbs(topo, ga, gb, pd, sizeof(pd))) <= 0) {
                 snprintf(why, whylen,
                          "the ring's hop ranks %zu -> %zu (%s %s -> %s) has no GPU pair figure "
                          "in the topology",
                          r, s, a->name, ga, gb);
-                return 0;
+                best = 0;
+                break;
             }
             snprintf(desc, sizeof(desc), "ranks %zu -> %zu on %s, %s", r, s, a->name, pd);
         }
@@ -2410,7 +2432,28 @@ static double ring_expected(const ctx_t *c, size_t n, int nccl, char *src, size_
                      desc);
         }
     }
+    free(hops);
     return isinf(best) ? 0 : best;
+}
+
+/* The first of ranks 0 .. n-1 that returns to a node an earlier rank left, or n when every
+ * node's ranks are contiguous. */
+static size_t ring_node_revisit(const ctx_t *c, size_t n)
+{
+    unsigned char *left = calloc(c->nhosts ? c->nhosts : 1, 1);
+    size_t r = 1;
+    if (!left)
+        return n; /* out of memory: taken as contiguous, the model judges as it did */
+    for (; r < n; r++) {
+        int prev = c->ranks[r - 1].host, h = c->ranks[r].host;
+        if (h == prev)
+            continue;
+        left[prev] = 1;
+        if (left[h])
+            break;
+    }
+    free(left);
+    return r < n ? r : n;
 }
 
 /* One collective entry (MPI or nccl_*): its bus bandwidth at the largest size (the better
@@ -2421,7 +2464,9 @@ static void collective_judge(ctx_t *c, const json_t *t)
     const char *name = str_of(t, "name"), *backend = str_of(t, "backend");
     const char *op = !strncmp(name, "nccl_", 5) ? name + 5 : name;
     const json_t *row;
-    size_t i, n = (size_t)json_integer_value(json_object_get(json_object_get(t, "params"), "ranks"));
+    size_t i,
+        n = (size_t)json_integer_value(json_object_get(json_object_get(t, "params"), "ranks")),
+        revisit;
     long long size = -1;
     double busbw = NAN, expected = 0;
     int nccl = !strcmp(backend, "nccl"), in_place = 0;
@@ -2456,6 +2501,12 @@ static void collective_judge(ctx_t *c, const json_t *t)
                                                         "gpus_per_rank")) > 1)
         snprintf(why, sizeof(why), "several GPUs per rank: the hops between a rank's own GPUs "
                                    "are not recorded");
+    else if (nccl && (revisit = ring_node_revisit(c, n)) < n)
+        snprintf(why, sizeof(why),
+                 "rank %zu returns to %s after other nodes' ranks: NCCL orders its rings by "
+                 "the topology, not by rank, so with ranks not contiguous per node its hops "
+                 "are not known",
+                 revisit, c->hosts[c->ranks[revisit].host].name);
     else
         expected = ring_expected(c, n, nccl, src, sizeof(src), why, sizeof(why));
     j = json_pack("{s:s, s:s, s:s, s:I, s:b, s:f}", "test", name, "backend",
