@@ -88,7 +88,11 @@ expect_output "14 of its 14 cells low" "its cells are cited"
 expect_output "expected 23.5 GB/s, measured 0.4[0-9] of it \(n[0-9]: mlx5_0 port 1, IB HDR" "expected figure and its source"
 expect_output "^  mpirun -np 8 --host n0:1,n1:1,n2:1,n3:1,n4:1,n5:1,n6:1,n7:1 --map-by slot /opt/tb/topobench run -t isolated --pairs [0-9]-[0-9](,[0-9]-[0-9])* -m 4194304\$" "confirmation command"
 expect_status 0 "a stricter threshold" "$TB" analyze -n "$WORK/slow.json" --min-drop 0.6
-expect_output "^analysis: OK" "a 0.45x node passes a 60% minimum departure"
+expect_output "^analysis: 1 culprit " "at 0.40 of the model the node is still named (against the model)"
+expect_output "[0-9]+ of its [0-9]+ under 0\.50 of their expected" \
+  "by the node-against-the-model rule"
+expect_status 0 "stricter thresholds" "$TB" analyze -n "$WORK/slow.json" --min-drop 0.6 --model-min 0.3
+expect_output "^analysis: OK" "a 0.45x node passes a 60% minimum departure and a 0.3 model minimum"
 
 # Bad input.
 expect_status 2 "no file" "$TB" analyze
