@@ -2497,6 +2497,11 @@ static void collective_judge(ctx_t *c, const json_t *t)
     else if (strcmp(op, "all_reduce") && strcmp(op, "reduce_scatter") && strcmp(op, "all_gather") &&
              strcmp(op, "broadcast") && strcmp(op, "reduce") && strcmp(op, "sendrecv"))
         snprintf(why, sizeof(why), "no bus bandwidth model for %s", op);
+    else if (size < c->opts->model_min_size)
+        snprintf(why, sizeof(why), "its largest message, %lld bytes, is under the %lld bytes "
+                                   "from which bandwidth is judged against the model (it "
+                                   "still rises with size there)",
+                 (long long)size, c->opts->model_min_size);
     else if (nccl && json_integer_value(json_object_get(json_object_get(t, "params"),
                                                         "gpus_per_rank")) > 1)
         snprintf(why, sizeof(why), "several GPUs per rank: the hops between a rank's own GPUs "

@@ -551,3 +551,12 @@ for name, mpi in (("coll_map_by_node_ok.json", 10.5), ("coll_map_by_node_slow.js
     d = map_by_node(coll_document(20.0, 21.5))
     d["tests"][0] = collective("all_reduce", "mpi", mpi, 8)
     write(name, d)
+
+
+# ---- a collective swept only to 64 KiB: the slow NCCL all_reduce of coll_slow_nccl.json
+# is not judged against the ring (bandwidth still rises with size there)
+small_coll = coll_document(20.0, 7.5)
+small_coll["tests"] = [dict(t, results=[r for r in collective(
+    t["name"], t["backend"], 7.5, 8, sizes=(1024, 65536),
+    extra=t["params"])["results"]]) for t in small_coll["tests"]]
+write("coll_small.json", small_coll)
