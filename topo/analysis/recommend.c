@@ -242,9 +242,13 @@ static void ports_judge(rctx_t *c)
             rp->usable = 1;
             rp->why[0] = 0;
             if (rp->down) {
+                char state[sizeof(rp->state)];
+                /* a copy: GCC's -Wrestrict (ASan build) takes two arrays of one struct
+                 * for overlapping objects */
+                memcpy(state, rp->state, sizeof(state));
                 rp->usable = 0;
                 snprintf(rp->why, sizeof(rp->why), "%s: %s port %d is %s", rh->name, rp->nic,
-                         rp->num, rp->state);
+                         rp->num, state);
             } else if (rp->rate > 0 && want > 0 && rp->rate < want) {
                 rp->usable = 0;
                 snprintf(rp->why, sizeof(rp->why),
