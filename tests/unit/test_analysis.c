@@ -516,6 +516,25 @@ static void test_slow_egress(void)
     json_decref(a);
 }
 
+/* A leaf's uplink slow one way: its four hosts each send low to the other leaf; the
+ * one-way fold would have named four nodes (and drained them) for one uplink. */
+static void test_shared_uplink(void)
+{
+    json_t *a = analyze("shared_uplink.json", NULL);
+    const json_t *cu;
+    size_t i, ndir = 0;
+    if (!a)
+        return;
+    json_array_foreach(json_object_get(a, "culprits"), i, cu)
+        ndir += !strcmp(json_string_value(json_object_get(cu, "kind")), "direction");
+    TB_CHECK_INT((long long)ndir, 16);
+    TB_CHECK_INT((long long)json_array_size(json_object_get(a, "culprits")), 16);
+    TB_CHECK_INT((long long)json_array_size(
+                     json_object_get(json_object_get(a, "recommendations"), "drain")),
+                 0);
+    json_decref(a);
+}
+
 /* The confirmation command holds every host name and the program path whatever their
  * length (250-character FQDNs, a long install path): it was a fixed-size buffer. */
 static void test_long_names(void)
@@ -570,5 +589,6 @@ int main(void)
     test_infinite_cell();
     test_retest_folded();
     test_slow_egress();
+    test_shared_uplink();
     return tb_test_done();
 }

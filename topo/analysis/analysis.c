@@ -1271,28 +1271,66 @@ static void model_count_add(model_count_t *m, int h, double r, int below, int ab
 static size_t judge_nodes_model(ctx_t *c, cellset_t *s, unsigned cls, const model_count_t *m,
                                 const unsigned char *bad)
 {
-    size_t nfast = 0, nslow = 0, named = 0;
+    size_t nfast = 0, nslow = 0, named = 0, *worstk;
+    double *worst;
+    unsigned char *mark;
     /* slow: its p75 under --model-min (at least ceil(3n/4) of its cells under it); fast:
      * its p75 clearly over it, by --min-drop (a quarter of its cells there): a fabric at
-     * about the threshold, every node on both sides of it by noise, is neither */
+     * about the threshold, every node on both sides of it by noise, is neither. An
+     * oversubscribed host is left to rule 2's gross drop (its ranks wait on the
+     * scheduler). */
 #define SLOW(h) (m->n[h] >= 3 && m->below[h] >= (3 * m->n[h] + 3) / 4)
     for (size_t h = 0; h < c->nhosts; h++) {
         if (bad[h] || m->n[h] < 3)
             continue;
-        if (SLOW(h))
+        if (SLOW(h) && oversubscribed(&c->hosts[h]))
+            c->hosts[h].bw_skipped++;
+        else if (SLOW(h))
             nslow++;
         else if (m->above[h] * 4 >= m->n[h])
             nfast++;
     }
     if (!nslow || nfast < 2)
         return 0;
+    mark = calloc(c->nhosts, 1);
+    worst = malloc(c->nhosts * sizeof(double));
+    worstk = malloc(c->nhosts * sizeof(size_t));
+    if (!mark || !worst || !worstk) {
+        free(mark), free(worst), free(worstk);
+        return 0;
+    }
+    for (size_t h = 0; h < c->nhosts; h++) {
+        mark[h] = !bad[h] && SLOW(h) && !oversubscribed(&c->hosts[h]);
+        worst[h] = INFINITY, worstk[h] = m->bestk[h];
+    }
+#undef SLOW
+    /* their cells are the node's, nobody's peers and no link's (as rule 2's); each node
+     * confirmed with its worst cell to a host not named */
+    FOR_CELLS(s, k, i, j) {
+        int ha, hb;
+        if (CELL_CLS(s, k) != cls)
+            continue;
+        ha = cell_host_a(c, s, k, i);
+        hb = cell_host_b(c, s, k, j);
+        if (!mark[ha] && !mark[hb])
+            continue;
+        s->f[k] |= F_NODE_BAD;
+        if ((s->f[k] & F_EXP) && mark[ha] != mark[hb] && !bad[mark[ha] ? hb : ha]) {
+            int h = mark[ha] ? ha : hb;
+            double e = cell_expected_net(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j),
+                   r = e > 0 ? s->v[k] / e : INFINITY;
+            if (r < worst[h])
+                worst[h] = r, worstk[h] = k;
+        }
+    }
     for (size_t h = 0; h < c->nhosts; h++) {
         cell_t w;
         path_t p;
         json_t *ev, *cu;
-        if (bad[h] || !SLOW(h))
+        if (!mark[h])
             continue;
-        cell_at(s, m->bestk[h], &w);
+        c->hosts[h].bw_verdict = 1;
+        cell_at(s, worstk[h], &w);
         path_of(c, w.ra, w.rb, &p);
         cell_expected(c, s, &w, &p);
         ev = evidence_new(s, (int)cls, w.v, 0, 0, &p);
@@ -1305,10 +1343,10 @@ static size_t judge_nodes_model(ctx_t *c, cellset_t *s, unsigned cls, const mode
         json_object_set_new(
             ev, "message",
             json_sprintf("%s's %s cells: %zu of its %zu under %.2f of their expected figures "
-                         "(its best %.3g, %.2f of its figure), while %zu other nodes measure "
-                         "a quarter of theirs or more over %.2f: the node, not the fabric",
+                         "(its best %.2f of its figure), while %zu other nodes measure a "
+                         "quarter of theirs or more over %.2f: the node, not the fabric",
                          c->hosts[h].name, s->metric, m->below[h], m->n[h], c->opts->model_min,
-                         w.v, m->best[h], nfast, c->opts->model_min * (1 + c->opts->min_drop)));
+                         m->best[h], nfast, c->opts->model_min * (1 + c->opts->min_drop)));
         cu = culprit_add(c, "node", c->hosts[h].name, ev);
         culprit_host(c, cu, (int)h);
         json_object_set_new(cu, "suggests",
@@ -1317,7 +1355,7 @@ static size_t judge_nodes_model(ctx_t *c, cellset_t *s, unsigned cls, const mode
         culprit_confirm(c, cu, s, w.ra, w.rb);
         named++;
     }
-#undef SLOW
+    free(mark), free(worst), free(worstk);
     return named;
 }
 
@@ -2566,14 +2604,26 @@ static int is_node_kind(const char *kind)
  * bandwidth answers ping-pongs late too); for a bandwidth link only a bandwidth node
  * verdict (late ping-pongs do not explain a slow cable, which must stay named). NULL if
  * none. */
-static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat)
+static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat, const json_t *link)
 {
     json_t *cu, *found = NULL, *x;
     size_t i, k;
     json_array_foreach(c->culprits, i, cu) {
-        const char *kind = str_of(cu, "kind");
-        int lat_node = !strcmp(kind, "latency_node");
+        const char *kind = str_of(cu, "kind"), *sub = str_of(cu, "subject");
+        int lat_node = !strcmp(kind, "latency_node"), side = -1;
+        size_t sl = strlen(sub);
         if (!is_node_kind(kind) || (lat_node && !lat))
+            continue;
+        if (sl > 10 && !strcmp(sub + sl - 10, " (sending)"))
+            side = 0;
+        else if (sl > 12 && !strcmp(sub + sl - 12, " (receiving)"))
+            side = 1;
+        /* a node slow one way explains only directions of its own side */
+        if (side >= 0 &&
+            (strcmp(str_of(link, "kind"), "direction") != 0 ||
+             strcmp(json_string_value(json_array_get(json_object_get(link, "hosts"),
+                                                     (size_t)side)),
+                    host) != 0))
             continue;
         json_array_foreach(json_object_get(cu, "hosts"), k, x) {
             if (strcmp(json_string_value(x), host) != 0)
@@ -2593,6 +2643,30 @@ static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat)
  * verdicts to at least half of the other hosts, and at least 3, they are that node's
  * fault: one `node` culprit, "HOST (sending)" or "HOST (receiving)", its evidence the
  * worst direction's with the count, the directions under `explains`. */
+/* How many direction culprits have host h at end `side` (0: sender, 1: receiver). */
+static size_t directions_at(const ctx_t *c, size_t h, int side)
+{
+    size_t n = 0, i;
+    const json_t *cu;
+    json_array_foreach(c->culprits, i, cu) {
+        const json_t *hs = json_object_get(cu, "hosts");
+        n += !strcmp(str_of(cu, "kind"), "direction") && json_array_size(hs) == 2 &&
+             !strcmp(json_string_value(json_array_get(hs, (size_t)side)), c->hosts[h].name);
+    }
+    return n;
+}
+
+/* Whether host h has a bandwidth node verdict already. */
+static int has_node_verdict(const ctx_t *c, size_t h)
+{
+    size_t i;
+    const json_t *cu;
+    json_array_foreach(c->culprits, i, cu) if (!strcmp(str_of(cu, "kind"), "node") &&
+                                               !strcmp(str_of(cu, "subject"), c->hosts[h].name))
+        return 1;
+    return 0;
+}
+
 static void fold_directions_into_node(ctx_t *c)
 {
     size_t need = (c->nhosts - 1 + 1) / 2, i, k;
@@ -2600,12 +2674,21 @@ static void fold_directions_into_node(ctx_t *c)
     if (c->nhosts < 4)
         return;
     need = need < 3 ? 3 : need;
-    for (size_t h = 0; h < c->nhosts; h++) {
-        for (int side = 0; side < 2; side++) { /* 0: h sends, 1: h receives */
-            size_t n = 0, worst = 0;
+    for (int side = 0; side < 2; side++) { /* 0: h sends, 1: h receives */
+        /* two hosts or more qualifying on one side: a fault they share (a leaf's uplink
+         * slow one way), not each node's: their directions stay named */
+        size_t nq = 0;
+        for (size_t h = 0; h < c->nhosts; h++)
+            nq += directions_at(c, h, side) >= need;
+        if (nq != 1)
+            continue;
+        for (size_t h = 0; h < c->nhosts; h++) {
+            size_t n = 0, worst = 0, nconf = 0, nnot = 0;
             double worst_r = INFINITY;
             char subject[200];
             json_t *node, *ex, *ev, *first = NULL;
+            if (directions_at(c, h, side) < need || has_node_verdict(c, h))
+                continue; /* a node verdict of h's own takes its links in fold_links */
             json_array_foreach(c->culprits, i, cu) {
                 const json_t *hs = json_object_get(cu, "hosts");
                 if (strcmp(str_of(cu, "kind"), "direction") != 0 || json_array_size(hs) != 2 ||
@@ -2654,14 +2737,29 @@ static void fold_directions_into_node(ctx_t *c)
                 x = json_pack("{s:s, s:s, s:O, s:O}", "kind", "direction", "subject",
                               str_of(cu, "subject"), "hosts", hs, "evidence",
                               json_object_get(cu, "evidence"));
-                if (x && json_object_get(cu, "isolation"))
+                if (x && json_object_get(cu, "isolation")) {
+                    const char *v = str_of(json_object_get(cu, "isolation"), "verdict");
                     json_object_set(x, "isolation", json_object_get(cu, "isolation"));
+                    nconf += !strcmp(v, "confirmed");
+                    nnot += !strcmp(v, "not confirmed");
+                }
                 json_array_append_new(ex, x);
                 json_array_foreach(json_object_get(cu, "ranks"), k, x)
                     json_array_append(json_object_get(node, "ranks"), x);
                 json_array_remove(c->culprits, i);
             }
             json_object_set_new(node, "explains", ex);
+            /* the retest measured its directions alone: confirmed when one of them is,
+             * not confirmed when every one is fine alone (load, not the node) */
+            if (nconf || nnot == n)
+                json_object_set_new(
+                    node, "isolation",
+                    json_pack("{s:s, s:s}", "verdict", nconf ? "confirmed" : "not confirmed",
+                              "message",
+                              nconf ? "alone, at least one of its directions is still slow "
+                                      "(see explains)"
+                                    : "alone, every one of its directions measured like its "
+                                      "peers: congestion, not the node (see explains)"));
         }
     }
 }
@@ -2686,7 +2784,8 @@ static void fold_links_into_nodes(ctx_t *c)
             continue;
         }
         json_array_foreach(hosts, k, x) {
-            if ((node = node_culprit_of(c, json_string_value(x), !strcmp(kind, "latency_link"))))
+            if ((node = node_culprit_of(c, json_string_value(x), !strcmp(kind, "latency_link"),
+                                        cu)))
                 break;
         }
         if (!node) {

@@ -560,3 +560,10 @@ small_coll["tests"] = [dict(t, results=[r for r in collective(
     t["name"], t["backend"], 7.5, 8, sizes=(1024, 65536),
     extra=t["params"])["results"]]) for t in small_coll["tests"]]
 write("coll_small.json", small_coll)
+
+
+# ---- a leaf's uplink slow one way: n0-n3 send slowly to n4-n7 --------------------------
+# every leaf-1 host sends low to 4 of 7 peers: a fault they share, not four nodes' (the
+# one-way fold needs a single host on that side): 16 directions, no node
+write("shared_uplink.json", document(N, 1, [node_matrix(
+    N, 1, 27, bw=lambda i, j: 0.45 if i < 4 <= j else 1.0)]))
