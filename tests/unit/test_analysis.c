@@ -495,6 +495,14 @@ static void test_retest_folded(void)
     TB_CHECK_STR(json_string_value(json_object_get(json_object_get(ex, "isolation"), "verdict")),
                  "confirmed");
     json_decref(a);
+    /* a retest at 64 KiB with no control pair: no model figure at that size */
+    if (!(a = analyze("retest_small.json", NULL)))
+        return;
+    cu = json_array_get(json_object_get(a, "culprits"), 0);
+    TB_CHECK_STR(json_string_value(json_object_get(cu, "subject")), "n1 <-> n4");
+    TB_CHECK_STR(json_string_value(json_object_get(json_object_get(cu, "isolation"), "verdict")),
+                 "inconclusive");
+    json_decref(a);
 }
 
 /* A node slow sending to every peer is one node verdict, its directions under explains,

@@ -2722,6 +2722,10 @@ static void fold_directions_into_node(ctx_t *c)
                                    "the cable from it or the switch port's ingress"));
             json_object_set(node, "confirm_pairs",
                             json_object_get(json_array_get(c->culprits, worst), "confirm_pairs"));
+            if (json_object_get(json_array_get(c->culprits, worst), "control_pairs"))
+                json_object_set(node, "control_pairs",
+                                json_object_get(json_array_get(c->culprits, worst),
+                                                "control_pairs"));
             ex = json_array();
             i = 0;
             while (i < json_array_size(c->culprits)) {
@@ -2908,12 +2912,14 @@ static void retest_judge(ctx_t *c)
 {
     const json_t *t, *entry = NULL, *cu, *pairs, *controls;
     size_t i, k;
+    long long rsize;
     json_array_foreach(json_object_get(c->doc, "tests"), i, t)
         if (!strcmp(str_of(t, "name"), "retest") && !strcmp(str_of(t, "status"), "ok"))
             entry = t;
     if (!entry)
         return;
     pairs = json_object_get(json_object_get(entry, "matrix"), "pairs");
+    rsize = json_integer_value(json_object_get(json_object_get(entry, "matrix"), "size"));
     controls = json_object_get(json_object_get(entry, "params"), "controls");
     json_array_foreach(c->culprits, i, cu) {
         const char *kind = str_of(cu, "kind");
@@ -2949,8 +2955,8 @@ static void retest_judge(ctx_t *c)
         }
         if (nctl)
             med = quantile(ctl, nctl, 50);
-        if (!lat)
-            expected = path_expected(c, a0, b0);
+        if (!lat && (rsize <= 0 || rsize >= c->opts->model_min_size))
+            expected = path_expected(c, a0, b0); /* the model from 1 MiB on, as elsewhere */
         if (nctl && med > 0) {
             ratio = worst / med;
             bad = lat ? ratio > 1 + c->opts->min_drop : ratio < 1 - c->opts->min_drop;

@@ -567,3 +567,14 @@ write("coll_small.json", small_coll)
 # one-way fold needs a single host on that side): 16 directions, no node
 write("shared_uplink.json", document(N, 1, [node_matrix(
     N, 1, 27, bw=lambda i, j: 0.45 if i < 4 <= j else 1.0)]))
+
+
+# ---- a retest at 64 KiB without a healthy control pair: the slow link's isolation is
+# inconclusive (the model judges bandwidth from 1 MiB on), not "confirmed" by the model
+rs = matrix_entry("retest", "isolated", [], [], None, None, None)
+rs["matrix"] = {"level": "isolated", "size": 65536, "window": 4, "pairs": [
+    {"a": a, "a_host": "n%d" % a, "b": b, "b_host": "n%d" % b, "bw_gbps": 8.0,
+     "latency_us": 1.9, "wrong": 0} for a, b in ((1, 4), (4, 1))]}
+rs["params"] = {"pairs": [[1, 4], [4, 1]], "controls": [], "window": 4}
+write("retest_small.json", document(N, 1, [node_matrix(
+    N, 1, 3, bw=lambda i, j: 0.4 if {i, j} == {1, 4} else 1.0), rs]))
