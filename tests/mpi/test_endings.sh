@@ -42,7 +42,9 @@ doc_check() { # doc_check DESC DIR python...
 # rank 0 saves the document as interrupted and the CSV files of what finished. mpirun's
 # own exit status is 1 whatever the ranks return (its convention), so only non-zero here.
 out="$WORK/int"
-mpirun --oversubscribe -np 2 "$TB" run -b 8 -e 4K -f 4 -T 0.5s --no-progress -q -t latency,bw \
+# bw and bibw after latency leave ~10 s for the signal to land inside the run: with bw
+# alone (2.5 s) a late poll on a loaded CI machine saw the run end first (2026-12-03).
+mpirun --oversubscribe -np 2 "$TB" run -b 8 -e 4K -f 4 -T 1s --no-progress -q -t latency,bw,bibw \
   -o "$out" >"$WORK/out" 2>&1 &
 pid=$!
 if wait_for "$out/results.json" 'doc["tests"] and doc["tests"][0]["status"] == "ok"' 60; then
@@ -57,7 +59,8 @@ doc = json.load(open(sys.argv[1]))
 assert doc["status"] == "interrupted" and doc["exit_code"] == 8 and doc["complete"] is False, doc["status"]
 assert "SIGTERM" in doc["ending"]["message"] or "SIGINT" in doc["ending"]["message"], doc["ending"]
 st = {t["name"]: t["status"] for t in doc["tests"]}
-assert st["latency"] == "ok" and st.get("bw", "interrupted") == "interrupted", st
+assert st["latency"] == "ok" and set(st.values()) <= {"ok", "interrupted"}, st
+assert "interrupted" in st.values() or len(st) < 3, st
 PY
 if [ -s "$out/latency-intra-node.csv" ] && [ -s "$out/summary.csv" ]; then
   pass "Ctrl-C: the CSV files of what finished are written"
