@@ -1379,7 +1379,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
         if (CELL_CLS(s, k) != CLS_ABSENT)
             count[CELL_CLS(s, k)]++;
     for (unsigned cls = 0; cls < NCLS; cls++) {
-        size_t nc = count[cls], np = 0, nout = 0, first = 0, stride, seen = 0, nratio = 0,
+        size_t nc = count[cls], np = 0, nout = 0, first = 0, stride, skip = 1, nratio = 0,
                nbelow_free = 0;
         double med = 0, mad = 0, node_med, node_mad, exp_sum = 0, *vals, *ratios, ratio_med;
         path_t p;
@@ -1464,8 +1464,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
                     s->f[k] |= F_EXP;
                     if (s->v[k] / e < c->opts->model_min)
                         s->f[k] |= F_BELOW;
-                    if (ratios && !(s->f[k] & F_NODE_BAD) && seen++ % stride == 0)
-                        ratios[nratio++] = s->v[k] / e;
+                    if (ratios && !(s->f[k] & F_NODE_BAD) && --skip == 0) /* no division */
+                        skip = stride, ratios[nratio++] = s->v[k] / e;
                     nbelow_free += (s->f[k] & (F_BELOW | F_NODE_BAD)) == F_BELOW;
                 }
             }
