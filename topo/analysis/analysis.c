@@ -1001,12 +1001,20 @@ static double cell_expected_net(const ctx_t *c, const cellset_t *s, int ra, int 
     return ea < eb ? ea : eb;
 }
 
+/* Whether bandwidth measured with `size`-byte messages is judged against the model: from
+ * --model-min-size on (below it bandwidth still rises with size); a size not recorded
+ * (0) is judged, as before the floor. */
+static int model_size_ok(const ctx_t *c, long long size)
+{
+    return size <= 0 || size >= c->opts->model_min_size;
+}
+
 static double cell_expected(const ctx_t *c, const cellset_t *s, const cell_t *x, path_t *p)
 {
     unsigned ko, ki;
     size_t d = 0;
     double e;
-    if (s->higher && s->size > 0 && s->size < c->opts->model_min_size) {
+    if (s->higher && !model_size_ok(c, s->size)) {
         if (p) {
             p->expected = 0;
             snprintf(p->source, sizeof(p->source),
@@ -1175,6 +1183,8 @@ static void judge_links(ctx_t *c, cellset_t *s, unsigned cls, double med, double
     free(seen.slot);
 }
 
+#define NODE_SUGGESTS "the node: its HCA or port, its PCIe link, NUMA binding or CPU frequency"
+
 /* Node verdicts of one class: bad[h] set by judge_nodes. */
 static void judge_node_verdicts(ctx_t *c, cellset_t *s, unsigned cls, const unsigned char *bad,
                                 const double *score, double node_med, double node_mad,
@@ -1236,8 +1246,7 @@ static void judge_node_verdicts(ctx_t *c, cellset_t *s, unsigned cls, const unsi
         cu = culprit_add(c, s->higher ? "node" : "latency_node", subject, ev);
         culprit_host(c, cu, (int)h);
         json_object_set_new(cu, "suggests",
-                            json_string(s->higher ? "the node: its HCA or port, its PCIe "
-                                                    "link, NUMA binding or CPU frequency"
+                            json_string(s->higher ? NODE_SUGGESTS
                                                   : "the node: CPU frequency or power "
                                                     "state, binding, interrupt load, "
                                                     "its HCA"));
@@ -1253,6 +1262,28 @@ typedef struct {
     double *best;      /* per host: its best cell's measured/expected */
     size_t *bestk;     /* ... and that cell */
 } model_count_t;
+
+static void model_count_free(model_count_t *m)
+{
+    free(m->n), free(m->below), free(m->above), free(m->best), free(m->bestk);
+}
+
+/* Zeroed counts for nh hosts; 0 when out of memory. */
+static int model_count_new(model_count_t *m, size_t nh)
+{
+    m->n = calloc(nh, sizeof(size_t));
+    m->below = calloc(nh, sizeof(size_t));
+    m->above = calloc(nh, sizeof(size_t));
+    m->best = malloc(nh * sizeof(double));
+    m->bestk = calloc(nh, sizeof(size_t));
+    if (!m->n || !m->below || !m->above || !m->best || !m->bestk) {
+        model_count_free(m);
+        return 0;
+    }
+    for (size_t h = 0; h < nh; h++)
+        m->best[h] = -1;
+    return 1;
+}
 
 static void model_count_add(model_count_t *m, int h, double r, int below, int above, size_t k)
 {
@@ -1349,9 +1380,7 @@ static size_t judge_nodes_model(ctx_t *c, cellset_t *s, unsigned cls, const mode
                          m->best[h], nfast, c->opts->model_min * (1 + c->opts->min_drop)));
         cu = culprit_add(c, "node", c->hosts[h].name, ev);
         culprit_host(c, cu, (int)h);
-        json_object_set_new(cu, "suggests",
-                            json_string("the node: its HCA or port, its PCIe link, NUMA "
-                                        "binding or CPU frequency"));
+        json_object_set_new(cu, "suggests", json_string(NODE_SUGGESTS));
         culprit_confirm(c, cu, s, w.ra, w.rb);
         named++;
     }
@@ -1363,17 +1392,13 @@ static void set_judge(ctx_t *c, cellset_t *s)
 {
     unsigned char *bad = calloc(c->nhosts ? c->nhosts : 1, 1);
     double *score = malloc((c->nhosts ? c->nhosts : 1) * sizeof(double));
-    size_t nh = c->nhosts ? c->nhosts : 1;
-    model_count_t mh = {malloc(nh * sizeof(size_t)), malloc(nh * sizeof(size_t)),
-                        malloc(nh * sizeof(size_t)), malloc(nh * sizeof(double)),
-                        malloc(nh * sizeof(size_t))};
     size_t count[NCLS] = {0}, listed = 0, unlisted_node = 0, unlisted_max = 0;
     json_t *setj = json_pack("{s:s, s:s?, s:s, s:s, s:I, s:I, s:[], s:[]}", "test", s->test,
                              "level", s->level, "metric", s->metric, "better",
                              s->higher ? "higher" : "lower", "size", (json_int_t)s->size,
                              "cells_judged", (json_int_t)s->nvalid, "classes", "cells");
     int list_all = !c->opts->list_max || s->nvalid <= c->opts->list_max;
-    if (!bad || !score || !setj || !mh.n || !mh.below || !mh.above || !mh.best || !mh.bestk)
+    if (!bad || !score || !setj)
         goto out;
     for (size_t k = 0; k < s->n; k++)
         if (CELL_CLS(s, k) != CLS_ABSENT)
@@ -1382,6 +1407,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
         size_t nc = count[cls], np = 0, nout = 0, first = 0, stride, skip = 1, nratio = 0,
                nbelow_free = 0;
         double med = 0, mad = 0, node_med, node_mad, exp_sum = 0, *vals, *ratios, ratio_med;
+        model_count_t mh;
         path_t p;
         int any = 0, have_first = 0, zero_med;
         cell_t fx;
@@ -1457,7 +1483,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
             s->f[k] = (unsigned char)((s->f[k] & ~F_PEER) | peer << F_PEER_SHIFT);
             if (peer == PEER_OUTLIER || (s->f[k] & F_NODE_BAD))
                 nout++;
-            if (s->higher && s->size >= c->opts->model_min_size) {
+            if (s->higher && model_size_ok(c, s->size)) {
                 double e = cell_expected_net(c, s, CELL_RA(s, k, i), CELL_RB(s, k, j), i, j);
                 if (e > 0) {
                     exp_sum += e, any++;
@@ -1500,9 +1526,8 @@ static void set_judge(ctx_t *c, cellset_t *s)
             /* nodes below the model while others are not: they, not the fabric. Counted
              * in a second pass, only when a node's worth of cells (a quarter of the
              * average) is below the model outside node verdicts */
-            if (any && cls == CLS_NET && c->nhosts >= 3 && nbelow_free * c->nhosts * 4 >= nc) {
-                for (size_t h = 0; h < c->nhosts; h++)
-                    mh.n[h] = mh.below[h] = mh.above[h] = 0, mh.best[h] = -1, mh.bestk[h] = 0;
+            if (any && cls == CLS_NET && c->nhosts >= 3 && nbelow_free * c->nhosts * 4 >= nc &&
+                model_count_new(&mh, c->nhosts)) {
                 FOR_CELLS(s, k, i, j) {
                     double e, r;
                     int below, above;
@@ -1517,6 +1542,7 @@ static void set_judge(ctx_t *c, cellset_t *s)
                 }
                 if (judge_nodes_model(c, s, cls, &mh, bad))
                     ratio_med = NAN;
+                model_count_free(&mh);
             }
             if (any && np && nratio && ratio_med < c->opts->model_min) {
                 char subject[160];
@@ -1602,7 +1628,6 @@ out:
     json_decref(setj);
     free(bad);
     free(score);
-    free(mh.n), free(mh.below), free(mh.above), free(mh.best), free(mh.bestk);
 }
 
 /* ---- reading the entries ---------------------------------------------------------- */
@@ -1721,7 +1746,7 @@ static tb_status_t matrix_sets(ctx_t *c, const json_t *t, const char *docdir, si
             }
             s.nvalid += cnt;
         }
-        if (s.nvalid && s.higher && s.size > 0 && s.size < c->opts->model_min_size)
+        if (s.nvalid && s.higher && !model_size_ok(c, s.size))
             json_array_append_new(c->notes,
                                   json_sprintf("%s %s %s: %lld-byte messages, under the %lld "
                                                "bytes from which bandwidth is judged against "
@@ -2599,6 +2624,15 @@ static int is_node_kind(const char *kind)
     return !strcmp(kind, "node") || !strcmp(kind, "latency_node");
 }
 
+/* Whether culprit cu is a direction between nodes with host `name` at end `side` (0:
+ * sender, 1: receiver). */
+static int direction_at(const json_t *cu, const char *name, int side)
+{
+    const json_t *hs = json_object_get(cu, "hosts");
+    return !strcmp(str_of(cu, "kind"), "direction") && json_array_size(hs) == 2 &&
+           !strcmp(json_string_value(json_array_get(hs, (size_t)side)), name);
+}
+
 /* The node culprit naming `host` that explains a link of metric `lat`: for a latency link
  * the latency node verdict first, else the bandwidth one (a node at a tenth of its peers'
  * bandwidth answers ping-pongs late too); for a bandwidth link only a bandwidth node
@@ -2619,11 +2653,7 @@ static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat, const 
         else if (sl > 12 && !strcmp(sub + sl - 12, " (receiving)"))
             side = 1;
         /* a node slow one way explains only directions of its own side */
-        if (side >= 0 &&
-            (strcmp(str_of(link, "kind"), "direction") != 0 ||
-             strcmp(json_string_value(json_array_get(json_object_get(link, "hosts"),
-                                                     (size_t)side)),
-                    host) != 0))
+        if (side >= 0 && !direction_at(link, host, side))
             continue;
         json_array_foreach(json_object_get(cu, "hosts"), k, x) {
             if (strcmp(json_string_value(x), host) != 0)
@@ -2637,22 +2667,12 @@ static json_t *node_culprit_of(const ctx_t *c, const char *host, int lat, const 
     return found;
 }
 
-/* A node slow one way only (its transmit side: every cell it sends low, every cell it
- * receives fine) keeps its p75 healthy, so rule 2 names no node and rule 3 names one
- * direction per peer. When one host sends (or receives) the low side of direction
- * verdicts to at least half of the other hosts, and at least 3, they are that node's
- * fault: one `node` culprit, "HOST (sending)" or "HOST (receiving)", its evidence the
- * worst direction's with the count, the directions under `explains`. */
-/* How many direction culprits have host h at end `side` (0: sender, 1: receiver). */
+/* How many direction culprits have host h at end `side`. */
 static size_t directions_at(const ctx_t *c, size_t h, int side)
 {
     size_t n = 0, i;
     const json_t *cu;
-    json_array_foreach(c->culprits, i, cu) {
-        const json_t *hs = json_object_get(cu, "hosts");
-        n += !strcmp(str_of(cu, "kind"), "direction") && json_array_size(hs) == 2 &&
-             !strcmp(json_string_value(json_array_get(hs, (size_t)side)), c->hosts[h].name);
-    }
+    json_array_foreach(c->culprits, i, cu) n += direction_at(cu, c->hosts[h].name, side);
     return n;
 }
 
@@ -2667,9 +2687,15 @@ static int has_node_verdict(const ctx_t *c, size_t h)
     return 0;
 }
 
+/* A node slow one way only (its transmit side: every cell it sends low, every cell it
+ * receives fine) keeps its p75 healthy, so rule 2 names no node and rule 3 names one
+ * direction per peer. When one host sends (or receives) the low side of direction
+ * verdicts to at least half of the other hosts, and at least 3, they are that node's
+ * fault: one `node` culprit, "HOST (sending)" or "HOST (receiving)", its evidence the
+ * worst direction's with the count, the directions under `explains`. */
 static void fold_directions_into_node(ctx_t *c)
 {
-    size_t need = (c->nhosts - 1 + 1) / 2, i, k;
+    size_t need = c->nhosts / 2, i, k; /* half of the other hosts, rounded up */
     json_t *cu, *x;
     if (c->nhosts < 4)
         return;
@@ -2690,9 +2716,7 @@ static void fold_directions_into_node(ctx_t *c)
             if (directions_at(c, h, side) < need || has_node_verdict(c, h))
                 continue; /* a node verdict of h's own takes its links in fold_links */
             json_array_foreach(c->culprits, i, cu) {
-                const json_t *hs = json_object_get(cu, "hosts");
-                if (strcmp(str_of(cu, "kind"), "direction") != 0 || json_array_size(hs) != 2 ||
-                    strcmp(json_string_value(json_array_get(hs, (size_t)side)), c->hosts[h].name))
+                if (!direction_at(cu, c->hosts[h].name, side))
                     continue;
                 ev = json_array_get(json_object_get(cu, "evidence"), 0);
                 x = json_object_get(ev, "ratio_to_peers");
@@ -2729,17 +2753,14 @@ static void fold_directions_into_node(ctx_t *c)
             ex = json_array();
             i = 0;
             while (i < json_array_size(c->culprits)) {
-                const json_t *hs;
                 cu = json_array_get(c->culprits, i);
-                hs = json_object_get(cu, "hosts");
-                if (strcmp(str_of(cu, "kind"), "direction") != 0 || json_array_size(hs) != 2 ||
-                    strcmp(json_string_value(json_array_get(hs, (size_t)side)),
-                           c->hosts[h].name)) {
+                if (!direction_at(cu, c->hosts[h].name, side)) {
                     i++;
                     continue;
                 }
                 x = json_pack("{s:s, s:s, s:O, s:O}", "kind", "direction", "subject",
-                              str_of(cu, "subject"), "hosts", hs, "evidence",
+                              str_of(cu, "subject"), "hosts", json_object_get(cu, "hosts"),
+                              "evidence",
                               json_object_get(cu, "evidence"));
                 if (x && json_object_get(cu, "isolation")) {
                     const char *v = str_of(json_object_get(cu, "isolation"), "verdict");
@@ -2955,8 +2976,8 @@ static void retest_judge(ctx_t *c)
         }
         if (nctl)
             med = quantile(ctl, nctl, 50);
-        if (!lat && (rsize <= 0 || rsize >= c->opts->model_min_size))
-            expected = path_expected(c, a0, b0); /* the model from 1 MiB on, as elsewhere */
+        if (!lat && model_size_ok(c, rsize))
+            expected = path_expected(c, a0, b0);
         if (nctl && med > 0) {
             ratio = worst / med;
             bad = lat ? ratio > 1 + c->opts->min_drop : ratio < 1 - c->opts->min_drop;
