@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b)
+int tb_stats_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -36,7 +36,7 @@ void tb_stats_compute(double *samples, size_t count, tb_stats_t *stats_p)
     memset(stats_p, 0, sizeof(*stats_p));
     if (count == 0)
         return;
-    qsort(samples, count, sizeof(double), cmp_double);
+    qsort(samples, count, sizeof(double), tb_stats_cmp_double);
     for (size_t i = 0; i < count; i++)
         sum += samples[i];
     stats_p->count = count;
@@ -119,7 +119,7 @@ static void select_pair(double *v, size_t count, size_t k, double *a, double *b)
                d = (size_t)(1.5 * sqrt((double)m)) + 1, below = 0, w = 0, r;
         for (size_t t = 0; t < m; t++)
             samp[t] = v[(size_t)((double)t * (double)count / (double)m)];
-        qsort(samp, m, sizeof(double), cmp_double);
+        qsort(samp, m, sizeof(double), tb_stats_cmp_double);
         r = (size_t)((double)k / (double)count * (double)m);
         lo = r >= d ? samp[r - d] : -INFINITY;
         hi = r + 1 + d < m ? samp[r + 1 + d] : INFINITY;
@@ -178,7 +178,7 @@ static int select_pair_masked(const double *v, const unsigned char *f, size_t n,
     }
     if (m < SELECT_SAMPLES / 4)
         return 0;
-    qsort(samp, m, sizeof(double), cmp_double);
+    qsort(samp, m, sizeof(double), tb_stats_cmp_double);
     d = (size_t)(1.5 * sqrt((double)m)) + 1;
     r = (size_t)((double)k / (double)count * (double)m);
     lo = r >= d ? samp[r - d] : -INFINITY;

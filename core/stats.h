@@ -16,6 +16,9 @@ typedef struct tb_stats {
 /* Sorts `samples` in place and fills *stats_p. count == 0 gives all zeros. */
 void tb_stats_compute(double *samples, size_t count, tb_stats_t *stats_p);
 
+/* qsort comparator of doubles, ascending. */
+int tb_stats_cmp_double(const void *a, const void *b);
+
 /* Percentile with linear interpolation between closest ranks, on sorted data;
  * p in [0, 100]. */
 double tb_stats_percentile_sorted(const double *sorted, size_t count, double p);

@@ -182,12 +182,6 @@ static void host_ports(rhost_t *h)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The rate most active ports of one kind (InfiniBand, or RoCE) run at on the nodes not
  * drained (all nodes where every one is), the lower on a tie; 0 when no rate is
  * recorded. A port is judged against its peers, not against the maximum it supports:
@@ -214,7 +208,7 @@ static double reference_rate(const rctx_t *c, int roce)
                 r[n++] = p->rate;
             }
     if (n)
-        qsort(r, n, sizeof(double), cmp_double);
+        qsort(r, n, sizeof(double), tb_stats_cmp_double);
     for (size_t i = 0, j; i < n; i = j) {
         for (j = i; j < n && r[j] == r[i]; j++)
             ;
